@@ -1,0 +1,137 @@
+//! Server functions for the account pages. Each is a plain form target: it
+//! redirects to the next page on success, or back to the form with
+//! `?error=<code>` (translated by the page), so it works with and without
+//! JavaScript alike.
+
+use crate::domain::account::Me;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::server::authz::Principal;
+    use crate::server::error::ServiceError;
+    use crate::server::Portal;
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    pub async fn context() -> Result<(Portal, Session), ServerFnError> {
+        let portal = use_context::<Portal>().ok_or_else(|| ServerFnError::new("internal"))?;
+        let session = leptos_axum::extract::<Session>()
+            .await
+            .map_err(|e| ServerFnError::new(format!("no session: {e}")))?;
+        Ok((portal, session))
+    }
+
+    pub async fn principal(
+        portal: &Portal,
+        session: &Session,
+    ) -> Result<Option<Principal>, ServerFnError> {
+        portal.principal(session).await.map_err(|e| fail(&e))
+    }
+
+    /// Logs internal causes; the client gets the code only.
+    pub fn fail(e: &ServiceError) -> ServerFnError {
+        if e.status() >= 500 {
+            tracing::error!(error = %e, "server function failed");
+        }
+        ServerFnError::new(e.code())
+    }
+
+    /// Back to a form page with the error's code in the query.
+    pub fn back_with_error(page: &str, e: &ServiceError) {
+        fail(e);
+        let mut target = format!("{page}?error={}", e.code());
+        if let ServiceError::Throttled { retry_after_secs } = e {
+            target.push_str(&format!("&retry={retry_after_secs}"));
+        }
+        leptos_axum::redirect(&target);
+    }
+}
+
+/// The signed-in account and its vehicles, or `None` when signed out.
+#[server(endpoint = "me")]
+pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
+    let (portal, session) = ssr::context().await?;
+    match ssr::principal(&portal, &session).await? {
+        Some(who) => portal.me(&who).await.map(Some).map_err(|e| ssr::fail(&e)),
+        None => Ok(None),
+    }
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(account: String, password: String) -> Result<(), ServerFnError> {
+    use crate::server::client::ClientAddress;
+    let (portal, session) = ssr::context().await?;
+    let ClientAddress(address) = leptos_axum::extract::<ClientAddress>().await?;
+    match portal.sign_in(&account, &password, &address).await {
+        Ok(who) => {
+            portal
+                .start_session(&session, &who)
+                .await
+                .map_err(|e| ssr::fail(&e))?;
+            leptos_axum::redirect("/");
+        }
+        Err(e) => ssr::back_with_error("/signin", &e),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    account: String,
+    password: String,
+    vin: String,
+    claim_code: String,
+) -> Result<(), ServerFnError> {
+    let (portal, _) = ssr::context().await?;
+    match portal.sign_up(&account, &password, &vin, &claim_code).await {
+        Ok(_) => leptos_axum::redirect("/signin?created=1"),
+        Err(e) => ssr::back_with_error("/signup", &e),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let (portal, session) = ssr::context().await?;
+    portal
+        .end_session(&session)
+        .await
+        .map_err(|e| ssr::fail(&e))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), ServerFnError> {
+    let (portal, session) = ssr::context().await?;
+    let Some(who) = ssr::principal(&portal, &session).await? else {
+        leptos_axum::redirect("/signin");
+        return Ok(());
+    };
+    match portal.change_password(&who, &current, &new).await {
+        Ok(epoch) => {
+            portal
+                .renew_session_epoch(&session, epoch)
+                .await
+                .map_err(|e| ssr::fail(&e))?;
+            leptos_axum::redirect("/account?done=password");
+        }
+        Err(e) => ssr::back_with_error("/account", &e),
+    }
+    Ok(())
+}
+
+#[server(endpoint = "bind_vehicle")]
+pub async fn bind_vehicle(vin: String, claim_code: String) -> Result<(), ServerFnError> {
+    let (portal, session) = ssr::context().await?;
+    let Some(who) = ssr::principal(&portal, &session).await? else {
+        leptos_axum::redirect("/signin");
+        return Ok(());
+    };
+    match portal.bind_vehicle(&who, &vin, &claim_code).await {
+        Ok(_) => leptos_axum::redirect("/account?done=vehicle"),
+        Err(e) => ssr::back_with_error("/account", &e),
+    }
+    Ok(())
+}

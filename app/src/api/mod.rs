@@ -1,0 +1,3 @@
+//! Server functions: thin wrappers that call the server-side services.
+pub mod auth;
+pub mod locale;

@@ -1,0 +1,75 @@
+//! The document shell and the router.
+
+use crate::components::layout::Layout;
+use crate::i18n::I18nContextProvider;
+use crate::pages::{
+    account::AccountPage, home::HomePage, not_found::NotFoundPage, sign_in::SignInPage,
+    sign_up::SignUpPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use leptos_router::SsrMode;
+
+/// The HTML document rendered on the server around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's CSP names the nonce Leptos gives the hydration script.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(value) =
+            axum::http::HeaderValue::from_str(&crate::server::csp::page_policy(&nonce))
+        {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // One year, in milliseconds: the language choice is remembered.
+    let cookie_options = leptos_use::UseCookieOptions::default()
+        .max_age(365 * 24 * 3600 * 1000_i64)
+        .path("/")
+        .same_site(leptos_use::SameSite::Lax);
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portal.css" />
+        <I18nContextProvider cookie_options>
+            <Title formatter=|page: String| {
+                if page.is_empty() { "Vehicle Data Portal".to_string() } else { page }
+            } />
+            <Router>
+                <Layout>
+                    <Routes fallback=NotFoundPage>
+                        // Async: the whole page, header included, arrives rendered,
+                        // so it reads the same with JavaScript off.
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    </Routes>
+                </Layout>
+            </Router>
+        </I18nContextProvider>
+    }
+}

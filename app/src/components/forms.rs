@@ -1,0 +1,53 @@
+//! Form pieces shared by the account pages.
+
+use crate::i18n::{t, use_i18n};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The translated message for a service error code (see `ServiceError::code`).
+#[component]
+pub fn ErrorMessage(code: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || match code.as_str() {
+        "invalid_credentials" => t!(i18n, error_invalid_credentials).into_any(),
+        "throttled" => t!(i18n, error_throttled).into_any(),
+        "password_too_short" => t!(i18n, error_password_too_short).into_any(),
+        "password_too_long" => t!(i18n, error_password_too_long).into_any(),
+        "password_common" => t!(i18n, error_password_common).into_any(),
+        "invalid_account" => t!(i18n, error_invalid_account).into_any(),
+        "invalid_vin" => t!(i18n, error_invalid_vin).into_any(),
+        "claim_not_valid" => t!(i18n, error_claim_not_valid).into_any(),
+        "vehicle_owned" => t!(i18n, error_vehicle_owned).into_any(),
+        "account_exists" => t!(i18n, error_account_exists).into_any(),
+        "wrong_password" => t!(i18n, error_wrong_password).into_any(),
+        _ => t!(i18n, error_generic).into_any(),
+    };
+    view! { <p class="form-error" role="alert" data-testid="form-error">{text}</p> }
+}
+
+/// Shows `?error=<code>` from the URL, as the form server functions report it.
+#[component]
+pub fn QueryError() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        query
+            .with(|q| q.get("error"))
+            .map(|code| view! { <ErrorMessage code /> })
+    }
+}
+
+/// A labelled input.
+#[component]
+pub fn Field(
+    label: Signal<String>,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input type=kind name=name autocomplete=autocomplete required />
+        </label>
+    }
+}

@@ -1,0 +1,8 @@
+//! Types shared by the server and the browser.
+pub mod account;
+pub mod log_format;
+pub mod records;
+pub mod time;
+pub mod vin;
+
+pub use vin::{Vin, VinError};

@@ -1,0 +1,348 @@
+//! Owner accounts: sign-up with a claim code, sign-in (throttled, same reply
+//! and timing whether or not the account exists), password change, binding
+//! further vehicles, and what an owner sees about themselves.
+
+use super::authz::Principal;
+use super::claims::hash_claim_code;
+use super::error::ServiceError;
+use super::password;
+use super::store::{AccountId, ClaimRefusal, NewAuditEntry, OwnershipPeriod};
+use super::Portal;
+use crate::domain::account::{Me, Role, VehicleBinding};
+use crate::domain::time::format_utc;
+use crate::domain::Vin;
+use crate::server::localtime::format_local;
+
+/// Normalises an account name: an e-mail address (lower-cased) or a phone
+/// number (E.164; an 11-digit mainland mobile number gets +86).
+pub fn normalize_account(input: &str) -> Result<String, ServiceError> {
+    let s = input.trim();
+    let invalid = || {
+        ServiceError::invalid(
+            "invalid_account",
+            "account",
+            "enter an e-mail address or a phone number",
+        )
+    };
+    if s.contains('@') {
+        let lowered = s.to_lowercase();
+        let (local, domain) = lowered.rsplit_once('@').ok_or_else(invalid)?;
+        let ok = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && lowered.len() <= 254
+            && !lowered.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !local.contains('@');
+        return if ok { Ok(lowered) } else { Err(invalid()) };
+    }
+    let digits: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let (plus, rest) = match digits.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, digits.as_str()),
+    };
+    if rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    if plus && (8..=15).contains(&rest.len()) {
+        return Ok(format!("+{rest}"));
+    }
+    if !plus && rest.len() == 11 && rest.starts_with('1') {
+        return Ok(format!("+86{rest}"));
+    }
+    if let Some(international) = rest
+        .strip_prefix("00")
+        .filter(|r| (8..=15).contains(&r.len()))
+    {
+        return Ok(format!("+{international}"));
+    }
+    Err(invalid())
+}
+
+fn parse_vin(input: &str) -> Result<Vin, ServiceError> {
+    Vin::parse(input).map_err(|e| ServiceError::invalid("invalid_vin", "vin", e.to_string()))
+}
+
+fn claim_refused(refusal: ClaimRefusal) -> ServiceError {
+    match refusal {
+        ClaimRefusal::AccountExists => ServiceError::Conflict {
+            code: "account_exists",
+            message: "an account with this name exists; sign in instead".into(),
+        },
+        // Deliberately one answer for "no such VIN", "wrong code", "used" and "expired".
+        ClaimRefusal::NoMatchingCode => ServiceError::invalid(
+            "claim_not_valid",
+            "claim_code",
+            "the VIN and claim code do not match an unused, unexpired code",
+        ),
+        ClaimRefusal::VehicleOwned => ServiceError::Conflict {
+            code: "vehicle_owned",
+            message:
+                "this vehicle has a current owner; it must be transferred before it can be claimed"
+                    .into(),
+        },
+    }
+}
+
+/// Sign-in keys for throttling: the account tried and the client address.
+fn throttle_keys(account: &str, address: &str) -> [String; 2] {
+    [format!("account:{account}"), format!("address:{address}")]
+}
+
+impl Portal {
+    pub async fn sign_up(
+        &self,
+        account: &str,
+        password: &str,
+        vin: &str,
+        claim_code: &str,
+    ) -> Result<String, ServiceError> {
+        let account = normalize_account(account)?;
+        password::check_policy(password)?;
+        let vin = parse_vin(vin)?;
+        let hash = password::hash(password.to_string()).await?;
+        let now = chrono::Utc::now().timestamp_micros();
+        let (id, period) = self
+            .store
+            .sign_up_with_claim(&account, &hash, &vin, &hash_claim_code(claim_code), now)
+            .await?
+            .map_err(claim_refused)?;
+        self.audit(
+            format!("account:{id}"),
+            "sign_up",
+            Some(&period.vin),
+            serde_json::json!({"from_us": period.from_us}),
+        )
+        .await?;
+        Ok(account)
+    }
+
+    /// Checks the credentials. Unknown account and wrong password answer the
+    /// same, after the same work.
+    pub async fn sign_in(
+        &self,
+        account: &str,
+        password: &str,
+        client_address: &str,
+    ) -> Result<Principal, ServiceError> {
+        let name = normalize_account(account).unwrap_or_else(|_| account.trim().to_lowercase());
+        let keys = throttle_keys(&name, client_address);
+        self.throttle.check(&*self.store, &keys).await?;
+        let record = self.store.account_by_name(&name).await?;
+        let ok = password::verify(
+            password.to_string(),
+            record.as_ref().map(|r| r.password_hash.clone()),
+        )
+        .await?;
+        let now = chrono::Utc::now().timestamp_micros();
+        match record {
+            Some(r) if ok => {
+                self.store.clear_sign_in_failures(&keys[0]).await?;
+                self.audit(
+                    format!("account:{}", r.id),
+                    "sign_in",
+                    None,
+                    serde_json::json!({"address": client_address}),
+                )
+                .await?;
+                Ok(Principal {
+                    account_id: r.id,
+                    account: r.account,
+                    role: r.role,
+                    session_epoch: r.session_epoch,
+                })
+            }
+            _ => {
+                self.store.record_sign_in_failure(&keys, now).await?;
+                self.audit(
+                    "anonymous".into(),
+                    "sign_in_failed",
+                    None,
+                    serde_json::json!({"account": name, "address": client_address}),
+                )
+                .await?;
+                Err(ServiceError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Changes the password; every session of the account ends (the caller
+    /// keeps its own by storing the returned epoch).
+    pub async fn change_password(
+        &self,
+        who: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<i64, ServiceError> {
+        let record = self
+            .store
+            .account_by_id(who.account_id)
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
+        if !password::verify(current.to_string(), Some(record.password_hash)).await? {
+            return Err(ServiceError::invalid(
+                "wrong_password",
+                "current",
+                "the current password is wrong",
+            ));
+        }
+        password::check_policy(new)?;
+        let hash = password::hash(new.to_string()).await?;
+        let epoch = self.store.set_password(who.account_id, &hash).await?;
+        self.audit(
+            format!("account:{}", who.account_id),
+            "password_changed",
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+        Ok(epoch)
+    }
+
+    /// Binds another vehicle to a signed-in owner.
+    pub async fn bind_vehicle(
+        &self,
+        who: &Principal,
+        vin: &str,
+        claim_code: &str,
+    ) -> Result<OwnershipPeriod, ServiceError> {
+        if who.role != Role::Owner {
+            return Err(ServiceError::NotFound);
+        }
+        let vin = parse_vin(vin)?;
+        let now = chrono::Utc::now().timestamp_micros();
+        let period = self
+            .store
+            .redeem_claim(who.account_id, &vin, &hash_claim_code(claim_code), now)
+            .await?
+            .map_err(claim_refused)?;
+        self.audit(
+            format!("account:{}", who.account_id),
+            "vehicle_bound",
+            Some(&period.vin),
+            serde_json::json!({"from_us": period.from_us}),
+        )
+        .await?;
+        Ok(period)
+    }
+
+    /// The signed-in account and its vehicles with their ownership periods.
+    pub async fn me(&self, who: &Principal) -> Result<Me, ServiceError> {
+        Ok(Me {
+            account: who.account.clone(),
+            role: who.role,
+            vehicles: self.bindings(who.account_id).await?,
+        })
+    }
+
+    pub async fn bindings(&self, account: AccountId) -> Result<Vec<VehicleBinding>, ServiceError> {
+        let mut out = Vec::new();
+        for period in self.store.ownership_of_account(account).await? {
+            let vin = Vin::parse(&period.vin).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let vehicle = self
+                .store
+                .vehicle(&vin)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let tz = vehicle.vehicle.timezone.as_str();
+            let from = (period.from_us != i64::MIN).then_some(period.from_us);
+            out.push(VehicleBinding {
+                vin: period.vin,
+                model: vehicle.vehicle.model.clone(),
+                timezone: vehicle.vehicle.timezone.clone(),
+                from: from.map(format_utc),
+                to: period.to_us.map(format_utc),
+                from_local: from.map(|t| format_local(t, tz)),
+                to_local: period.to_us.map(|t| format_local(t, tz)),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Creates an owner account holding `vins` from their first record (the
+    /// demo owner; the same steps as a claim-code sign-up).
+    pub async fn create_owner_with_vehicles(
+        &self,
+        account: &str,
+        password: &str,
+        vins: &[Vin],
+    ) -> Result<String, ServiceError> {
+        let account = normalize_account(account)?;
+        password::check_policy(password)?;
+        let hash = password::hash(password.to_string()).await?;
+        let id = self
+            .store
+            .create_account(&account, &hash, Role::Owner)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict {
+                code: "account_exists",
+                message: format!("{account} exists already"),
+            })?;
+        let now = chrono::Utc::now().timestamp_micros();
+        for vin in vins {
+            let issued = self.issue_claim_code(vin, None).await?;
+            self.store
+                .redeem_claim(id, vin, &hash_claim_code(&issued.code), now)
+                .await?
+                .map_err(claim_refused)?;
+        }
+        Ok(account)
+    }
+
+    pub(crate) async fn audit(
+        &self,
+        actor: String,
+        action: &str,
+        vin: Option<&str>,
+        details: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .append_audit(&NewAuditEntry {
+                actor,
+                action: action.into(),
+                vin: vin.map(str::to_string),
+                details,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_account;
+
+    #[test]
+    fn normalises_emails_and_phone_numbers() {
+        assert_eq!(
+            normalize_account(" Owner@Example.COM ").unwrap(),
+            "owner@example.com"
+        );
+        assert_eq!(
+            normalize_account("138 0013 8000").unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_account("+86 138-0013-8000").unwrap(),
+            "+8613800138000"
+        );
+        assert_eq!(
+            normalize_account("0049 30 1234567").unwrap(),
+            "+49301234567"
+        );
+        for bad in [
+            "",
+            "owner@",
+            "@example.com",
+            "owner@example",
+            "12345",
+            "call me",
+            "a b@example.com",
+        ] {
+            assert!(normalize_account(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! `portal import`: streams an NDJSON (optionally gzip) file into the store,
+//! atomically. A blocking thread reads and parses; the async side writes in
+//! batches; a bounded channel between them keeps memory flat.
+
+mod parse;
+
+pub use parse::{LineError, LineParser, Parsed};
+
+use crate::domain::log_format::EventType;
+use crate::domain::records::Sample;
+use crate::domain::Vin;
+use crate::server::audit::digest_json;
+use crate::server::store::{ImportTx, NewAuditEntry, Store, StoreError, VehicleId, WriteOutcome};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Lines parsed per message from the reader thread to the writer.
+const CHUNK_LINES: usize = 1024;
+/// Messages in flight: bounds memory whatever the file size.
+const CHANNEL_DEPTH: usize = 4;
+/// Samples buffered before a write.
+const SAMPLE_FLUSH: usize = 4000;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Unknown fields are errors (default) or kept in `extra`.
+    pub strict: bool,
+    /// Reject the whole file when a record conflicts with a held one.
+    pub reject_conflicts: bool,
+    /// How many errors (and conflicts) are listed; all are counted.
+    pub max_listed: usize,
+    /// Who imports, for the audit log (e.g. `cli`, `ingest:pipeline-1`).
+    pub actor: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            strict: true,
+            reject_conflicts: false,
+            max_listed: 100,
+            actor: "cli".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub vehicles: u64,
+    pub samples: u64,
+    pub events: u64,
+    pub edr: u64,
+}
+
+impl KindCounts {
+    fn add(&mut self, kind: Kind, n: u64) {
+        match kind {
+            Kind::Vehicle => self.vehicles += n,
+            Kind::Sample => self.samples += n,
+            Kind::Event => self.events += n,
+            Kind::Edr => self.edr += n,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Vehicle,
+    Sample,
+    Event,
+    Edr,
+}
+
+/// A record whose identity is held with other values; the held one was kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub line: u64,
+    pub kind: Kind,
+    pub identity: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub source: String,
+    /// SHA-256 of the file as received (compressed if it was).
+    pub sha256: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub inserted: KindCounts,
+    pub duplicates: KindCounts,
+    pub conflicts_total: u64,
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {source_name}: {error}")]
+    Io {
+        source_name: String,
+        error: std::io::Error,
+    },
+    #[error("{source_name}: rejected with {total} error(s); nothing was imported")]
+    Rejected {
+        source_name: String,
+        total: u64,
+        errors: Vec<LineError>,
+        conflicts: Vec<Conflict>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Progress as the reader sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub bytes: u64,
+    pub lines: u64,
+}
+
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Imports one file; `.gz` (or any gzip content) is decompressed on the fly.
+pub async fn import_file(
+    store: &dyn Store,
+    path: &Path,
+    options: &ImportOptions,
+    progress: Option<ProgressFn>,
+) -> Result<ImportSummary, ImportError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|error| ImportError::Io {
+        source_name: name.clone(),
+        error,
+    })?;
+    import_reader(store, &name, file, options, progress).await
+}
+
+/// What the reader thread sends: a chunk of parsed lines.
+type Chunk = Vec<(u64, Result<Parsed, Vec<LineError>>)>;
+
+struct ReadStats {
+    sha256: String,
+    bytes: u64,
+    lines: u64,
+}
+
+/// Imports NDJSON from any reader (a file, an HTTP body, a generator's pipe).
+pub async fn import_reader<R: Read + Send + 'static>(
+    store: &dyn Store,
+    source_name: &str,
+    reader: R,
+    options: &ImportOptions,
+    progress: Option<ProgressFn>,
+) -> Result<ImportSummary, ImportError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHANNEL_DEPTH);
+    let strict = options.strict;
+    let reader_task = tokio::task::spawn_blocking(move || read_lines(reader, strict, tx, progress));
+
+    let mut writer = Writer::new(store.begin_import().await?, options);
+    while let Some(chunk) = rx.recv().await {
+        for (line, parsed) in chunk {
+            writer.accept(line, parsed).await?;
+        }
+    }
+    let stats = match reader_task.await {
+        Ok(Ok(stats)) => stats,
+        Ok(Err(error)) => {
+            writer.tx.rollback().await?;
+            return Err(ImportError::Io {
+                source_name: source_name.to_string(),
+                error,
+            });
+        }
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
+    };
+    writer.finish(source_name, stats).await
+}
+
+/// Hashes and counts the raw bytes read (progress works on compressed input too).
+struct Counting<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn read_lines<R: Read>(
+    reader: R,
+    strict: bool,
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    progress: Option<ProgressFn>,
+) -> std::io::Result<ReadStats> {
+    let bytes = Arc::new(AtomicU64::new(0));
+    let counting = Counting {
+        inner: reader,
+        hasher: Sha256::new(),
+        bytes: bytes.clone(),
+    };
+    let mut raw = BufReader::with_capacity(256 * 1024, counting);
+    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut parser = LineParser::new(strict);
+    let mut line_no = 0u64;
+    {
+        let mut lines: Box<dyn BufRead + '_> = if gzip {
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                flate2::bufread::MultiGzDecoder::new(&mut raw),
+            ))
+        } else {
+            Box::new(&mut raw)
+        };
+        let mut buf = Vec::with_capacity(1024);
+        let mut chunk: Chunk = Vec::with_capacity(CHUNK_LINES);
+        loop {
+            buf.clear();
+            if lines.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            line_no += 1;
+            match std::str::from_utf8(&buf) {
+                Ok(text) => {
+                    let text = text.trim_end_matches(['\n', '\r']);
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    chunk.push((line_no, parser.parse(line_no, text)));
+                }
+                Err(e) => {
+                    let error = LineError {
+                        line: line_no,
+                        field: None,
+                        reason: format!("not UTF-8: {e}"),
+                    };
+                    chunk.push((line_no, Err(vec![error])));
+                }
+            }
+            if chunk.len() == CHUNK_LINES {
+                if tx
+                    .blocking_send(std::mem::replace(
+                        &mut chunk,
+                        Vec::with_capacity(CHUNK_LINES),
+                    ))
+                    .is_err()
+                {
+                    // The writer stopped (a store error); it reports why.
+                    return Ok(ReadStats {
+                        sha256: String::new(),
+                        bytes: 0,
+                        lines: line_no,
+                    });
+                }
+                if let Some(report) = &progress {
+                    report(Progress {
+                        bytes: bytes.load(Ordering::Relaxed),
+                        lines: line_no,
+                    });
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
+    }
+    if let Some(report) = &progress {
+        report(Progress {
+            bytes: bytes.load(Ordering::Relaxed),
+            lines: line_no,
+        });
+    }
+    let counting = raw.into_inner();
+    Ok(ReadStats {
+        sha256: hex::encode(counting.hasher.finalize()),
+        bytes: bytes.load(Ordering::Relaxed),
+        lines: line_no,
+    })
+}
+
+/// The write side of one import: resolves VINs, batches samples, collects
+/// errors and conflicts, and decides at the end whether to commit.
+struct Writer<'o> {
+    tx: Box<dyn ImportTx>,
+    options: &'o ImportOptions,
+    /// VIN → vehicle id; `None` when the VIN is known to be undeclared.
+    vehicles: HashMap<Arc<str>, Option<VehicleId>>,
+    pending: Vec<(VehicleId, Sample)>,
+    pending_lines: Vec<u64>,
+    /// Crash records whose event must exist by the end of the file.
+    edr_refs: Vec<(u64, VehicleId, String)>,
+    /// Events of this file, so crash records are checked even after an error stopped writing.
+    file_events: HashMap<(VehicleId, String), EventType>,
+    errors: Vec<LineError>,
+    total_errors: u64,
+    summary: ImportSummary,
+}
+
+impl<'o> Writer<'o> {
+    fn new(tx: Box<dyn ImportTx>, options: &'o ImportOptions) -> Self {
+        Writer {
+            tx,
+            options,
+            vehicles: HashMap::new(),
+            pending: Vec::with_capacity(SAMPLE_FLUSH),
+            pending_lines: Vec::with_capacity(SAMPLE_FLUSH),
+            edr_refs: Vec::new(),
+            file_events: HashMap::new(),
+            errors: Vec::new(),
+            total_errors: 0,
+            summary: ImportSummary::default(),
+        }
+    }
+
+    /// After the first error nothing more is written, but every line is still checked.
+    fn writing(&self) -> bool {
+        self.total_errors == 0
+    }
+
+    fn error(&mut self, e: LineError) {
+        self.total_errors += 1;
+        if self.errors.len() < self.options.max_listed {
+            self.errors.push(e);
+        }
+    }
+
+    fn conflict(&mut self, line: u64, kind: Kind, identity: String, reason: String) {
+        self.summary.conflicts_total += 1;
+        if self.summary.conflicts.len() < self.options.max_listed {
+            self.summary.conflicts.push(Conflict {
+                line,
+                kind,
+                identity,
+                reason,
+            });
+        }
+    }
+
+    fn count(
+        &mut self,
+        line: u64,
+        kind: Kind,
+        identity: impl FnOnce() -> String,
+        outcome: WriteOutcome,
+    ) {
+        match outcome {
+            WriteOutcome::Inserted => self.summary.inserted.add(kind, 1),
+            WriteOutcome::Duplicate => self.summary.duplicates.add(kind, 1),
+            WriteOutcome::Conflict { differences } => {
+                self.conflict(line, kind, identity(), differences)
+            }
+        }
+    }
+
+    /// The vehicle id a record names, or an error when the VIN was never declared.
+    async fn resolve(
+        &mut self,
+        line: u64,
+        vin: &Arc<str>,
+    ) -> Result<Option<VehicleId>, StoreError> {
+        let known = match self.vehicles.get(vin) {
+            Some(known) => *known,
+            None => {
+                let held = match Vin::parse(vin) {
+                    Ok(parsed) => self.tx.vehicle(&parsed).await?.map(|v| v.id),
+                    Err(_) => None,
+                };
+                self.vehicles.insert(vin.clone(), held);
+                held
+            }
+        };
+        if known.is_none() {
+            self.error(LineError {
+                line,
+                field: Some("vin".into()),
+                reason: format!("vehicle {vin} is not declared: a vehicle line must come first (in this file or an earlier import)"),
+            });
+        }
+        Ok(known)
+    }
+
+    async fn accept(
+        &mut self,
+        line: u64,
+        parsed: Result<Parsed, Vec<LineError>>,
+    ) -> Result<(), StoreError> {
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(errors) => {
+                errors.into_iter().for_each(|e| self.error(e));
+                return Ok(());
+            }
+        };
+        match parsed {
+            Parsed::Vehicle(vehicle) => {
+                let key: Arc<str> = Arc::from(vehicle.vin.as_str());
+                if self.writing() {
+                    let (id, outcome) = self.tx.put_vehicle(&vehicle).await?;
+                    self.vehicles.insert(key, Some(id));
+                    self.count(line, Kind::Vehicle, || vehicle.vin.to_string(), outcome);
+                } else {
+                    // Not written, but later lines may name it: do not report them as undeclared.
+                    self.vehicles.insert(key, Some(-1));
+                }
+            }
+            Parsed::Sample { vin, sample } => {
+                if let Some(id) = self.resolve(line, &vin).await? {
+                    if self.writing() {
+                        self.pending.push((id, sample));
+                        self.pending_lines.push(line);
+                        if self.pending.len() >= SAMPLE_FLUSH {
+                            self.flush_samples().await?;
+                        }
+                    }
+                }
+            }
+            Parsed::Event { vin, event } => {
+                if let Some(id) = self.resolve(line, &vin).await? {
+                    self.file_events
+                        .insert((id, event.id.clone()), event.event_type);
+                    if self.writing() {
+                        let outcome = self.tx.put_event(id, &event, &digest_json(&event)).await?;
+                        self.count(
+                            line,
+                            Kind::Event,
+                            || format!("{vin} event {}", event.id),
+                            outcome,
+                        );
+                    }
+                }
+            }
+            Parsed::Edr { vin, edr } => {
+                if let Some(id) = self.resolve(line, &vin).await? {
+                    self.edr_refs.push((line, id, edr.event_id.clone()));
+                    if self.writing() {
+                        let outcome = self.tx.put_edr(id, &edr, &digest_json(&edr)).await?;
+                        self.count(
+                            line,
+                            Kind::Edr,
+                            || format!("{vin} crash record {}", edr.event_id),
+                            outcome,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush_samples(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.tx.put_samples(&self.pending).await?;
+        self.summary.inserted.samples += outcome.inserted;
+        self.summary.duplicates.samples += outcome.duplicates;
+        let lines = std::mem::take(&mut self.pending_lines);
+        let rows = std::mem::take(&mut self.pending);
+        for (index, reason) in outcome.conflicts {
+            let identity = format!(
+                "sample at {}",
+                crate::domain::time::format_utc(rows[index].1.t_us)
+            );
+            self.conflict(lines[index], Kind::Sample, identity, reason);
+        }
+        self.pending = rows;
+        self.pending.clear();
+        self.pending_lines = lines;
+        self.pending_lines.clear();
+        Ok(())
+    }
+
+    /// Crash records must belong to a collision or airbag-deployment event.
+    async fn check_edr_refs(&mut self) -> Result<(), StoreError> {
+        for (line, vehicle, event_id) in std::mem::take(&mut self.edr_refs) {
+            let held = match self.file_events.get(&(vehicle, event_id.clone())) {
+                Some(t) => Some(*t),
+                None => self.tx.event_type(vehicle, &event_id).await?,
+            };
+            let reason = match held {
+                Some(t) if t.is_crash() => continue,
+                Some(t) => {
+                    format!("event {event_id} is a {t} event, not a collision or airbag_deployment")
+                }
+                None => format!("event {event_id} is not in this file or the store"),
+            };
+            self.error(LineError {
+                line,
+                field: Some("event_id".into()),
+                reason,
+            });
+        }
+        Ok(())
+    }
+
+    async fn finish(
+        mut self,
+        source_name: &str,
+        stats: ReadStats,
+    ) -> Result<ImportSummary, ImportError> {
+        if self.writing() {
+            self.flush_samples().await?;
+        }
+        self.check_edr_refs().await?;
+        self.summary.source = source_name.to_string();
+        self.summary.sha256 = stats.sha256;
+        self.summary.bytes = stats.bytes;
+        self.summary.lines = stats.lines;
+        let reject_conflicts = self.options.reject_conflicts && self.summary.conflicts_total > 0;
+        if !self.writing() || reject_conflicts {
+            self.tx.rollback().await?;
+            self.errors.sort_by_key(|e| e.line);
+            return Err(ImportError::Rejected {
+                source_name: source_name.to_string(),
+                total: self.total_errors
+                    + if reject_conflicts {
+                        self.summary.conflicts_total
+                    } else {
+                        0
+                    },
+                errors: self.errors,
+                conflicts: self.summary.conflicts,
+            });
+        }
+        let details = serde_json::json!({
+            "source": self.summary.source,
+            "sha256": self.summary.sha256,
+            "bytes": self.summary.bytes,
+            "inserted": self.summary.inserted,
+            "duplicates": self.summary.duplicates,
+            "conflicts": self.summary.conflicts_total,
+        });
+        self.tx
+            .append_audit(&NewAuditEntry {
+                actor: self.options.actor.clone(),
+                action: "import".into(),
+                vin: None,
+                details,
+            })
+            .await?;
+        self.tx.commit().await?;
+        Ok(self.summary)
+    }
+}

@@ -1,0 +1,45 @@
+//! Times in a vehicle's own zone, for display (the zone database stays on the server).
+
+use chrono::{TimeZone, Utc};
+
+/// `2021-02-21 10:15 +08:00` in the named IANA zone (UTC if the name is unknown).
+pub fn format_local(t_us: i64, timezone: &str) -> String {
+    let Some(utc) = Utc.timestamp_micros(t_us).single() else {
+        return format!("invalid time {t_us}");
+    };
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => utc
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %:z")
+            .to_string(),
+        Err(_) => utc.format("%Y-%m-%d %H:%M +00:00").to_string(),
+    }
+}
+
+/// RFC 3339 in the named zone with its offset, e.g. `2021-02-21T10:15:02.100+08:00`.
+pub fn format_local_rfc3339(t_us: i64, timezone: &str) -> String {
+    let Some(utc) = Utc.timestamp_micros(t_us).single() else {
+        return format!("invalid time {t_us}");
+    };
+    let format = chrono::SecondsFormat::AutoSi;
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => utc.with_timezone(&tz).to_rfc3339_opts(format, true),
+        Err(_) => utc.to_rfc3339_opts(format, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_with_the_offset_spelled_out() {
+        let t = crate::domain::time::parse_rfc3339_micros("2021-02-21T02:15:00Z").unwrap();
+        assert_eq!(
+            super::format_local(t, "Asia/Shanghai"),
+            "2021-02-21 10:15 +08:00"
+        );
+        assert_eq!(
+            super::format_local(t, "Europe/Berlin"),
+            "2021-02-21 03:15 +01:00"
+        );
+    }
+}

@@ -1,0 +1,41 @@
+//! Server-side services (compiled with `ssr` only). Server functions, REST
+//! handlers and the CLI all call `Portal`, so they cannot drift apart.
+pub mod accounts;
+pub mod audit;
+pub mod authz;
+pub mod claims;
+pub mod client;
+pub mod csp;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod localtime;
+pub mod password;
+pub mod session;
+pub mod store;
+pub mod telemetry;
+pub mod throttle;
+pub mod vehicles;
+
+use std::sync::Arc;
+use store::Store;
+use throttle::ThrottlePolicy;
+
+/// The service facade: one per process, cheap to clone.
+#[derive(Clone)]
+pub struct Portal {
+    pub store: Arc<dyn Store>,
+    pub throttle: ThrottlePolicy,
+    /// A session ends this long after sign-in, however active (12 h).
+    pub session_lifetime: std::time::Duration,
+}
+
+impl Portal {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Portal {
+            store,
+            throttle: ThrottlePolicy::default(),
+            session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
+        }
+    }
+}

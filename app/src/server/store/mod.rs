@@ -1,0 +1,356 @@
+//! The storage interface. Handlers, server functions and the CLI talk to a
+//! `dyn Store`; only the backends (one per database) hold SQL.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::domain::account::Role;
+use crate::domain::log_format::EventType;
+use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::Vin;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub type VehicleId = i64;
+pub type AccountId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL `{0}`: expected sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Engine(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// The database behind a store, for infrastructure that needs the pool
+/// itself (the session store).
+#[derive(Clone)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Opens the store a `DATABASE_URL` names, creating and migrating it if needed.
+pub async fn open(database_url: &str) -> Result<(Arc<dyn Store>, Pool), StoreError> {
+    if database_url.starts_with("sqlite:") {
+        let store = SqliteStore::open(database_url).await?;
+        let pool = Pool::Sqlite(store.pool().clone());
+        Ok((Arc::new(store), pool))
+    } else {
+        Err(StoreError::UnsupportedUrl(database_url.to_string()))
+    }
+}
+
+/// What happened to one record written during an import.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Inserted,
+    /// The same identity with the same values is already held.
+    Duplicate,
+    /// The same identity with different values is held; the held one is kept.
+    Conflict {
+        differences: String,
+    },
+}
+
+/// What happened to a batch of samples.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SampleBatchOutcome {
+    pub inserted: u64,
+    pub duplicates: u64,
+    /// (index in the batch, which channels differ)
+    pub conflicts: Vec<(usize, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredVehicle {
+    pub id: VehicleId,
+    pub vehicle: Vehicle,
+}
+
+/// A half-open time range in UTC microseconds: `from <= t < to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub from_us: i64,
+    pub to_us: i64,
+}
+
+impl TimeRange {
+    pub const ALL: TimeRange = TimeRange {
+        from_us: i64::MIN,
+        to_us: i64::MAX,
+    };
+}
+
+/// Value filters on telemetry (all optional, combined with AND).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampleFilter {
+    pub min_speed_kmh: Option<f64>,
+    pub max_speed_kmh: Option<f64>,
+    pub brake_pedal: Option<bool>,
+    pub abs_active: Option<bool>,
+    pub aeb_state: Option<crate::domain::log_format::AebState>,
+    pub gear: Option<crate::domain::log_format::Gear>,
+}
+
+/// One keyset page request: samples strictly after (or, descending, before) `after_us`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageRequest {
+    pub descending: bool,
+    pub after_us: Option<i64>,
+    pub limit: u32,
+}
+
+/// How much of one data class is held for a vehicle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassHoldings {
+    pub count: u64,
+    pub first_us: Option<i64>,
+    pub last_us: Option<i64>,
+}
+
+/// What is held for a vehicle, per data class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub samples: ClassHoldings,
+    pub samples_with_location: u64,
+    pub events: ClassHoldings,
+    pub edr_records: ClassHoldings,
+    pub locked_edr_records: u64,
+}
+
+impl ClassHoldings {
+    fn add(&mut self, other: &ClassHoldings) {
+        self.count += other.count;
+        self.first_us = match (self.first_us, other.first_us) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_us = match (self.last_us, other.last_us) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+impl Holdings {
+    /// Adds another range's holdings (an owner may have several periods).
+    pub fn add(&mut self, other: &Holdings) {
+        self.samples.add(&other.samples);
+        self.samples_with_location += other.samples_with_location;
+        self.events.add(&other.events);
+        self.edr_records.add(&other.edr_records);
+        self.locked_edr_records += other.locked_edr_records;
+    }
+}
+
+/// An audit entry to append; the store chains it to the one before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub vin: Option<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_us: i64,
+    pub actor: String,
+    pub action: String,
+    pub vin: Option<String>,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRecord {
+    pub id: AccountId,
+    pub account: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub session_epoch: i64,
+}
+
+/// A span of time in which one account owned one vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnershipPeriod {
+    pub vehicle_id: VehicleId,
+    pub vin: String,
+    pub account_id: AccountId,
+    pub from_us: i64,
+    /// `None` while the period is open.
+    pub to_us: Option<i64>,
+}
+
+impl OwnershipPeriod {
+    pub fn range(&self) -> TimeRange {
+        TimeRange {
+            from_us: self.from_us,
+            to_us: self.to_us.unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Why a claim code could not bind a vehicle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    /// The account name is taken (sign-up only).
+    AccountExists,
+    /// No unused, unexpired code for that VIN matches.
+    NoMatchingCode,
+    /// The vehicle has a current owner: it must be transferred first.
+    VehicleOwned,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Starts a write transaction for one import: everything in it lands or nothing does.
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError>;
+
+    async fn vehicle(&self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError>;
+    async fn vehicles(&self) -> Result<Vec<StoredVehicle>, StoreError>;
+    /// What is held for a vehicle within `range`.
+    async fn holdings(&self, vehicle: VehicleId, range: TimeRange) -> Result<Holdings, StoreError>;
+
+    /// Samples in time order within `range`, at most `limit`.
+    async fn samples(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        limit: u32,
+    ) -> Result<Vec<Sample>, StoreError>;
+    /// One page of samples within any of `ranges`, filtered, in time order.
+    /// Keyset pagination: a page never shifts when data is imported meanwhile.
+    async fn sample_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Sample>, StoreError>;
+    async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError>;
+    async fn edr_records(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+    ) -> Result<Vec<EdrRecord>, StoreError>;
+
+    async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError>;
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError>;
+    /// Creates an account; `None` when the name is taken.
+    async fn create_account(
+        &self,
+        account: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Option<AccountId>, StoreError>;
+    /// Creates an owner account and binds a vehicle with a claim code, all or nothing.
+    async fn sign_up_with_claim(
+        &self,
+        account: &str,
+        password_hash: &str,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<(AccountId, OwnershipPeriod), ClaimRefusal>, StoreError>;
+    /// Binds another vehicle to an existing account with a claim code.
+    async fn redeem_claim(
+        &self,
+        account: AccountId,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError>;
+    /// Stores a new password hash and ends every session of the account
+    /// (returns the new session epoch, for the session that stays).
+    async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+    ) -> Result<i64, StoreError>;
+    async fn ownership_of_account(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError>;
+    async fn ownership_of_vehicle(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError>;
+    async fn create_claim_code(
+        &self,
+        vehicle: VehicleId,
+        code_hash: &str,
+        since_us: i64,
+        expires_us: i64,
+    ) -> Result<(), StoreError>;
+    /// Ends the vehicle's open ownership period at `at_us`; `None` when none is open.
+    async fn end_ownership(
+        &self,
+        vehicle: VehicleId,
+        at_us: i64,
+    ) -> Result<Option<OwnershipPeriod>, StoreError>;
+
+    async fn record_sign_in_failure(&self, keys: &[String], at_us: i64) -> Result<(), StoreError>;
+    /// Failures of `key` since `since_us`: how many, and the oldest one's time.
+    async fn sign_in_failures(
+        &self,
+        key: &str,
+        since_us: i64,
+    ) -> Result<(u32, Option<i64>), StoreError>;
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+
+    /// Audit entries with `seq > after`, oldest first.
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// True when no vehicle is held (a fresh install).
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Closes the pool, flushing the WAL.
+    async fn close(&self);
+}
+
+/// One import's write transaction. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait ImportTx: Send {
+    async fn vehicle(&mut self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError>;
+    async fn put_vehicle(
+        &mut self,
+        vehicle: &Vehicle,
+    ) -> Result<(VehicleId, WriteOutcome), StoreError>;
+    async fn put_samples(
+        &mut self,
+        rows: &[(VehicleId, Sample)],
+    ) -> Result<SampleBatchOutcome, StoreError>;
+    async fn put_event(
+        &mut self,
+        vehicle: VehicleId,
+        event: &Event,
+        digest: &str,
+    ) -> Result<WriteOutcome, StoreError>;
+    async fn put_edr(
+        &mut self,
+        vehicle: VehicleId,
+        edr: &EdrRecord,
+        digest: &str,
+    ) -> Result<WriteOutcome, StoreError>;
+    async fn event_type(
+        &mut self,
+        vehicle: VehicleId,
+        event_id: &str,
+    ) -> Result<Option<EventType>, StoreError>;
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}

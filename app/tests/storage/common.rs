@@ -1,0 +1,99 @@
+//! Shared helpers: a real SQLite store in a temp dir, and NDJSON builders.
+
+use app::server::import::{import_reader, ImportError, ImportOptions, ImportSummary};
+use app::server::store::{SqliteStore, Store};
+use std::sync::Arc;
+
+pub const VIN: &str = "LRW3E7EK9NC000017";
+pub const VIN2: &str = "1M8GDM9AXKP042788";
+
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub sqlite: SqliteStore,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn test_store() -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let sqlite = SqliteStore::open(&url).await.expect("open store");
+    TestStore {
+        store: Arc::new(sqlite.clone()),
+        sqlite,
+        _dir: dir,
+    }
+}
+
+pub async fn import_text(store: &dyn Store, text: &str) -> Result<ImportSummary, ImportError> {
+    import_with(store, text, &ImportOptions::default()).await
+}
+
+pub async fn import_with(
+    store: &dyn Store,
+    text: &str,
+    options: &ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    import_reader(
+        store,
+        "test.ndjson",
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+        options,
+        None,
+    )
+    .await
+}
+
+pub fn vehicle(vin: &str, tz: &str) -> String {
+    format!(
+        r#"{{"kind":"vehicle","vin":"{vin}","model":"Model 3","model_year":2021,"market":"CN","timezone":"{tz}","edr_ecu":"ACM-2.1"}}"#
+    )
+}
+
+/// A sample `secs` seconds after 2021-02-21T10:15:00+08:00.
+pub fn sample(vin: &str, secs: u32, speed: f64) -> String {
+    format!(
+        r#"{{"kind":"sample","vin":"{vin}","t":"2021-02-21T10:{:02}:{:02}.000+08:00","speed_kmh":{speed},"brake_pedal":false,"gear":"D","lat":31.2304,"lon":121.4737}}"#,
+        15 + secs / 60,
+        secs % 60
+    )
+}
+
+pub fn event(vin: &str, id: &str, event_type: &str, severity: &str) -> String {
+    format!(
+        r#"{{"kind":"event","vin":"{vin}","id":"{id}","t":"2021-02-21T10:15:03.000+08:00","type":"{event_type}","severity":"{severity}","trigger":{{"metric":"brake_pressure_bar","value":140.7,"threshold":100.0}}}}"#
+    )
+}
+
+pub fn edr(vin: &str, event_id: &str) -> String {
+    format!(
+        r#"{{"kind":"edr","vin":"{vin}","event_id":"{event_id}","t0":"2021-02-21T10:15:04.250+08:00","standard":"GB 39732-2020","trigger":"delta_v","locked":true,"complete":true,"ignition_cycle_crash":1532,"ignition_cycle_download":1534,"max_delta_v_long_kmh":-38.2,"time_max_delta_v_ms":95,"max_delta_v_lat_kmh":4.1,"belt_driver":"buckled","airbags":[{{"position":"driver_front","deploy_ms":38}},{{"position":"passenger_front","deploy_ms":40}}],"pre_crash":{{"rate_hz":10,"samples":[{{"t_ms":-100,"speed_kmh":40.0,"brake_pedal":true,"brake_pressure_bar":92.7,"aeb_state":"braking","engine_rpm":null}},{{"t_ms":0,"speed_kmh":35.5,"brake_pedal":true}}]}},"delta_v":{{"rate_hz":100,"samples":[{{"t_ms":0,"long_kmh":0.0,"lat_kmh":0.0}},{{"t_ms":10,"long_kmh":-5.2,"lat_kmh":0.4}}]}}}}"#
+    )
+}
+
+pub fn lines(parts: &[String]) -> String {
+    let mut s = parts.join("\n");
+    s.push('\n');
+    s
+}
+
+/// Row counts of every table, to prove a rejected import changed nothing.
+pub async fn table_counts(store: &SqliteStore) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "vehicles",
+        "samples",
+        "events",
+        "edr_records",
+        "edr_airbags",
+        "edr_pre_crash",
+        "edr_delta_v",
+        "audit_log",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+        out.push((table.to_string(), n));
+    }
+    out
+}

@@ -1,0 +1,196 @@
+//! The SQLite store on a real file: queries, audit chain, demo consistency.
+
+use crate::common::*;
+use app::server::audit::{chain_hash, GENESIS_HASH};
+use app::server::demo::{demo_vin, generate, DemoConfig};
+use app::server::store::TimeRange;
+use std::collections::HashMap;
+
+#[tokio::test]
+async fn a_fresh_store_is_empty_and_migrated() {
+    let t = test_store().await;
+    assert!(t.store.is_empty().await.unwrap());
+    assert!(t.store.vehicles().await.unwrap().is_empty());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(t.sqlite.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn sample_queries_respect_the_range_and_limit() {
+    let t = test_store().await;
+    let mut parts = vec![vehicle(VIN, "Asia/Shanghai")];
+    for i in 0..100 {
+        parts.push(sample(VIN, i, i as f64));
+    }
+    import_text(&*t.store, &lines(&parts)).await.unwrap();
+    let v = &t.store.vehicles().await.unwrap()[0];
+    let all = t.store.samples(v.id, TimeRange::ALL, 1000).await.unwrap();
+    assert_eq!(all.len(), 100);
+    assert!(all.windows(2).all(|w| w[0].t_us < w[1].t_us), "time order");
+    let from = all[10].t_us;
+    let to = all[20].t_us;
+    let window = t
+        .store
+        .samples(
+            v.id,
+            TimeRange {
+                from_us: from,
+                to_us: to,
+            },
+            1000,
+        )
+        .await
+        .unwrap();
+    assert_eq!(window.len(), 10, "half-open range");
+    assert_eq!(window[0].channels.speed_kmh, Some(10.0));
+    assert_eq!(
+        t.store
+            .samples(v.id, TimeRange::ALL, 7)
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_a_hash_chain() {
+    let t = test_store().await;
+    for i in 0..3 {
+        import_text(
+            &*t.store,
+            &lines(&[vehicle(VIN, "Asia/Shanghai"), sample(VIN, i, 1.0)]),
+        )
+        .await
+        .unwrap();
+    }
+    let entries = t.store.audit_entries(0, 100).await.unwrap();
+    assert_eq!(entries.len(), 3);
+    let mut prev = GENESIS_HASH.to_string();
+    for e in &entries {
+        assert_eq!(e.prev_hash, prev);
+        let expected = chain_hash(
+            &e.prev_hash,
+            e.seq,
+            e.at_us,
+            &e.actor,
+            &e.action,
+            e.vin.as_deref(),
+            &e.details,
+        );
+        assert_eq!(e.hash, expected);
+        prev = e.hash.clone();
+    }
+}
+
+/// The demo's crash record must agree with the telemetry before it.
+#[tokio::test]
+async fn demo_data_imports_and_its_crash_record_matches_the_samples() {
+    let t = test_store().await;
+    let config = DemoConfig {
+        vehicles: 2,
+        days: 10,
+        ..Default::default()
+    };
+    let mut text = Vec::new();
+    let counts = generate(&config, &mut text).unwrap();
+    let summary = app::server::import::import_reader(
+        &*t.store,
+        "demo",
+        std::io::Cursor::new(text),
+        &Default::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.inserted.samples, counts.samples);
+    assert_eq!(summary.inserted.edr, 1);
+
+    let v = t.store.vehicle(&demo_vin(0)).await.unwrap().unwrap();
+    let events = t.store.events(v.id, TimeRange::ALL).await.unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    for wanted in [
+        "hard_brake",
+        "fcw_warning",
+        "aeb_activation",
+        "collision",
+        "airbag_deployment",
+    ] {
+        assert!(types.contains(&wanted), "demo has {wanted}: {types:?}");
+    }
+    let fcw = events
+        .iter()
+        .find(|e| e.event_type.as_str() == "fcw_warning")
+        .unwrap();
+    let aeb = events
+        .iter()
+        .find(|e| e.event_type.as_str() == "aeb_activation")
+        .unwrap();
+    assert!(fcw.t_us < aeb.t_us, "FCW comes before AEB");
+
+    let edr = &t.store.edr_records(v.id, TimeRange::ALL).await.unwrap()[0];
+    assert!(edr.locked && edr.airbags.len() == 2);
+    let window = TimeRange {
+        from_us: edr.t0_us - 6_000_000,
+        to_us: edr.t0_us + 1,
+    };
+    let samples: HashMap<i64, Option<f64>> = t
+        .store
+        .samples(v.id, window, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.t_us, s.channels.speed_kmh))
+        .collect();
+    assert_eq!(edr.pre_crash.samples.len(), 51);
+    for p in &edr.pre_crash.samples {
+        let t_us = edr.t0_us + p.t_ms as i64 * 1000;
+        assert_eq!(
+            samples.get(&t_us).copied().flatten(),
+            p.speed_kmh,
+            "pre-crash speed at {} ms",
+            p.t_ms
+        );
+    }
+    // 10 Hz around events, 1 Hz elsewhere.
+    let dense = samples.len();
+    assert!(dense >= 51, "10 Hz before the crash: {dense}");
+}
+
+#[tokio::test]
+async fn demo_vehicles_live_in_different_zones() {
+    let mut text = Vec::new();
+    generate(
+        &DemoConfig {
+            vehicles: 4,
+            days: 1,
+            ..Default::default()
+        },
+        &mut text,
+    )
+    .unwrap();
+    let t = test_store().await;
+    app::server::import::import_reader(
+        &*t.store,
+        "demo",
+        std::io::Cursor::new(text),
+        &Default::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut zones: Vec<String> = t
+        .store
+        .vehicles()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.vehicle.timezone)
+        .collect();
+    zones.sort();
+    zones.dedup();
+    assert_eq!(zones.len(), 4);
+}

@@ -1,0 +1,119 @@
+//! Import throughput and peak memory.
+//!
+//!     cargo bench --features ssr --bench import            # ~1.03 M samples
+//!     BENCH_DAYS=90 cargo bench --features ssr --bench import   # ~3 M samples
+//!
+//! Generates a demo file (8 vehicles × BENCH_DAYS days), then imports it into
+//! a fresh SQLite file exactly as `portal import` does, and reports samples/s
+//! and the process's peak RSS during the import (VmHWM, reset before it).
+
+use app::server::demo::{generate, DemoConfig};
+use app::server::import::{import_file, ImportOptions};
+use app::server::store::{SqliteStore, Store};
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+fn env_u32(name: &str, default: u32) -> u32 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS (Linux: write 5 to clear_refs).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[tokio::main]
+async fn main() {
+    let vehicles = env_u32("BENCH_VEHICLES", 8);
+    let days = env_u32("BENCH_DAYS", 31);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bench.ndjson");
+
+    let started = Instant::now();
+    let config = DemoConfig {
+        vehicles,
+        days,
+        seed: 7,
+        ..DemoConfig::default()
+    };
+    let mut out = BufWriter::new(std::fs::File::create(&file).expect("create"));
+    let counts = generate(&config, &mut out).expect("generate");
+    out.flush().expect("flush");
+    drop(out);
+    let size = std::fs::metadata(&file).expect("metadata").len();
+    println!(
+        "generated {} samples, {} events, {} crash records ({:.0} MiB) in {:.1} s",
+        counts.samples,
+        counts.events,
+        counts.edr,
+        size as f64 / 1048576.0,
+        started.elapsed().as_secs_f64()
+    );
+
+    // Parsing and validation alone, on one thread, for the breakdown.
+    let started = Instant::now();
+    let mut parser = app::server::import::LineParser::new(true);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let mut parsed = 0u64;
+    for (i, line) in text.lines().enumerate() {
+        if parser.parse(i as u64 + 1, line).is_ok() {
+            parsed += 1;
+        }
+    }
+    drop(text);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "parse only: {parsed} lines in {secs:.2} s = {:.0} lines/s",
+        parsed as f64 / secs
+    );
+
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = SqliteStore::open(&url).await.expect("store");
+    reset_peak_rss();
+    let rss_before = status_kib("VmRSS:");
+    let started = Instant::now();
+    let summary = import_file(&store, &file, &ImportOptions::default(), None)
+        .await
+        .expect("import");
+    let secs = started.elapsed().as_secs_f64();
+    let peak = status_kib("VmHWM:");
+    assert_eq!(summary.inserted.samples, counts.samples);
+    println!(
+        "import: {} samples in {:.2} s = {:.0} samples/s ({:.1} MiB/s of NDJSON)",
+        summary.inserted.samples,
+        secs,
+        summary.inserted.samples as f64 / secs,
+        size as f64 / 1048576.0 / secs
+    );
+    println!(
+        "import: peak RSS {:.1} MiB (RSS before {:.1} MiB)",
+        peak as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
+
+    // A re-import of the same file: every sample is a duplicate.
+    let started = Instant::now();
+    let again = import_file(&store, &file, &ImportOptions::default(), None)
+        .await
+        .expect("re-import");
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(again.duplicates.samples, counts.samples);
+    println!(
+        "re-import (all duplicates): {:.0} samples/s",
+        counts.samples as f64 / secs
+    );
+    store.close().await;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The portal's two commands (see README.md):
+#   ./dev.sh serve   install what is missing, build in release mode, load the demo
+#                    data into an empty database, and serve on http://127.0.0.1:3000
+#   ./dev.sh test    install what is missing (plus Chromium and the end2end npm
+#                    packages) and run every check and test
+# Both are idempotent: a second run skips what is already installed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
+BINARYEN_VERSION=132.0.0     # wasm-opt; Debian's binaryen is too old
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_build_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads --locked
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Not --locked: one of its locked dependencies is no longer in the index.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    as_root npm install -g --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+install_test_tools() {
+  install_build_tools
+  for component in rustfmt clippy; do
+    rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+  done
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Debian's Chromium"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ]; then
+    say "installing the end2end npm packages"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+
+serve() {
+  install_build_tools
+  say "building in release mode"
+  cargo leptos build --release
+  say "starting (demo data is loaded into an empty database)"
+  # Plain http on 127.0.0.1: session cookies without Secure (the server says so).
+  # Behind HTTPS, run `portal serve` without --insecure-cookies.
+  exec target/release/portal serve --demo-if-empty --insecure-cookies "$@"
+}
+
+run_tests() {
+  install_test_tools
+  # The same flags cargo-leptos uses for debug builds, so tests reuse its artifacts.
+  export RUSTFLAGS="--cfg erase_components"
+  # One-shot builds gain nothing from incremental data (about 20 GB of it).
+  export CARGO_INCREMENTAL=0
+  local log
+  log=$(mktemp)
+  trap 'rm -f "$log"' RETURN
+
+  say "formatting"
+  cargo fmt --all -- --check
+  say "clippy (server)"
+  cargo clippy --workspace --all-targets --features ssr -- -D warnings
+  say "clippy (browser, wasm32)"
+  cargo clippy -p portal -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+  say "unit and integration tests"
+  cargo test --workspace --features ssr 2>&1 | tee "$log"
+  say "end-to-end tests in Chromium"
+  # cargo-leptos adds the same flag itself; inheriting it would double it and rebuild everything.
+  env -u RUSTFLAGS cargo leptos build
+  (cd end2end && PORTAL_BIN=target/debug/portal npx playwright test) 2>&1 | tee -a "$log"
+
+  # One closing line for the whole run: cargo's counts plus Playwright's.
+  awk '
+    /^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+    /^ +[0-9]+ passed/ { e2e = $1 }
+    END { printf "\nall tests: %d passed, %d failed\n", p + e2e, f }
+  ' "$log"
+}
+
+case "${1:-}" in
+  serve) shift; serve "$@" ;;
+  test) shift; run_tests "$@" ;;
+  *)
+    echo "usage: ./dev.sh serve [portal serve options] | ./dev.sh test" >&2
+    exit 2
+    ;;
+esac

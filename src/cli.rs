@@ -1,0 +1,491 @@
+//! The `portal` command line: every command reads `DATABASE_URL` and exits
+//! non-zero with a clear message on bad input.
+
+use crate::config::{init_tracing, GlobalOptions};
+use crate::http::sessions::Sessions;
+use crate::http::{router, shutdown_signal, AppState};
+use anyhow::{bail, Context};
+use app::server::demo::{self, DemoConfig};
+use app::server::import::{
+    import_file, ImportError, ImportOptions, ImportSummary, Progress, ProgressFn,
+};
+use app::server::store::{self, Pool, Store};
+use app::server::Portal;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about = "Owner vehicle-data portal")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// What to do; without one, `serve`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (creates and migrates the database on start).
+    Serve(ServeArgs),
+    /// Import NDJSON files (optionally gzip), atomically per file.
+    Import(ImportArgs),
+    /// Generate realistic demo data and import it (or only write it with --out).
+    Demo(DemoArgs),
+    /// Administration: claim codes and ownership transfers.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Issue a one-time claim code for the VIN's next owner.
+    ClaimCode {
+        vin: String,
+        /// Start of the new owner's period: RFC 3339, or a date (midnight in the vehicle's zone).
+        #[arg(long)]
+        since: Option<String>,
+    },
+    /// End the VIN's current ownership period.
+    Transfer {
+        vin: String,
+        /// RFC 3339, or a date (midnight in the vehicle's zone).
+        #[arg(long)]
+        at: String,
+    },
+}
+
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: the site address in Cargo.toml, 127.0.0.1:3000).
+    #[arg(long, env = "PORTAL_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Load the demo data first when the database holds no vehicle yet.
+    #[arg(long, env = "PORTAL_DEMO_IF_EMPTY")]
+    pub demo_if_empty: bool,
+    /// Send session cookies without `Secure` (and no HSTS): only for plain-http local use.
+    #[arg(long, env = "PORTAL_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// NDJSON files; `.gz` (or any gzip content) is decompressed.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Keep unknown fields in an `extra` object instead of rejecting them.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Reject a file when any record conflicts with one already held.
+    #[arg(long)]
+    pub reject_conflicts: bool,
+    /// How many errors and conflicts to list per file (all are counted).
+    #[arg(long, default_value_t = 100)]
+    pub max_errors: usize,
+    /// Summary format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 3)]
+    pub vehicles: u32,
+    #[arg(long, default_value_t = 21)]
+    pub days: u32,
+    #[arg(long, default_value_t = 2021)]
+    pub seed: u64,
+    /// First day of the generated period (UTC date).
+    #[arg(long, default_value = "2026-10-01")]
+    pub start: NaiveDate,
+    /// Only write the NDJSON to this file (`.gz` compresses) instead of importing it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do nothing when the database already holds vehicles.
+    #[arg(long)]
+    pub if_empty: bool,
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    init_tracing(&cli.global.log_level);
+    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&cli.global, args).await,
+        Command::Import(args) => import(&cli.global, args).await,
+        Command::Demo(args) => demo(&cli.global, args).await,
+        Command::Admin(command) => admin(&cli.global, command).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(global: &GlobalOptions) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_database(global).await?.0)
+}
+
+async fn open_database(global: &GlobalOptions) -> anyhow::Result<(Arc<dyn Store>, Pool)> {
+    let url = global
+        .database_url()
+        .context("creating the data directory")?;
+    store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))
+}
+
+async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (store, pool) = open_database(global).await?;
+    if args.demo_if_empty && store.is_empty().await? {
+        load_demo(global, &store, &DemoConfig::default()).await?;
+    }
+    let sessions = Sessions::open(&pool)
+        .await
+        .context("preparing the session store")?;
+    sessions.spawn_purge();
+    let secure = !args.insecure_cookies;
+    if !secure {
+        println!("Session cookies are sent without Secure (--insecure-cookies): use this only on plain http://localhost.");
+    }
+    let conf =
+        leptos::prelude::get_configuration(None).context("reading the Leptos configuration")?;
+    let mut leptos_options = conf.leptos_options;
+    if let Some(bind) = args.bind {
+        leptos_options.site_addr = bind;
+    }
+    let addr = leptos_options.site_addr;
+    let state = AppState {
+        leptos_options,
+        portal: Portal::new(store.clone()),
+    };
+    let app = router(state, sessions, secure);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    // The real address: `--bind 127.0.0.1:0` picks a free port.
+    println!("Serving on http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    store.close().await;
+    println!("Stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let store = open_store(global).await?;
+    let options = ImportOptions {
+        strict: !args.lenient,
+        reject_conflicts: args.reject_conflicts,
+        max_listed: args.max_errors,
+        actor: "cli".into(),
+    };
+    let mut failed = 0;
+    for path in &args.files {
+        let bar = progress_bar(path);
+        let report: ProgressFn = {
+            let bar = bar.clone();
+            Arc::new(move |p: Progress| {
+                bar.set_position(p.bytes);
+                bar.set_message(format!("{} lines", p.lines));
+            })
+        };
+        let outcome = import_file(&*store, path, &options, Some(report)).await;
+        bar.finish_and_clear();
+        match outcome {
+            Ok(summary) => print_summary(&summary, args.format)?,
+            Err(e) => {
+                failed += 1;
+                report_import_error(&e, args.format)?;
+            }
+        }
+    }
+    store.close().await;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn progress_bar(path: &Path) -> indicatif::ProgressBar {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    // Drawn only when stderr is a terminal.
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(size),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(path.display().to_string());
+    bar
+}
+
+fn print_summary(s: &ImportSummary, format: OutputFormat) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(s)?)?,
+        OutputFormat::Text => {
+            writeln!(
+                out,
+                "{}: imported ({} lines, sha256 {})",
+                s.source, s.lines, s.sha256
+            )?;
+            let i = &s.inserted;
+            let d = &s.duplicates;
+            writeln!(
+                out,
+                "  added:      {} vehicles, {} samples, {} events, {} crash records",
+                i.vehicles, i.samples, i.events, i.edr
+            )?;
+            writeln!(out, "  duplicates: {} vehicles, {} samples, {} events, {} crash records (already held, skipped)", d.vehicles, d.samples, d.events, d.edr)?;
+            writeln!(
+                out,
+                "  conflicts:  {} (held values kept)",
+                s.conflicts_total
+            )?;
+            for c in &s.conflicts {
+                writeln!(out, "    line {}: {} — {}", c.line, c.identity, c.reason)?;
+            }
+            if s.conflicts_total as usize > s.conflicts.len() {
+                writeln!(
+                    out,
+                    "    … and {} more",
+                    s.conflicts_total as usize - s.conflicts.len()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn report_import_error(e: &ImportError, format: OutputFormat) -> anyhow::Result<()> {
+    let mut err = std::io::stderr().lock();
+    match (e, format) {
+        (
+            ImportError::Rejected {
+                source_name,
+                total,
+                errors,
+                conflicts,
+            },
+            OutputFormat::Json,
+        ) => {
+            let body = serde_json::json!({"source": source_name, "rejected": true, "total_errors": total, "errors": errors, "conflicts": conflicts});
+            writeln!(std::io::stdout(), "{body}")?;
+        }
+        (
+            ImportError::Rejected {
+                source_name,
+                total,
+                errors,
+                conflicts,
+            },
+            OutputFormat::Text,
+        ) => {
+            writeln!(err, "{e}")?;
+            for x in errors {
+                let field = x
+                    .field
+                    .as_deref()
+                    .map(|f| format!("{f}: "))
+                    .unwrap_or_default();
+                writeln!(err, "  {source_name}:{}: {field}{}", x.line, x.reason)?;
+            }
+            for c in conflicts {
+                writeln!(
+                    err,
+                    "  {source_name}:{}: conflict: {} — {}",
+                    c.line, c.identity, c.reason
+                )?;
+            }
+            let listed = (errors.len() + conflicts.len()) as u64;
+            if *total > listed {
+                writeln!(err, "  … and {} more", total - listed)?;
+            }
+        }
+        (other, _) => writeln!(err, "error: {other}")?,
+    }
+    Ok(())
+}
+
+async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.vehicles == 0 || args.days == 0 {
+        bail!("--vehicles and --days must be at least 1");
+    }
+    let config = DemoConfig {
+        vehicles: args.vehicles,
+        days: args.days,
+        seed: args.seed,
+        start: args.start,
+    };
+    if let Some(out) = &args.out {
+        let counts = write_demo_file(&config, out)?;
+        println!(
+            "wrote {}: {} vehicles, {} samples, {} events, {} crash records",
+            out.display(),
+            counts.vehicles,
+            counts.samples,
+            counts.events,
+            counts.edr
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = open_store(global).await?;
+    if args.if_empty && !store.is_empty().await? {
+        println!("the database already holds vehicles; demo data not loaded");
+    } else {
+        load_demo(global, &store, &config).await?;
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_demo_file(config: &DemoConfig, out: &Path) -> anyhow::Result<demo::DemoCounts> {
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut writer = BufWriter::new(file);
+    let counts = if out.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::write::GzEncoder::new(&mut writer, flate2::Compression::fast());
+        let c = demo::generate(config, &mut gz)?;
+        gz.finish()?;
+        c
+    } else {
+        demo::generate(config, &mut writer)?
+    };
+    writer.flush()?;
+    Ok(counts)
+}
+
+/// The demo owner's sign-in, printed when the demo data is loaded.
+pub const DEMO_OWNER: &str = "owner@example.com";
+pub const DEMO_OWNER_PASSWORD: &str = "demo-owner-2021";
+
+/// Generates the demo file in the data directory and imports it through the normal path.
+async fn load_demo(
+    global: &GlobalOptions,
+    store: &Arc<dyn Store>,
+    config: &DemoConfig,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&global.data_dir)?;
+    let path = global.data_dir.join(format!("demo-{}.ndjson", config.seed));
+    let counts = write_demo_file(config, &path)?;
+    let options = ImportOptions {
+        actor: "demo".into(),
+        ..ImportOptions::default()
+    };
+    let result = import_file(&**store, &path, &options, None).await;
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Ok(summary) => {
+            println!(
+                "demo data loaded: {} vehicles, {} samples, {} events, {} crash records",
+                summary.inserted.vehicles, counts.samples, counts.events, counts.edr
+            );
+            let vins: Vec<_> = (0..config.vehicles).map(demo::demo_vin).collect();
+            let portal = Portal::new(store.clone());
+            let account = portal
+                .create_owner_with_vehicles(DEMO_OWNER, DEMO_OWNER_PASSWORD, &vins)
+                .await
+                .context("creating the demo owner")?;
+            println!(
+                "demo sign-in (owner of {} vehicles): {account} / {DEMO_OWNER_PASSWORD}",
+                vins.len()
+            );
+            Ok(())
+        }
+        Err(e) => bail!("demo import failed: {e}"),
+    }
+}
+
+async fn admin(global: &GlobalOptions, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(global).await?;
+    let portal = Portal::new(store.clone());
+    let result = match command {
+        AdminCommand::ClaimCode { vin, since } => {
+            let vin = parse_vin(&vin)?;
+            let since = match since {
+                Some(s) => Some(parse_instant(&*store, &vin, &s).await?),
+                None => None,
+            };
+            let issued = portal.issue_claim_code(&vin, since).await?;
+            println!("claim code for {vin}: {}", issued.code);
+            let from = if issued.since_us == i64::MIN {
+                "the first record".to_string()
+            } else {
+                app::domain::time::format_utc(issued.since_us)
+            };
+            println!("  the new owner's period starts at {from}");
+            println!(
+                "  valid until {} (single use)",
+                app::domain::time::format_utc(issued.expires_us)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::Transfer { vin, at } => {
+            let vin = parse_vin(&vin)?;
+            let at_us = parse_instant(&*store, &vin, &at).await?;
+            portal.transfer(&vin, at_us).await?;
+            println!(
+                "{vin}: the current ownership period ends at {}",
+                app::domain::time::format_utc(at_us)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    store.close().await;
+    result
+}
+
+fn parse_vin(input: &str) -> anyhow::Result<app::domain::Vin> {
+    app::domain::Vin::parse(input).map_err(|e| anyhow::anyhow!("invalid VIN {input}: {e}"))
+}
+
+/// RFC 3339, or a plain date taken as midnight in the vehicle's own zone.
+async fn parse_instant(
+    store: &dyn Store,
+    vin: &app::domain::Vin,
+    input: &str,
+) -> anyhow::Result<i64> {
+    use chrono::TimeZone;
+    if let Ok(t) = app::domain::time::parse_rfc3339_micros(input) {
+        return Ok(t);
+    }
+    let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("`{input}` is neither RFC 3339 nor a date (YYYY-MM-DD)"))?;
+    let vehicle = store
+        .vehicle(vin)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no vehicle {vin} is held"))?;
+    let tz: chrono_tz::Tz = vehicle
+        .vehicle
+        .timezone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("the stored zone of {vin} is unreadable"))?;
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let t = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .ok_or_else(|| anyhow::anyhow!("midnight of {date} does not exist in {tz}"))?;
+    Ok(t.timestamp_micros())
+}

@@ -1,0 +1,50 @@
+//! Settings shared by every command: where the data lives and how to log.
+
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// Database to use: sqlite://PATH (default: sqlite://<data dir>/portal.db).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the database and the portal's keys.
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Log filter, e.g. `info` or `portal=debug,sqlx=warn` (RUST_LOG syntax).
+    #[arg(
+        long,
+        env = "PORTAL_LOG",
+        default_value = "info,sqlx=warn,leptos_i18n=warn",
+        global = true
+    )]
+    pub log_level: String,
+}
+
+impl GlobalOptions {
+    /// The database URL, creating the data directory for the default SQLite file.
+    pub fn database_url(&self) -> std::io::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                Ok(format!(
+                    "sqlite://{}",
+                    self.data_dir.join("portal.db").display()
+                ))
+            }
+        }
+    }
+}
+
+/// Logs go to stderr so command output (summaries, JSON) stays clean on stdout.
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

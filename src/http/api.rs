@@ -1,0 +1,169 @@
+//! The REST API under `/api/v1` (`shared/spec/api.md`). Handlers are thin:
+//! they read the request, call `Portal`, and shape the reply.
+
+use super::error::{ApiError, ApiJson};
+use super::AppState;
+use app::server::authz::Principal;
+use app::server::client::ClientAddress;
+use app::server::Portal;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts", post(sign_up))
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/vehicles", post(bind_vehicle))
+        .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/vehicles", get(vehicles))
+        .route("/api/v1/vehicles/{vin}", get(overview))
+        .route("/api/v1/vehicles/{vin}/samples", get(samples))
+}
+
+async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {
+    Ok(portal.principal(session).await?)
+}
+
+/// The signed-in principal, or 401.
+async fn require_signed_in(portal: &Portal, session: &Session) -> Result<Principal, ApiError> {
+    signed_in(portal, session)
+        .await?
+        .ok_or(ApiError(app::server::error::ServiceError::Unauthenticated))
+}
+
+#[derive(Deserialize)]
+struct SignUp {
+    account: String,
+    password: String,
+    vin: String,
+    claim_code: String,
+}
+
+async fn sign_up(
+    State(portal): State<Portal>,
+    ApiJson(body): ApiJson<SignUp>,
+) -> Result<impl IntoResponse, ApiError> {
+    let account = portal
+        .sign_up(&body.account, &body.password, &body.vin, &body.claim_code)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "account": account }))))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    account: String,
+    password: String,
+    /// Staff second factor (support-console issue); ignored for owners.
+    #[serde(default)]
+    #[allow(unused)]
+    totp: Option<String>,
+}
+
+async fn sign_in(
+    State(portal): State<Portal>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+    ApiJson(body): ApiJson<SignIn>,
+) -> Result<StatusCode, ApiError> {
+    let who = portal
+        .sign_in(&body.account, &body.password, &address)
+        .await?;
+    portal.start_session(&session, &who).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sign_out(State(portal): State<Portal>, session: Session) -> Result<StatusCode, ApiError> {
+    portal.end_session(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(portal): State<Portal>, session: Session) -> Result<impl IntoResponse, ApiError> {
+    let who = require_signed_in(&portal, &session).await?;
+    Ok(Json(portal.me(&who).await?))
+}
+
+#[derive(Deserialize)]
+struct Bind {
+    vin: String,
+    claim_code: String,
+}
+
+async fn bind_vehicle(
+    State(portal): State<Portal>,
+    session: Session,
+    ApiJson(body): ApiJson<Bind>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = require_signed_in(&portal, &session).await?;
+    let period = portal
+        .bind_vehicle(&who, &body.vin, &body.claim_code)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "vin": period.vin }))))
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+async fn change_password(
+    State(portal): State<Portal>,
+    session: Session,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let who = require_signed_in(&portal, &session).await?;
+    let epoch = portal
+        .change_password(&who, &body.current, &body.new)
+        .await?;
+    portal.renew_session_epoch(&session, epoch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn vehicles(
+    State(portal): State<Portal>,
+    session: Session,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(
+        json!({ "items": portal.my_vehicles(who.as_ref()).await?, "next_cursor": null }),
+    ))
+}
+
+async fn overview(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.overview(who.as_ref(), &vin).await?))
+}
+
+async fn samples(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    query: Result<
+        axum::extract::Query<app::server::telemetry::SampleQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<axum::response::Response, ApiError> {
+    let axum::extract::Query(query) = match query {
+        Ok(q) => q,
+        Err(rejection) => {
+            return Ok(super::error::error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                &rejection.body_text(),
+            ));
+        }
+    };
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.samples(who.as_ref(), &vin, &query).await?).into_response())
+}

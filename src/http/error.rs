@@ -1,0 +1,78 @@
+//! The one mapping from service errors to HTTP: the JSON error shape of the
+//! API spec; causes of internal errors go to the log, never to the client.
+
+use app::server::error::ServiceError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::FromRequest;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+pub struct ApiError(pub ServiceError);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError(e)
+    }
+}
+
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message, "details": []}})),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %e, "request failed");
+        }
+        let details = match &e {
+            ServiceError::Invalid {
+                field: Some(field), ..
+            } => json!([{"field": field}]),
+            _ => json!([]),
+        };
+        let body =
+            json!({"error": {"code": e.code(), "message": e.public_message(), "details": details}});
+        let mut response = (status, Json(body)).into_response();
+        if let ServiceError::Throttled { retry_after_secs } = e {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+/// `Json<T>` whose rejections use the API's error shape (400 / 413 / 415 / 422).
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status {
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid_fields",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "expected_json",
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    _ => "invalid_json",
+                };
+                Err(error_response(status, code, &rejection.body_text()))
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The axum application: Leptos pages and server functions, the REST API,
+//! sessions, and the request-safety layers around all of them.
+
+mod api;
+pub mod error;
+pub mod security;
+pub mod sessions;
+
+use app::server::Portal;
+use app::{shell, App};
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sessions::Sessions;
+
+/// Request bodies above this are refused (413) unless a route allows more.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub portal: Portal,
+}
+
+/// Builds the whole application. `secure` turns on Secure/`__Host-` cookies
+/// and HSTS (the default; off only for plain-http local use).
+pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
+    let routes = generate_route_list(App);
+    let provide = {
+        let portal = state.portal.clone();
+        move || provide_context(portal.clone())
+    };
+    let mut app = Router::new()
+        .merge(api::routes())
+        .leptos_routes_with_context(&state, routes, provide.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide, shell))
+        .with_state(state)
+        .layer(sessions.layer(secure))
+        .layer(middleware::from_fn(security::same_origin_mutations))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(security::security_headers));
+    if secure {
+        app = app.layer(axum::Extension(security::Hsts));
+    }
+    app
+}
+
+/// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,152 @@
+//! A real portal on a loopback port with its own SQLite file, and clients.
+
+use app::server::store::{self, Store};
+use app::server::Portal;
+use leptos::prelude::LeptosOptions;
+use portal::http::sessions::Sessions;
+use portal::http::{router, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Arc<dyn Store>,
+    /// The database itself, for tests that simulate time passing.
+    pub pool: store::Pool,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Portal::new).await
+    }
+
+    /// Spawns with a customised `Portal` (e.g. a short throttling window).
+    pub async fn spawn_with(make: impl FnOnce(Arc<dyn Store>) -> Portal) -> TestApp {
+        Self::spawn_full(make, false).await
+    }
+
+    /// Spawns as deployed behind HTTPS: Secure `__Host-` cookies and HSTS.
+    pub async fn spawn_secure() -> TestApp {
+        Self::spawn_full(Portal::new, true).await
+    }
+
+    async fn spawn_full(make: impl FnOnce(Arc<dyn Store>) -> Portal, secure: bool) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+        let (store, pool) = store::open(&url).await.expect("store");
+        let sessions = Sessions::open(&pool).await.expect("sessions");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("portal")
+            .site_addr(addr)
+            .build();
+        // `secure: false` is plain http on loopback, as `--insecure-cookies`.
+        let state = AppState {
+            leptos_options,
+            portal: make(store.clone()),
+        };
+        let app = router(state, sessions, secure);
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve")
+        });
+        TestApp {
+            addr,
+            store,
+            pool,
+            client: Self::new_client(),
+            _dir: dir,
+        }
+    }
+
+    /// A fresh browser-like client with its own cookie jar.
+    pub fn new_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub const PASSWORD: &str = "brake-pedal-2021-spring";
+
+/// Imports a small log for `vin`: samples at 10:15:00+08:00 + `secs` of 2021-02-21.
+pub async fn import_vehicle(app: &TestApp, vin: &str, secs: &[u32]) {
+    let mut text = format!(r#"{{"kind":"vehicle","vin":"{vin}","timezone":"Asia/Shanghai"}}"#);
+    for s in secs {
+        text.push_str(&format!(
+            "\n{{\"kind\":\"sample\",\"vin\":\"{vin}\",\"t\":\"2021-02-21T10:{:02}:{:02}+08:00\",\"speed_kmh\":{s}}}",
+            15 + s / 60,
+            s % 60
+        ));
+    }
+    app::server::import::import_reader(
+        &*app.store,
+        "t",
+        std::io::Cursor::new(text.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .expect("import");
+}
+
+/// Issues a claim code (optionally with a period start) as `portal admin claim-code` does.
+pub async fn claim_code(app: &TestApp, vin: &str, since_us: Option<i64>) -> String {
+    let portal = Portal::new(app.store.clone());
+    portal
+        .issue_claim_code(&app::domain::Vin::parse(vin).unwrap(), since_us)
+        .await
+        .expect("claim code")
+        .code
+}
+
+/// Signs up and signs in a new owner with `client`; returns nothing, panics on failure.
+pub async fn sign_up_and_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    account: &str,
+    vin: &str,
+    code: &str,
+) {
+    let res = client
+        .post(app.url("/api/v1/accounts"))
+        .json(&serde_json::json!({"account": account, "password": PASSWORD, "vin": vin, "claim_code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    sign_in(app, client, account, PASSWORD).await;
+}
+
+pub async fn sign_in(app: &TestApp, client: &reqwest::Client, account: &str, password: &str) {
+    let res = client
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"account": account, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+}

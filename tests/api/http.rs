@@ -1,0 +1,106 @@
+//! The server over real HTTP: pages render on the server in the reader's
+//! language, unknown paths are 404, the no-JS language switch works.
+
+use crate::helpers::TestApp;
+use reqwest::header;
+
+#[tokio::test]
+async fn the_home_page_renders_on_the_server() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains("See what your car recorded"));
+    assert!(body.contains(r#"<html lang="en""#));
+    assert!(
+        body.contains("/pkg/portal.js"),
+        "hydration script points at the bundle"
+    );
+    assert!(
+        body.contains(r#"data-hydrated="false""#),
+        "not interactive until hydrated"
+    );
+}
+
+#[tokio::test]
+async fn accept_language_selects_chinese_and_the_cookie_overrides_it() {
+    let app = TestApp::spawn().await;
+    let zh = app
+        .client
+        .get(app.url("/"))
+        .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    let body = zh.text().await.unwrap();
+    assert!(body.contains("查看您的车辆记录了什么"));
+    assert!(body.contains(r#"lang="zh-CN""#));
+
+    let en = app
+        .client
+        .get(app.url("/"))
+        .header(header::ACCEPT_LANGUAGE, "zh-CN")
+        .header(header::COOKIE, "i18n_pref_locale=en")
+        .send()
+        .await
+        .unwrap();
+    assert!(en
+        .text()
+        .await
+        .unwrap()
+        .contains("See what your car recorded"));
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_pages() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn the_plain_form_language_switch_sets_a_cookie_and_redirects_back() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/set_locale"))
+        .header(header::ACCEPT, "text/html")
+        .form(&[("locale", "zh-CN"), ("back", "/no/such/page?x=1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()[header::LOCATION], "/no/such/page?x=1");
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("i18n_pref_locale=zh-CN;"), "{cookie}");
+    assert!(cookie.contains("Max-Age=31536000"), "remembered: {cookie}");
+}
+
+#[tokio::test]
+async fn the_language_switch_refuses_open_redirects_and_unknown_languages() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/set_locale"))
+        .header(header::ACCEPT, "text/html")
+        .form(&[("locale", "en"), ("back", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[header::LOCATION], "/");
+
+    let res = app
+        .client
+        .post(app.url("/api/set_locale"))
+        .form(&[("locale", "fr"), ("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error() || res.status().is_server_error());
+    assert!(res.headers().get(header::SET_COOKIE).is_none());
+}

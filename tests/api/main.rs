@@ -1,0 +1,7 @@
+//! The server over real HTTP, one test binary (shared helpers compile once).
+
+mod helpers;
+
+mod accounts;
+mod http;
+mod telemetry;

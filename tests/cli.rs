@@ -1,0 +1,151 @@
+//! The `portal` binary as a user runs it: exit codes and messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn portal(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("PORTAL_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("PORTAL_LOG", "error")
+        .output()
+        .expect("run portal")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.ndjson.gz");
+    let out = portal(
+        dir.path(),
+        &[
+            "demo",
+            "--vehicles",
+            "2",
+            "--days",
+            "2",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 vehicles"));
+
+    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("added:      2 vehicles"), "{stdout}");
+    assert!(
+        dir.path().join("portal.db").exists(),
+        "default database under the data dir"
+    );
+
+    let out = portal(
+        dir.path(),
+        &["import", "--format", "json", file.to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["inserted"]["samples"], 0);
+    assert!(summary["duplicates"]["samples"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn a_bad_file_exits_non_zero_naming_line_field_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.ndjson");
+    std::fs::write(
+        &file,
+        "{\"kind\":\"vehicle\",\"vin\":\"LRW3E7EK9NC000017\",\"timezone\":\"Asia/Shanghai\"}\n\
+         {\"kind\":\"sample\",\"vin\":\"LRW3E7EK9NC000017\",\"t\":\"2021-02-21T10:15:02+08:00\",\"brake_pressure_bar\":300}\n",
+    )
+    .unwrap();
+    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("rejected with 1 error(s); nothing was imported"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.ndjson:2: brake_pressure_bar: 300 is outside 0–250"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_file_and_bad_arguments_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portal(dir.path(), &["import", "/no/such/file.ndjson"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read /no/such/file.ndjson"));
+
+    let out = portal(dir.path(), &["demo", "--vehicles", "many"]);
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+    assert!(text(&out.stderr).contains("invalid value 'many'"));
+
+    let out = portal(
+        dir.path(),
+        &["import", "x.ndjson", "--database-url", "mysql://x"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("unsupported DATABASE_URL"));
+}
+
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("PORTAL_DATA_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .env("PORTAL_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start portal serve");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("Serving on http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit: {status:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("Stopped"), "{rest}");
+}
