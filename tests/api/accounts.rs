@@ -613,9 +613,11 @@ async fn expired_sessions_are_purged() {
 
 #[tokio::test]
 async fn a_session_ends_at_its_absolute_lifetime_even_when_active() {
+    // Generous margins: a busy machine may take a second or more per request.
+    let lifetime = std::time::Duration::from_secs(5);
     let app = TestApp::spawn_with(|store| {
         let mut portal = app::server::Portal::new(store);
-        portal.session_lifetime = std::time::Duration::from_secs(2);
+        portal.session_lifetime = lifetime;
         portal
     })
     .await;
@@ -623,15 +625,17 @@ async fn a_session_ends_at_its_absolute_lifetime_even_when_active() {
     let code = claim_code(&app, VIN_A, None).await;
     let c = TestApp::new_client();
     sign_up_and_in(&app, &c, "o@example.com", VIN_A, &code).await;
-    for _ in 0..3 {
+    // The session started before this instant, so it has ended by `ended`.
+    let ended = tokio::time::Instant::now() + lifetime + std::time::Duration::from_millis(500);
+    for _ in 0..2 {
         assert_eq!(
             c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
             200,
             "active"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    tokio::time::sleep_until(ended).await;
     assert_eq!(
         c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
         401,
