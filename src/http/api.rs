@@ -1,10 +1,14 @@
 //! The REST API under `/api/v1` (`shared/spec/api.md`). Handlers are thin:
 //! they read the request, call `Portal`, and shape the reply.
 
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use app::server::authz::Principal;
+use app::server::charts::ChartQuery;
 use app::server::client::ClientAddress;
+use app::server::drives::DriveQuery;
+use app::server::events::EventQuery;
+use app::server::telemetry::SampleQuery;
 use app::server::Portal;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles", get(vehicles))
         .route("/api/v1/vehicles/{vin}", get(overview))
         .route("/api/v1/vehicles/{vin}/samples", get(samples))
+        .route("/api/v1/vehicles/{vin}/events", get(events))
+        .route("/api/v1/vehicles/{vin}/events/{id}", get(event_detail))
+        .route("/api/v1/vehicles/{vin}/drives", get(drives))
+        .route("/api/v1/vehicles/{vin}/chart", get(chart))
 }
 
 async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {
@@ -149,21 +157,57 @@ async fn samples(
     State(portal): State<Portal>,
     session: Session,
     Path(vin): Path<String>,
-    query: Result<
-        axum::extract::Query<app::server::telemetry::SampleQuery>,
-        axum::extract::rejection::QueryRejection,
-    >,
-) -> Result<axum::response::Response, ApiError> {
-    let axum::extract::Query(query) = match query {
-        Ok(q) => q,
-        Err(rejection) => {
-            return Ok(super::error::error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                &rejection.body_text(),
-            ));
-        }
-    };
+    ApiQuery(query): ApiQuery<SampleQuery>,
+) -> Result<impl IntoResponse, ApiError> {
     let who = signed_in(&portal, &session).await?;
-    Ok(Json(portal.samples(who.as_ref(), &vin, &query).await?).into_response())
+    Ok(Json(portal.samples(who.as_ref(), &vin, &query).await?))
+}
+
+async fn events(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    ApiQuery(query): ApiQuery<EventQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.events(who.as_ref(), &vin, &query).await?))
+}
+
+#[derive(Deserialize)]
+struct Zone {
+    tz: Option<String>,
+}
+
+async fn event_detail(
+    State(portal): State<Portal>,
+    session: Session,
+    Path((vin, id)): Path<(String, String)>,
+    ApiQuery(zone): ApiQuery<Zone>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(
+        portal
+            .event_detail(who.as_ref(), &vin, &id, zone.tz.as_deref())
+            .await?,
+    ))
+}
+
+async fn drives(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    ApiQuery(query): ApiQuery<DriveQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.drives(who.as_ref(), &vin, &query).await?))
+}
+
+async fn chart(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    ApiQuery(query): ApiQuery<ChartQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.chart(who.as_ref(), &vin, &query).await?))
 }

@@ -76,3 +76,28 @@ where
         }
     }
 }
+
+/// `Query<T>` whose rejections use the API's error shape (400 `invalid_query`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                &rejection.body_text(),
+            )),
+        }
+    }
+}

@@ -45,7 +45,7 @@ async fn sign_up_sign_in_me_and_sign_out() {
         .json()
         .await
         .unwrap();
-    assert_eq!(overview["holdings"]["samples"]["count"], 3);
+    assert_eq!(overview["telemetry"]["count"], 3);
 
     let res = owner
         .delete(app.url("/api/v1/session"))
@@ -159,7 +159,7 @@ async fn authorization_matrix() {
             let res = client.get(url).send().await.unwrap();
             let status = res.status();
             let body: Value = res.json().await.unwrap();
-            (status, body["holdings"]["samples"]["count"].as_u64())
+            (status, body["telemetry"]["count"].as_u64())
         }
     };
     // Each owner sees exactly their own period.

@@ -3,5 +3,6 @@
 mod helpers;
 
 mod accounts;
+mod browse;
 mod http;
 mod telemetry;

@@ -36,6 +36,8 @@ macro_rules! wire_enum {
     };
 }
 
+pub(crate) use wire_enum;
+
 wire_enum!(Gear { P = "P", R = "R", N = "N", D = "D" });
 wire_enum!(AebState { Off = "off", Standby = "standby", Warning = "warning", Braking = "braking" });
 wire_enum!(AdasState { Off = "off", Available = "available", Active = "active" });
@@ -70,6 +72,31 @@ impl EventType {
     }
     pub fn is_crash(self) -> bool {
         matches!(self, Self::Collision | Self::AirbagDeployment)
+    }
+
+    /// The group an owner filters by (`brake`, `crash`, `warning`, `other`).
+    pub fn group(self) -> EventGroup {
+        match self {
+            t if t.is_brake() => EventGroup::Brake,
+            t if t.is_crash() => EventGroup::Crash,
+            Self::FcwWarning
+            | Self::EscIntervention
+            | Self::HardAcceleration
+            | Self::HardCornering
+            | Self::Dtc => EventGroup::Warning,
+            _ => EventGroup::Other,
+        }
+    }
+}
+
+wire_enum!(
+    /// How the events list groups event types.
+    EventGroup { Brake = "brake", Crash = "crash", Warning = "warning", Other = "other" }
+);
+
+impl EventGroup {
+    pub fn types(self) -> Vec<EventType> {
+        EventType::ALL.iter().copied().filter(|t| t.group() == self).collect()
     }
 }
 

@@ -1,5 +1,7 @@
 //! Types shared by the server and the browser.
 pub mod account;
+pub mod browse;
+pub mod chart;
 pub mod log_format;
 pub mod records;
 pub mod time;

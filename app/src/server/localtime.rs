@@ -1,5 +1,8 @@
 //! Times in a vehicle's own zone, for display (the zone database stays on the server).
 
+use super::error::ServiceError;
+use crate::domain::browse::Instant;
+use crate::domain::time::format_utc;
 use chrono::{TimeZone, Utc};
 
 /// `2021-02-21 10:15 +08:00` in the named IANA zone (UTC if the name is unknown).
@@ -25,6 +28,29 @@ pub fn format_local_rfc3339(t_us: i64, timezone: &str) -> String {
     match timezone.parse::<chrono_tz::Tz>() {
         Ok(tz) => utc.with_timezone(&tz).to_rfc3339_opts(format, true),
         Err(_) => utc.to_rfc3339_opts(format, true),
+    }
+}
+
+/// One instant for a reply: UTC, the vehicle's zone, and the reader's zone if asked.
+pub fn instant(t_us: i64, vehicle_zone: &str, viewer_zone: Option<&str>) -> Instant {
+    Instant {
+        t: format_utc(t_us),
+        t_local: format_local_rfc3339(t_us, vehicle_zone),
+        t_viewer: viewer_zone.map(|z| format_local_rfc3339(t_us, z)),
+        t_us,
+    }
+}
+
+/// Checks a reader's zone (`tz`): `UTC` or an IANA name.
+pub fn viewer_zone(tz: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match tz.filter(|z| !z.is_empty()) {
+        None => Ok(None),
+        Some(z) if z.parse::<chrono_tz::Tz>().is_ok() => Ok(Some(z.to_string())),
+        Some(z) => Err(ServiceError::invalid(
+            "invalid_query",
+            "tz",
+            format!("tz `{z}`: expected an IANA zone such as Asia/Shanghai, or UTC"),
+        )),
     }
 }
 

@@ -2,15 +2,19 @@
 //! handlers and the CLI all call `Portal`, so they cannot drift apart.
 pub mod accounts;
 pub mod audit;
+pub mod charts;
 pub mod authz;
 pub mod claims;
 pub mod client;
 pub mod csp;
 pub mod demo;
+pub mod drives;
 pub mod error;
+pub mod events;
 pub mod import;
 pub mod localtime;
 pub mod password;
+pub mod query;
 pub mod session;
 pub mod store;
 pub mod telemetry;
@@ -28,6 +32,7 @@ pub struct Portal {
     pub throttle: ThrottlePolicy,
     /// A session ends this long after sign-in, however active (12 h).
     pub session_lifetime: std::time::Duration,
+    pub retention: vehicles::Retention,
 }
 
 impl Portal {
@@ -36,6 +41,7 @@ impl Portal {
             store,
             throttle: ThrottlePolicy::default(),
             session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
+            retention: vehicles::Retention::default(),
         }
     }
 }

@@ -2,15 +2,13 @@
 
 use super::authz::Principal;
 use super::error::ServiceError;
-use super::localtime::format_local_rfc3339;
+use super::localtime::{instant, viewer_zone};
+use super::query;
 use super::store::{PageRequest, SampleFilter, TimeRange};
 use super::Portal;
 use crate::domain::log_format::{AebState, Gear, SampleChannels};
-use crate::domain::time::{format_utc, parse_rfc3339_micros};
+use crate::domain::records::Sample;
 use serde::{Deserialize, Serialize};
-
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
 
 /// The query as it arrives (strings as typed); `parse` checks every part.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,23 +27,14 @@ pub struct SampleQuery {
     pub order: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// The reader's zone for `t_viewer` (IANA name or `UTC`).
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SamplePage {
     pub items: Vec<serde_json::Map<String, serde_json::Value>>,
     pub next_cursor: Option<String>,
-}
-
-fn bad(field: &'static str, message: String) -> ServiceError {
-    ServiceError::invalid("invalid_query", field, message)
-}
-
-fn time_param(field: &'static str, value: &Option<String>) -> Result<Option<i64>, ServiceError> {
-    value
-        .as_deref()
-        .map(|v| parse_rfc3339_micros(v).map_err(|e| bad(field, format!("{field}: {e}"))))
-        .transpose()
 }
 
 /// Every channel name, in the spec's order.
@@ -86,74 +75,25 @@ struct ParsedQuery {
     page: PageRequest,
     /// `None`: every channel.
     fields: Option<Vec<String>>,
+    viewer_zone: Option<String>,
 }
 
 impl SampleQuery {
     fn parse(&self) -> Result<ParsedQuery, ServiceError> {
-        let range = TimeRange {
-            from_us: time_param("from", &self.from)?.unwrap_or(i64::MIN),
-            to_us: time_param("to", &self.to)?.unwrap_or(i64::MAX),
-        };
-        if range.from_us >= range.to_us {
-            return Err(bad("to", "`to` must be after `from`".into()));
-        }
-        let aeb_state = self
-            .aeb_state
-            .as_deref()
-            .map(|v| {
-                AebState::parse(v).ok_or_else(|| {
-                    bad(
-                        "aeb_state",
-                        format!("aeb_state `{v}`: expected off, standby, warning or braking"),
-                    )
-                })
-            })
-            .transpose()?;
-        let gear = self
-            .gear
-            .as_deref()
-            .map(|v| {
-                Gear::parse(v)
-                    .ok_or_else(|| bad("gear", format!("gear `{v}`: expected P, R, N or D")))
-            })
-            .transpose()?;
-        let descending = match self.order.as_deref() {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(other) => {
-                return Err(bad(
-                    "order",
-                    format!("order `{other}`: expected asc or desc"),
-                ))
-            }
-        };
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(bad("limit", format!("limit must be 1–{MAX_LIMIT}")));
-        }
-        let after_us = self
-            .cursor
-            .as_deref()
-            .map(|c| {
-                c.parse::<i64>().map_err(|_| {
-                    bad(
-                        "cursor",
-                        "cursor: use the next_cursor of the previous page".into(),
-                    )
-                })
-            })
-            .transpose()?;
-        let fields = match self.fields.as_deref() {
-            None | Some("") => None,
-            Some(list) => {
-                let known = channel_names();
-                let wanted: Vec<String> = list.split(',').map(|f| f.trim().to_string()).collect();
-                if let Some(unknown) = wanted.iter().find(|f| !known.contains(f)) {
-                    return Err(bad("fields", format!("unknown channel `{unknown}`")));
-                }
-                Some(wanted)
-            }
-        };
+        let range = query::range(self.from.as_deref(), self.to.as_deref())?;
+        let aeb_state = query::one(
+            "aeb_state",
+            self.aeb_state.as_deref(),
+            AebState::parse,
+            "off, standby, warning or braking",
+        )?;
+        let gear = query::one("gear", self.gear.as_deref(), Gear::parse, "P, R, N or D")?;
+        let fields = query::list(
+            "fields",
+            self.fields.as_deref(),
+            |f| channel_names().contains(&f.to_string()).then(|| f.to_string()),
+            "channel names of the log format",
+        )?;
         let filter = SampleFilter {
             min_speed_kmh: self.min_speed_kmh,
             max_speed_kmh: self.max_speed_kmh,
@@ -163,17 +103,43 @@ impl SampleQuery {
             gear,
         };
         let page = PageRequest {
-            descending,
-            after_us,
-            limit,
+            descending: query::descending(self.order.as_deref())?,
+            after_us: query::time_cursor(self.cursor.as_deref())?,
+            limit: query::limit(self.limit)?,
         };
         Ok(ParsedQuery {
             range,
             filter,
             page,
             fields,
+            viewer_zone: viewer_zone(self.tz.as_deref())?,
         })
     }
+}
+
+/// One sample as a reply row: its instant, then the channels (absent ones
+/// absent), only `fields` when given.
+pub(crate) fn sample_item(
+    s: &Sample,
+    timezone: &str,
+    viewer_zone: Option<&str>,
+    fields: Option<&[String]>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut item = serde_json::Map::new();
+    let at = instant(s.t_us, timezone, viewer_zone);
+    item.insert("t".into(), at.t.into());
+    item.insert("t_local".into(), at.t_local.into());
+    if let Some(v) = at.t_viewer {
+        item.insert("t_viewer".into(), v.into());
+    }
+    if let Ok(serde_json::Value::Object(channels)) = serde_json::to_value(&s.channels) {
+        for (k, v) in channels {
+            if fields.is_none_or(|f| f.contains(&k)) {
+                item.insert(k, v);
+            }
+        }
+    }
+    item
 }
 
 impl Portal {
@@ -190,9 +156,10 @@ impl Portal {
             filter,
             page,
             fields,
+            viewer_zone,
         } = query.parse()?;
         let access = self.authorize(who, vin, range).await?;
-        let tz = access.vehicle.vehicle.timezone.clone();
+        let tz = &access.vehicle.vehicle.timezone;
         let rows = self
             .store
             .sample_page(access.vehicle.id, &access.ranges, &filter, page)
@@ -201,20 +168,8 @@ impl Portal {
             .then(|| rows.last().map(|s| s.t_us.to_string()))
             .flatten();
         let items = rows
-            .into_iter()
-            .map(|s| {
-                let mut item = serde_json::Map::new();
-                item.insert("t".into(), format_utc(s.t_us).into());
-                item.insert("t_local".into(), format_local_rfc3339(s.t_us, &tz).into());
-                if let Ok(serde_json::Value::Object(channels)) = serde_json::to_value(&s.channels) {
-                    for (k, v) in channels {
-                        if fields.as_ref().is_none_or(|f| f.contains(&k)) {
-                            item.insert(k, v);
-                        }
-                    }
-                }
-                item
-            })
+            .iter()
+            .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref()))
             .collect();
         Ok(SamplePage { items, next_cursor })
     }

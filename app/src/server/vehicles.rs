@@ -1,22 +1,35 @@
-//! Vehicle reads for a principal, all through the gate.
+//! Vehicle reads for a principal, all through the gate: the list of the
+//! caller's vehicles and the "what we hold" overview.
 
 use super::authz::Principal;
 use super::error::ServiceError;
-use super::store::{Holdings, TimeRange};
+use super::localtime::instant;
+use super::store::{ClassHoldings, Holdings, TimeRange};
 use super::Portal;
 use crate::domain::account::VehicleBinding;
-use serde::Serialize;
+use crate::domain::browse::{ClassSummary, Overview, Period, Rate};
 
-/// `GET /api/v1/vehicles/{vin}`: what is held for the caller, per data class.
-#[derive(Debug, Clone, Serialize)]
-pub struct Overview {
-    pub vin: String,
-    pub model: Option<String>,
-    pub timezone: String,
-    /// The caller's permitted ranges (RFC 3339 UTC; `to` null while open).
-    pub periods: Vec<(String, Option<String>)>,
-    pub holdings: Holdings,
+/// How long each data class is kept after it was recorded (configurable;
+/// locked crash records are kept whatever this says: they are under legal hold).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub telemetry_days: u32,
+    pub events_days: u32,
+    pub crash_records_days: u32,
 }
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            telemetry_days: 3 * 365,
+            events_days: 3 * 365,
+            crash_records_days: 10 * 365,
+        }
+    }
+}
+
+/// Intervals looked at to tell the sampling rates.
+const RATE_SAMPLE: u32 = 20_000;
 
 impl Portal {
     pub async fn my_vehicles(
@@ -27,32 +40,79 @@ impl Portal {
         self.bindings(who.account_id).await
     }
 
+    /// `GET /api/v1/vehicles/{vin}`: per data class, what is held for the caller.
     pub async fn overview(
         &self,
         who: Option<&Principal>,
         vin: &str,
     ) -> Result<Overview, ServiceError> {
         let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let vehicle = access.vehicle.id;
         let mut total = Holdings::default();
+        let mut intervals: Vec<(i64, u64)> = Vec::new();
         for range in &access.ranges {
-            total.add(&self.store.holdings(access.vehicle.id, *range).await?);
+            total.add(&self.store.holdings(vehicle, *range).await?);
+            for (d, n) in self.store.sample_intervals(vehicle, *range, RATE_SAMPLE).await? {
+                match intervals.iter_mut().find(|(e, _)| *e == d) {
+                    Some(e) => e.1 += n,
+                    None => intervals.push((d, n)),
+                }
+            }
         }
-        let fmt = crate::domain::time::format_utc;
+        let zone = access.vehicle.vehicle.timezone.clone();
+        let class = |h: &ClassHoldings, retention_days: u32, held: u64, rates: Vec<Rate>| {
+            ClassSummary {
+                count: h.count,
+                first: h.first_us.map(|t| instant(t, &zone, None)),
+                last: h.last_us.map(|t| instant(t, &zone, None)),
+                rates,
+                retention_days,
+                held,
+            }
+        };
+        let rates = sampling_rates(&intervals);
+        let r = &self.retention;
         Ok(Overview {
             vin: access.vehicle.vehicle.vin.to_string(),
             model: access.vehicle.vehicle.model.clone(),
-            timezone: access.vehicle.vehicle.timezone.clone(),
             periods: access
                 .ranges
                 .iter()
-                .map(|r| {
-                    (
-                        fmt(r.from_us.max(0)),
-                        (r.to_us != i64::MAX).then(|| fmt(r.to_us)),
-                    )
+                .map(|p| Period {
+                    from: instant(p.from_us.max(0), &zone, None),
+                    to: (p.to_us != i64::MAX).then(|| instant(p.to_us, &zone, None)),
                 })
                 .collect(),
-            holdings: total,
+            telemetry: class(&total.samples, r.telemetry_days, 0, rates.clone()),
+            location: class(&total.location, r.telemetry_days, 0, rates),
+            events: class(&total.events, r.events_days, 0, Vec::new()),
+            crash_records: class(
+                &total.edr_records,
+                r.crash_records_days,
+                total.locked_edr_records,
+                Vec::new(),
+            ),
+            timezone: zone,
         })
     }
+}
+
+/// The rates that make up at least 1 % of the intervals, most common first.
+/// Pauses (intervals over a minute) are not a rate.
+fn sampling_rates(intervals: &[(i64, u64)]) -> Vec<Rate> {
+    let usable: Vec<_> = intervals
+        .iter()
+        .filter(|(d, _)| *d > 0 && *d <= 60_000_000)
+        .collect();
+    let total: u64 = usable.iter().map(|(_, n)| n).sum();
+    let mut rates: Vec<Rate> = usable
+        .iter()
+        .map(|(d, n)| Rate {
+            hz: (1e6 / *d as f64 * 100.0).round() / 100.0,
+            share: *n as f64 / total as f64,
+        })
+        .filter(|r| r.share >= 0.01)
+        .collect();
+    rates.sort_by(|a, b| b.share.total_cmp(&a.share));
+    rates
 }

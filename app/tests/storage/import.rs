@@ -67,7 +67,7 @@ async fn imports_every_kind_and_reads_it_back() {
     assert_eq!(
         (
             h.samples.count,
-            h.samples_with_location,
+            h.location.count,
             h.events.count,
             h.edr_records.count,
             h.locked_edr_records

@@ -6,7 +6,8 @@ mod sqlite;
 pub use sqlite::SqliteStore;
 
 use crate::domain::account::Role;
-use crate::domain::log_format::EventType;
+use crate::domain::chart::ChartChannel;
+use crate::domain::log_format::{EventType, Severity};
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::Vin;
 use async_trait::async_trait;
@@ -108,6 +109,43 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
+/// Which events a list shows: any of `types` (all when empty), and `severity`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    pub types: Vec<EventType>,
+    pub severity: Option<Severity>,
+}
+
+/// One keyset page of events, ordered by (time, id): strictly after (or,
+/// descending, before) `after`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPageRequest {
+    pub descending: bool,
+    pub after: Option<(i64, String)>,
+    pub limit: u32,
+}
+
+/// A drive: samples with no gap longer than the split threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriveSummary {
+    /// First and last sample.
+    pub first_us: i64,
+    pub last_us: i64,
+    pub samples: u64,
+    pub max_speed_kmh: Option<f64>,
+    /// From the odometer where recorded, else integrated from speed.
+    pub distance_km: Option<f64>,
+}
+
+/// One row of chart data: a sample (`n` = 1) or a minute summary, with the
+/// (min, max) of each requested channel in order (`None`: not recorded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartRow {
+    pub t_us: i64,
+    pub n: u64,
+    pub values: Vec<Option<(f64, f64)>>,
+}
+
 /// How much of one data class is held for a vehicle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassHoldings {
@@ -120,7 +158,8 @@ pub struct ClassHoldings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Holdings {
     pub samples: ClassHoldings,
-    pub samples_with_location: u64,
+    /// Samples carrying a position.
+    pub location: ClassHoldings,
     pub events: ClassHoldings,
     pub edr_records: ClassHoldings,
     pub locked_edr_records: u64,
@@ -144,7 +183,7 @@ impl Holdings {
     /// Adds another range's holdings (an owner may have several periods).
     pub fn add(&mut self, other: &Holdings) {
         self.samples.add(&other.samples);
-        self.samples_with_location += other.samples_with_location;
+        self.location.add(&other.location);
         self.events.add(&other.events);
         self.edr_records.add(&other.edr_records);
         self.locked_edr_records += other.locked_edr_records;
@@ -244,6 +283,46 @@ pub trait Store: Send + Sync + 'static {
         vehicle: VehicleId,
         range: TimeRange,
     ) -> Result<Vec<EdrRecord>, StoreError>;
+    /// One page of events within any of `ranges`, filtered.
+    async fn event_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &EventFilter,
+        page: &EventPageRequest,
+    ) -> Result<Vec<Event>, StoreError>;
+    async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError>;
+    async fn edr_record(
+        &self,
+        vehicle: VehicleId,
+        event_id: &str,
+    ) -> Result<Option<EdrRecord>, StoreError>;
+    /// The first `limit` drives starting within `range`, split where samples
+    /// are more than `gap_us` apart.
+    async fn drives(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        gap_us: i64,
+        limit: u32,
+    ) -> Result<Vec<DriveSummary>, StoreError>;
+    /// Chart data within `range`: every sample, or (`per_minute`) the minute
+    /// summaries of whole minutes inside it (the caller aligns the range).
+    async fn chart_rows(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        channels: &[ChartChannel],
+        per_minute: bool,
+    ) -> Result<Vec<ChartRow>, StoreError>;
+    /// Intervals between consecutive samples among the first `max_samples`
+    /// of `range`: (interval in µs, how often), most frequent first.
+    async fn sample_intervals(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_samples: u32,
+    ) -> Result<Vec<(i64, u64)>, StoreError>;
 
     async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError>;
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError>;

@@ -1,13 +1,16 @@
 //! SQLite backend: one file in WAL mode, migrations from `migrations/sqlite`.
 
 mod accounts;
+mod browse;
 mod bulk;
 
 use super::{
-    AccountId, AccountRecord, AuditEntry, ClaimRefusal, ClassHoldings, Holdings, ImportTx,
-    NewAuditEntry, OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store,
-    StoreError, StoredVehicle, TimeRange, VehicleId, WriteOutcome,
+    AccountId, AccountRecord, AuditEntry, ChartRow, ClaimRefusal, ClassHoldings, DriveSummary,
+    EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry, OwnershipPeriod,
+    PageRequest, SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange,
+    VehicleId, WriteOutcome,
 };
+use crate::domain::chart::ChartChannel;
 use crate::domain::account::Role;
 use crate::domain::log_format::{
     AdasState, AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, Gear, PreCrash,
@@ -196,7 +199,10 @@ impl Store for SqliteStore {
         // IMMEDIATE takes the write lock now, so a read-then-write import never
         // fails half-way with SQLITE_BUSY when another writer got in between.
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteImportTx { tx }))
+        Ok(Box::new(SqliteImportTx {
+            tx,
+            touched: HashMap::new(),
+        }))
     }
 
     async fn vehicle(&self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
@@ -222,7 +228,8 @@ impl Store for SqliteStore {
         };
         let (from, to) = (range.from_us, range.to_us);
         let samples = sqlx::query(
-            "SELECT count(*), min(t_us), max(t_us), count(lat) FROM samples \
+            "SELECT count(*), min(t_us), max(t_us), count(lat), \
+             min(CASE WHEN lat IS NOT NULL THEN t_us END), max(CASE WHEN lat IS NOT NULL THEN t_us END) FROM samples \
              WHERE vehicle_id = ? AND t_us >= ? AND t_us < ?",
         )
         .bind(vehicle)
@@ -249,7 +256,11 @@ impl Store for SqliteStore {
         .await?;
         Ok(Holdings {
             samples: class(&samples)?,
-            samples_with_location: samples.try_get::<i64, _>(3)? as u64,
+            location: ClassHoldings {
+                count: samples.try_get::<i64, _>(3)? as u64,
+                first_us: samples.try_get(4)?,
+                last_us: samples.try_get(5)?,
+            },
             events: class(&events)?,
             edr_records: class(&edr)?,
             locked_edr_records: edr.try_get::<i64, _>(3)? as u64,
@@ -288,18 +299,8 @@ impl Store for SqliteStore {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = "
         ));
-        q.push_bind(vehicle).push(" AND (");
-        for (i, r) in ranges.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            q.push("(t_us >= ")
-                .push_bind(r.from_us)
-                .push(" AND t_us < ")
-                .push_bind(r.to_us)
-                .push(")");
-        }
-        q.push(")");
+        q.push_bind(vehicle);
+        browse::push_ranges(&mut q, "t_us", ranges);
         if let Some(after) = page.after_us {
             q.push(if page.descending {
                 " AND t_us < "
@@ -368,6 +369,75 @@ impl Store for SqliteStore {
             records.push(load_edr(&mut conn, vehicle, &id).await?);
         }
         Ok(records)
+    }
+
+    async fn event_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &EventFilter,
+        page: &EventPageRequest,
+    ) -> Result<Vec<Event>, StoreError> {
+        browse::event_page(&self.pool, vehicle, ranges, filter, page).await
+    }
+
+    async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND event_id = ?"
+        ))
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(event_from_row).transpose()
+    }
+
+    async fn edr_record(
+        &self,
+        vehicle: VehicleId,
+        event_id: &str,
+    ) -> Result<Option<EdrRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let held: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
+        )
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match held {
+            Some(_) => Ok(Some(load_edr(&mut conn, vehicle, event_id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn drives(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        gap_us: i64,
+        limit: u32,
+    ) -> Result<Vec<DriveSummary>, StoreError> {
+        browse::drives(&self.pool, vehicle, range, gap_us, limit).await
+    }
+
+    async fn chart_rows(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        channels: &[ChartChannel],
+        per_minute: bool,
+    ) -> Result<Vec<ChartRow>, StoreError> {
+        browse::chart_rows(&self.pool, vehicle, range, channels, per_minute).await
+    }
+
+    async fn sample_intervals(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_samples: u32,
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        browse::sample_intervals(&self.pool, vehicle, range, max_samples).await
     }
 
     async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError> {
@@ -651,6 +721,9 @@ async fn load_edr(
 
 struct SqliteImportTx {
     tx: Transaction<'static, Sqlite>,
+    /// Per vehicle, the first and last sample time inserted: their minute
+    /// summaries are recomputed before commit.
+    touched: HashMap<VehicleId, (i64, i64)>,
 }
 
 impl SqliteImportTx {
@@ -772,6 +845,14 @@ impl ImportTx for SqliteImportTx {
             unsafe { bulk::insert_samples(handle.as_raw_handle(), rows) }
                 .map_err(StoreError::Engine)?
         };
+        for (vehicle, sample) in rows {
+            let span = self
+                .touched
+                .entry(*vehicle)
+                .or_insert((sample.t_us, sample.t_us));
+            span.0 = span.0.min(sample.t_us);
+            span.1 = span.1.max(sample.t_us);
+        }
         let mut outcome = SampleBatchOutcome {
             inserted: (rows.len() - skipped.len()) as u64,
             ..SampleBatchOutcome::default()
@@ -923,7 +1004,10 @@ impl ImportTx for SqliteImportTx {
         append_audit_on(&mut self.tx, entry).await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        for (&vehicle, &(lo, hi)) in &self.touched {
+            browse::refresh_minutes(&mut self.tx, vehicle, lo, hi).await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

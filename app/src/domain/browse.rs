@@ -1,0 +1,152 @@
+//! What the browsing views return: shared by the REST API, the server
+//! functions and the pages. Times are RFC 3339 UTC (`t`) plus the vehicle's
+//! local time with its offset (`t_local`).
+
+use super::chart::Chart;
+use super::log_format::{EventGroup, EventType, Severity, Trigger};
+use super::records::EdrRecord;
+use serde::{Deserialize, Serialize};
+
+/// A moment, in UTC and in the vehicle's zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instant {
+    pub t: String,
+    pub t_local: String,
+    /// In the zone the reader asked for (`tz`), when they asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_viewer: Option<String>,
+    pub t_us: i64,
+}
+
+/// `GET /api/v1/vehicles/{vin}`: what is held, per data class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub vin: String,
+    pub model: Option<String>,
+    pub timezone: String,
+    /// The reader's permitted periods (`to` null while open).
+    pub periods: Vec<Period>,
+    pub telemetry: ClassSummary,
+    pub location: ClassSummary,
+    pub events: ClassSummary,
+    pub crash_records: ClassSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: Instant,
+    pub to: Option<Instant>,
+}
+
+/// One data class: how much, from when to when, how often, how long kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSummary {
+    pub count: u64,
+    pub first: Option<Instant>,
+    pub last: Option<Instant>,
+    /// Sampling rates seen (telemetry and location only), most common first.
+    pub rates: Vec<Rate>,
+    /// How long records are kept after they were recorded.
+    pub retention_days: u32,
+    /// Records under legal hold (locked crash records), kept whatever the retention.
+    pub held: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub hz: f64,
+    /// Share of the sampled intervals at this rate (0–1).
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventItem {
+    pub id: String,
+    pub at: Instant,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub group: EventGroup,
+    pub severity: Severity,
+    pub trigger: Option<Trigger>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub items: Vec<EventItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriveItem {
+    pub start: Instant,
+    pub end: Instant,
+    pub duration_s: i64,
+    pub samples: u64,
+    pub distance_km: Option<f64>,
+    pub max_speed_kmh: Option<f64>,
+    /// Events inside the drive, and how many of them are brake or crash events.
+    pub events: u64,
+    pub brake_events: u64,
+    pub crash_events: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrivePage {
+    pub items: Vec<DriveItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/vehicles/{vin}/events/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    pub timezone: String,
+    pub event: EventItem,
+    /// The ±15 s window (clipped to what the reader may see).
+    pub window_from: Instant,
+    pub window_to: Instant,
+    pub samples: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub chart: Chart,
+    pub edr: Option<CrashRecord>,
+}
+
+/// An EDR record with what a reader needs to weigh it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrashRecord {
+    pub t0: Instant,
+    pub record: EdrRecord,
+    /// Plain-language limitations, as codes the UI translates.
+    pub limitations: Vec<Limitation>,
+    /// Pre-crash speeds compared with telemetry at the same instants.
+    pub cross_check: CrossCheck,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Limitation {
+    /// Pre-crash data are sampled at this rate only.
+    PreCrashRate { hz: f64 },
+    /// The crash pulse (ΔV) is sampled at this rate, on its own clock.
+    DeltaVRate { hz: f64 },
+    /// Pre-crash samples and the crash pulse are not synchronised.
+    NotSynchronised,
+    /// The recorder marked the record incomplete.
+    Incomplete,
+    /// Channels the recorder did not record.
+    Absent { channels: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossCheck {
+    pub tolerance_kmh: f64,
+    /// Pre-crash samples with a telemetry sample at the same instant.
+    pub compared: u32,
+    pub disagreements: Vec<Disagreement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disagreement {
+    pub t_ms: i32,
+    pub edr_speed_kmh: f64,
+    pub telemetry_speed_kmh: f64,
+}
