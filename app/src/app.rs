@@ -3,8 +3,9 @@
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    account::AccountPage, home::HomePage, not_found::NotFoundPage, sign_in::SignInPage,
-    sign_up::SignUpPage,
+    account::AccountPage, drives::DrivesPage, event::EventPage, events::EventsPage, home::HomePage,
+    not_found::NotFoundPage, sign_in::SignInPage, sign_up::SignUpPage, telemetry::TelemetryPage,
+    vehicle::VehiclePage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -67,6 +68,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin") view=VehiclePage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/drives") view=DrivesPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/telemetry") view=TelemetryPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/events") view=EventsPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/events/:id") view=EventPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -24,8 +24,10 @@ fn generated_log() -> String {
     let mut lines = vec![json!({"kind":"vehicle","vin":VIN,"timezone":"Asia/Shanghai"})];
     for i in 0..600i64 {
         let speed = if i < 150 { 200 } else { i % 120 };
-        lines.push(json!({"kind":"sample","vin":VIN,"t":t(DRIVE1_US + i * 1_000_000),
-            "speed_kmh":speed,"odometer_km":1000.0 + i as f64 * 0.01,"brake_pressure_bar":0.0}));
+        lines.push(
+            json!({"kind":"sample","vin":VIN,"t":t(DRIVE1_US + i * 1_000_000),
+            "speed_kmh":speed,"odometer_km":1000.0 + i as f64 * 0.01,"brake_pressure_bar":0.0}),
+        );
         if (290..310).contains(&i) {
             for tenth in 1..10 {
                 lines.push(json!({"kind":"sample","vin":VIN,
@@ -34,17 +36,25 @@ fn generated_log() -> String {
             }
         }
     }
-    lines.push(json!({"kind":"event","vin":VIN,"id":"ev-brake","t":t(DRIVE1_US + 300_000_000),
+    lines.push(
+        json!({"kind":"event","vin":VIN,"id":"ev-brake","t":t(DRIVE1_US + 300_000_000),
         "type":"hard_brake","severity":"warning",
-        "trigger":{"metric":"brake_pressure_bar","value":140.7,"threshold":100.0}}));
+        "trigger":{"metric":"brake_pressure_bar","value":140.7,"threshold":100.0}}),
+    );
     for i in 0..300i64 {
-        lines.push(json!({"kind":"sample","vin":VIN,"t":t(DRIVE2_US + i * 1_000_000),"speed_kmh":50.0}));
+        lines.push(
+            json!({"kind":"sample","vin":VIN,"t":t(DRIVE2_US + i * 1_000_000),"speed_kmh":50.0}),
+        );
     }
-    lines.push(json!({"kind":"event","vin":VIN,"id":"ev-fcw","t":t(DRIVE2_US + 60_000_000),
-        "type":"fcw_warning","severity":"warning"}));
+    lines.push(
+        json!({"kind":"event","vin":VIN,"id":"ev-fcw","t":t(DRIVE2_US + 60_000_000),
+        "type":"fcw_warning","severity":"warning"}),
+    );
     let crash_us = DRIVE2_US + 240_000_000;
-    lines.push(json!({"kind":"event","vin":VIN,"id":"ev-crash","t":t(crash_us),
-        "type":"collision","severity":"critical"}));
+    lines.push(
+        json!({"kind":"event","vin":VIN,"id":"ev-crash","t":t(crash_us),
+        "type":"collision","severity":"critical"}),
+    );
     let pre: Vec<Value> = (0..=10)
         .map(|k| {
             let t_ms = -5000 + k * 500;
@@ -57,7 +67,11 @@ fn generated_log() -> String {
         "airbags":[{"position":"driver_front","deploy_ms":38.0}],
         "pre_crash":{"rate_hz":2.0,"samples":pre},
         "delta_v":{"rate_hz":100.0,"samples":[{"t_ms":0,"long_kmh":0.0},{"t_ms":10,"long_kmh":-5.2}]}}));
-    lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n")
+    lines
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn fixture() -> (TestApp, reqwest::Client) {
@@ -93,7 +107,10 @@ async fn overview_counts_rates_retention_and_holds_within_the_period() {
     assert_eq!(status, 200, "{o}");
     assert_eq!(o["telemetry"]["count"], DRIVE1_VISIBLE + 300);
     assert_eq!(o["telemetry"]["first"]["t"], t(PERIOD_US));
-    assert_eq!(o["telemetry"]["first"]["t_local"], "2021-02-21T10:02:30+08:00");
+    assert_eq!(
+        o["telemetry"]["first"]["t_local"],
+        "2021-02-21T10:02:30+08:00"
+    );
     assert_eq!(o["telemetry"]["rates"][0]["hz"], 1.0, "{}", o["telemetry"]);
     assert_eq!(o["telemetry"]["rates"][1]["hz"], 10.0, "{}", o["telemetry"]);
     assert_eq!(o["location"]["count"], 0);
@@ -117,18 +134,35 @@ async fn drives_split_at_gaps_with_distance_speed_and_events() {
     assert_eq!(items[0]["samples"], DRIVE1_VISIBLE);
     assert_eq!(items[0]["duration_s"], 449);
     assert_eq!(items[0]["distance_km"], 4.5, "odometer 1001.50 → 1005.99");
-    assert_eq!(items[0]["max_speed_kmh"], 119.0, "not the 200 before the period");
-    assert_eq!((items[0]["events"].clone(), items[0]["brake_events"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        items[0]["max_speed_kmh"], 119.0,
+        "not the 200 before the period"
+    );
+    assert_eq!(
+        (items[0]["events"].clone(), items[0]["brake_events"].clone()),
+        (json!(1), json!(1))
+    );
     assert_eq!(items[1]["samples"], 300);
-    assert_eq!(items[1]["distance_km"], 4.2, "integrated: 50 km/h for 299 s");
-    assert_eq!((items[1]["events"].clone(), items[1]["crash_events"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        items[1]["distance_km"], 4.2,
+        "integrated: 50 km/h for 299 s"
+    );
+    assert_eq!(
+        (items[1]["events"].clone(), items[1]["crash_events"].clone()),
+        (json!(2), json!(1))
+    );
     assert!(d["next_cursor"].is_null());
 
     // One per page: the cursor leads to the second drive, then the end.
     let (_, p1) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/drives?limit=1")).await;
     assert_eq!(p1["items"][0]["start"], items[0]["start"]);
     let cursor = p1["next_cursor"].as_str().expect("more").to_string();
-    let (_, p2) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/drives?limit=1&cursor={cursor}")).await;
+    let (_, p2) = get(
+        &c,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/drives?limit=1&cursor={cursor}"),
+    )
+    .await;
     assert_eq!(p2["items"][0]["start"], items[1]["start"]);
     assert!(p2["next_cursor"].is_null(), "{p2}");
 }
@@ -137,7 +171,12 @@ async fn drives_split_at_gaps_with_distance_speed_and_events() {
 async fn events_filter_by_group_type_severity_and_page_by_cursor() {
     let (app, c) = fixture().await;
     let ids = |v: &Value| -> Vec<String> {
-        v["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
     };
     let list = |q: &'static str| {
         let (c, app) = (&c, &app);
@@ -150,21 +189,49 @@ async fn events_filter_by_group_type_severity_and_page_by_cursor() {
     assert_eq!(all["items"][0]["trigger"]["value"], 140.7);
     assert_eq!(all["items"][0]["group"], "brake");
     assert_eq!(ids(&list("group=brake").await.1), ["ev-brake"]);
-    assert_eq!(ids(&list("group=crash,warning").await.1), ["ev-fcw", "ev-crash"]);
-    assert_eq!(ids(&list("type=collision,hard_brake").await.1), ["ev-brake", "ev-crash"]);
+    assert_eq!(
+        ids(&list("group=crash,warning").await.1),
+        ["ev-fcw", "ev-crash"]
+    );
+    assert_eq!(
+        ids(&list("type=collision,hard_brake").await.1),
+        ["ev-brake", "ev-crash"]
+    );
     assert_eq!(ids(&list("severity=critical").await.1), ["ev-crash"]);
-    assert_eq!(ids(&list("order=desc&limit=2").await.1), ["ev-crash", "ev-fcw"]);
+    assert_eq!(
+        ids(&list("order=desc&limit=2").await.1),
+        ["ev-crash", "ev-fcw"]
+    );
     let from = t(DRIVE2_US);
-    let (_, later) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/events?from={}", from.replace('+', "%2B"))).await;
+    let (_, later) = get(
+        &c,
+        &app,
+        &format!(
+            "/api/v1/vehicles/{VIN}/events?from={}",
+            from.replace('+', "%2B")
+        ),
+    )
+    .await;
     assert_eq!(ids(&later), ["ev-fcw", "ev-crash"]);
 
     let (_, p1) = list("limit=2").await;
     let cursor = p1["next_cursor"].as_str().unwrap().to_string();
-    let (_, p2) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/events?limit=2&cursor={cursor}")).await;
+    let (_, p2) = get(
+        &c,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/events?limit=2&cursor={cursor}"),
+    )
+    .await;
     assert_eq!(ids(&p2), ["ev-crash"]);
     assert!(p2["next_cursor"].is_null());
 
-    for bad in ["group=trucks", "type=skid", "severity=loud", "cursor=zzz", "type=collision&group=brake"] {
+    for bad in [
+        "group=trucks",
+        "type=skid",
+        "severity=loud",
+        "cursor=zzz",
+        "type=collision&group=brake",
+    ] {
         let (status, body) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/events?{bad}")).await;
         assert!((400..500).contains(&status), "{bad}: {status}");
         assert_eq!(body["error"]["code"], "invalid_query", "{bad}: {body}");
@@ -183,13 +250,37 @@ async fn event_detail_has_the_window_chart_and_table() {
     let chart = &e["chart"];
     assert_eq!(chart["marker_us"], DRIVE1_US + 300_000_000);
     assert_eq!(chart["bucket_us"], 0, "a 30 s window is drawn whole");
-    let series: Vec<&str> = chart["series"].as_array().unwrap().iter().map(|s| s["channel"].as_str().unwrap()).collect();
-    assert_eq!(series, ["speed_kmh", "accel_pedal_pct", "brake_pedal", "brake_pressure_bar", "steering_angle_deg", "abs_active", "aeb_state"]);
+    let series: Vec<&str> = chart["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        series,
+        [
+            "speed_kmh",
+            "accel_pedal_pct",
+            "brake_pedal",
+            "brake_pressure_bar",
+            "steering_angle_deg",
+            "abs_active",
+            "aeb_state"
+        ]
+    );
     let pressure = &chart["series"][3]["points"];
     assert_eq!(pressure.as_array().unwrap().len(), 211);
-    assert!(chart["series"][1]["points"].as_array().unwrap().is_empty(), "not recorded: no line");
+    assert!(
+        chart["series"][1]["points"].as_array().unwrap().is_empty(),
+        "not recorded: no line"
+    );
     assert!(e["edr"].is_null());
-    assert_eq!(get(&c, &app, &format!("/api/v1/vehicles/{VIN}/events/ev-none")).await.0, 404);
+    assert_eq!(
+        get(&c, &app, &format!("/api/v1/vehicles/{VIN}/events/ev-none"))
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -200,13 +291,36 @@ async fn crash_record_has_limitations_and_a_telemetry_cross_check() {
     let edr = &e["edr"];
     assert_eq!(edr["record"]["standard"], "GB 39732-2020");
     assert_eq!(edr["record"]["max_delta_v_long_kmh"], -28.4);
-    assert_eq!(edr["record"]["pre_crash"]["samples"].as_array().unwrap().len(), 11);
-    let codes: Vec<&str> = edr["limitations"].as_array().unwrap().iter().map(|l| l["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["pre_crash_rate", "delta_v_rate", "not_synchronised", "incomplete", "absent"]);
+    assert_eq!(
+        edr["record"]["pre_crash"]["samples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+    let codes: Vec<&str> = edr["limitations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "pre_crash_rate",
+            "delta_v_rate",
+            "not_synchronised",
+            "incomplete",
+            "absent"
+        ]
+    );
     assert_eq!(edr["limitations"][0]["hz"], 2.0);
     // Whole seconds meet a 1 Hz telemetry sample: −5 s … 0 s.
     assert_eq!(edr["cross_check"]["compared"], 6);
-    assert_eq!(edr["cross_check"]["disagreements"], json!([{"t_ms":-1000,"edr_speed_kmh":60.0,"telemetry_speed_kmh":50.0}]));
+    assert_eq!(
+        edr["cross_check"]["disagreements"],
+        json!([{"t_ms":-1000,"edr_speed_kmh":60.0,"telemetry_speed_kmh":50.0}])
+    );
 }
 
 #[tokio::test]
@@ -225,14 +339,32 @@ async fn a_week_chart_is_downsampled_and_never_shows_data_outside_the_period() {
     assert_eq!(chart["samples"], DRIVE1_VISIBLE + 300);
     let speed = chart["series"][0]["points"].as_array().unwrap();
     assert!(speed.len() <= 1000);
-    let max = speed.iter().map(|p| p["max"].as_f64().unwrap()).fold(f64::MIN, f64::max);
-    let min = speed.iter().map(|p| p["min"].as_f64().unwrap()).fold(f64::MAX, f64::min);
-    assert_eq!((min, max), (0.0, 119.0), "the minute at 10:02 also holds 200 km/h from before the period");
+    let max = speed
+        .iter()
+        .map(|p| p["max"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    let min = speed
+        .iter()
+        .map(|p| p["min"].as_f64().unwrap())
+        .fold(f64::MAX, f64::min);
+    assert_eq!(
+        (min, max),
+        (0.0, 119.0),
+        "the minute at 10:02 also holds 200 km/h from before the period"
+    );
     let pressure = chart["series"][1]["points"].as_array().unwrap();
     assert!(pressure.iter().any(|p| p["max"] == 140.7));
 
-    let (status, body) = get(&c, &app, &format!("/api/v1/vehicles/{VIN}/chart?channels=rpm")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_query")));
+    let (status, body) = get(
+        &c,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/chart?channels=rpm"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid_query"))
+    );
 }
 
 #[tokio::test]
@@ -248,12 +380,23 @@ async fn every_view_passes_the_gate() {
         format!("/api/v1/vehicles/{VIN}/samples"),
     ];
     for path in &paths {
-        assert_eq!(get(&stranger, &app, path).await.0, 401, "signed out: {path}");
+        assert_eq!(
+            get(&stranger, &app, path).await.0,
+            401,
+            "signed out: {path}"
+        );
     }
     // Another owner (of another vehicle) gets exactly what an unknown VIN gets.
     import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
     let code = claim_code(&app, "1M8GDM9AXKP042788", None).await;
-    sign_up_and_in(&app, &stranger, "other@example.com", "1M8GDM9AXKP042788", &code).await;
+    sign_up_and_in(
+        &app,
+        &stranger,
+        "other@example.com",
+        "1M8GDM9AXKP042788",
+        &code,
+    )
+    .await;
     for path in &paths {
         let (status, body) = get(&stranger, &app, path).await;
         assert_eq!(status, 404, "other owner: {path}");

@@ -7,7 +7,7 @@ use crate::domain::account::Me;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::server::authz::Principal;
     use crate::server::error::ServiceError;
     use crate::server::Portal;

@@ -1,3 +1,4 @@
 //! Server functions: thin wrappers that call the server-side services.
 pub mod auth;
+pub mod browse;
 pub mod locale;

@@ -1,4 +1,6 @@
 //! Reusable view pieces.
+pub mod browse;
+pub mod chart;
 pub mod forms;
 pub mod language;
 pub mod layout;

@@ -3,6 +3,7 @@
 use crate::domain::account::VehicleBinding;
 use crate::i18n::{t, use_i18n};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn VehicleList(vehicles: Vec<VehicleBinding>) -> impl IntoView {
@@ -20,7 +21,7 @@ pub fn VehicleList(vehicles: Vec<VehicleBinding>) -> impl IntoView {
                     view! {
                         <li class="card vehicle">
                             <div class="vehicle-name">
-                                <strong class="vin">{v.vin.clone()}</strong>
+                                <A href=format!("/vehicles/{}", v.vin) attr:class="vin" attr:data-testid="vehicle-link"><strong>{v.vin.clone()}</strong></A>
                                 <span class="muted">{v.model.clone().unwrap_or_default()}</span>
                             </div>
                             <div class="muted period">

@@ -34,7 +34,8 @@ pub struct Overview {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Period {
-    pub from: Instant,
+    /// `None`: from the first record held.
+    pub from: Option<Instant>,
     pub to: Option<Instant>,
 }
 
@@ -149,4 +150,84 @@ pub struct Disagreement {
     pub t_ms: i32,
     pub edr_speed_kmh: f64,
     pub telemetry_speed_kmh: f64,
+}
+
+// The queries of the list views, as they arrive (strings as typed; the
+// server checks every part).
+
+/// The query as it arrives (strings as typed); `parse` checks every part.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampleQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub min_speed_kmh: Option<f64>,
+    pub max_speed_kmh: Option<f64>,
+    pub brake_pedal: Option<bool>,
+    pub abs_active: Option<bool>,
+    pub aeb_state: Option<String>,
+    pub gear: Option<String>,
+    /// Comma list of channels to return (default: all).
+    pub fields: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// The reader's zone for `t_viewer` (IANA name or `UTC`).
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplePage {
+    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Comma list of event types.
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// Comma list of groups: brake, crash, warning, other.
+    pub group: Option<String>,
+    pub severity: Option<String>,
+    pub order: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DriveQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChartQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Comma list of channels (default: speed).
+    pub channels: Option<String>,
+}
+
+/// The telemetry browser page: one page of rows and the chart of the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TelemetryView {
+    pub timezone: String,
+    pub from: Instant,
+    pub to: Instant,
+    /// The range as `datetime-local` values in the vehicle's zone, for the form.
+    pub from_input: String,
+    pub to_input: String,
+    /// Presets in the same form: the day of `from`, and the 7 days ending with it.
+    pub day_from: String,
+    pub day_to: String,
+    pub week_from: String,
+    pub page: SamplePage,
+    pub chart: super::chart::Chart,
 }

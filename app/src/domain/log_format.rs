@@ -96,11 +96,40 @@ wire_enum!(
 
 impl EventGroup {
     pub fn types(self) -> Vec<EventType> {
-        EventType::ALL.iter().copied().filter(|t| t.group() == self).collect()
+        EventType::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.group() == self)
+            .collect()
     }
 }
 
 /// `{"kind":"vehicle", ...}`
+/// Every sample channel in the spec's order, with its unit (`""`: none).
+pub const CHANNELS: &[(&str, &str)] = &[
+    ("speed_kmh", "km/h"),
+    ("accel_pedal_pct", "%"),
+    ("brake_pedal", ""),
+    ("brake_pressure_bar", "bar"),
+    ("steering_angle_deg", "°"),
+    ("long_accel_mps2", "m/s²"),
+    ("lat_accel_mps2", "m/s²"),
+    ("yaw_rate_dps", "°/s"),
+    ("gear", ""),
+    ("abs_active", ""),
+    ("esc_active", ""),
+    ("aeb_state", ""),
+    ("fcw", ""),
+    ("adas_state", ""),
+    ("motor_torque_nm", "N·m"),
+    ("odometer_km", "km"),
+    ("soc_pct", "%"),
+    ("belt_driver", ""),
+    ("lat", "°"),
+    ("lon", "°"),
+    ("heading_deg", "°"),
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleLine {
@@ -359,5 +388,27 @@ impl RecordKind {
             "edr" => Some(Self::Edr),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The channel list names exactly the fields of `SampleChannels`.
+    #[test]
+    fn channel_list_matches_the_sample_fields() {
+        let all: super::SampleChannels = serde_json::from_str(
+            r#"{"speed_kmh":0,"accel_pedal_pct":0,"brake_pedal":false,"brake_pressure_bar":0,
+            "steering_angle_deg":0,"long_accel_mps2":0,"lat_accel_mps2":0,"yaw_rate_dps":0,
+            "gear":"P","abs_active":false,"esc_active":false,"aeb_state":"off","fcw":false,
+            "adas_state":"off","motor_torque_nm":0,"odometer_km":0,"soc_pct":0,
+            "belt_driver":false,"lat":0,"lon":0,"heading_deg":0}"#,
+        )
+        .unwrap();
+        let serde_json::Value::Object(map) = serde_json::to_value(all).unwrap() else {
+            panic!("an object")
+        };
+        let mut names: Vec<&str> = super::CHANNELS.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), names);
     }
 }

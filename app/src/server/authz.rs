@@ -67,3 +67,37 @@ impl Portal {
         Ok(Access { vehicle, ranges })
     }
 }
+
+impl Access {
+    /// The same access within `range` only; not-found when nothing is left.
+    pub fn narrow(&self, range: TimeRange) -> Result<Access, ServiceError> {
+        let ranges: Vec<TimeRange> = self
+            .ranges
+            .iter()
+            .filter_map(|r| intersect(*r, range))
+            .collect();
+        if ranges.is_empty() {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(Access {
+            vehicle: self.vehicle.clone(),
+            ranges,
+        })
+    }
+}
+
+impl Portal {
+    /// The gate for a list query whose `from`/`to` are RFC 3339 with an
+    /// offset, or vehicle-local times as a form sends them.
+    pub async fn authorize_range(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Access, ServiceError> {
+        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let range = super::query::range_in_zone(from, to, &access.vehicle.vehicle.timezone)?;
+        access.narrow(range)
+    }
+}

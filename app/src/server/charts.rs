@@ -8,18 +8,10 @@ use super::error::ServiceError;
 use super::query;
 use super::store::{ChartRow, TimeRange};
 use super::Portal;
+pub use crate::domain::browse::ChartQuery;
 use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series, MAX_BUCKETS};
-use serde::Deserialize;
 
 const MINUTE_US: i64 = 60_000_000;
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ChartQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Comma list of channels (default: speed).
-    pub channels: Option<String>,
-}
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/chart`.
@@ -55,7 +47,10 @@ impl Portal {
             access.ranges[access.ranges.len() - 1].to_us,
         );
         if from_us == i64::MIN || to_us == i64::MAX {
-            let held = self.store.holdings(vehicle, TimeRange { from_us, to_us }).await?;
+            let held = self
+                .store
+                .holdings(vehicle, TimeRange { from_us, to_us })
+                .await?;
             from_us = from_us.max(held.samples.first_us.unwrap_or(0));
             to_us = to_us.min(held.samples.last_us.map_or(from_us + 1, |t| t + 1));
         }
@@ -77,15 +72,37 @@ impl Portal {
             if per_minute {
                 let inner = TimeRange {
                     from_us: r.from_us.div_euclid(MINUTE_US) * MINUTE_US
-                        + if r.from_us.rem_euclid(MINUTE_US) == 0 { 0 } else { MINUTE_US },
+                        + if r.from_us.rem_euclid(MINUTE_US) == 0 {
+                            0
+                        } else {
+                            MINUTE_US
+                        },
                     to_us: r.to_us.div_euclid(MINUTE_US) * MINUTE_US,
                 };
                 if inner.from_us < inner.to_us {
-                    let head = TimeRange { from_us: r.from_us, to_us: inner.from_us };
-                    let tail = TimeRange { from_us: inner.to_us, to_us: r.to_us };
-                    rows.extend(self.store.chart_rows(vehicle, head, channels, false).await?);
-                    rows.extend(self.store.chart_rows(vehicle, inner, channels, true).await?);
-                    rows.extend(self.store.chart_rows(vehicle, tail, channels, false).await?);
+                    let head = TimeRange {
+                        from_us: r.from_us,
+                        to_us: inner.from_us,
+                    };
+                    let tail = TimeRange {
+                        from_us: inner.to_us,
+                        to_us: r.to_us,
+                    };
+                    rows.extend(
+                        self.store
+                            .chart_rows(vehicle, head, channels, false)
+                            .await?,
+                    );
+                    rows.extend(
+                        self.store
+                            .chart_rows(vehicle, inner, channels, true)
+                            .await?,
+                    );
+                    rows.extend(
+                        self.store
+                            .chart_rows(vehicle, tail, channels, false)
+                            .await?,
+                    );
                     continue;
                 }
             }
@@ -108,14 +125,21 @@ impl Portal {
 
 /// Folds rows into buckets of `bucket_us` from `from_us` (0: one point per row),
 /// keeping each bucket's lowest and highest value.
-fn bucketize(rows: &[ChartRow], channels: &[ChartChannel], from_us: i64, bucket_us: i64) -> Vec<Series> {
+fn bucketize(
+    rows: &[ChartRow],
+    channels: &[ChartChannel],
+    from_us: i64,
+    bucket_us: i64,
+) -> Vec<Series> {
     channels
         .iter()
         .enumerate()
         .map(|(i, &channel)| {
             let mut points: Vec<ChartPoint> = Vec::new();
             for row in rows {
-                let Some((lo, hi)) = row.values[i] else { continue };
+                let Some((lo, hi)) = row.values[i] else {
+                    continue;
+                };
                 let t_us = if bucket_us == 0 {
                     row.t_us
                 } else {
@@ -126,7 +150,11 @@ fn bucketize(rows: &[ChartRow], channels: &[ChartChannel], from_us: i64, bucket_
                         p.min = p.min.min(lo);
                         p.max = p.max.max(hi);
                     }
-                    _ => points.push(ChartPoint { t_us, min: lo, max: hi }),
+                    _ => points.push(ChartPoint {
+                        t_us,
+                        min: lo,
+                        max: hi,
+                    }),
                 }
             }
             Series { channel, points }
@@ -139,12 +167,18 @@ mod tests {
     use super::*;
 
     fn row(t_us: i64, v: f64) -> ChartRow {
-        ChartRow { t_us, n: 1, values: vec![Some((v, v))] }
+        ChartRow {
+            t_us,
+            n: 1,
+            values: vec![Some((v, v))],
+        }
     }
 
     #[test]
     fn buckets_keep_the_extremes() {
-        let rows: Vec<ChartRow> = (0..10).map(|i| row(i * 10, if i == 3 { 99.0 } else { i as f64 })).collect();
+        let rows: Vec<ChartRow> = (0..10)
+            .map(|i| row(i * 10, if i == 3 { 99.0 } else { i as f64 }))
+            .collect();
         let series = bucketize(&rows, &[ChartChannel::Speed], 0, 50);
         let points = &series[0].points;
         assert_eq!(points.len(), 2);
@@ -155,8 +189,19 @@ mod tests {
 
     #[test]
     fn unrecorded_values_leave_gaps_not_zeros() {
-        let rows = vec![row(0, 1.0), ChartRow { t_us: 10, n: 1, values: vec![None] }, row(20, 3.0)];
+        let rows = vec![
+            row(0, 1.0),
+            ChartRow {
+                t_us: 10,
+                n: 1,
+                values: vec![None],
+            },
+            row(20, 3.0),
+        ];
         let points = &bucketize(&rows, &[ChartChannel::Speed], 0, 0)[0].points;
-        assert_eq!(points.iter().map(|p| p.t_us).collect::<Vec<_>>(), vec![0, 20]);
+        assert_eq!(
+            points.iter().map(|p| p.t_us).collect::<Vec<_>>(),
+            vec![0, 20]
+        );
     }
 }

@@ -8,22 +8,13 @@ use super::localtime::{instant, viewer_zone};
 use super::query;
 use super::store::{DriveSummary, TimeRange};
 use super::Portal;
+pub use crate::domain::browse::DriveQuery;
 use crate::domain::browse::{DriveItem, DrivePage};
-use serde::Deserialize;
 
 /// A pause longer than this ends a drive.
 pub const GAP_US: i64 = 5 * 60 * 1_000_000;
 /// How much history one store query looks at.
 const CHUNK_US: i64 = 3 * 24 * 3600 * 1_000_000;
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct DriveQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-    pub tz: Option<String>,
-}
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/drives`, oldest first.
@@ -33,20 +24,27 @@ impl Portal {
         vin: &str,
         q: &DriveQuery,
     ) -> Result<DrivePage, ServiceError> {
-        let requested = query::range(q.from.as_deref(), q.to.as_deref())?;
         let limit = query::limit(q.limit)?;
         let after = query::time_cursor(q.cursor.as_deref())?;
         let viewer = viewer_zone(q.tz.as_deref())?;
-        let access = self.authorize(who, vin, requested).await?;
+        let access = self
+            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .await?;
         let vehicle = access.vehicle.id;
         let mut found: Vec<DriveSummary> = Vec::new();
         for r in &access.ranges {
-            let start = r.from_us.max(after.map_or(i64::MIN, |a| a.saturating_add(1)));
-            let range = TimeRange { from_us: start, to_us: r.to_us };
+            let start = r
+                .from_us
+                .max(after.map_or(i64::MIN, |a| a.saturating_add(1)));
+            let range = TimeRange {
+                from_us: start,
+                to_us: r.to_us,
+            };
             if start >= r.to_us || found.len() > limit as usize {
                 continue;
             }
-            self.drives_in(vehicle, range, limit as usize + 1, &mut found).await?;
+            self.drives_in(vehicle, range, limit as usize + 1, &mut found)
+                .await?;
         }
         let more = found.len() > limit as usize;
         found.truncate(limit as usize);
@@ -57,7 +55,13 @@ impl Portal {
         let events = match (found.first(), found.last()) {
             (Some(a), Some(b)) => {
                 self.store
-                    .events(vehicle, TimeRange { from_us: a.first_us, to_us: b.last_us + 1 })
+                    .events(
+                        vehicle,
+                        TimeRange {
+                            from_us: a.first_us,
+                            to_us: b.last_us + 1,
+                        },
+                    )
                     .await?
             }
             _ => Vec::new(),
@@ -94,7 +98,13 @@ impl Portal {
         found: &mut Vec<DriveSummary>,
     ) -> Result<(), ServiceError> {
         // Start at the first sample, so chunks follow the data, not the calendar.
-        let Some(first) = self.store.samples(vehicle, range, 1).await?.first().map(|s| s.t_us) else {
+        let Some(first) = self
+            .store
+            .samples(vehicle, range, 1)
+            .await?
+            .first()
+            .map(|s| s.t_us)
+        else {
             return Ok(());
         };
         let (mut from_us, mut chunk_us) = (first, CHUNK_US);

@@ -8,13 +8,13 @@ use super::query;
 use super::store::{EventFilter, EventPageRequest, PageRequest, SampleFilter, TimeRange};
 use super::telemetry::sample_item;
 use super::Portal;
+pub use crate::domain::browse::EventQuery;
 use crate::domain::browse::{
     CrashRecord, CrossCheck, Disagreement, EventDetail, EventItem, EventPage, Limitation,
 };
 use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{EventGroup, EventType, PreCrashSample, Severity};
 use crate::domain::records::{EdrRecord, Event, Sample};
-use serde::Deserialize;
 
 /// The window shown around an event, each side.
 pub const WINDOW_US: i64 = 15_000_000;
@@ -24,22 +24,6 @@ pub const CROSS_CHECK_TOLERANCE_KMH: f64 = 3.0;
 const SAME_INSTANT_US: i64 = 50_000;
 /// The most samples one event window returns (±15 s at up to 100 Hz).
 const WINDOW_SAMPLE_LIMIT: u32 = 3_001;
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct EventQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// Comma list of event types.
-    #[serde(rename = "type")]
-    pub event_type: Option<String>,
-    /// Comma list of groups: brake, crash, warning, other.
-    pub group: Option<String>,
-    pub severity: Option<String>,
-    pub order: Option<String>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-    pub tz: Option<String>,
-}
 
 pub(crate) fn event_item(e: &Event, timezone: &str, viewer: Option<&str>) -> EventItem {
     EventItem {
@@ -98,7 +82,10 @@ impl EventQuery {
             None => None,
             Some(c) => {
                 let (t, id) = c.split_once(':').ok_or_else(query::cursor_error)?;
-                Some((t.parse().map_err(|_| query::cursor_error())?, id.to_string()))
+                Some((
+                    t.parse().map_err(|_| query::cursor_error())?,
+                    id.to_string(),
+                ))
             }
         };
         Ok(EventPageRequest {
@@ -117,10 +104,11 @@ impl Portal {
         vin: &str,
         q: &EventQuery,
     ) -> Result<EventPage, ServiceError> {
-        let range = query::range(q.from.as_deref(), q.to.as_deref())?;
         let (filter, page) = (q.filter()?, q.page()?);
         let viewer = viewer_zone(q.tz.as_deref())?;
-        let access = self.authorize(who, vin, range).await?;
+        let access = self
+            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .await?;
         let tz = &access.vehicle.vehicle.timezone;
         let rows = self
             .store
@@ -195,7 +183,10 @@ impl Portal {
             )
             .await?;
         let edr = match self.store.edr_record(access.vehicle.id, &event.id).await? {
-            Some(record) => Some(self.crash_record(who, vin, record, &zone, viewer.as_deref()).await?),
+            Some(record) => Some(
+                self.crash_record(who, vin, record, &zone, viewer.as_deref())
+                    .await?,
+            ),
             None => None,
         };
         let clipped_from = access.ranges[0].from_us;
@@ -224,7 +215,13 @@ impl Portal {
         zone: &str,
         viewer: Option<&str>,
     ) -> Result<CrashRecord, ServiceError> {
-        let first_ms = record.pre_crash.samples.iter().map(|s| s.t_ms).min().unwrap_or(0);
+        let first_ms = record
+            .pre_crash
+            .samples
+            .iter()
+            .map(|s| s.t_ms)
+            .min()
+            .unwrap_or(0);
         let span = TimeRange {
             from_us: record.t0_us + first_ms as i64 * 1000 - SAME_INSTANT_US,
             to_us: record.t0_us + SAME_INSTANT_US + 1,
@@ -274,8 +271,14 @@ fn limitations(record: &EdrRecord) -> Vec<Limitation> {
         ("speed_kmh", recorded(|s| s.speed_kmh.is_some())),
         ("accel_pedal_pct", recorded(|s| s.accel_pedal_pct.is_some())),
         ("brake_pedal", recorded(|s| s.brake_pedal.is_some())),
-        ("brake_pressure_bar", recorded(|s| s.brake_pressure_bar.is_some())),
-        ("steering_angle_deg", recorded(|s| s.steering_angle_deg.is_some())),
+        (
+            "brake_pressure_bar",
+            recorded(|s| s.brake_pressure_bar.is_some()),
+        ),
+        (
+            "steering_angle_deg",
+            recorded(|s| s.steering_angle_deg.is_some()),
+        ),
         ("abs_active", recorded(|s| s.abs_active.is_some())),
         ("aeb_state", recorded(|s| s.aeb_state.is_some())),
     ]
@@ -295,7 +298,9 @@ fn cross_check(record: &EdrRecord, telemetry: &[Sample]) -> CrossCheck {
     let mut compared = 0;
     let mut disagreements = Vec::new();
     for p in &record.pre_crash.samples {
-        let Some(edr_speed) = p.speed_kmh else { continue };
+        let Some(edr_speed) = p.speed_kmh else {
+            continue;
+        };
         let at = record.t0_us + p.t_ms as i64 * 1000;
         let i = telemetry.partition_point(|s| s.t_us < at);
         let nearest = [i.checked_sub(1), Some(i)]

@@ -54,6 +54,47 @@ pub fn viewer_zone(tz: Option<&str>) -> Result<Option<String>, ServiceError> {
     }
 }
 
+/// A time as typed in a form or link: RFC 3339 with an offset, or a
+/// `datetime-local` value (`2021-02-21T10:15[:02]`) read in the vehicle's zone.
+pub fn parse_in_zone(s: &str, zone: &str) -> Option<i64> {
+    if let Ok(t) = crate::domain::time::parse_rfc3339_micros(s) {
+        return Some(t);
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+    let tz: chrono_tz::Tz = zone.parse().ok()?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_micros())
+}
+
+/// The `datetime-local` form value of an instant in the vehicle's zone.
+pub fn input_value(t_us: i64, zone: &str) -> String {
+    let Some(utc) = Utc.timestamp_micros(t_us).single() else {
+        return String::new();
+    };
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => utc
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
+        Err(_) => utc.format("%Y-%m-%dT%H:%M:%S").to_string(),
+    }
+}
+
+/// Midnight starting the vehicle-local day that holds `t_us`.
+pub fn start_of_local_day(t_us: i64, zone: &str) -> i64 {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let Some(utc) = Utc.timestamp_micros(t_us).single() else {
+        return t_us;
+    };
+    let day = utc.with_timezone(&tz).date_naive();
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|m| tz.from_local_datetime(&m).earliest())
+        .map_or(t_us, |t| t.timestamp_micros())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -2,8 +2,8 @@
 //! handlers and the CLI all call `Portal`, so they cannot drift apart.
 pub mod accounts;
 pub mod audit;
-pub mod charts;
 pub mod authz;
+pub mod charts;
 pub mod claims;
 pub mod client;
 pub mod csp;

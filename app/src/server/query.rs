@@ -2,6 +2,7 @@
 //! failure names the parameter and says what is expected.
 
 use super::error::ServiceError;
+use super::localtime::parse_in_zone;
 use super::store::TimeRange;
 use crate::domain::time::parse_rfc3339_micros;
 
@@ -12,18 +13,41 @@ pub fn bad(field: &'static str, message: String) -> ServiceError {
     ServiceError::invalid("invalid_query", field, message)
 }
 
-fn time_param(field: &'static str, value: Option<&str>) -> Result<Option<i64>, ServiceError> {
+fn time_param(
+    field: &'static str,
+    value: Option<&str>,
+    zone: Option<&str>,
+) -> Result<Option<i64>, ServiceError> {
     value
         .filter(|v| !v.is_empty())
-        .map(|v| parse_rfc3339_micros(v).map_err(|e| bad(field, format!("{field}: {e}"))))
+        .map(|v| match zone.and_then(|z| parse_in_zone(v, z)) {
+            Some(t) => Ok(t),
+            None => parse_rfc3339_micros(v).map_err(|e| bad(field, format!("{field}: {e}"))),
+        })
         .transpose()
 }
 
 /// `from`/`to` (RFC 3339 with offset), unbounded where absent.
 pub fn range(from: Option<&str>, to: Option<&str>) -> Result<TimeRange, ServiceError> {
+    checked_range(time_param("from", from, None)?, time_param("to", to, None)?)
+}
+
+/// `from`/`to` as RFC 3339 with offset or as local times in `zone`.
+pub fn range_in_zone(
+    from: Option<&str>,
+    to: Option<&str>,
+    zone: &str,
+) -> Result<TimeRange, ServiceError> {
+    checked_range(
+        time_param("from", from, Some(zone))?,
+        time_param("to", to, Some(zone))?,
+    )
+}
+
+fn checked_range(from: Option<i64>, to: Option<i64>) -> Result<TimeRange, ServiceError> {
     let range = TimeRange {
-        from_us: time_param("from", from)?.unwrap_or(i64::MIN),
-        to_us: time_param("to", to)?.unwrap_or(i64::MAX),
+        from_us: from.unwrap_or(i64::MIN),
+        to_us: to.unwrap_or(i64::MAX),
     };
     if range.from_us >= range.to_us {
         return Err(bad("to", "`to` must be after `from`".into()));

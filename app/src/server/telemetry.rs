@@ -1,72 +1,15 @@
 //! Telemetry pages for `GET /api/v1/vehicles/{vin}/samples`, through the gate.
 
 use super::authz::Principal;
+use super::charts::ChartQuery;
 use super::error::ServiceError;
-use super::localtime::{instant, viewer_zone};
+use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
 use super::query;
 use super::store::{PageRequest, SampleFilter, TimeRange};
 use super::Portal;
-use crate::domain::log_format::{AebState, Gear, SampleChannels};
+pub use crate::domain::browse::{SamplePage, SampleQuery, TelemetryView};
+use crate::domain::log_format::{AebState, Gear, CHANNELS};
 use crate::domain::records::Sample;
-use serde::{Deserialize, Serialize};
-
-/// The query as it arrives (strings as typed); `parse` checks every part.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SampleQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub min_speed_kmh: Option<f64>,
-    pub max_speed_kmh: Option<f64>,
-    pub brake_pedal: Option<bool>,
-    pub abs_active: Option<bool>,
-    pub aeb_state: Option<String>,
-    pub gear: Option<String>,
-    /// Comma list of channels to return (default: all).
-    pub fields: Option<String>,
-    /// `asc` (default) or `desc`.
-    pub order: Option<String>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-    /// The reader's zone for `t_viewer` (IANA name or `UTC`).
-    pub tz: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SamplePage {
-    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
-    pub next_cursor: Option<String>,
-}
-
-/// Every channel name, in the spec's order.
-fn channel_names() -> Vec<String> {
-    let all = SampleChannels {
-        speed_kmh: Some(0.0),
-        accel_pedal_pct: Some(0.0),
-        brake_pedal: Some(false),
-        brake_pressure_bar: Some(0.0),
-        steering_angle_deg: Some(0.0),
-        long_accel_mps2: Some(0.0),
-        lat_accel_mps2: Some(0.0),
-        yaw_rate_dps: Some(0.0),
-        gear: Some(Gear::P),
-        abs_active: Some(false),
-        esc_active: Some(false),
-        aeb_state: Some(AebState::Off),
-        fcw: Some(false),
-        adas_state: Some(crate::domain::log_format::AdasState::Off),
-        motor_torque_nm: Some(0.0),
-        odometer_km: Some(0.0),
-        soc_pct: Some(0.0),
-        belt_driver: Some(false),
-        lat: Some(0.0),
-        lon: Some(0.0),
-        heading_deg: Some(0.0),
-    };
-    match serde_json::to_value(all) {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// A checked query.
 struct ParsedQuery {
@@ -91,7 +34,7 @@ impl SampleQuery {
         let fields = query::list(
             "fields",
             self.fields.as_deref(),
-            |f| channel_names().contains(&f.to_string()).then(|| f.to_string()),
+            |f| CHANNELS.iter().any(|(c, _)| *c == f).then(|| f.to_string()),
             "channel names of the log format",
         )?;
         let filter = SampleFilter {
@@ -172,5 +115,87 @@ impl Portal {
             .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref()))
             .collect();
         Ok(SamplePage { items, next_cursor })
+    }
+}
+
+const DAY_US: i64 = 24 * 3600 * 1_000_000;
+
+impl Portal {
+    /// The telemetry browser: `from`/`to` may be typed in the vehicle's zone;
+    /// without them, the last day with data. Rows and chart pass the gate.
+    pub async fn telemetry_view(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        query: &SampleQuery,
+    ) -> Result<TelemetryView, ServiceError> {
+        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let zone = access.vehicle.vehicle.timezone.clone();
+        let parse = |field: &'static str, value: &Option<String>| {
+            value
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    parse_in_zone(v, &zone).ok_or_else(|| {
+                        query::bad(field, format!("{field} `{v}`: expected a date and time"))
+                    })
+                })
+                .transpose()
+        };
+        let (from, to) = (parse("from", &query.from)?, parse("to", &query.to)?);
+        let (from_us, to_us) = match (from, to) {
+            (Some(f), Some(t)) => (f, t),
+            (Some(f), None) => (f, f + DAY_US),
+            (None, Some(t)) => (t - DAY_US, t),
+            (None, None) => {
+                let last = self
+                    .store
+                    .sample_page(
+                        access.vehicle.id,
+                        &access.ranges,
+                        &SampleFilter::default(),
+                        PageRequest {
+                            descending: true,
+                            after_us: None,
+                            limit: 1,
+                        },
+                    )
+                    .await?;
+                let day = start_of_local_day(last.first().map_or(0, |s| s.t_us), &zone);
+                (day, day + DAY_US)
+            }
+        };
+        let rfc = |t| crate::domain::time::format_utc(t);
+        let rows = SampleQuery {
+            from: Some(rfc(from_us)),
+            to: Some(rfc(to_us)),
+            ..query.clone()
+        };
+        let page = self.samples(who, vin, &rows).await?;
+        let chart = self
+            .chart(
+                who,
+                vin,
+                &ChartQuery {
+                    from: rows.from.clone(),
+                    to: rows.to.clone(),
+                    channels: Some("speed_kmh,brake_pressure_bar".into()),
+                },
+            )
+            .await?;
+        let viewer = viewer_zone(query.tz.as_deref())?;
+        let day = start_of_local_day(from_us, &zone);
+        Ok(TelemetryView {
+            from: instant(from_us, &zone, viewer.as_deref()),
+            to: instant(to_us, &zone, viewer.as_deref()),
+            from_input: input_value(from_us, &zone),
+            to_input: input_value(to_us, &zone),
+            day_from: input_value(day, &zone),
+            day_to: input_value(day + DAY_US, &zone),
+            week_from: input_value(day - 6 * DAY_US, &zone),
+            page,
+            chart,
+            timezone: zone,
+        })
     }
 }

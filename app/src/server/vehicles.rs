@@ -52,7 +52,11 @@ impl Portal {
         let mut intervals: Vec<(i64, u64)> = Vec::new();
         for range in &access.ranges {
             total.add(&self.store.holdings(vehicle, *range).await?);
-            for (d, n) in self.store.sample_intervals(vehicle, *range, RATE_SAMPLE).await? {
+            for (d, n) in self
+                .store
+                .sample_intervals(vehicle, *range, RATE_SAMPLE)
+                .await?
+            {
                 match intervals.iter_mut().find(|(e, _)| *e == d) {
                     Some(e) => e.1 += n,
                     None => intervals.push((d, n)),
@@ -60,16 +64,15 @@ impl Portal {
             }
         }
         let zone = access.vehicle.vehicle.timezone.clone();
-        let class = |h: &ClassHoldings, retention_days: u32, held: u64, rates: Vec<Rate>| {
-            ClassSummary {
+        let class =
+            |h: &ClassHoldings, retention_days: u32, held: u64, rates: Vec<Rate>| ClassSummary {
                 count: h.count,
                 first: h.first_us.map(|t| instant(t, &zone, None)),
                 last: h.last_us.map(|t| instant(t, &zone, None)),
                 rates,
                 retention_days,
                 held,
-            }
-        };
+            };
         let rates = sampling_rates(&intervals);
         let r = &self.retention;
         Ok(Overview {
@@ -79,7 +82,7 @@ impl Portal {
                 .ranges
                 .iter()
                 .map(|p| Period {
-                    from: instant(p.from_us.max(0), &zone, None),
+                    from: (p.from_us > 0).then(|| instant(p.from_us, &zone, None)),
                     to: (p.to_us != i64::MAX).then(|| instant(p.to_us, &zone, None)),
                 })
                 .collect(),

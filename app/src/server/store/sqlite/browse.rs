@@ -224,12 +224,14 @@ pub(super) async fn refresh_minutes(
 ) -> Result<(), StoreError> {
     let from = lo_us.div_euclid(MINUTE_US) * MINUTE_US;
     let to = (hi_us.div_euclid(MINUTE_US) + 1) * MINUTE_US;
-    sqlx::query("DELETE FROM sample_minutes WHERE vehicle_id = ? AND minute_us >= ? AND minute_us < ?")
-        .bind(vehicle)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM sample_minutes WHERE vehicle_id = ? AND minute_us >= ? AND minute_us < ?",
+    )
+    .bind(vehicle)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
     let channels = ChartChannel::ALL
         .iter()
         .map(|&c| {

@@ -6,12 +6,12 @@ mod bulk;
 
 use super::{
     AccountId, AccountRecord, AuditEntry, ChartRow, ClaimRefusal, ClassHoldings, DriveSummary,
-    EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry, OwnershipPeriod,
-    PageRequest, SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange,
-    VehicleId, WriteOutcome,
+    EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry, OwnershipPeriod, PageRequest,
+    SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
+    WriteOutcome,
 };
-use crate::domain::chart::ChartChannel;
 use crate::domain::account::Role;
+use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{
     AdasState, AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, Gear, PreCrash,
     PreCrashSample, SampleChannels, Severity, Trigger,
@@ -398,13 +398,12 @@ impl Store for SqliteStore {
         event_id: &str,
     ) -> Result<Option<EdrRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let held: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
-        )
-        .bind(vehicle)
-        .bind(event_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let held: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?")
+                .bind(vehicle)
+                .bind(event_id)
+                .fetch_optional(&mut *conn)
+                .await?;
         match held {
             Some(_) => Ok(Some(load_edr(&mut conn, vehicle, event_id).await?)),
             None => Ok(None),

@@ -1,0 +1,82 @@
+//! Server functions for the browsing pages: each calls the same service as
+//! its `/api/v1` twin. Errors reach the page as `code` or `code:field`.
+
+use crate::domain::browse::{
+    DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery, TelemetryView,
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+async fn reader() -> Result<
+    (
+        crate::server::Portal,
+        Option<crate::server::authz::Principal>,
+    ),
+    ServerFnError,
+> {
+    let (portal, session) = super::auth::ssr::context().await?;
+    let who = super::auth::ssr::principal(&portal, &session).await?;
+    Ok((portal, who))
+}
+
+#[cfg(feature = "ssr")]
+fn fail(e: crate::server::error::ServiceError) -> ServerFnError {
+    use crate::server::error::ServiceError;
+    match &e {
+        ServiceError::Invalid {
+            code,
+            field: Some(field),
+            ..
+        } => ServerFnError::new(format!("{code}:{field}")),
+        _ => super::auth::ssr::fail(&e),
+    }
+}
+
+#[server(endpoint = "vehicle_overview")]
+pub async fn vehicle_overview(vin: String) -> Result<Overview, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal.overview(who.as_ref(), &vin).await.map_err(fail)
+}
+
+#[server(endpoint = "vehicle_drives")]
+pub async fn vehicle_drives(vin: String, query: DriveQuery) -> Result<DrivePage, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .drives(who.as_ref(), &vin, &query)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "vehicle_telemetry")]
+pub async fn vehicle_telemetry(
+    vin: String,
+    query: SampleQuery,
+) -> Result<TelemetryView, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .telemetry_view(who.as_ref(), &vin, &query)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "vehicle_events")]
+pub async fn vehicle_events(vin: String, query: EventQuery) -> Result<EventPage, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .events(who.as_ref(), &vin, &query)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "vehicle_event")]
+pub async fn vehicle_event(
+    vin: String,
+    id: String,
+    tz: Option<String>,
+) -> Result<EventDetail, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .event_detail(who.as_ref(), &vin, &id, tz.as_deref())
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,151 @@
+//! Pieces shared by the vehicle views: the view tabs, time display in the
+//! chosen zone, channel names, and errors from the browse server functions.
+
+use crate::domain::browse::Instant;
+use crate::domain::chart::ChartChannel;
+use crate::i18n::{t, t_string, use_i18n, Locale};
+
+type I18nContext = leptos_i18n::I18nContext<Locale>;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Which vehicle view is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Drives,
+    Telemetry,
+    Events,
+}
+
+#[component]
+pub fn VehicleNav(vin: String, current: View) -> impl IntoView {
+    let i18n = use_i18n();
+    let link = move |view: View, href: String, label: AnyView| {
+        let current = (view == current).then_some("page");
+        view! { <li><A href=href attr:aria-current=current>{label}</A></li> }
+    };
+    view! {
+        <nav class="vehicle-nav" aria-label=move || t_string!(i18n, vehicle_nav).to_string()>
+            <p class="vin" data-testid="vin">{vin.clone()}</p>
+            <ul>
+                {link(View::Overview, format!("/vehicles/{vin}"), t!(i18n, nav_overview).into_any())}
+                {link(View::Drives, format!("/vehicles/{vin}/drives"), t!(i18n, nav_drives).into_any())}
+                {link(View::Telemetry, format!("/vehicles/{vin}/telemetry"), t!(i18n, nav_telemetry).into_any())}
+                {link(View::Events, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
+            </ul>
+        </nav>
+    }
+}
+
+/// An RFC 3339 time for reading: `2021-02-21 10:15:02.1 +08:00`, or `… UTC`.
+pub fn readable(rfc3339: &str) -> String {
+    let s = rfc3339.replacen('T', " ", 1);
+    if let Some(utc) = s.strip_suffix('Z') {
+        return format!("{utc} UTC");
+    }
+    match s
+        .char_indices()
+        .skip(19)
+        .find(|(_, c)| *c == '+' || *c == '-')
+    {
+        Some((i, _)) => format!("{} {}", &s[..i], &s[i..]),
+        None => s,
+    }
+}
+
+/// An instant in the zone the reader chose (`tz`): the vehicle's (default), UTC, or theirs.
+pub fn shown(at: &Instant, tz: Option<&str>) -> String {
+    match tz {
+        Some("UTC") => readable(&at.t),
+        Some(_) => readable(at.t_viewer.as_deref().unwrap_or(&at.t_local)),
+        None => readable(&at.t_local),
+    }
+}
+
+/// The UTC offset (seconds) an RFC 3339 local time carries.
+pub fn offset_secs(rfc3339: &str) -> i32 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|d| d.offset().local_minus_utc())
+        .unwrap_or(0)
+}
+
+/// A short clock time for chart axes and tables, at a fixed offset.
+pub fn clock_label(t_us: i64, offset_secs: i32) -> String {
+    let Some(offset) = chrono::FixedOffset::east_opt(offset_secs) else {
+        return String::new();
+    };
+    match chrono::DateTime::from_timestamp_micros(t_us) {
+        Some(t) => t
+            .with_timezone(&offset)
+            .format("%m-%d %H:%M:%S%.f")
+            .to_string(),
+        None => String::new(),
+    }
+}
+
+pub fn channel_label(i18n: I18nContext, channel: ChartChannel) -> String {
+    match channel {
+        ChartChannel::Speed => t_string!(i18n, ch_speed_kmh),
+        ChartChannel::AccelPedal => t_string!(i18n, ch_accel_pedal_pct),
+        ChartChannel::BrakePedal => t_string!(i18n, ch_brake_pedal),
+        ChartChannel::BrakePressure => t_string!(i18n, ch_brake_pressure_bar),
+        ChartChannel::Steering => t_string!(i18n, ch_steering_angle_deg),
+        ChartChannel::Abs => t_string!(i18n, ch_abs_active),
+        ChartChannel::Aeb => t_string!(i18n, ch_aeb_state),
+    }
+    .to_string()
+}
+
+/// A browse server function's error (`code` or `code:field`), translated.
+#[component]
+pub fn BrowseError(error: ServerFnError) -> impl IntoView {
+    let i18n = use_i18n();
+    let message = match &error {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    };
+    let (code, field) = message.split_once(':').unwrap_or((message.as_str(), ""));
+    let text = match code {
+        "not_found" => t!(i18n, error_not_found).into_any(),
+        "unauthenticated" => view! {
+            {t!(i18n, sign_in_required)} " " <A href="/signin">{t!(i18n, nav_sign_in)}</A>
+        }
+        .into_any(),
+        "invalid_query" => {
+            view! { {t!(i18n, error_invalid_query)} " " <code>{field.to_string()}</code> }
+                .into_any()
+        }
+        _ => t!(i18n, error_generic).into_any(),
+    };
+    view! { <section class="notice" role="alert" data-testid="browse-error"><p>{text}</p></section> }
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[component]
+pub fn SeverityLabel(severity: crate::domain::log_format::Severity) -> impl IntoView {
+    use crate::domain::log_format::Severity;
+    let i18n = use_i18n();
+    match severity {
+        Severity::Info => t!(i18n, severity_info).into_any(),
+        Severity::Warning => t!(i18n, severity_warning).into_any(),
+        Severity::Critical => t!(i18n, severity_critical).into_any(),
+    }
+}
+
+pub fn severity_label(severity: crate::domain::log_format::Severity) -> impl IntoView {
+    view! { <SeverityLabel severity /> }
+}

@@ -1,0 +1,97 @@
+//! Drives: start and end in vehicle time, duration, distance, top speed,
+//! events; each opens the telemetry browser on its range.
+
+use crate::api::browse::vehicle_drives;
+use crate::components::browse::{shown, BrowseError, VehicleNav, View};
+use crate::domain::browse::DriveQuery;
+use crate::domain::time::format_utc;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::pages::vehicle::use_vin;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn DrivesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = use_vin();
+    let query = use_query_map();
+    let params = move || {
+        query.with(|q| DriveQuery {
+            from: q.get("from"),
+            to: q.get("to"),
+            limit: Some(50),
+            cursor: q.get("cursor"),
+            tz: q.get("tz").filter(|z| z != "vehicle"),
+        })
+    };
+    let drives = Resource::new(
+        move || (vin.get(), params()),
+        |(vin, q)| vehicle_drives(vin, q),
+    );
+    view! {
+        <Title text=move || t_string!(i18n, drives_title).to_string() />
+        <VehicleNav vin=vin.get_untracked() current=View::Drives />
+        <section>
+            <h1>{t!(i18n, drives_title)}</h1>
+            <p class="muted">{t!(i18n, drives_lead)}</p>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    let tz = params().tz;
+                    match drives.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="notice">{t!(i18n, no_drives)}</p> }.into_any(),
+                        Ok(page) => {
+                            let vin = vin.get_untracked();
+                            let next = page.next_cursor.clone().map(|c| format!("/vehicles/{vin}/drives?cursor={c}"));
+                            view! {
+                                <div class="table-scroll">
+                                <table class="data" data-testid="drives">
+                                    <thead><tr>
+                                        <th scope="col">{t!(i18n, col_start)}</th>
+                                        <th scope="col">{t!(i18n, col_end)}</th>
+                                        <th scope="col">{t!(i18n, col_duration)}</th>
+                                        <th scope="col">{t!(i18n, col_distance)}</th>
+                                        <th scope="col">{t!(i18n, col_max_speed)}</th>
+                                        <th scope="col">{t!(i18n, col_events)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|d| {
+                                            let href = format!(
+                                                "/vehicles/{vin}/telemetry?from={}&to={}",
+                                                format_utc(d.start.t_us),
+                                                format_utc(d.end.t_us + 1)
+                                            );
+                                            let start = shown(&d.start, tz.as_deref());
+                                            let end = shown(&d.end, tz.as_deref());
+                                            let duration = format!("{}:{:02}:{:02}", d.duration_s / 3600, d.duration_s / 60 % 60, d.duration_s % 60);
+                                            view! {
+                                                <tr>
+                                                    <td><A href=href>{start}</A></td>
+                                                    <td>{end}</td>
+                                                    <td class="num">{duration}</td>
+                                                    <td class="num">{d.distance_km.map(|k| format!("{k:.1}")).unwrap_or_default()}</td>
+                                                    <td class="num">{d.max_speed_kmh.map(|v| format!("{v:.0}")).unwrap_or_default()}</td>
+                                                    <td>
+                                                        {d.events}
+                                                        {(d.brake_events > 0).then(|| view! { " · " {d.brake_events} " " {t!(i18n, brake_short)} })}
+                                                        {(d.crash_events > 0).then(|| view! { " · " <strong>{d.crash_events} " " {t!(i18n, crash_short)}</strong> })}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                </div>
+                                <p class="pager">
+                                    {next.map(|href| view! { <A href=href>{t!(i18n, next_page)}</A> })}
+                                </p>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <BrowseError error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,158 @@
+//! Events: filter by group, type, severity and range; each row shows its
+//! trigger and opens the event's detail.
+
+use crate::api::browse::vehicle_events;
+use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav, View};
+use crate::domain::browse::EventQuery;
+use crate::domain::log_format::{EventGroup, EventType, Severity};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::pages::vehicle::use_vin;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+
+fn event_query(q: &ParamsMap) -> EventQuery {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    EventQuery {
+        from: get("from"),
+        to: get("to"),
+        event_type: get("type"),
+        group: get("group"),
+        severity: get("severity"),
+        order: get("order"),
+        limit: Some(100),
+        cursor: get("cursor"),
+        tz: get("tz").filter(|z| z != "vehicle"),
+    }
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = use_vin();
+    let query = use_query_map();
+    let events = Resource::new(
+        move || (vin.get(), query.with(event_query)),
+        |(vin, q)| vehicle_events(vin, q),
+    );
+    // Read reactively: back and forward change the URL without a new page.
+    let current = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let select = move |name: &'static str, options: Vec<(String, AnyView)>| {
+        view! {
+            <select name=name>
+                <option value="">{t!(i18n, any)}</option>
+                {options.into_iter().map(|(value, label)| {
+                    let selected = Signal::derive({
+                        let value = value.clone();
+                        move || current(name) == value
+                    });
+                    view! { <option value=value selected=selected prop:selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+        }
+    };
+    let groups = vec![
+        (
+            EventGroup::Brake.as_str().to_string(),
+            t!(i18n, group_brake).into_any(),
+        ),
+        (
+            EventGroup::Crash.as_str().to_string(),
+            t!(i18n, group_crash).into_any(),
+        ),
+        (
+            EventGroup::Warning.as_str().to_string(),
+            t!(i18n, group_warning).into_any(),
+        ),
+        (
+            EventGroup::Other.as_str().to_string(),
+            t!(i18n, group_other).into_any(),
+        ),
+    ];
+    let types = EventType::ALL
+        .iter()
+        .map(|t| (t.as_str().to_string(), t.as_str().into_any()))
+        .collect();
+    let severities = vec![
+        (
+            Severity::Info.as_str().to_string(),
+            t!(i18n, severity_info).into_any(),
+        ),
+        (
+            Severity::Warning.as_str().to_string(),
+            t!(i18n, severity_warning).into_any(),
+        ),
+        (
+            Severity::Critical.as_str().to_string(),
+            t!(i18n, severity_critical).into_any(),
+        ),
+    ];
+    let base = move || format!("/vehicles/{}/events", vin.get_untracked());
+    view! {
+        <Title text=move || t_string!(i18n, events_title).to_string() />
+        <VehicleNav vin=vin.get_untracked() current=View::Events />
+        <section>
+            <h1>{t!(i18n, events_title)}</h1>
+            <form method="get" action=base() class="filters card" data-testid="event-filters">
+                <label class="field"><span>{t!(i18n, filter_group)}</span>{select("group", groups)}</label>
+                <label class="field"><span>{t!(i18n, filter_type)}</span>{select("type", types)}</label>
+                <label class="field"><span>{t!(i18n, filter_severity)}</span>{select("severity", severities)}</label>
+                <label class="field"><span>{t!(i18n, range_from)}</span>
+                    <input type="datetime-local" step="1" name="from" value=move || current("from") prop:value=move || current("from") /></label>
+                <label class="field"><span>{t!(i18n, range_to)}</span>
+                    <input type="datetime-local" step="1" name="to" value=move || current("to") prop:value=move || current("to") /></label>
+                <p class="actions">
+                    <button type="submit">{t!(i18n, apply)}</button>
+                    " " <A href=base()>{t!(i18n, reset)}</A>
+                </p>
+            </form>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    let tz = query.with_untracked(event_query).tz;
+                    match events.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="notice" data-testid="no-events">{t!(i18n, no_events)}</p> }.into_any(),
+                        Ok(page) => {
+                            let vin = vin.get_untracked();
+                            let next = page.next_cursor.clone().map(|c| {
+                                let mut q = query.get_untracked();
+                                q.replace("cursor", c);
+                                format!("{}?{}", base(), q.to_query_string().trim_start_matches('?'))
+                            });
+                            view! {
+                                <div class="table-scroll">
+                                <table class="data" data-testid="events">
+                                    <thead><tr>
+                                        <th scope="col">{t!(i18n, col_time)}</th>
+                                        <th scope="col">{t!(i18n, col_type)}</th>
+                                        <th scope="col">{t!(i18n, col_severity)}</th>
+                                        <th scope="col">{t!(i18n, col_trigger)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|e| {
+                                            let href = format!("/vehicles/{vin}/events/{}", e.id);
+                                            let at = shown(&e.at, tz.as_deref());
+                                            let trigger = e.trigger.as_ref().map(|t| format!("{} = {} (≥ {})", t.metric, t.value, t.threshold));
+                                            view! {
+                                                <tr class=format!("severity-{}", e.severity.as_str())>
+                                                    <td><A href=href>{at}</A></td>
+                                                    <td>{e.event_type.as_str()}</td>
+                                                    <td>{severity_label(e.severity)}</td>
+                                                    <td>{trigger}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                </div>
+                                <p class="pager">{next.map(|href| view! { <A href=href>{t!(i18n, next_page)}</A> })}</p>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <BrowseError error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,275 @@
+//! The telemetry browser. Its whole state is the URL (a plain GET form), so
+//! reload, back and forward keep it, and it works without JavaScript.
+
+use crate::api::browse::vehicle_telemetry;
+use crate::components::browse::{
+    encode_query_value, offset_secs, readable, shown, BrowseError, VehicleNav, View,
+};
+use crate::components::chart::ChartPanel;
+use crate::domain::browse::{SampleQuery, TelemetryView};
+use crate::domain::log_format::CHANNELS;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::pages::vehicle::use_vin;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+
+/// Columns shown until the reader picks others.
+const DEFAULT_COLUMNS: &[&str] = &[
+    "speed_kmh",
+    "accel_pedal_pct",
+    "brake_pedal",
+    "brake_pressure_bar",
+    "steering_angle_deg",
+    "abs_active",
+    "aeb_state",
+    "gear",
+];
+
+/// Zones offered besides the vehicle's and UTC.
+const ZONES: &[&str] = &[
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Urumqi",
+    "Asia/Tokyo",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+];
+
+fn columns(q: &ParamsMap) -> Vec<String> {
+    let picked = q.get_all("col").unwrap_or_default();
+    if picked.is_empty() {
+        DEFAULT_COLUMNS.iter().map(|c| c.to_string()).collect()
+    } else {
+        picked
+    }
+}
+
+fn non_empty(q: &ParamsMap, key: &str) -> Option<String> {
+    q.get(key).filter(|v| !v.is_empty())
+}
+
+fn sample_query(q: &ParamsMap) -> SampleQuery {
+    let flag = |key: &str| non_empty(q, key).and_then(|v| v.parse::<bool>().ok());
+    let number = |key: &str| non_empty(q, key).and_then(|v| v.parse::<f64>().ok());
+    SampleQuery {
+        from: non_empty(q, "from"),
+        to: non_empty(q, "to"),
+        min_speed_kmh: number("min_speed_kmh"),
+        max_speed_kmh: number("max_speed_kmh"),
+        brake_pedal: flag("brake_pedal"),
+        abs_active: flag("abs_active"),
+        aeb_state: non_empty(q, "aeb_state"),
+        gear: non_empty(q, "gear"),
+        fields: Some(columns(q).join(",")),
+        order: non_empty(q, "order"),
+        limit: Some(100),
+        cursor: non_empty(q, "cursor"),
+        tz: non_empty(q, "tz").filter(|z| z != "vehicle"),
+    }
+}
+
+/// The current URL's query with some keys replaced (`None`: removed).
+fn with(q: &ParamsMap, changes: &[(&str, Option<&str>)]) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (k, v) in q.clone().into_iter() {
+        if !changes.iter().any(|(c, _)| *c == k) {
+            pairs.push((k.to_string(), v));
+        }
+    }
+    for (k, v) in changes {
+        if let Some(v) = v {
+            pairs.push((k.to_string(), v.to_string()));
+        }
+    }
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
+        .collect();
+    encoded.join("&")
+}
+
+#[component]
+pub fn TelemetryPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = use_vin();
+    let query = use_query_map();
+    let view_data = Resource::new(
+        move || (vin.get(), query.with(sample_query)),
+        |(vin, q)| vehicle_telemetry(vin, q),
+    );
+    view! {
+        <Title text=move || t_string!(i18n, telemetry_title).to_string() />
+        <VehicleNav vin=vin.get_untracked() current=View::Telemetry />
+        <section class="telemetry">
+            <h1>{t!(i18n, telemetry_title)}</h1>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match view_data.await {
+                        Ok(v) => view! { <Browser v q=query.get_untracked() vin=vin.get_untracked() /> }.into_any(),
+                        Err(error) => view! { <BrowseError error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let base = format!("/vehicles/{vin}/telemetry");
+    let cols = columns(&q);
+    let tz = non_empty(&q, "tz").filter(|z| z != "vehicle");
+    let current = |key: &str| q.get(key).unwrap_or_default();
+    let day = format!(
+        "{base}?{}",
+        with(
+            &q,
+            &[
+                ("from", Some(&v.day_from)),
+                ("to", Some(&v.day_to)),
+                ("cursor", None)
+            ]
+        )
+    );
+    let week = format!(
+        "{base}?{}",
+        with(
+            &q,
+            &[
+                ("from", Some(&v.week_from)),
+                ("to", Some(&v.day_to)),
+                ("cursor", None)
+            ]
+        )
+    );
+    let next = v
+        .page
+        .next_cursor
+        .as_ref()
+        .map(|c| format!("{base}?{}", with(&q, &[("cursor", Some(c))])));
+    let first = q
+        .get("cursor")
+        .map(|_| format!("{base}?{}", with(&q, &[("cursor", None)])));
+    let select = move |name: &'static str, options: Vec<(String, AnyView)>| {
+        let chosen = current(name);
+        view! {
+            <select name=name id=name>
+                {options.into_iter().map(|(value, label)| {
+                    let selected = value == chosen;
+                    view! { <option value=value selected=selected prop:selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+        }
+    };
+    let yes_no = move |name: &'static str| {
+        select(
+            name,
+            vec![
+                (String::new(), t!(i18n, any).into_any()),
+                ("true".into(), t!(i18n, yes).into_any()),
+                ("false".into(), t!(i18n, no).into_any()),
+            ],
+        )
+    };
+    let offset = offset_secs(&v.from.t_local);
+    let rows = v.page.items.clone();
+    view! {
+        <p class="range" data-testid="range">
+            {t!(i18n, showing_range)} ": " {shown(&v.from, tz.as_deref())} " – " {shown(&v.to, tz.as_deref())}
+            " · " <A href=day>{t!(i18n, preset_day)}</A> " · " <A href=week>{t!(i18n, preset_week)}</A>
+        </p>
+        <form method="get" action=base.clone() class="filters card" data-testid="filters">
+            <label class="field"><span>{t!(i18n, range_from)}</span>
+                <input type="datetime-local" step="1" name="from" value=v.from_input.clone() prop:value=v.from_input.clone() /></label>
+            <label class="field"><span>{t!(i18n, range_to)}</span>
+                <input type="datetime-local" step="1" name="to" value=v.to_input.clone() prop:value=v.to_input.clone() /></label>
+            <label class="field"><span>{t!(i18n, filter_min_speed)}</span>
+                <input type="number" step="any" name="min_speed_kmh" value=current("min_speed_kmh") prop:value=current("min_speed_kmh") /></label>
+            <label class="field"><span>{t!(i18n, filter_max_speed)}</span>
+                <input type="number" step="any" name="max_speed_kmh" value=current("max_speed_kmh") prop:value=current("max_speed_kmh") /></label>
+            <label class="field"><span>{t!(i18n, filter_brake_pedal)}</span>{yes_no("brake_pedal")}</label>
+            <label class="field"><span>{t!(i18n, filter_abs)}</span>{yes_no("abs_active")}</label>
+            <label class="field"><span>{t!(i18n, filter_aeb)}</span>
+                {select("aeb_state", std::iter::once((String::new(), t!(i18n, any).into_any()))
+                    .chain(["off", "standby", "warning", "braking"].into_iter().map(|s| (s.to_string(), s.into_any())))
+                    .collect())}</label>
+            <label class="field"><span>{t!(i18n, filter_gear)}</span>
+                {select("gear", std::iter::once((String::new(), t!(i18n, any).into_any()))
+                    .chain(["P", "R", "N", "D"].into_iter().map(|s| (s.to_string(), s.into_any())))
+                    .collect())}</label>
+            <label class="field"><span>{t!(i18n, order)}</span>
+                {select("order", vec![
+                    ("asc".into(), t!(i18n, order_asc).into_any()),
+                    ("desc".into(), t!(i18n, order_desc).into_any()),
+                ])}</label>
+            <label class="field"><span>{t!(i18n, time_zone)}</span>
+                {select("tz", [
+                    ("vehicle".to_string(), view! { {t!(i18n, zone_vehicle)} " (" {v.timezone.clone()} ")" }.into_any()),
+                    ("UTC".to_string(), t!(i18n, zone_utc).into_any()),
+                ].into_iter().chain(ZONES.iter().map(|z| (z.to_string(), z.into_any()))).collect())}</label>
+            <fieldset class="columns">
+                <legend>{t!(i18n, columns)}</legend>
+                {CHANNELS.iter().map(|(name, _)| {
+                    let checked = cols.iter().any(|c| c == name);
+                    view! { <label><input type="checkbox" name="col" value=*name checked=checked prop:checked=checked />" " {*name}</label> }
+                }).collect_view()}
+            </fieldset>
+            <p class="actions">
+                <button type="submit">{t!(i18n, apply)}</button>
+                " " <A href=base.clone()>{t!(i18n, reset)}</A>
+            </p>
+        </form>
+        <ChartPanel chart=v.chart.clone() offset_secs=offset name="range" />
+        {if rows.is_empty() {
+            view! { <p class="notice" data-testid="no-rows">{t!(i18n, no_rows)}</p> }.into_any()
+        } else {
+            let count = rows.len();
+            view! {
+                <p class="muted">{count} " " {t!(i18n, rows_on_page)}</p>
+                <div class="table-scroll">
+                <table class="data" data-testid="samples">
+                    <thead><tr>
+                        <th scope="col">{t!(i18n, col_time)}</th>
+                        {cols.iter().map(|c| {
+                            let unit = CHANNELS.iter().find(|(n, _)| n == c).map(|(_, u)| *u).unwrap_or("");
+                            view! { <th scope="col">{c.clone()} {(!unit.is_empty()).then(|| format!(" ({unit})"))}</th> }
+                        }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|row| {
+                            let time = match tz.as_deref() {
+                                Some("UTC") => row.get("t"),
+                                Some(_) => row.get("t_viewer"),
+                                None => row.get("t_local"),
+                            }.and_then(|v| v.as_str()).map(readable).unwrap_or_default();
+                            view! {
+                                <tr>
+                                    <td class="time">{time}</td>
+                                    {cols.iter().map(|c| {
+                                        let cell = match row.get(c) {
+                                            Some(serde_json::Value::String(s)) => s.clone(),
+                                            Some(serde_json::Value::Null) | None => String::new(),
+                                            Some(other) => other.to_string(),
+                                        };
+                                        view! { <td class="num">{cell}</td> }
+                                    }).collect_view()}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                </div>
+            }.into_any()
+        }}
+        <p class="pager">
+            {first.map(|href| view! { <A href=href>{t!(i18n, first_page)}</A> " " })}
+            {next.map(|href| view! { <A href=href attr:data-testid="next-page">{t!(i18n, next_page)}</A> })}
+        </p>
+    }
+}

@@ -1,0 +1,103 @@
+//! "What we hold": per data class, how much, from when to when, how often,
+//! how long it is kept, and what is under legal hold.
+
+use crate::api::browse::vehicle_overview;
+use crate::components::browse::{readable, BrowseError, VehicleNav, View};
+use crate::domain::browse::{ClassSummary, Overview};
+use crate::i18n::{t, t_string, use_i18n};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+pub fn use_vin() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.with(|p| p.get("vin").unwrap_or_default()))
+}
+
+#[component]
+pub fn VehiclePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = use_vin();
+    let overview = Resource::new(move || vin.get(), vehicle_overview);
+    view! {
+        <Title text=move || t_string!(i18n, overview_title).to_string() />
+        <VehicleNav vin=vin.get_untracked() current=View::Overview />
+        <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <OverviewTable o /> }.into_any(),
+                    Err(error) => view! { <BrowseError error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OverviewTable(o: Overview) -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = o.vin.clone();
+    let empty = o.telemetry.count == 0 && o.events.count == 0 && o.crash_records.count == 0;
+    let row = move |label: AnyView, c: ClassSummary, href: String, testid: &'static str| {
+        let rates = c
+            .rates
+            .iter()
+            .map(|r| format!("{} Hz ({:.0} %)", r.hz, r.share * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! {
+            <tr data-testid=testid>
+                <th scope="row">{label}</th>
+                <td class="num">{c.count}</td>
+                <td>{c.first.map(|f| readable(&f.t_local)).unwrap_or_default()}</td>
+                <td>{c.last.map(|l| readable(&l.t_local)).unwrap_or_default()}</td>
+                <td>{rates}</td>
+                <td>{c.retention_days} " " {t!(i18n, days)}</td>
+                <td>{if c.held > 0 {
+                    view! { {c.held} " " {t!(i18n, locked_records)} }.into_any()
+                } else {
+                    t!(i18n, none).into_any()
+                }}</td>
+                <td>{(c.count > 0).then(|| view! { <A href=href>{t!(i18n, open_view)}</A> })}</td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="overview">
+            <h1>{t!(i18n, overview_title)}</h1>
+            <p class="muted">{o.model.clone().unwrap_or_default()} " · " {o.timezone.clone()}</p>
+            <p class="muted">{t!(i18n, overview_lead)}</p>
+            <p>
+                {t!(i18n, overview_periods)} ": "
+                {o.periods.iter().map(|p| view! {
+                    <span class="period">
+                        {match &p.from { Some(from) => readable(&from.t_local).into_any(), None => t!(i18n, period_start_of_data).into_any() }} " – "
+                        {match &p.to { Some(to) => readable(&to.t_local).into_any(), None => t!(i18n, period_open).into_any() }}
+                    </span>
+                }).collect_view()}
+            </p>
+            {empty.then(|| view! { <p class="notice" data-testid="no-data">{t!(i18n, no_data)}</p> })}
+            <div class="table-scroll">
+                <table class="data">
+                    <thead><tr>
+                        <th scope="col">{t!(i18n, class)}</th>
+                        <th scope="col">{t!(i18n, col_count)}</th>
+                        <th scope="col">{t!(i18n, col_first)}</th>
+                        <th scope="col">{t!(i18n, col_last)}</th>
+                        <th scope="col">{t!(i18n, col_rates)}</th>
+                        <th scope="col">{t!(i18n, col_retention)}</th>
+                        <th scope="col">{t!(i18n, col_hold)}</th>
+                        <th scope="col"></th>
+                    </tr></thead>
+                    <tbody>
+                        {row(t!(i18n, class_telemetry).into_any(), o.telemetry.clone(), format!("/vehicles/{vin}/telemetry"), "class-telemetry")}
+                        {row(t!(i18n, class_location).into_any(), o.location.clone(), format!("/vehicles/{vin}/telemetry?col=lat&col=lon&col=heading_deg&col=speed_kmh"), "class-location")}
+                        {row(t!(i18n, class_events).into_any(), o.events.clone(), format!("/vehicles/{vin}/events"), "class-events")}
+                        {row(t!(i18n, class_crash_records).into_any(), o.crash_records.clone(), format!("/vehicles/{vin}/events?group=crash"), "class-crash")}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,111 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const DEMO_OWNER = "owner@example.com";
+const DEMO_PASSWORD = "demo-owner-2021";
+// The first demo vehicle (Shanghai): its log ends with a crash.
+const VIN = "LDPA1B2C2RS000100";
+
+async function hydrated(page: Page) {
+  await expect(page.locator("[data-hydrated]")).toHaveAttribute("data-hydrated", "true");
+}
+
+async function signIn(page: Page) {
+  await page.goto("/signin");
+  await page.getByLabel("E-mail or phone number").fill(DEMO_OWNER);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+/** The numbers in the speed column of the samples table. */
+async function speeds(page: Page): Promise<number[]> {
+  const table = page.getByTestId("samples");
+  const headers = await table.locator("thead th").allTextContents();
+  const column = headers.findIndex((h) => h.startsWith("speed_kmh")) + 1;
+  const cells = await table.locator(`tbody tr td:nth-child(${column})`).allTextContents();
+  return cells.map(Number);
+}
+
+test("vehicle → drive → filter by speed → event chart → crash record, with URL state", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/account");
+  await hydrated(page);
+  await page.getByTestId("vehicle-link").filter({ hasText: VIN }).click();
+  await expect(page).toHaveURL(new RegExp(`/vehicles/${VIN}$`));
+  await expect(page.getByTestId("class-telemetry")).toContainText("1 Hz");
+  await expect(page.getByTestId("class-crash")).toContainText("1");
+
+  await page.getByRole("link", { name: "Drives" }).click();
+  const firstDrive = page.getByTestId("drives").locator("tbody tr").first();
+  await firstDrive.getByRole("link").click();
+  await expect(page).toHaveURL(/\/telemetry\?from=.*&to=/);
+  await expect(page.getByTestId("range")).toContainText("+08:00");
+  await expect(page.locator('figure[data-channel="speed_kmh"] svg path.series')).toHaveCount(1);
+
+  await page.getByLabel("Speed at least (km/h)").fill("50");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/min_speed_kmh=50/);
+  const filtered = await speeds(page);
+  expect(filtered.length).toBeGreaterThan(0);
+  expect(filtered.every((s) => s >= 50)).toBe(true);
+  const filteredUrl = page.url();
+
+  // Reload and back/forward keep the whole state.
+  await page.reload();
+  await expect(page.getByLabel("Speed at least (km/h)")).toHaveValue("50");
+  expect(await speeds(page)).toEqual(filtered);
+  await page.goBack();
+  await expect(page).not.toHaveURL(/min_speed_kmh/);
+  await expect(page.getByLabel("Speed at least (km/h)")).toHaveValue("");
+  await page.goForward();
+  await expect(page).toHaveURL(filteredUrl);
+  await expect(page.getByLabel("Speed at least (km/h)")).toHaveValue("50");
+
+  // Crash events → the collision → its window chart and EDR record.
+  await page.getByRole("link", { name: "Events" }).click();
+  await page.locator('select[name="group"]').selectOption("crash");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/group=crash/);
+  const collision = page.getByTestId("events").locator("tbody tr", { hasText: "collision" });
+  await collision.getByRole("link").click();
+  const detail = page.getByTestId("event-detail");
+  await expect(detail.locator('figure[data-chart="window"][data-channel="brake_pressure_bar"] svg line.marker')).toHaveCount(1);
+  await expect(detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg path.series')).toBeVisible();
+  const record = page.getByTestId("crash-record");
+  await expect(record.getByTestId("max-dv")).toHaveText("-38.2");
+  await expect(record.getByTestId("limitations")).toContainText("not synchronised");
+  await expect(record.getByTestId("cross-check")).toContainText("compared");
+
+  // The event's window opens in the telemetry browser.
+  await detail.getByTestId("browse-range").click();
+  await expect(page).toHaveURL(/\/telemetry\?from=/);
+  await expect(page.getByTestId("samples")).toBeVisible();
+});
+
+test("a view in Chinese names its units and keeps the vehicle's offset", async ({ page, context }) => {
+  await signIn(page);
+  await context.addCookies([{ name: "i18n_pref_locale", value: "zh-CN", url: page.url() }]);
+  await page.goto(`/vehicles/${VIN}/events?group=brake`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("事件");
+  await expect(page.getByTestId("events").locator("tbody tr").first()).toContainText("+08:00");
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the telemetry browser filters and pages with plain links and forms", async ({ page }) => {
+    await signIn(page);
+    await page.goto(`/vehicles/${VIN}/telemetry`);
+    await expect(page.getByTestId("samples")).toBeVisible();
+    await expect(page.locator('figure[data-channel="speed_kmh"] svg')).toBeVisible();
+    await page.getByLabel("Speed at least (km/h)").fill("60");
+    await page.locator('select[name="order"]').selectOption("desc");
+    await page.getByRole("button", { name: "Show" }).click();
+    await expect(page).toHaveURL(/min_speed_kmh=60/);
+    const first = await speeds(page);
+    expect(first.every((s) => s >= 60)).toBe(true);
+    await page.getByTestId("next-page").click();
+    await expect(page).toHaveURL(/cursor=/);
+    expect((await speeds(page)).every((s) => s >= 60)).toBe(true);
+  });
+});
