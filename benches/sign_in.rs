@@ -10,10 +10,7 @@
 
 use app::server::store;
 use app::server::Portal;
-use leptos::prelude::LeptosOptions;
-use portal::http::sessions::Sessions;
-use portal::http::{router, AppState};
-use std::net::SocketAddr;
+use portal::http::serve_loopback;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,31 +34,9 @@ async fn main() {
         .create_account(ACCOUNT, &hash, app::domain::account::Role::Owner)
         .await
         .expect("account");
-    let sessions = Sessions::open(&pool).await.expect("sessions");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let addr = serve_loopback(Portal::new(store.clone()), &pool, false)
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let leptos_options = LeptosOptions::builder()
-        .output_name("portal")
-        .site_addr(addr)
-        .build();
-    let app = router(
-        AppState {
-            leptos_options,
-            portal: Portal::new(store.clone()),
-        },
-        sessions,
-        false,
-    );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve")
-    });
+        .expect("serve");
 
     let deadline = Instant::now() + Duration::from_secs(secs);
     let signed_in = Arc::new(AtomicU64::new(0));

@@ -2,9 +2,7 @@
 
 use app::server::store::{self, Store};
 use app::server::Portal;
-use leptos::prelude::LeptosOptions;
-use portal::http::sessions::Sessions;
-use portal::http::{router, AppState};
+use portal::http::serve_loopback;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -36,29 +34,10 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let (store, pool) = store::open(&url).await.expect("store");
-        let sessions = Sessions::open(&pool).await.expect("sessions");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let leptos_options = LeptosOptions::builder()
-            .output_name("portal")
-            .site_addr(addr)
-            .build();
         // `secure: false` is plain http on loopback, as `--insecure-cookies`.
-        let state = AppState {
-            leptos_options,
-            portal: make(store.clone()),
-        };
-        let app = router(state, sessions, secure);
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
+        let addr = serve_loopback(make(store.clone()), &pool, secure)
             .await
-            .expect("serve")
-        });
+            .expect("serve");
         TestApp {
             addr,
             store,

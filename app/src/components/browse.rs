@@ -9,30 +9,22 @@ type I18nContext = leptos_i18n::I18nContext<Locale>;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// Which vehicle view is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Overview,
-    Drives,
-    Telemetry,
-    Events,
-}
-
 #[component]
-pub fn VehicleNav(vin: String, current: View) -> impl IntoView {
+pub fn VehicleNav(vin: String) -> impl IntoView {
     let i18n = use_i18n();
-    let link = move |view: View, href: String, label: AnyView| {
-        let current = (view == current).then_some("page");
-        view! { <li><A href=href attr:aria-current=current>{label}</A></li> }
+    // The router marks the link to the current page with aria-current; the
+    // overview's link must match exactly, or it would light up on every view.
+    let link = move |exact: bool, href: String, label: AnyView| {
+        view! { <li><A href=href exact=exact>{label}</A></li> }
     };
     view! {
         <nav class="vehicle-nav" aria-label=move || t_string!(i18n, vehicle_nav).to_string()>
             <p class="vin" data-testid="vin">{vin.clone()}</p>
             <ul>
-                {link(View::Overview, format!("/vehicles/{vin}"), t!(i18n, nav_overview).into_any())}
-                {link(View::Drives, format!("/vehicles/{vin}/drives"), t!(i18n, nav_drives).into_any())}
-                {link(View::Telemetry, format!("/vehicles/{vin}/telemetry"), t!(i18n, nav_telemetry).into_any())}
-                {link(View::Events, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
+                {link(true, format!("/vehicles/{vin}"), t!(i18n, nav_overview).into_any())}
+                {link(false, format!("/vehicles/{vin}/drives"), t!(i18n, nav_drives).into_any())}
+                {link(false, format!("/vehicles/{vin}/telemetry"), t!(i18n, nav_telemetry).into_any())}
+                {link(false, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
             </ul>
         </nav>
     }

@@ -2,7 +2,7 @@
 //! events; each opens the telemetry browser on its range.
 
 use crate::api::browse::vehicle_drives;
-use crate::components::browse::{shown, BrowseError, VehicleNav, View};
+use crate::components::browse::{shown, BrowseError, VehicleNav};
 use crate::domain::browse::DriveQuery;
 use crate::domain::time::format_utc;
 use crate::i18n::{t, t_string, use_i18n};
@@ -32,7 +32,7 @@ pub fn DrivesPage() -> impl IntoView {
     );
     view! {
         <Title text=move || t_string!(i18n, drives_title).to_string() />
-        <VehicleNav vin=vin.get_untracked() current=View::Drives />
+        <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, drives_title)}</h1>
             <p class="muted">{t!(i18n, drives_lead)}</p>

@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_event;
 use crate::components::browse::{
-    offset_secs, readable, severity_label, shown, BrowseError, VehicleNav, View,
+    offset_secs, readable, severity_label, shown, BrowseError, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::domain::browse::{CrashRecord, EventDetail, Limitation};
@@ -42,7 +42,7 @@ pub fn EventPage() -> impl IntoView {
     );
     view! {
         <Title text=move || t_string!(i18n, event_title).to_string() />
-        <VehicleNav vin=vin.get_untracked() current=View::Events />
+        <VehicleNav vin=vin.get_untracked() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {

@@ -2,7 +2,7 @@
 //! trigger and opens the event's detail.
 
 use crate::api::browse::vehicle_events;
-use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav, View};
+use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav};
 use crate::domain::browse::EventQuery;
 use crate::domain::log_format::{EventGroup, EventType, Severity};
 use crate::i18n::{t, t_string, use_i18n};
@@ -92,7 +92,7 @@ pub fn EventsPage() -> impl IntoView {
     let base = move || format!("/vehicles/{}/events", vin.get_untracked());
     view! {
         <Title text=move || t_string!(i18n, events_title).to_string() />
-        <VehicleNav vin=vin.get_untracked() current=View::Events />
+        <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, events_title)}</h1>
             <form method="get" action=base() class="filters card" data-testid="event-filters">

@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_telemetry;
 use crate::components::browse::{
-    encode_query_value, offset_secs, readable, shown, BrowseError, VehicleNav, View,
+    encode_query_value, offset_secs, readable, shown, BrowseError, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::domain::browse::{SampleQuery, TelemetryView};
@@ -104,7 +104,7 @@ pub fn TelemetryPage() -> impl IntoView {
     );
     view! {
         <Title text=move || t_string!(i18n, telemetry_title).to_string() />
-        <VehicleNav vin=vin.get_untracked() current=View::Telemetry />
+        <VehicleNav vin=vin.get_untracked() />
         <section class="telemetry">
             <h1>{t!(i18n, telemetry_title)}</h1>
             <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>

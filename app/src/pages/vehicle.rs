@@ -2,7 +2,7 @@
 //! how long it is kept, and what is under legal hold.
 
 use crate::api::browse::vehicle_overview;
-use crate::components::browse::{readable, BrowseError, VehicleNav, View};
+use crate::components::browse::{readable, BrowseError, VehicleNav};
 use crate::domain::browse::{ClassSummary, Overview};
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
@@ -22,7 +22,7 @@ pub fn VehiclePage() -> impl IntoView {
     let overview = Resource::new(move || vin.get(), vehicle_overview);
     view! {
         <Title text=move || t_string!(i18n, overview_title).to_string() />
-        <VehicleNav vin=vin.get_untracked() current=View::Overview />
+        <VehicleNav vin=vin.get_untracked() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
