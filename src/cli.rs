@@ -10,6 +10,7 @@ use app::server::import::{
     import_file, ImportError, ImportOptions, ImportSummary, Progress, ProgressFn,
 };
 use app::server::store::{self, Pool, Store};
+use app::server::vehicles::Retention;
 use app::server::Portal;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -60,7 +61,7 @@ pub enum AdminCommand {
     },
 }
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (default: the site address in Cargo.toml, 127.0.0.1:3000).
     #[arg(long, env = "PORTAL_BIND")]
@@ -71,6 +72,25 @@ pub struct ServeArgs {
     /// Send session cookies without `Secure` (and no HSTS): only for plain-http local use.
     #[arg(long, env = "PORTAL_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+    /// Days telemetry (and location) is kept, as stated to owners.
+    #[arg(long, env = "PORTAL_RETENTION_TELEMETRY_DAYS", default_value_t = Retention::default().telemetry_days)]
+    pub retention_telemetry_days: u32,
+    /// Days events are kept, as stated to owners.
+    #[arg(long, env = "PORTAL_RETENTION_EVENTS_DAYS", default_value_t = Retention::default().events_days)]
+    pub retention_events_days: u32,
+    /// Days crash records are kept (locked ones are kept whatever this says).
+    #[arg(long, env = "PORTAL_RETENTION_CRASH_DAYS", default_value_t = Retention::default().crash_records_days)]
+    pub retention_crash_days: u32,
+}
+
+impl ServeArgs {
+    /// `portal` without a command serves: the flags' defaults and environment.
+    fn from_env() -> Self {
+        use clap::FromArgMatches;
+        let matches =
+            ServeArgs::augment_args(clap::Command::new("serve")).get_matches_from(["serve"]);
+        ServeArgs::from_arg_matches(&matches).expect("serve takes its defaults")
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -119,7 +139,10 @@ pub struct DemoArgs {
 
 pub async fn run(cli: Cli) -> ExitCode {
     init_tracing(&cli.global.log_level);
-    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let result = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::from_env()))
+    {
         Command::Serve(args) => serve(&cli.global, args).await,
         Command::Import(args) => import(&cli.global, args).await,
         Command::Demo(args) => demo(&cli.global, args).await,
@@ -169,7 +192,14 @@ async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCo
     let addr = leptos_options.site_addr;
     let state = AppState {
         leptos_options,
-        portal: Portal::new(store.clone()),
+        portal: Portal {
+            retention: Retention {
+                telemetry_days: args.retention_telemetry_days,
+                events_days: args.retention_events_days,
+                crash_records_days: args.retention_crash_days,
+            },
+            ..Portal::new(store.clone())
+        },
     };
     let app = router(state, sessions, secure);
     let listener = tokio::net::TcpListener::bind(addr)

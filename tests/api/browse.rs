@@ -404,3 +404,76 @@ async fn every_view_passes_the_gate() {
         assert_eq!(get(&stranger, &app, &unknown).await.1, body, "{path}");
     }
 }
+
+#[tokio::test]
+async fn drives_are_found_across_long_histories_and_page_without_gaps_or_repeats() {
+    // Ten daily 30 s drives, then one drive four days long (a sample every
+    // 4 min never leaves a 5 min gap), then three more daily drives.
+    const LONG: &str = "1M8GDM9AXKP042788";
+    let app = TestApp::spawn().await;
+    let mut lines = vec![json!({"kind":"vehicle","vin":LONG,"timezone":"Asia/Shanghai"})];
+    let day = 86_400_000_000i64;
+    let mut starts = Vec::new();
+    let mut add_drive = |start: i64, count: i64, step: i64| {
+        starts.push(start);
+        for i in 0..count {
+            lines
+                .push(json!({"kind":"sample","vin":LONG,"t":t(start + i * step),"speed_kmh":30.0}));
+        }
+    };
+    for d in 0..10 {
+        add_drive(DRIVE1_US + d * day, 30, 1_000_000);
+    }
+    add_drive(DRIVE1_US + 10 * day, 4 * 24 * 15, 240_000_000);
+    for d in 15..18 {
+        add_drive(DRIVE1_US + d * day, 30, 1_000_000);
+    }
+    let text = lines
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    app::server::import::import_reader(
+        &*app.store,
+        "long",
+        std::io::Cursor::new(text.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .expect("import");
+    let code = claim_code(&app, LONG, None).await;
+    let c = TestApp::new_client();
+    sign_up_and_in(&app, &c, "long@example.com", LONG, &code).await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/vehicles/{LONG}/drives?limit=3&cursor={c}"),
+            None => format!("/api/v1/vehicles/{LONG}/drives?limit=3"),
+        };
+        let (status, page) = get(&c, &app, &path).await;
+        assert_eq!(status, 200, "{page}");
+        for d in page["items"].as_array().unwrap() {
+            seen.push((
+                d["start"]["t_us"].as_i64().unwrap(),
+                d["samples"].as_u64().unwrap(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(), starts);
+    assert_eq!(
+        seen[10].1,
+        4 * 24 * 15,
+        "the long drive is one drive, whole"
+    );
+    assert!(seen
+        .iter()
+        .enumerate()
+        .all(|(i, (_, n))| i == 10 || *n == 30));
+}

@@ -6,7 +6,7 @@
 use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::query;
-use super::store::{ChartRow, TimeRange};
+use super::store::{ChartRequest, ChartRow, TimeRange};
 use super::Portal;
 pub use crate::domain::browse::ChartQuery;
 use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series, MAX_BUCKETS};
@@ -60,64 +60,92 @@ impl Portal {
         if per_minute {
             bucket_us = (bucket_us + MINUTE_US - 1) / MINUTE_US * MINUTE_US;
         }
-        let mut rows = Vec::new();
-        for r in &access.ranges {
-            let r = TimeRange {
+        let clipped: Vec<TimeRange> = access
+            .ranges
+            .iter()
+            .map(|r| TimeRange {
                 from_us: r.from_us.max(from_us),
                 to_us: r.to_us.min(to_us),
+            })
+            .filter(|r| r.from_us < r.to_us)
+            .collect();
+        let whole = (MAX_BUCKETS * 2) as usize;
+        if !per_minute {
+            // Few enough samples are drawn whole.
+            let raw = ChartRequest {
+                per_minute: false,
+                buckets: None,
+                limit: whole as u32 + 1,
             };
-            if r.from_us >= r.to_us {
-                continue;
-            }
-            if per_minute {
-                let inner = TimeRange {
-                    from_us: r.from_us.div_euclid(MINUTE_US) * MINUTE_US
-                        + if r.from_us.rem_euclid(MINUTE_US) == 0 {
-                            0
-                        } else {
-                            MINUTE_US
-                        },
-                    to_us: r.to_us.div_euclid(MINUTE_US) * MINUTE_US,
-                };
-                if inner.from_us < inner.to_us {
-                    let head = TimeRange {
-                        from_us: r.from_us,
-                        to_us: inner.from_us,
-                    };
-                    let tail = TimeRange {
-                        from_us: inner.to_us,
-                        to_us: r.to_us,
-                    };
-                    rows.extend(
-                        self.store
-                            .chart_rows(vehicle, head, channels, false)
-                            .await?,
-                    );
-                    rows.extend(
-                        self.store
-                            .chart_rows(vehicle, inner, channels, true)
-                            .await?,
-                    );
-                    rows.extend(
-                        self.store
-                            .chart_rows(vehicle, tail, channels, false)
-                            .await?,
-                    );
-                    continue;
+            let mut rows = Vec::new();
+            for r in &clipped {
+                rows.extend(self.store.chart_rows(vehicle, *r, channels, raw).await?);
+                if rows.len() > whole {
+                    break;
                 }
             }
-            rows.extend(self.store.chart_rows(vehicle, r, channels, false).await?);
+            if rows.len() <= whole {
+                return Ok(Chart {
+                    from_us,
+                    to_us,
+                    bucket_us: 0,
+                    samples: rows.len() as u64,
+                    series: bucketize(&rows, channels, from_us, 0),
+                    marker_us,
+                });
+            }
+        }
+        // Buckets line up with the minute summaries.
+        let origin = if per_minute {
+            from_us.div_euclid(MINUTE_US) * MINUTE_US
+        } else {
+            from_us
+        };
+        let folded = |per_minute| ChartRequest {
+            per_minute,
+            buckets: Some((origin, bucket_us)),
+            limit: u32::MAX,
+        };
+        let mut rows = Vec::new();
+        for r in clipped {
+            let inner = TimeRange {
+                from_us: (r.from_us + MINUTE_US - 1).div_euclid(MINUTE_US) * MINUTE_US,
+                to_us: r.to_us.div_euclid(MINUTE_US) * MINUTE_US,
+            };
+            if per_minute && inner.from_us < inner.to_us {
+                // Whole minutes from the summaries, the edges from the samples.
+                let head = TimeRange {
+                    from_us: r.from_us,
+                    to_us: inner.from_us,
+                };
+                let tail = TimeRange {
+                    from_us: inner.to_us,
+                    to_us: r.to_us,
+                };
+                for (part, summaries) in [(head, false), (inner, true), (tail, false)] {
+                    if part.from_us < part.to_us {
+                        let got = self
+                            .store
+                            .chart_rows(vehicle, part, channels, folded(summaries))
+                            .await?;
+                        rows.extend(got);
+                    }
+                }
+            } else {
+                rows.extend(
+                    self.store
+                        .chart_rows(vehicle, r, channels, folded(false))
+                        .await?,
+                );
+            }
         }
         let samples = rows.iter().map(|r| r.n).sum();
-        if !per_minute && rows.len() as i64 <= MAX_BUCKETS * 2 {
-            bucket_us = 0;
-        }
         Ok(Chart {
             from_us,
             to_us,
             bucket_us,
             samples,
-            series: bucketize(&rows, channels, from_us, bucket_us),
+            series: bucketize(&rows, channels, origin, bucket_us),
             marker_us,
         })
     }

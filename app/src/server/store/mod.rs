@@ -137,7 +137,19 @@ pub struct DriveSummary {
     pub distance_km: Option<f64>,
 }
 
-/// One row of chart data: a sample (`n` = 1) or a minute summary, with the
+/// What `chart_rows` reads and how it folds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartRequest {
+    /// Read the per-minute summaries of whole minutes (the caller aligns the
+    /// range), not the samples.
+    pub per_minute: bool,
+    /// Fold rows into buckets `(origin_us, width_us)` in the database.
+    pub buckets: Option<(i64, i64)>,
+    /// At most this many rows.
+    pub limit: u32,
+}
+
+/// One row of chart data: a sample (`n` = 1), a minute summary or a bucket, with the
 /// (min, max) of each requested channel in order (`None`: not recorded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartRow {
@@ -306,14 +318,13 @@ pub trait Store: Send + Sync + 'static {
         gap_us: i64,
         limit: u32,
     ) -> Result<Vec<DriveSummary>, StoreError>;
-    /// Chart data within `range`: every sample, or (`per_minute`) the minute
-    /// summaries of whole minutes inside it (the caller aligns the range).
+    /// Chart data within `range`, in time order.
     async fn chart_rows(
         &self,
         vehicle: VehicleId,
         range: TimeRange,
         channels: &[ChartChannel],
-        per_minute: bool,
+        request: ChartRequest,
     ) -> Result<Vec<ChartRow>, StoreError>;
     /// Intervals between consecutive samples among the first `max_samples`
     /// of `range`: (interval in µs, how often), most frequent first.

@@ -5,7 +5,7 @@ use super::{event_from_row, StoreError};
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Event;
 use crate::server::store::{
-    ChartRow, DriveSummary, EventFilter, EventPageRequest, TimeRange, VehicleId,
+    ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest, TimeRange, VehicleId,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
@@ -143,36 +143,52 @@ pub(super) async fn chart_rows(
     vehicle: VehicleId,
     range: TimeRange,
     channels: &[ChartChannel],
-    per_minute: bool,
+    request: ChartRequest,
 ) -> Result<Vec<ChartRow>, StoreError> {
-    let mut columns = Vec::new();
+    let grouped = request.buckets.is_some();
+    let (time, count, mut columns) = if request.per_minute {
+        ("minute_us", "n", Vec::new())
+    } else {
+        ("t_us", "1", Vec::new())
+    };
     for &c in channels {
-        if per_minute {
+        let (lo, hi) = if request.per_minute {
             let stem = minute_stem(c);
-            columns.push(format!("CAST({stem}_min AS REAL)"));
-            columns.push(format!("CAST({stem}_max AS REAL)"));
+            (format!("{stem}_min"), format!("{stem}_max"))
         } else {
             let e = raw_expression(c);
-            columns.push(e.clone());
-            columns.push(e);
-        }
+            (e.clone(), e)
+        };
+        columns.push(if grouped {
+            format!("CAST(min({lo}) AS REAL), CAST(max({hi}) AS REAL)")
+        } else {
+            format!("CAST({lo} AS REAL), CAST({hi} AS REAL)")
+        });
     }
-    let sql = if per_minute {
-        format!(
-            "SELECT minute_us, n, {} FROM sample_minutes \
-             WHERE vehicle_id = ? AND minute_us >= ? AND minute_us + {MINUTE_US} <= ? ORDER BY minute_us",
-            columns.join(", ")
-        )
+    let (table, end) = if request.per_minute {
+        ("sample_minutes", format!("minute_us + {MINUTE_US} <= ?"))
     } else {
-        format!(
-            "SELECT t_us, 1, {} FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? ORDER BY t_us",
-            columns.join(", ")
-        )
+        ("samples", "t_us < ?".to_string())
     };
+    let (key, n, tail) = match request.buckets {
+        // Buckets start at `origin + k·width`; `time >= origin` holds.
+        Some((origin, width)) => (
+            format!("{origin} + (({time} - {origin}) / {width}) * {width}"),
+            format!("sum({count})"),
+            " GROUP BY 1".to_string(),
+        ),
+        None => (time.to_string(), count.to_string(), String::new()),
+    };
+    let sql = format!(
+        "SELECT {key}, {n}, {} FROM {table} WHERE vehicle_id = ? AND {time} >= ? AND {end}{tail} \
+         ORDER BY 1 LIMIT ?",
+        columns.join(", ")
+    );
     let rows = sqlx::query(&sql)
         .bind(vehicle)
         .bind(range.from_us)
         .bind(range.to_us)
+        .bind(request.limit)
         .fetch_all(pool)
         .await?;
     rows.iter()

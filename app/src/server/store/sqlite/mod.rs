@@ -5,10 +5,10 @@ mod browse;
 mod bulk;
 
 use super::{
-    AccountId, AccountRecord, AuditEntry, ChartRow, ClaimRefusal, ClassHoldings, DriveSummary,
-    EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry, OwnershipPeriod, PageRequest,
-    SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
-    WriteOutcome,
+    AccountId, AccountRecord, AuditEntry, ChartRequest, ChartRow, ClaimRefusal, ClassHoldings,
+    DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry,
+    OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store, StoreError,
+    StoredVehicle, TimeRange, VehicleId, WriteOutcome,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
@@ -425,9 +425,9 @@ impl Store for SqliteStore {
         vehicle: VehicleId,
         range: TimeRange,
         channels: &[ChartChannel],
-        per_minute: bool,
+        request: ChartRequest,
     ) -> Result<Vec<ChartRow>, StoreError> {
-        browse::chart_rows(&self.pool, vehicle, range, channels, per_minute).await
+        browse::chart_rows(&self.pool, vehicle, range, channels, request).await
     }
 
     async fn sample_intervals(
