@@ -11,7 +11,9 @@
 //!      against the same SELECT in the `sqlite3` CLI (per query, with the
 //!      CLI's own start-up subtracted);
 //!   2. one event's detail (±15 s window, chart, table);
-//!   3. a 7-day chart of speed and brake pressure.
+//!   3. a 7-day chart of speed and brake pressure;
+//!   4. the overview (counts over the whole period) and the first drives.
+//!
 //! Reports median and p95 of each.
 
 use app::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};

@@ -40,6 +40,20 @@ const ZONES: &[&str] = &[
     "America/Los_Angeles",
 ];
 
+/// The reader's own zone as the browser reports it (known after hydration).
+fn browser_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+            .ok()?
+            .as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 fn columns(q: &ParamsMap) -> Vec<String> {
     let picked = q.get_all("col").unwrap_or_default();
     if picked.is_empty() {
@@ -122,6 +136,13 @@ pub fn TelemetryPage() -> impl IntoView {
 #[component]
 fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
     let i18n = use_i18n();
+    // Offered once hydrated (an effect runs in the browser only); without
+    // JavaScript the list of zones remains.
+    let own_zone = RwSignal::new(None::<String>);
+    let vehicle_zone = v.timezone.clone();
+    Effect::new(move |_| {
+        own_zone.set(browser_zone().filter(|z| !ZONES.contains(&z.as_str()) && *z != vehicle_zone));
+    });
     let base = format!("/vehicles/{vin}/telemetry");
     let cols = columns(&q);
     let tz = non_empty(&q, "tz").filter(|z| z != "vehicle");
@@ -177,6 +198,15 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             ],
         )
     };
+    let chosen_tz = current("tz");
+    let zone_option = {
+        let chosen_tz = StoredValue::new(chosen_tz.clone());
+        move |value: String, label: AnyView| {
+            let chosen_tz = chosen_tz.get_value();
+            let selected = value == chosen_tz;
+            view! { <option value=value selected=selected prop:selected=selected>{label}</option> }
+        }
+    };
     let offset = offset_secs(&v.from.t_local);
     let rows = v.page.items.clone();
     view! {
@@ -209,10 +239,14 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                     ("desc".into(), t!(i18n, order_desc).into_any()),
                 ])}</label>
             <label class="field"><span>{t!(i18n, time_zone)}</span>
-                {select("tz", [
-                    ("vehicle".to_string(), view! { {t!(i18n, zone_vehicle)} " (" {v.timezone.clone()} ")" }.into_any()),
-                    ("UTC".to_string(), t!(i18n, zone_utc).into_any()),
-                ].into_iter().chain(ZONES.iter().map(|z| (z.to_string(), z.into_any()))).collect())}</label>
+                <select name="tz" id="tz">
+                    <option value="vehicle" selected=chosen_tz.is_empty() || chosen_tz == "vehicle">
+                        {t!(i18n, zone_vehicle)} " (" {v.timezone.clone()} ")"
+                    </option>
+                    {zone_option("UTC".into(), t!(i18n, zone_utc).into_any())}
+                    {move || own_zone.get().map(|z| zone_option(z.clone(), view! { {t!(i18n, zone_yours)} " (" {z} ")" }.into_any()))}
+                    {ZONES.iter().map(|z| zone_option(z.to_string(), z.into_any())).collect_view()}
+                </select></label>
             <fieldset class="columns">
                 <legend>{t!(i18n, columns)}</legend>
                 {CHANNELS.iter().map(|(name, _)| {

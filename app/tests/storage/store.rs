@@ -210,17 +210,43 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
         .collect();
     import_text(&*t.store, &second.join("\n")).await.unwrap();
 
-    let v = t.store.vehicle(&app::domain::Vin::parse(VIN).unwrap()).await.unwrap().unwrap();
+    let v = t
+        .store
+        .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let minute = 60_000_000;
     let start = app::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
-    let range = TimeRange { from_us: start, to_us: start + 2 * minute };
-    let read = |per_minute| ChartRequest { per_minute, buckets: Some((start, minute)), limit: 100 };
+    let range = TimeRange {
+        from_us: start,
+        to_us: start + 2 * minute,
+    };
+    let read = |per_minute| ChartRequest {
+        per_minute,
+        buckets: Some((start, minute)),
+        limit: 100,
+    };
     let channels = [ChartChannel::Speed, ChartChannel::BrakePedal];
-    let summaries = t.store.chart_rows(v.id, range, &channels, read(true)).await.unwrap();
-    let samples = t.store.chart_rows(v.id, range, &channels, read(false)).await.unwrap();
+    let summaries = t
+        .store
+        .chart_rows(v.id, range, &channels, read(true))
+        .await
+        .unwrap();
+    let samples = t
+        .store
+        .chart_rows(v.id, range, &channels, read(false))
+        .await
+        .unwrap();
     assert_eq!(summaries, samples);
     assert_eq!(summaries.len(), 2);
-    assert_eq!((summaries[0].n, summaries[0].values[0]), (60, Some((0.0, 259.0))));
-    assert_eq!((summaries[1].n, summaries[1].values[0]), (30, Some((60.0, 289.0))));
+    assert_eq!(
+        (summaries[0].n, summaries[0].values[0]),
+        (60, Some((0.0, 259.0)))
+    );
+    assert_eq!(
+        (summaries[1].n, summaries[1].values[0]),
+        (30, Some((60.0, 289.0)))
+    );
     assert_eq!(summaries[1].values[1], Some((0.0, 0.0)));
 }
