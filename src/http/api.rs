@@ -3,6 +3,7 @@
 
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
+use app::domain::export::ExportQuery;
 use app::server::authz::Principal;
 use app::server::charts::ChartQuery;
 use app::server::client::ClientAddress;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles/{vin}/events/{id}", get(event_detail))
         .route("/api/v1/vehicles/{vin}/drives", get(drives))
         .route("/api/v1/vehicles/{vin}/chart", get(chart))
+        .route("/api/v1/vehicles/{vin}/export", get(export))
 }
 
 async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {
@@ -210,4 +212,27 @@ async fn chart(
 ) -> Result<impl IntoResponse, ApiError> {
     let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.chart(who.as_ref(), &vin, &query).await?))
+}
+
+async fn export(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    let export = portal.export(who.as_ref(), &vin, &query).await?;
+    let disposition = format!("attachment; filename=\"{}\"", export.filename);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                export.content_type.to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(export.body),
+    )
+        .into_response())
 }

@@ -4,13 +4,13 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-const VIN: &str = "LRW3E7EK9NC000017";
+pub const VIN: &str = "LRW3E7EK9NC000017";
 /// 2021-02-21T10:00:00+08:00, start of drive 1.
 const DRIVE1_US: i64 = 1_613_872_800_000_000;
 /// 2021-02-21T11:00:00+08:00, start of drive 2.
 const DRIVE2_US: i64 = DRIVE1_US + 3_600_000_000;
 /// The owner's period starts 150 s into drive 1 (mid-minute, on purpose).
-const PERIOD_US: i64 = DRIVE1_US + 150_000_000;
+pub const PERIOD_US: i64 = DRIVE1_US + 150_000_000;
 
 fn t(us: i64) -> String {
     app::domain::time::format_utc(us)
@@ -20,7 +20,7 @@ fn t(us: i64) -> String {
 /// odometer +10 m/s), 10 Hz from 290 s to 310 s, a hard brake at 300 s.
 /// Drive 2: 300 s at 1 Hz at 50 km/h, an FCW warning at 60 s and a collision
 /// at 240 s whose EDR pre-crash speed disagrees with telemetry at −1 s.
-fn generated_log() -> String {
+pub fn generated_log() -> String {
     let mut lines = vec![json!({"kind":"vehicle","vin":VIN,"timezone":"Asia/Shanghai"})];
     for i in 0..600i64 {
         let speed = if i < 150 { 200 } else { i % 120 };
@@ -74,7 +74,7 @@ fn generated_log() -> String {
         .join("\n")
 }
 
-async fn fixture() -> (TestApp, reqwest::Client) {
+pub async fn fixture() -> (TestApp, reqwest::Client) {
     let app = TestApp::spawn().await;
     app::server::import::import_reader(
         &*app.store,

@@ -4,5 +4,6 @@ mod helpers;
 
 mod accounts;
 mod browse;
+mod export;
 mod http;
 mod telemetry;

@@ -2,6 +2,7 @@
 pub mod account;
 pub mod browse;
 pub mod chart;
+pub mod export;
 pub mod log_format;
 pub mod records;
 pub mod time;

@@ -38,7 +38,7 @@ pub(crate) fn event_item(e: &Event, timezone: &str, viewer: Option<&str>) -> Eve
 }
 
 impl EventQuery {
-    fn filter(&self) -> Result<EventFilter, ServiceError> {
+    pub(crate) fn filter(&self) -> Result<EventFilter, ServiceError> {
         let types = query::list(
             "type",
             self.event_type.as_deref(),

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod drives;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod import;
 pub mod localtime;
 pub mod password;

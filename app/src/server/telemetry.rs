@@ -12,17 +12,17 @@ use crate::domain::log_format::{AebState, Gear, CHANNELS};
 use crate::domain::records::Sample;
 
 /// A checked query.
-struct ParsedQuery {
-    range: TimeRange,
-    filter: SampleFilter,
-    page: PageRequest,
+pub(crate) struct ParsedQuery {
+    pub range: TimeRange,
+    pub filter: SampleFilter,
+    pub page: PageRequest,
     /// `None`: every channel.
-    fields: Option<Vec<String>>,
-    viewer_zone: Option<String>,
+    pub fields: Option<Vec<String>>,
+    pub viewer_zone: Option<String>,
 }
 
 impl SampleQuery {
-    fn parse(&self) -> Result<ParsedQuery, ServiceError> {
+    pub(crate) fn parse(&self) -> Result<ParsedQuery, ServiceError> {
         let range = query::range(self.from.as_deref(), self.to.as_deref())?;
         let aeb_state = query::one(
             "aeb_state",

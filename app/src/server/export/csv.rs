@@ -1,0 +1,166 @@
+//! CSV: one row per sample, a header with units, the vehicle-local time (with
+//! its offset) and UTC, RFC 4180 quoting by the `csv` crate, and text cells
+//! that a spreadsheet would run as a formula neutralised.
+
+use super::{for_each_sample, redact, Plan, Sink};
+use crate::domain::export::LocationRedaction;
+use crate::domain::log_format::{SampleChannels, CHANNELS};
+use crate::domain::time::format_utc;
+use crate::server::error::ServiceError;
+use crate::server::localtime::format_local_rfc3339;
+use crate::server::store::Store;
+use std::borrow::Cow;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Channels that locate the vehicle (removed or rounded by the redaction).
+const POSITION: &[&str] = &["lat", "lon"];
+
+/// A cell that starts like a formula (`= + - @`, tab, CR) and is not a number
+/// gets a leading `'`, so a spreadsheet shows it instead of running it.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map(|v| ryu::Buffer::new().format(v).to_string())
+        .unwrap_or_default()
+}
+
+fn flag(v: Option<bool>) -> String {
+    v.map(|b| b.to_string()).unwrap_or_default()
+}
+
+fn text(v: Option<&str>) -> String {
+    v.unwrap_or_default().to_string()
+}
+
+/// Where the CSV writer puts its bytes until they are moved to the sink
+/// (the writer owns its output; this lets the rows be taken out as they come).
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Shared {
+    fn drain_into(&self, out: &mut Vec<u8>) {
+        if let Ok(mut bytes) = self.0.lock() {
+            out.append(&mut bytes);
+        }
+    }
+}
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("CSV buffer poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One channel's cell.
+fn cell(c: &SampleChannels, name: &str, location: LocationRedaction) -> String {
+    match name {
+        "speed_kmh" => number(c.speed_kmh),
+        "accel_pedal_pct" => number(c.accel_pedal_pct),
+        "brake_pedal" => flag(c.brake_pedal),
+        "brake_pressure_bar" => number(c.brake_pressure_bar),
+        "steering_angle_deg" => number(c.steering_angle_deg),
+        "long_accel_mps2" => number(c.long_accel_mps2),
+        "lat_accel_mps2" => number(c.lat_accel_mps2),
+        "yaw_rate_dps" => number(c.yaw_rate_dps),
+        "gear" => text(c.gear.map(|g| g.as_str())),
+        "abs_active" => flag(c.abs_active),
+        "esc_active" => flag(c.esc_active),
+        "aeb_state" => text(c.aeb_state.map(|s| s.as_str())),
+        "fcw" => flag(c.fcw),
+        "adas_state" => text(c.adas_state.map(|s| s.as_str())),
+        "motor_torque_nm" => number(c.motor_torque_nm),
+        "odometer_km" => number(c.odometer_km),
+        "soc_pct" => number(c.soc_pct),
+        "belt_driver" => flag(c.belt_driver),
+        "lat" => number(redact(location, c.lat)),
+        "lon" => number(redact(location, c.lon)),
+        "heading_deg" => number(c.heading_deg),
+        _ => String::new(),
+    }
+}
+
+/// The columns an export carries: the chosen channels, without the position
+/// when the redaction is `none`.
+pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
+    CHANNELS
+        .iter()
+        .copied()
+        .filter(|(name, _)| {
+            plan.fields
+                .as_ref()
+                .is_none_or(|f| f.iter().any(|x| x == name))
+        })
+        .filter(|(name, _)| plan.location != LocationRedaction::None || !POSITION.contains(name))
+        .collect()
+}
+
+pub(super) async fn write(
+    store: Arc<dyn Store>,
+    plan: &Plan,
+    sink: &mut Sink,
+) -> Result<(), ServiceError> {
+    let columns = columns(plan);
+    let zone = plan.access.vehicle.vehicle.timezone.clone();
+    let written = Shared::default();
+    let mut csv = ::csv::Writer::from_writer(written.clone());
+    let failed = |e: ::csv::Error| ServiceError::Internal(format!("writing CSV: {e}"));
+    let mut header = vec!["t_local".to_string(), "t_utc".to_string()];
+    header.extend(columns.iter().map(|(name, unit)| {
+        if unit.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} ({unit})")
+        }
+    }));
+    csv.write_record(&header).map_err(failed)?;
+    csv.flush()
+        .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
+    written.drain_into(sink.buffer());
+    let mut row: Vec<String> = Vec::with_capacity(columns.len() + 2);
+    for_each_sample(&store, plan, sink, |s, out| {
+        row.clear();
+        row.push(format_local_rfc3339(s.t_us, &zone));
+        row.push(format_utc(s.t_us));
+        for (name, _) in &columns {
+            row.push(cell(&s.channels, name, plan.location));
+        }
+        csv.write_record(row.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(failed)?;
+        csv.flush()
+            .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
+        written.drain_into(out);
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("+cmd"), "'+cmd");
+        assert_eq!(neutralise("-2.5"), "-2.5");
+        assert_eq!(neutralise("118.5"), "118.5");
+        assert_eq!(neutralise("off"), "off");
+    }
+}

@@ -1,0 +1,203 @@
+//! `GET /api/v1/vehicles/{vin}/export`: CSV and NDJSON, redaction, round trip,
+//! the gate, and the disclosure record.
+
+use crate::browse::{fixture, VIN};
+use crate::helpers::*;
+use serde_json::Value;
+
+async fn export(
+    c: &reqwest::Client,
+    app: &TestApp,
+    vin: &str,
+    query: &str,
+) -> (u16, String, String) {
+    let res = c
+        .get(app.url(&format!("/api/v1/vehicles/{vin}/export?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, content_type, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn ndjson_round_trips_into_an_empty_portal_byte_for_byte() {
+    let (app, c) = fixture().await;
+    let (status, content_type, first) = export(&c, &app, VIN, "format=ndjson&location=full").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(content_type, "application/x-ndjson");
+    let lines: Vec<Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |kind: &str| lines.iter().filter(|l| l["kind"] == kind).count();
+    assert_eq!(
+        (
+            count("vehicle"),
+            count("sample"),
+            count("event"),
+            count("edr")
+        ),
+        (1, 930, 3, 1)
+    );
+    assert_eq!(
+        lines[1]["t"], "2021-02-21T10:02:30+08:00",
+        "vehicle time, offset spelled out"
+    );
+
+    let empty = TestApp::spawn().await;
+    app::server::import::import_reader(
+        &*empty.store,
+        "export.ndjson",
+        std::io::Cursor::new(first.clone().into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .expect("the export imports");
+    let code = claim_code(&empty, VIN, None).await;
+    let c2 = TestApp::new_client();
+    sign_up_and_in(&empty, &c2, "o@example.com", VIN, &code).await;
+    let (_, _, second) = export(&c2, &empty, VIN, "format=ndjson&location=full").await;
+    assert_eq!(second, first);
+}
+
+#[tokio::test]
+async fn csv_has_units_both_times_and_filters() {
+    let (app, c) = fixture().await;
+    let (status, content_type, text) = export(
+        &c,
+        &app,
+        VIN,
+        "format=csv&min_speed_kmh=100&fields=speed_kmh,brake_pressure_bar",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(content_type, "text/csv; charset=utf-8");
+    let mut rows = text.lines();
+    assert_eq!(
+        rows.next(),
+        Some("t_local,t_utc,speed_kmh (km/h),brake_pressure_bar (bar)")
+    );
+    let data: Vec<&str> = rows.collect();
+    // i % 120 >= 100 for 20 of every 120 seconds of drive 1 inside the period.
+    assert!(!data.is_empty());
+    for row in &data {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert!(
+            cells[0].ends_with("+08:00") && cells[1].ends_with('Z'),
+            "{row}"
+        );
+        assert!(cells[2].parse::<f64>().unwrap() >= 100.0, "{row}");
+    }
+    let (_, _, empty) = export(&c, &app, VIN, "format=csv&min_speed_kmh=500").await;
+    assert_eq!(
+        empty.lines().count(),
+        1,
+        "a filter matching nothing still has its header"
+    );
+}
+
+#[tokio::test]
+async fn location_is_left_out_unless_asked_and_coarse_rounds_it() {
+    let app = TestApp::spawn().await;
+    const CAR: &str = "1M8GDM9AXKP042788";
+    let log = format!(
+        "{{\"kind\":\"vehicle\",\"vin\":\"{CAR}\",\"timezone\":\"Asia/Shanghai\"}}\n\
+         {{\"kind\":\"sample\",\"vin\":\"{CAR}\",\"t\":\"2021-02-21T10:15:00+08:00\",\"speed_kmh\":30,\"lat\":31.230416,\"lon\":121.473701,\"heading_deg\":90}}"
+    );
+    app::server::import::import_reader(
+        &*app.store,
+        "t",
+        std::io::Cursor::new(log.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let code = claim_code(&app, CAR, None).await;
+    let c = TestApp::new_client();
+    sign_up_and_in(&app, &c, "o@example.com", CAR, &code).await;
+
+    let (_, _, none) = export(&c, &app, CAR, "format=csv").await;
+    let header: Vec<&str> = none.lines().next().unwrap().split(',').collect();
+    assert!(
+        !header.contains(&"lat (°)") && !header.contains(&"lon (°)"),
+        "{none}"
+    );
+    assert!(
+        header.contains(&"heading_deg (°)") && !none.contains("31.23"),
+        "{none}"
+    );
+    let (_, _, coarse) = export(&c, &app, CAR, "format=csv&location=coarse").await;
+    assert!(
+        coarse.lines().nth(1).unwrap().contains(",31.23,121.47,"),
+        "{coarse}"
+    );
+    let (_, _, full) = export(&c, &app, CAR, "format=csv&location=full").await;
+    assert!(
+        full.contains("31.230416") && full.contains("121.473701"),
+        "{full}"
+    );
+    let (_, _, ndjson) = export(&c, &app, CAR, "format=ndjson").await;
+    assert!(
+        !ndjson.contains("\"lat\"") && ndjson.contains("\"heading_deg\""),
+        "{ndjson}"
+    );
+}
+
+#[tokio::test]
+async fn exports_pass_the_gate_refuse_bad_requests_and_are_recorded() {
+    let (app, owner) = fixture().await;
+    let stranger = TestApp::new_client();
+    assert_eq!(export(&stranger, &app, VIN, "format=csv").await.0, 401);
+    import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
+    let code = claim_code(&app, "1M8GDM9AXKP042788", None).await;
+    sign_up_and_in(
+        &app,
+        &stranger,
+        "other@example.com",
+        "1M8GDM9AXKP042788",
+        &code,
+    )
+    .await;
+    assert_eq!(export(&stranger, &app, VIN, "format=csv").await.0, 404);
+
+    for bad in [
+        "",
+        "format=pdf",
+        "format=csv&location=exact",
+        "format=csv&fields=rpm",
+        "format=csv&from=yesterday",
+    ] {
+        let (status, _, body) = export(&owner, &app, VIN, bad).await;
+        assert!((400..500).contains(&status), "{bad}: {status} {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"]["code"], "invalid_query", "{bad}");
+    }
+
+    let before = app.store.audit_entries(0, 1000).await.unwrap().len();
+    assert_eq!(
+        export(&owner, &app, VIN, "format=csv&location=coarse")
+            .await
+            .0,
+        200
+    );
+    let entries = app.store.audit_entries(0, 1000).await.unwrap();
+    assert_eq!(entries.len(), before + 1);
+    let last = entries.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.vin.as_deref()),
+        ("export", Some(VIN))
+    );
+    let details: Value = serde_json::from_str(&last.details).unwrap();
+    assert_eq!(
+        (details["format"].as_str(), details["location"].as_str()),
+        (Some("csv"), Some("coarse"))
+    );
+}
