@@ -9,8 +9,10 @@ use app::server::demo::{self, DemoConfig};
 use app::server::import::{
     import_file, ImportError, ImportOptions, ImportSummary, Progress, ProgressFn,
 };
+use app::server::signing::{PublicKey, Signer};
 use app::server::store::{self, Pool, Store};
 use app::server::vehicles::Retention;
+use app::server::verify::verify_bundle;
 use app::server::Portal;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,6 +43,18 @@ pub enum Command {
     /// Administration: claim codes and ownership transfers.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check an evidence bundle offline: its signature, every file, nothing added or missing.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle (a zip file).
+    pub bundle: PathBuf,
+    /// The portal's public key: the JSON of /.well-known/portal-signing-key or
+    /// its hex (default: this installation's own key in the data directory).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +161,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => import(&cli.global, args).await,
         Command::Demo(args) => demo(&cli.global, args).await,
         Command::Admin(command) => admin(&cli.global, command).await,
+        Command::Verify(args) => verify(&cli.global, args),
     };
     match result {
         Ok(code) => code,
@@ -170,8 +185,55 @@ async fn open_database(global: &GlobalOptions) -> anyhow::Result<(Arc<dyn Store>
         .with_context(|| format!("opening the database {url}"))
 }
 
+/// `portal verify`: exit 0 when the bundle verifies, 1 when it does not.
+fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let key = match &args.key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the key {}", path.display()))?;
+            PublicKey::parse(&text)?
+        }
+        None => {
+            if !global.data_dir.join("signing-key.ed25519").exists() {
+                anyhow::bail!(
+                    "no key in {}: pass --key FILE (the portal's /.well-known/portal-signing-key)",
+                    global.data_dir.display()
+                );
+            }
+            Signer::load_or_create(&global.data_dir)?.public_key()
+        }
+    };
+    let file = std::fs::File::open(&args.bundle)
+        .with_context(|| format!("opening {}", args.bundle.display()))?;
+    let v = verify_bundle(std::io::BufReader::new(file), &key);
+    println!("key fingerprint: {}", key.fingerprint);
+    if let Some(id) = &v.bundle_id {
+        println!("bundle: {id} (VIN {})", v.vin.as_deref().unwrap_or("?"));
+    }
+    if let Some(sha) = &v.manifest_sha256 {
+        println!("manifest SHA-256: {sha}");
+    }
+    if v.valid {
+        println!("valid: the signature matches and every file is as the manifest lists it");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("NOT valid:");
+    for p in &v.problems {
+        println!(
+            "  - {}",
+            serde_json::to_string(p).unwrap_or_else(|_| p.short())
+        );
+    }
+    Ok(ExitCode::from(1))
+}
+
 async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (store, pool) = open_database(global).await?;
+    let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
+    println!(
+        "Evidence bundles are signed with the key fingerprinted {}",
+        signer.public_key().fingerprint
+    );
     if args.demo_if_empty && store.is_empty().await? {
         load_demo(global, &store, &DemoConfig::default()).await?;
     }
@@ -198,6 +260,7 @@ async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCo
                 events_days: args.retention_events_days,
                 crash_records_days: args.retention_crash_days,
             },
+            signer: Some(Arc::new(signer)),
             ..Portal::new(store.clone())
         },
     };

@@ -3,6 +3,7 @@
 
 mod api;
 pub mod error;
+mod evidence;
 pub mod security;
 pub mod sessions;
 
@@ -31,6 +32,10 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
         let portal = state.portal.clone();
         move || provide_context(portal.clone())
     };
+    // Bundles to verify may be large; every other body is small.
+    let bundles = evidence::routes().layer(tower_http::limit::RequestBodyLimitLayer::new(
+        evidence::BUNDLE_LIMIT,
+    ));
     let mut app = Router::new()
         .merge(api::routes())
         .leptos_routes_with_context(&state, routes, provide.clone(), {
@@ -41,10 +46,11 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
             AppState,
             _,
         >(provide, shell))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .merge(bundles)
         .with_state(state)
         .layer(sessions.layer(secure))
         .layer(middleware::from_fn(security::same_origin_mutations))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(security::security_headers));
     if secure {
         app = app.layer(axum::Extension(security::Hsts));

@@ -34,10 +34,11 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let (store, pool) = store::open(&url).await.expect("store");
+        let mut portal = make(store.clone());
+        let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
+        portal.signer.get_or_insert(Arc::new(signer));
         // `secure: false` is plain http on loopback, as `--insecure-cookies`.
-        let addr = serve_loopback(make(store.clone()), &pool, secure)
-            .await
-            .expect("serve");
+        let addr = serve_loopback(portal, &pool, secure).await.expect("serve");
         TestApp {
             addr,
             store,
@@ -54,6 +55,11 @@ impl TestApp {
             .cookie_store(true)
             .build()
             .expect("client")
+    }
+
+    /// The data directory (database and signing key), as `--data-dir`.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod browse;
+mod evidence;
 mod export;
 mod http;
 mod telemetry;

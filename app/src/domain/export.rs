@@ -36,3 +36,66 @@ pub struct ExportQuery {
     pub group: Option<String>,
     pub severity: Option<String>,
 }
+
+/// What checking a bundle found (`POST /api/v1/verify`, `portal verify`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub valid: bool,
+    pub problems: Vec<Problem>,
+    pub bundle_id: Option<String>,
+    pub vin: Option<String>,
+    /// SHA-256 of the manifest's bytes, as the owner's disclosure log lists it.
+    pub manifest_sha256: Option<String>,
+}
+
+/// One reason a bundle does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Problem {
+    /// Not a readable zip file.
+    NotABundle {
+        reason: String,
+    },
+    MissingManifest,
+    /// The manifest is not the JSON a bundle carries.
+    BadManifest {
+        reason: String,
+    },
+    MissingSignature,
+    /// The signature does not match the manifest and the key.
+    BadSignature,
+    /// A file the manifest lists is not in the bundle.
+    MissingFile {
+        file: String,
+    },
+    /// A file is in the bundle that the manifest does not list.
+    ExtraFile {
+        file: String,
+    },
+    /// A file's content differs from what the manifest says.
+    HashMismatch {
+        file: String,
+    },
+}
+
+impl Problem {
+    /// `code` or `code:file`, for a link back to the verify page.
+    pub fn short(&self) -> String {
+        let code = match self {
+            Problem::NotABundle { .. } => "not_a_bundle",
+            Problem::MissingManifest => "missing_manifest",
+            Problem::BadManifest { .. } => "bad_manifest",
+            Problem::MissingSignature => "missing_signature",
+            Problem::BadSignature => "bad_signature",
+            Problem::MissingFile { .. } => "missing_file",
+            Problem::ExtraFile { .. } => "extra_file",
+            Problem::HashMismatch { .. } => "hash_mismatch",
+        };
+        match self {
+            Problem::MissingFile { file }
+            | Problem::ExtraFile { file }
+            | Problem::HashMismatch { file } => format!("{code}:{file}"),
+            _ => code.to_string(),
+        }
+    }
+}

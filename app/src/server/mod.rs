@@ -17,10 +17,12 @@ pub mod localtime;
 pub mod password;
 pub mod query;
 pub mod session;
+pub mod signing;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod vehicles;
+pub mod verify;
 
 use std::sync::Arc;
 use store::Store;
@@ -34,6 +36,8 @@ pub struct Portal {
     /// A session ends this long after sign-in, however active (12 h).
     pub session_lifetime: std::time::Duration,
     pub retention: vehicles::Retention,
+    /// Signs evidence bundles; loaded from the data directory at start.
+    pub signer: Option<Arc<signing::Signer>>,
 }
 
 impl Portal {
@@ -43,6 +47,7 @@ impl Portal {
             throttle: ThrottlePolicy::default(),
             session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
             retention: vehicles::Retention::default(),
+            signer: None,
         }
     }
 }

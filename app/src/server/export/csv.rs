@@ -110,11 +110,23 @@ pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// What a CSV export held, for the manifest.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CsvStats {
+    pub rows: u64,
+    /// The exported columns that hold at least one value.
+    pub present: Vec<&'static str>,
+    /// The exported columns that never hold a value.
+    pub absent: Vec<&'static str>,
+    /// Pauses longer than `GAP_US` between consecutive rows: (last before, first after).
+    pub gaps: Vec<(i64, i64)>,
+}
+
 pub(super) async fn write(
     store: Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,
-) -> Result<(), ServiceError> {
+) -> Result<CsvStats, ServiceError> {
     let columns = columns(plan);
     let zone = plan.access.vehicle.vehicle.timezone.clone();
     let written = Shared::default();
@@ -133,12 +145,21 @@ pub(super) async fn write(
         .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
     written.drain_into(sink.buffer());
     let mut row: Vec<String> = Vec::with_capacity(columns.len() + 2);
-    for_each_sample(&store, plan, sink, |s, out| {
+    let mut seen = vec![false; columns.len()];
+    let mut gaps = Vec::new();
+    let mut previous: Option<i64> = None;
+    let rows = for_each_sample(&store, plan, sink, |s, out| {
+        if let Some(p) = previous.filter(|p| s.t_us - p > super::GAP_US) {
+            gaps.push((p, s.t_us));
+        }
+        previous = Some(s.t_us);
         row.clear();
         row.push(format_local_rfc3339(s.t_us, &zone));
         row.push(format_utc(s.t_us));
-        for (name, _) in &columns {
-            row.push(cell(&s.channels, name, plan.location));
+        for (i, (name, _)) in columns.iter().enumerate() {
+            let value = cell(&s.channels, name, plan.location);
+            seen[i] |= !value.is_empty();
+            row.push(value);
         }
         csv.write_record(row.iter().map(|c| neutralise(c).into_owned()))
             .map_err(failed)?;
@@ -147,7 +168,15 @@ pub(super) async fn write(
         written.drain_into(out);
         Ok(())
     })
-    .await
+    .await?;
+    let (present, absent): (Vec<_>, Vec<_>) =
+        columns.iter().zip(&seen).partition(|(_, seen)| **seen);
+    Ok(CsvStats {
+        rows,
+        present: present.into_iter().map(|((name, _), _)| *name).collect(),
+        absent: absent.into_iter().map(|((name, _), _)| *name).collect(),
+        gaps,
+    })
 }
 
 #[cfg(test)]

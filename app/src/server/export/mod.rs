@@ -3,14 +3,17 @@
 //! pages, so a slow client holds back nobody. Every export is recorded (the
 //! audit chain) as a disclosure before its first byte leaves.
 
+pub mod bundle;
 mod csv;
 mod ndjson;
+
+pub use csv::neutralise;
 
 use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::events::EventQuery;
 use super::query;
-use super::store::{SampleFilter, Store};
+use super::store::{SampleFilter, Store, TimeRange};
 use super::telemetry::SampleQuery;
 use super::Portal;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
@@ -23,6 +26,8 @@ use tokio::sync::mpsc;
 const PAGE: u32 = 5_000;
 /// Bytes handed to the client at a time.
 const CHUNK: usize = 64 * 1024;
+/// Pauses longer than this are listed as gaps in a manifest.
+pub(crate) const GAP_US: i64 = super::drives::GAP_US;
 
 /// A started export: what to call it and the bytes as they come.
 pub struct Export {
@@ -40,27 +45,55 @@ pub(crate) struct Plan {
     pub location: LocationRedaction,
 }
 
+/// Where an export's bytes go: to the client as they come, or into a file
+/// of a bundle (hashed and counted on the way).
+pub(crate) enum Destination {
+    Client(mpsc::Sender<Result<Vec<u8>, ServiceError>>),
+    File {
+        file: std::fs::File,
+        hash: sha2::Sha256,
+        size: u64,
+    },
+}
+
 /// Buffers output and hands it on in chunks; waits while the client is slow.
 pub(crate) struct Sink {
-    tx: mpsc::Sender<Result<Vec<u8>, ServiceError>>,
+    destination: Destination,
     buffer: Vec<u8>,
 }
 
 impl Sink {
+    pub fn new(destination: Destination) -> Sink {
+        Sink {
+            destination,
+            buffer: Vec::with_capacity(CHUNK * 2),
+        }
+    }
+
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.buffer
     }
 
-    /// Sends the buffer once it is a chunk's worth (or `force`).
+    /// Passes the buffer on once it is a chunk's worth (or `force`).
     pub async fn flush(&mut self, force: bool) -> Result<(), ServiceError> {
         if self.buffer.is_empty() || (!force && self.buffer.len() < CHUNK) {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK * 2));
-        self.tx
-            .send(Ok(chunk))
-            .await
-            .map_err(|_| ServiceError::Internal("the client went away".into()))
+        match &mut self.destination {
+            Destination::Client(tx) => tx
+                .send(Ok(chunk))
+                .await
+                .map_err(|_| ServiceError::Internal("the client went away".into())),
+            Destination::File { file, hash, size } => {
+                use sha2::Digest;
+                use std::io::Write;
+                hash.update(&chunk);
+                *size += chunk.len() as u64;
+                file.write_all(&chunk)
+                    .map_err(|e| ServiceError::Internal(format!("writing a bundle file: {e}")))
+            }
+        }
     }
 }
 
@@ -88,12 +121,6 @@ impl Portal {
             "csv, ndjson or bundle",
         )?
         .ok_or_else(|| query::bad("format", "format is required: csv, ndjson or bundle".into()))?;
-        if format == ExportFormat::Bundle {
-            return Err(query::bad(
-                "format",
-                "evidence bundles are not available yet; use csv or ndjson".into(),
-            ));
-        }
         let location = query::one(
             "location",
             q.location.as_deref(),
@@ -119,7 +146,6 @@ impl Portal {
             ..EventQuery::default()
         }
         .filter()?;
-        let who_id = who.map(|w| w.account_id);
         let access = self
             .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
             .await?;
@@ -128,19 +154,17 @@ impl Portal {
             access.ranges[access.ranges.len() - 1].to_us,
         );
         let vin = access.vehicle.vehicle.vin.to_string();
-        self.audit(
-            format!("account:{}", who_id.unwrap_or_default()),
-            "export",
-            Some(&vin),
-            serde_json::json!({
-                "format": format.as_str(),
-                "location": location.as_str(),
-                "from": (first != i64::MIN).then(|| format_utc(first)),
-                "to": (last != i64::MAX).then(|| format_utc(last)),
-                "query": q,
-            }),
-        )
-        .await?;
+        let actor = who.map_or_else(
+            || "anonymous".into(),
+            |w| format!("account:{}", w.account_id),
+        );
+        let mut details = serde_json::json!({
+            "format": format.as_str(),
+            "location": location.as_str(),
+            "from": (first != i64::MIN).then(|| format_utc(first)),
+            "to": (last != i64::MAX).then(|| format_utc(last)),
+            "query": q,
+        });
         let plan = Plan {
             access,
             filter: samples.filter,
@@ -148,53 +172,110 @@ impl Portal {
             events,
             location,
         };
-        let (content_type, extension) = match format {
-            ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-            _ => ("application/x-ndjson", "ndjson"),
-        };
         let (tx, rx) = mpsc::channel(4);
-        let store = self.store.clone();
-        tokio::spawn(async move {
-            let mut sink = Sink {
-                tx,
-                buffer: Vec::with_capacity(CHUNK * 2),
+        let (content_type, filename) = if format == ExportFormat::Bundle {
+            let signer = self
+                .signer
+                .clone()
+                .ok_or_else(|| ServiceError::Internal("no signing key is loaded".into()))?;
+            let periods = self.authorize(who, &vin, TimeRange::ALL).await?.ranges;
+            let provenance = bundle::Provenance {
+                requested_by: serde_json::json!({
+                    "role": who.map(|w| w.role.as_str()),
+                    "account": who.map(|w| w.account.clone()),
+                    "purpose": "owner copy",
+                }),
+                periods,
+                query: serde_json::to_value(q).unwrap_or_default(),
             };
-            let written = match format {
-                ExportFormat::Csv => csv::write(store, &plan, &mut sink).await,
-                _ => ndjson::write(store, &plan, &mut sink).await,
-            };
-            let result = match written {
-                Ok(()) => sink.flush(true).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "export stopped");
-                // The client sees a broken download, never a short file that looks whole.
-                let _ = sink.tx.send(Err(e)).await;
+            let built = bundle::build(self.store.clone(), &plan, provenance, &signer).await?;
+            details["bundle_id"] = built.id.clone().into();
+            details["manifest_sha256"] = built.manifest_sha256.clone().into();
+            self.audit(actor, "export", Some(&vin), details).await?;
+            tokio::spawn(send_file(built.file, tx));
+            ("application/zip", format!("{vin}-{}.zip", built.id))
+        } else {
+            self.audit(actor, "export", Some(&vin), details).await?;
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let mut sink = Sink::new(Destination::Client(tx.clone()));
+                let written = match format {
+                    ExportFormat::Csv => csv::write(store, &plan, &mut sink).await.map(drop),
+                    _ => ndjson::write(store, &plan, &mut sink).await.map(drop),
+                };
+                if let Err(e) = written.and(sink.flush(true).await) {
+                    tracing::warn!(error = %e, "export stopped");
+                    // The client sees a broken download, never a short file that looks whole.
+                    let _ = tx.send(Err(e)).await;
+                }
+            });
+            match format {
+                ExportFormat::Csv => ("text/csv; charset=utf-8", format!("{vin}.csv")),
+                _ => ("application/x-ndjson", format!("{vin}.ndjson")),
             }
-        });
+        };
         let body = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|chunk| (chunk, rx))
         });
         Ok(Export {
             content_type,
-            filename: format!("{vin}.{extension}"),
+            filename,
             body: Box::pin(body),
         })
     }
 }
 
-/// Calls `each` for every sample of the plan, page by page in time order.
+/// Sends a finished file to the client in chunks.
+async fn send_file(file: tempfile::NamedTempFile, tx: mpsc::Sender<Result<Vec<u8>, ServiceError>>) {
+    use tokio::io::AsyncReadExt;
+    let opened = file.reopen().map(tokio::fs::File::from_std);
+    let mut reader = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx
+                .send(Err(ServiceError::Internal(format!(
+                    "reading the bundle: {e}"
+                ))))
+                .await;
+            return;
+        }
+    };
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        match reader.read(&mut chunk).await {
+            Ok(0) => return,
+            Ok(n) => {
+                chunk.truncate(n);
+                if tx.send(Ok(chunk)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx
+                    .send(Err(ServiceError::Internal(format!(
+                        "reading the bundle: {e}"
+                    ))))
+                    .await;
+                return;
+            }
+        }
+    }
+    // `file` drops here: the temporary bundle is removed once sent.
+}
+
+/// Calls `each` for every sample of the plan, page by page in time order;
+/// returns how many there were.
 pub(crate) async fn for_each_sample<F>(
     store: &Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,
     mut each: F,
-) -> Result<(), ServiceError>
+) -> Result<u64, ServiceError>
 where
     F: FnMut(&crate::domain::records::Sample, &mut Vec<u8>) -> Result<(), ServiceError>,
 {
     let mut after = None;
+    let mut count = 0u64;
     loop {
         let rows = store
             .sample_page(
@@ -211,9 +292,10 @@ where
         for s in &rows {
             each(s, sink.buffer())?;
         }
+        count += rows.len() as u64;
         sink.flush(false).await?;
         if rows.len() < PAGE as usize {
-            return Ok(());
+            return Ok(count);
         }
         after = rows.last().map(|s| s.t_us);
     }

@@ -35,11 +35,13 @@ fn push_line(out: &mut Vec<u8>, line: &Map<String, Value>) -> Result<(), Service
     Ok(())
 }
 
+/// Lines written, for the manifest.
 pub(super) async fn write(
     store: Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,
-) -> Result<(), ServiceError> {
+) -> Result<u64, ServiceError> {
+    let mut lines = 1u64;
     let v = &plan.access.vehicle.vehicle;
     let vin = v.vin.to_string();
     let zone = v.timezone.clone();
@@ -58,7 +60,7 @@ pub(super) async fn write(
     )?;
 
     let columns = super::csv::columns(plan);
-    for_each_sample(&store, plan, sink, |s, out| {
+    lines += for_each_sample(&store, plan, sink, |s, out| {
         let mut line = Map::new();
         line.insert("kind".into(), "sample".into());
         line.insert("vin".into(), vin.clone().into());
@@ -102,6 +104,7 @@ pub(super) async fn write(
                 sink.buffer(),
                 &with_extra(object(&line)?, e.extra.as_deref()),
             )?;
+            lines += 1;
             if e.event_type.is_crash() {
                 crash_events.push(e.id.clone());
             }
@@ -141,7 +144,8 @@ pub(super) async fn write(
             sink.buffer(),
             &with_extra(object(&line)?, r.extra.as_deref()),
         )?;
+        lines += 1;
         sink.flush(false).await?;
     }
-    Ok(())
+    Ok(lines)
 }
