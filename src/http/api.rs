@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles/{vin}/drives", get(drives))
         .route("/api/v1/vehicles/{vin}/chart", get(chart))
         .route("/api/v1/vehicles/{vin}/export", get(export))
+        .route("/api/v1/vehicles/{vin}/access-log", get(access_log))
 }
 
 async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {
@@ -235,4 +236,24 @@ async fn export(
         axum::body::Body::from_stream(export.body),
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct Page {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+async fn access_log(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(
+        portal
+            .access_log(who.as_ref(), &vin, page.cursor.as_deref(), page.limit)
+            .await?,
+    ))
 }

@@ -201,3 +201,71 @@ async fn exports_pass_the_gate_refuse_bad_requests_and_are_recorded() {
         (Some("csv"), Some("coarse"))
     );
 }
+
+#[tokio::test]
+async fn the_owner_sees_every_export_newest_first() {
+    let (app, c) = fixture().await;
+    for query in [
+        "format=csv",
+        "format=ndjson&location=full",
+        "format=bundle&location=coarse",
+    ] {
+        assert_eq!(export(&c, &app, VIN, query).await.0, 200, "{query}");
+    }
+    let log: Value = c
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/access-log")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = log["items"].as_array().unwrap();
+    let formats: Vec<&str> = items
+        .iter()
+        .map(|i| i["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["bundle", "ndjson", "csv"]);
+    assert_eq!(items[0]["by"], "you");
+    assert_eq!(items[0]["location"], "coarse");
+    assert_eq!(items[0]["manifest_sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        items[2]["manifest_sha256"].is_null(),
+        "a CSV has no manifest"
+    );
+    assert!(items[0]["at"]["t_local"]
+        .as_str()
+        .unwrap()
+        .ends_with("+08:00"));
+
+    let (status, page): (u16, Value) = {
+        let res = c
+            .get(app.url(&format!("/api/v1/vehicles/{VIN}/access-log?limit=2")))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest: Value = c
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{VIN}/access-log?limit=2&cursor={cursor}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"][0]["format"], "csv");
+
+    let stranger = TestApp::new_client();
+    let status = stranger
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/access-log")))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+}

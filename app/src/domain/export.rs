@@ -99,3 +99,24 @@ impl Problem {
         }
     }
 }
+
+/// One read or disclosure of a vehicle's data, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub at: super::browse::Instant,
+    /// `you`, or the role of whoever else it was (staff arrive with cases).
+    pub by: String,
+    pub action: String,
+    pub format: Option<String>,
+    pub location: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub bundle_id: Option<String>,
+    pub manifest_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessPage {
+    pub items: Vec<AccessEntry>,
+    pub next_cursor: Option<String>,
+}

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod client;
 pub mod csp;
 pub mod demo;
+pub mod disclosures;
 pub mod drives;
 pub mod error;
 pub mod events;

@@ -404,6 +404,15 @@ pub trait Store: Send + Sync + 'static {
     /// Audit entries with `seq > after`, oldest first.
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// A VIN's audit entries with one of `actions`, newest first, `seq < before`.
+    async fn audit_for_vin(
+        &self,
+        vin: &str,
+        actions: &[&str],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// True when no vehicle is held (a fresh install).
     async fn is_empty(&self) -> Result<bool, StoreError>;
 

@@ -110,6 +110,21 @@ fn sample_from_row(row: &SqliteRow) -> Result<Sample, StoreError> {
     })
 }
 
+const AUDIT_COLUMNS: &str = "seq, at_us, actor, action, vin, details, prev_hash, hash";
+
+fn audit_from_row(r: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: r.try_get(0)?,
+        at_us: r.try_get(1)?,
+        actor: r.try_get(2)?,
+        action: r.try_get(3)?,
+        vin: r.try_get(4)?,
+        details: r.try_get(5)?,
+        prev_hash: r.try_get(6)?,
+        hash: r.try_get(7)?,
+    })
+}
+
 const VEHICLE_COLUMNS: &str = "id, vin, model, model_year, market, timezone, edr_ecu, extra";
 
 fn vehicle_from_row(row: &SqliteRow) -> Result<StoredVehicle, StoreError> {
@@ -596,28 +611,38 @@ impl Store for SqliteStore {
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, at_us, actor, action, vin, details, prev_hash, hash FROM audit_log \
-             WHERE seq > ? ORDER BY seq LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"
+        ))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.try_get(0)?,
-                    at_us: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    vin: r.try_get(4)?,
-                    details: r.try_get(5)?,
-                    prev_hash: r.try_get(6)?,
-                    hash: r.try_get(7)?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_for_vin(
+        &self,
+        vin: &str,
+        actions: &[&str],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE vin = "
+        ));
+        q.push_bind(vin.to_string());
+        if let Some(before) = before {
+            q.push(" AND seq < ").push_bind(before);
+        }
+        q.push(" AND action IN (");
+        let mut list = q.separated(", ");
+        for a in actions {
+            list.push_bind(a.to_string());
+        }
+        q.push(") ORDER BY seq DESC LIMIT ").push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(audit_from_row).collect()
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

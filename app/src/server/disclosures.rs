@@ -1,0 +1,68 @@
+//! The owner's "access and disclosures" log: every export of the vehicle's
+//! data (and, with the support console, every staff read), newest first,
+//! within the owner's own periods.
+
+use super::authz::Principal;
+use super::error::ServiceError;
+use super::localtime::instant;
+use super::query;
+use super::store::TimeRange;
+use super::Portal;
+use crate::domain::export::{AccessEntry, AccessPage};
+
+/// Audit actions that disclose a vehicle's data.
+const DISCLOSURES: &[&str] = &["export"];
+
+impl Portal {
+    /// `GET /api/v1/vehicles/{vin}/access-log`.
+    pub async fn access_log(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<AccessPage, ServiceError> {
+        let limit = query::limit(limit)?;
+        let before = query::time_cursor(cursor)?;
+        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let me = who.map(|w| format!("account:{}", w.account_id));
+        let vin = access.vehicle.vehicle.vin.to_string();
+        let zone = &access.vehicle.vehicle.timezone;
+        let rows = self
+            .store
+            .audit_for_vin(&vin, DISCLOSURES, before, limit)
+            .await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|e| e.seq.to_string()))
+            .flatten();
+        let items = rows
+            .iter()
+            .filter(|e| {
+                access
+                    .ranges
+                    .iter()
+                    .any(|r| r.from_us <= e.at_us && e.at_us < r.to_us)
+            })
+            .map(|e| {
+                let d: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+                let text = |k: &str| d[k].as_str().map(str::to_string);
+                AccessEntry {
+                    at: instant(e.at_us, zone, None),
+                    by: if Some(&e.actor) == me.as_ref() {
+                        "you".into()
+                    } else {
+                        "another account".into()
+                    },
+                    action: e.action.clone(),
+                    format: text("format"),
+                    location: text("location"),
+                    from: text("from"),
+                    to: text("to"),
+                    bundle_id: text("bundle_id"),
+                    manifest_sha256: text("manifest_sha256"),
+                }
+            })
+            .collect();
+        Ok(AccessPage { items, next_cursor })
+    }
+}
