@@ -7,38 +7,19 @@
 //! a fresh SQLite file exactly as `portal import` does, and reports samples/s
 //! and the process's peak RSS during the import (VmHWM, reset before it).
 
+mod common;
+
 use app::server::demo::{generate, DemoConfig};
 use app::server::import::{import_file, ImportOptions};
 use app::server::store::{SqliteStore, Store};
+use common::{env_or, reset_peak_rss, status_kib};
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets VmHWM to the current RSS (Linux: write 5 to clear_refs).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 #[tokio::main]
 async fn main() {
-    let vehicles = env_u32("BENCH_VEHICLES", 8);
-    let days = env_u32("BENCH_DAYS", 31);
+    let vehicles = env_or("BENCH_VEHICLES", 8) as u32;
+    let days = env_or("BENCH_DAYS", 31) as u32;
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("bench.ndjson");
 

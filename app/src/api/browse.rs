@@ -4,6 +4,7 @@
 use crate::domain::browse::{
     DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery, TelemetryView,
 };
+use crate::domain::export::{AccessPage, ExportInfo, ExportQuery};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -77,6 +78,24 @@ pub async fn vehicle_event(
     let (portal, who) = reader().await?;
     portal
         .event_detail(who.as_ref(), &vin, &id, tz.as_deref())
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "export_estimate")]
+pub async fn export_estimate(vin: String, query: ExportQuery) -> Result<ExportInfo, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .export_info(who.as_ref(), &vin, &query)
+        .await
+        .map_err(fail)
+}
+
+#[server(endpoint = "disclosures")]
+pub async fn disclosures(vin: String, cursor: Option<String>) -> Result<AccessPage, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .access_log(who.as_ref(), &vin, cursor.as_deref(), Some(100))
         .await
         .map_err(fail)
 }

@@ -120,3 +120,13 @@ pub struct AccessPage {
     pub items: Vec<AccessEntry>,
     pub next_cursor: Option<String>,
 }
+
+/// What the export page shows before a download.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportInfo {
+    pub samples: u64,
+    /// A rough CSV size, for the reader's patience.
+    pub approx_bytes: u64,
+    /// The signing key's SHA-256 fingerprint (hex).
+    pub fingerprint: Option<String>,
+}

@@ -1,11 +1,14 @@
 //! One module per page.
+pub mod access;
 pub mod account;
 pub mod drives;
 pub mod event;
 pub mod events;
+pub mod export;
 pub mod home;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
 pub mod telemetry;
 pub mod vehicle;
+pub mod verify;

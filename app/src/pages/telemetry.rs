@@ -169,6 +169,30 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             ]
         )
     );
+    let export = {
+        let mut pairs = vec![
+            ("from", v.from_input.clone()),
+            ("to", v.to_input.clone()),
+            ("fields", cols.join(",")),
+        ];
+        for key in [
+            "min_speed_kmh",
+            "max_speed_kmh",
+            "brake_pedal",
+            "abs_active",
+            "aeb_state",
+            "gear",
+        ] {
+            if let Some(value) = non_empty(&q, key) {
+                pairs.push((key, value));
+            }
+        }
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode_query_value(v)))
+            .collect();
+        format!("/vehicles/{vin}/export?{}", query.join("&"))
+    };
     let next = v
         .page
         .next_cursor
@@ -213,6 +237,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
         <p class="range" data-testid="range">
             {t!(i18n, showing_range)} ": " {shown(&v.from, tz.as_deref())} " – " {shown(&v.to, tz.as_deref())}
             " · " <A href=day>{t!(i18n, preset_day)}</A> " · " <A href=week>{t!(i18n, preset_week)}</A>
+            " · " <A href=export attr:data-testid="export-view">{t!(i18n, export_view)}</A>
         </p>
         <form method="get" action=base.clone() class="filters card" data-testid="filters">
             <label class="field"><span>{t!(i18n, range_from)}</span>

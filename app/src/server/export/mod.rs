@@ -107,6 +107,40 @@ pub(crate) fn redact(location: LocationRedaction, v: Option<f64>) -> Option<f64>
 }
 
 impl Portal {
+    /// The export page's estimate: samples the export would hold, and about
+    /// how many bytes as CSV.
+    pub async fn export_info(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        q: &ExportQuery,
+    ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
+        let samples = SampleQuery {
+            min_speed_kmh: q.min_speed_kmh,
+            max_speed_kmh: q.max_speed_kmh,
+            brake_pedal: q.brake_pedal,
+            abs_active: q.abs_active,
+            aeb_state: q.aeb_state.clone(),
+            gear: q.gear.clone(),
+            fields: q.fields.clone(),
+            ..SampleQuery::default()
+        }
+        .parse()?;
+        let access = self
+            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .await?;
+        let count = self
+            .store
+            .sample_count(access.vehicle.id, &access.ranges, &samples.filter)
+            .await?;
+        let columns = samples.fields.as_ref().map_or(21, Vec::len) as u64;
+        Ok(crate::domain::export::ExportInfo {
+            samples: count,
+            approx_bytes: count * (60 + 7 * columns),
+            fingerprint: self.signer.as_ref().map(|s| s.public_key().fingerprint),
+        })
+    }
+
     /// `GET /api/v1/vehicles/{vin}/export`.
     pub async fn export(
         &self,

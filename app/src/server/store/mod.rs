@@ -289,6 +289,13 @@ pub trait Store: Send + Sync + 'static {
         filter: &SampleFilter,
         page: PageRequest,
     ) -> Result<Vec<Sample>, StoreError>;
+    /// How many samples `sample_page` would walk through in all.
+    async fn sample_count(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+    ) -> Result<u64, StoreError>;
     async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError>;
     async fn edr_records(
         &self,

@@ -172,6 +172,35 @@ fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
     })
 }
 
+/// ` WHERE` the vehicle, any of the ranges, and the value filters.
+fn push_sample_filter(
+    q: &mut QueryBuilder<'_, Sqlite>,
+    vehicle: VehicleId,
+    ranges: &[TimeRange],
+    filter: &SampleFilter,
+) {
+    q.push(" WHERE vehicle_id = ").push_bind(vehicle);
+    browse::push_ranges(q, "t_us", ranges);
+    if let Some(v) = filter.min_speed_kmh {
+        q.push(" AND speed_kmh >= ").push_bind(v);
+    }
+    if let Some(v) = filter.max_speed_kmh {
+        q.push(" AND speed_kmh <= ").push_bind(v);
+    }
+    if let Some(v) = filter.brake_pedal {
+        q.push(" AND brake_pedal = ").push_bind(v);
+    }
+    if let Some(v) = filter.abs_active {
+        q.push(" AND abs_active = ").push_bind(v);
+    }
+    if let Some(v) = filter.aeb_state {
+        q.push(" AND aeb_state = ").push_bind(v.as_str());
+    }
+    if let Some(v) = filter.gear {
+        q.push(" AND gear = ").push_bind(v.as_str());
+    }
+}
+
 /// Names the channels in which two samples differ.
 fn sample_differences(held: &Sample, new: &Sample) -> String {
     let a = serde_json::to_value(&held.channels).unwrap_or_default();
@@ -311,11 +340,9 @@ impl Store for SqliteStore {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = "
-        ));
-        q.push_bind(vehicle);
-        browse::push_ranges(&mut q, "t_us", ranges);
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {SAMPLE_COLUMNS} FROM samples"));
+        push_sample_filter(&mut q, vehicle, ranges, filter);
         if let Some(after) = page.after_us {
             q.push(if page.descending {
                 " AND t_us < "
@@ -323,24 +350,6 @@ impl Store for SqliteStore {
                 " AND t_us > "
             })
             .push_bind(after);
-        }
-        if let Some(v) = filter.min_speed_kmh {
-            q.push(" AND speed_kmh >= ").push_bind(v);
-        }
-        if let Some(v) = filter.max_speed_kmh {
-            q.push(" AND speed_kmh <= ").push_bind(v);
-        }
-        if let Some(v) = filter.brake_pedal {
-            q.push(" AND brake_pedal = ").push_bind(v);
-        }
-        if let Some(v) = filter.abs_active {
-            q.push(" AND abs_active = ").push_bind(v);
-        }
-        if let Some(v) = filter.aeb_state {
-            q.push(" AND aeb_state = ").push_bind(v.as_str());
-        }
-        if let Some(v) = filter.gear {
-            q.push(" AND gear = ").push_bind(v.as_str());
         }
         q.push(if page.descending {
             " ORDER BY t_us DESC LIMIT "
@@ -350,6 +359,21 @@ impl Store for SqliteStore {
         q.push_bind(page.limit);
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(sample_from_row).collect()
+    }
+
+    async fn sample_count(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+    ) -> Result<u64, StoreError> {
+        if ranges.is_empty() {
+            return Ok(0);
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT count(*) FROM samples");
+        push_sample_filter(&mut q, vehicle, ranges, filter);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(n as u64)
     }
 
     async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError> {

@@ -1,0 +1,78 @@
+//! Access and disclosures: every export of the vehicle's data (and, with the
+//! support console, every staff read), newest first.
+
+use crate::api::browse::disclosures;
+use crate::components::browse::{readable, BrowseError, VehicleNav};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::pages::vehicle::use_vin;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AccessPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let vin = use_vin();
+    let query = use_query_map();
+    let log = Resource::new(
+        move || (vin.get(), query.with(|q| q.get("cursor"))),
+        |(vin, cursor)| disclosures(vin, cursor),
+    );
+    view! {
+        <Title text=move || t_string!(i18n, access_title).to_string() />
+        <VehicleNav vin=vin.get_untracked() />
+        <section>
+            <h1>{t!(i18n, access_title)}</h1>
+            <p class="muted">{t!(i18n, access_lead)}</p>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="notice" data-testid="no-access">{t!(i18n, no_access)}</p> }.into_any(),
+                        Ok(page) => {
+                            let next = page.next_cursor.clone().map(|c| format!("/vehicles/{}/access?cursor={c}", vin.get_untracked()));
+                            view! {
+                                <div class="table-scroll">
+                                <table class="data" data-testid="access-log">
+                                    <thead><tr>
+                                        <th scope="col">{t!(i18n, col_time)}</th>
+                                        <th scope="col">{t!(i18n, col_by)}</th>
+                                        <th scope="col">{t!(i18n, col_action)}</th>
+                                        <th scope="col">{t!(i18n, col_format)}</th>
+                                        <th scope="col">{t!(i18n, col_range)}</th>
+                                        <th scope="col">{t!(i18n, col_redaction)}</th>
+                                        <th scope="col">{t!(i18n, col_manifest)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|e| {
+                                            let range = format!(
+                                                "{} – {}",
+                                                e.from.as_deref().map(readable).unwrap_or_default(),
+                                                e.to.as_deref().map(readable).unwrap_or_default()
+                                            );
+                                            let by = if e.by == "you" { t!(i18n, by_you).into_any() } else { t!(i18n, by_other).into_any() };
+                                            view! {
+                                                <tr>
+                                                    <td>{readable(&e.at.t_local)}</td>
+                                                    <td>{by}</td>
+                                                    <td>{t!(i18n, nav_export)}</td>
+                                                    <td>{e.format.clone().unwrap_or_default()}</td>
+                                                    <td>{range}</td>
+                                                    <td>{e.location.clone().unwrap_or_default()}</td>
+                                                    <td><code>{e.manifest_sha256.clone().unwrap_or_default()}</code></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                </div>
+                                <p class="pager">{next.map(|href| view! { <A href=href>{t!(i18n, next_page)}</A> })}</p>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <BrowseError error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

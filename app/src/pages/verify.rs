@@ -1,0 +1,65 @@
+//! Verify an evidence bundle: a plain multipart form (no sign-in) whose
+//! result comes back in the address, so it works without JavaScript.
+
+use crate::i18n::{t, t_string, use_i18n};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let result = move || query.with(|q| q.get("result"));
+    let problem = move |p: String| {
+        let (code, file) = p
+            .split_once(':')
+            .map_or((p.clone(), String::new()), |(c, f)| (c.into(), f.into()));
+        let text = match code.as_str() {
+            "not_a_bundle" => t!(i18n, problem_not_a_bundle).into_any(),
+            "missing_manifest" => t!(i18n, problem_missing_manifest).into_any(),
+            "bad_manifest" => t!(i18n, problem_bad_manifest).into_any(),
+            "missing_signature" => t!(i18n, problem_missing_signature).into_any(),
+            "bad_signature" => t!(i18n, problem_bad_signature).into_any(),
+            "missing_file" => t!(i18n, problem_missing_file).into_any(),
+            "extra_file" => t!(i18n, problem_extra_file).into_any(),
+            "hash_mismatch" => t!(i18n, problem_hash_mismatch).into_any(),
+            _ => t!(i18n, error_generic).into_any(),
+        };
+        view! { <li>{text} " " <code>{file}</code></li> }
+    };
+    view! {
+        <Title text=move || t_string!(i18n, verify_title).to_string() />
+        <section class="verify">
+            <h1>{t!(i18n, verify_title)}</h1>
+            <p class="muted">{t!(i18n, verify_lead)}</p>
+            {move || match result().as_deref() {
+                Some("valid") => view! {
+                    <div class="notice" role="status" data-testid="verify-result">
+                        <p><strong>{t!(i18n, verify_valid)}</strong></p>
+                        <p>
+                            {t!(i18n, verify_bundle_id)} " " <code>{query.with(|q| q.get("bundle")).unwrap_or_default()}</code>
+                            " · VIN " <code>{query.with(|q| q.get("vin")).unwrap_or_default()}</code>
+                        </p>
+                        <p>{t!(i18n, col_manifest)} " " <code>{query.with(|q| q.get("manifest")).unwrap_or_default()}</code></p>
+                    </div>
+                }.into_any(),
+                Some("invalid") => view! {
+                    <div class="notice notice-error" role="alert" data-testid="verify-result">
+                        <p><strong>{t!(i18n, verify_invalid)}</strong></p>
+                        <ul>{query.with(|q| q.get_all("problem").unwrap_or_default()).into_iter().map(problem).collect_view()}</ul>
+                    </div>
+                }.into_any(),
+                Some(_) => view! { <p class="form-error" role="alert">{t!(i18n, verify_empty)}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+            <form method="post" action="/verify" enctype="multipart/form-data" class="form card">
+                <label class="field">
+                    <span>{t!(i18n, verify_file)}</span>
+                    <input type="file" name="bundle" accept=".zip,application/zip" required />
+                </label>
+                <button type="submit">{t!(i18n, verify_submit)}</button>
+            </form>
+        </section>
+    }
+}

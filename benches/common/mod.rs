@@ -1,0 +1,183 @@
+//! What the benchmarks share: a store of generated 1 Hz samples (built
+//! through the import transaction, or reused from BENCH_DB), the portal on
+//! loopback, and a signed-in owner of vehicle 0.
+#![allow(dead_code)] // each bench uses its own part of this module
+
+use app::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};
+use app::domain::records::{Event, Sample, Vehicle};
+use app::domain::Vin;
+use app::server::store::{self, Store};
+use app::server::Portal;
+use portal::http::serve_loopback;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const DAY_US: i64 = 86_400_000_000;
+/// 2026-01-01T00:00:00+08:00.
+pub const START_US: i64 = 1_767_196_800_000_000;
+pub const PASSWORD: &str = "bench-password-2021";
+
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn vin(i: u64) -> Vin {
+    app::server::demo::demo_vin(i as u32)
+}
+
+/// Town driving at 30–70 km/h all day, except a quarter hour on the
+/// motorway (110–120 km/h) from 15:00 local: a speed ≥ 100 filter has to
+/// read 15 hours of samples before its first match, as on a real day.
+pub fn sample(i: i64) -> Sample {
+    let phase = (i as f64 / 1800.0) * std::f64::consts::TAU;
+    let second_of_day = i % 86_400;
+    let motorway = (15 * 3600..15 * 3600 + 900).contains(&second_of_day);
+    let speed = if motorway {
+        115.0 + 5.0 * phase.sin()
+    } else {
+        50.0 + 20.0 * phase.sin()
+    };
+    let braking = phase.cos() < -0.95;
+    Sample {
+        t_us: START_US + i * 1_000_000,
+        channels: SampleChannels {
+            speed_kmh: Some((speed * 10.0).round() / 10.0),
+            accel_pedal_pct: Some(if braking { 0.0 } else { 20.0 }),
+            brake_pedal: Some(braking),
+            brake_pressure_bar: Some(if braking { 35.0 } else { 0.0 }),
+            steering_angle_deg: Some((i % 90) as f64 - 45.0),
+            gear: Some(Gear::D),
+            abs_active: Some(false),
+            aeb_state: Some(AebState::Off),
+            odometer_km: Some(10_000.0 + i as f64 * 0.016),
+            ..SampleChannels::default()
+        },
+        extra: None,
+    }
+}
+
+pub async fn build(store: &dyn Store, vehicles: u64, per_vehicle: u64) {
+    let started = Instant::now();
+    for v in 0..vehicles {
+        let mut tx = store.begin_import().await.expect("begin");
+        let (id, _) = tx
+            .put_vehicle(&Vehicle {
+                vin: vin(v),
+                model: Some("Bench".into()),
+                model_year: Some(2026),
+                market: Some("CN".into()),
+                timezone: "Asia/Shanghai".into(),
+                edr_ecu: None,
+                extra: None,
+            })
+            .await
+            .expect("vehicle");
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..per_vehicle as i64 {
+            batch.push((id, sample(i)));
+            if batch.len() == 10_000 {
+                tx.put_samples(&batch).await.expect("samples");
+                batch.clear();
+            }
+        }
+        tx.put_samples(&batch).await.expect("samples");
+        // One hard brake on day 5 at noon (local), for the event detail.
+        let event = Event {
+            id: "ev-bench".into(),
+            t_us: START_US + 5 * DAY_US + DAY_US / 2,
+            event_type: EventType::HardBrake,
+            severity: Severity::Warning,
+            trigger: None,
+            note: None,
+            extra: None,
+        };
+        tx.put_event(id, &event, "bench").await.expect("event");
+        tx.commit().await.expect("commit");
+        eprintln!(
+            "vehicle {v}: {per_vehicle} samples ({:.0?} so far)",
+            started.elapsed()
+        );
+    }
+}
+
+/// Process memory figures (Linux `/proc/self/status`, KiB).
+pub fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS (Linux: write 5 to clear_refs).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub pool: store::Pool,
+    pub db: std::path::PathBuf,
+    /// Signed in as vehicle 0's owner.
+    pub client: reqwest::Client,
+    /// `http://127.0.0.1:PORT/api/v1`
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+/// BENCH_VEHICLES × BENCH_SAMPLES (defaults given), served on loopback.
+pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
+    let vehicles = env_or("BENCH_VEHICLES", default_vehicles);
+    let per_vehicle = env_or("BENCH_SAMPLES", default_samples);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = std::env::var("BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("bench.db"));
+    let (store, pool) = store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("store");
+    if store.is_empty().await.expect("store") {
+        build(&*store, vehicles, per_vehicle).await;
+    }
+    let portal = Portal::new(store.clone());
+    let code = portal
+        .issue_claim_code(&vin(0), None)
+        .await
+        .expect("claim code")
+        .code;
+    let addr = serve_loopback(portal, &pool, false).await.expect("serve");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let base = format!("http://{addr}/api/v1");
+    let account = format!("bench-{}@example.com", std::process::id());
+    let res = client
+        .post(format!("{base}/accounts"))
+        .json(&serde_json::json!({"account": account, "password": PASSWORD, "vin": vin(0).as_str(), "claim_code": code}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(res.status(), 201);
+    let res = client
+        .post(format!("{base}/session"))
+        .json(&serde_json::json!({"account": account, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), 204);
+
+    Fixture {
+        store,
+        pool,
+        db,
+        client,
+        base,
+        _dir: dir,
+    }
+}

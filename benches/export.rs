@@ -1,0 +1,74 @@
+//! CSV export throughput and memory, against `sqlite3 -csv` on the same file.
+//!
+//!     cargo bench --features ssr --bench export                          # 1 M samples
+//!     BENCH_SAMPLES=10000000 cargo bench --features ssr --bench export   # 10 M samples
+//!
+//! Builds one vehicle with BENCH_SAMPLES samples at 1 Hz (or reuses BENCH_DB),
+//! then downloads its whole CSV export (every channel, location full) over
+//! loopback HTTP as its owner, counting bytes and rows without keeping them.
+//! Peak RSS is the process's VmHWM, reset just before the export, so it
+//! covers the export alone (server and client are this one process). The
+//! `sqlite3` side runs `.mode csv` on the same SELECT into a pipe.
+
+mod common;
+
+use common::{fixture, reset_peak_rss, status_kib};
+use futures::StreamExt;
+use std::time::Instant;
+
+#[tokio::main]
+async fn main() {
+    let f = fixture(1, 1_000_000).await;
+    reset_peak_rss();
+    let before = status_kib("VmRSS:");
+    let started = Instant::now();
+    let res = f
+        .client
+        .get(format!(
+            "{}/vehicles/{}/export?format=csv&location=full",
+            f.base,
+            common::vin(0)
+        ))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.status(), 200);
+    let (mut bytes, mut rows) = (0u64, 0u64);
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.expect("chunk");
+        bytes += chunk.len() as u64;
+        rows += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let peak = status_kib("VmHWM:");
+    let rows = rows - 1; // the header
+    println!(
+        "HTTP CSV export: {rows} rows, {:.1} MiB in {secs:.2} s = {:.0} rows/s; peak RSS {:.1} MiB (RSS before {:.1} MiB)",
+        bytes as f64 / 1048576.0,
+        rows as f64 / secs,
+        peak as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+
+    let started = Instant::now();
+    let out = std::process::Command::new("sqlite3")
+        .arg("-csv")
+        .arg("-header")
+        .arg(&f.db)
+        .arg("SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t_us;")
+        .output()
+        .expect("sqlite3 CLI (apt install sqlite3)");
+    let secs_cli = started.elapsed().as_secs_f64();
+    assert!(out.status.success());
+    let cli_rows = out.stdout.iter().filter(|b| **b == b'\n').count() as u64 - 1;
+    println!(
+        "sqlite3 -csv: {cli_rows} rows, {:.1} MiB in {secs_cli:.2} s = {:.0} rows/s",
+        out.stdout.len() as f64 / 1048576.0,
+        cli_rows as f64 / secs_cli
+    );
+    println!(
+        "throughput HTTP / sqlite3: {:.2}",
+        (rows as f64 / secs) / (cli_rows as f64 / secs_cli)
+    );
+}

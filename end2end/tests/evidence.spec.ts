@@ -1,0 +1,52 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const DEMO_OWNER = "owner@example.com";
+const DEMO_PASSWORD = "demo-owner-2021";
+const VIN = "LDPA1B2C2RS000100";
+
+async function signIn(page: Page) {
+  await page.goto("/signin");
+  await page.getByLabel("E-mail or phone number").fill(DEMO_OWNER);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+test("choose a range, export a bundle, verify it on /verify, see it disclosed", async ({ page }, testInfo) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${VIN}/telemetry`);
+  await page.getByTestId("export-view").click();
+  await expect(page).toHaveURL(/\/export\?from=.*&to=/);
+  await expect(page.getByTestId("export-estimate")).toContainText("samples");
+  await expect(page.getByTestId("fingerprint")).toHaveText(/^[0-9a-f]{64}$/);
+
+  await page.getByLabel(/Evidence bundle/).check();
+  await page.getByLabel(/Rounded to about 1 km/).check();
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^${VIN}-[0-9a-f]{32}\\.zip$`));
+  const bundle = testInfo.outputPath("bundle.zip");
+  await download.saveAs(bundle);
+
+  await page.goto("/verify");
+  await page.getByLabel("Bundle (zip)").setInputFiles(bundle);
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("verify-result")).toContainText("Valid");
+  await expect(page.getByTestId("verify-result")).toContainText(VIN);
+
+  // A file that is not a bundle is refused with a reason.
+  await page.getByLabel("Bundle (zip)").setInputFiles({
+    name: "fake.zip",
+    mimeType: "application/zip",
+    buffer: Buffer.from("not a zip"),
+  });
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page.getByTestId("verify-result")).toContainText("not a readable zip");
+
+  await page.goto(`/vehicles/${VIN}/access`);
+  const row = page.getByTestId("access-log").locator("tbody tr").first();
+  await expect(row).toContainText("bundle");
+  await expect(row).toContainText("coarse");
+});
