@@ -224,7 +224,8 @@ async fn export(
     let who = signed_in(&portal, &session).await?;
     let export = portal.export(who.as_ref(), &vin, &query).await?;
     let disposition = format!("attachment; filename=\"{}\"", export.filename);
-    Ok((
+    let length = export.length;
+    let mut response = (
         [
             (
                 axum::http::header::CONTENT_TYPE,
@@ -235,7 +236,13 @@ async fn export(
         ],
         axum::body::Body::from_stream(export.body),
     )
-        .into_response())
+        .into_response();
+    if let Some(length) = length {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_LENGTH, length.into());
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

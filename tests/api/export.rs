@@ -269,3 +269,60 @@ async fn the_owner_sees_every_export_newest_first() {
         .status();
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_holds_back_nobody() {
+    // Enough rows that the export outgrows every buffer between the store
+    // and a client that reads nothing.
+    const BIG: &str = "1M8GDM9AXKP042788";
+    let app = TestApp::spawn().await;
+    let mut log =
+        format!("{{\"kind\":\"vehicle\",\"vin\":\"{BIG}\",\"timezone\":\"Asia/Shanghai\"}}");
+    let start = 1_613_872_800i64;
+    for i in 0..150_000i64 {
+        log.push_str(&format!(
+            "\n{{\"kind\":\"sample\",\"vin\":\"{BIG}\",\"t\":\"{}\",\"speed_kmh\":{},\"brake_pressure_bar\":0.5,\"steering_angle_deg\":-1.25}}",
+            app::domain::time::format_utc((start + i) * 1_000_000),
+            i % 130
+        ));
+    }
+    app::server::import::import_reader(
+        &*app.store,
+        "big",
+        std::io::Cursor::new(log.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    let code = claim_code(&app, BIG, None).await;
+    let c = TestApp::new_client();
+    sign_up_and_in(&app, &c, "o@example.com", BIG, &code).await;
+
+    let stalled = c
+        .get(app.url(&format!("/api/v1/vehicles/{BIG}/export?format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stalled.status(),
+        200,
+        "headers arrive; the body is never read"
+    );
+    for _ in 0..20 {
+        let res = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            c.get(app.url(&format!("/api/v1/vehicles/{BIG}/samples?limit=10")))
+                .send(),
+        )
+        .await
+        .expect("answered while the export waits")
+        .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    // Imports still write while the export is paused between pages.
+    import_vehicle(&app, "LRW3E7EK9NC000017", &[0, 1]).await;
+    // Reading on, the client gets every row.
+    let text = stalled.text().await.unwrap();
+    assert_eq!(text.lines().count(), 1 + 150_000);
+}

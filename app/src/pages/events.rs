@@ -28,6 +28,17 @@ fn event_query(q: &ParamsMap) -> EventQuery {
     }
 }
 
+/// The export page with this view's event filters and range.
+fn export_link(q: &ParamsMap, vin: &str) -> String {
+    let mut kept = ParamsMap::new();
+    for key in ["from", "to", "type", "group", "severity"] {
+        if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
+            kept.insert(key, v);
+        }
+    }
+    format!("/vehicles/{vin}/export{}", kept.to_query_string())
+}
+
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -106,6 +117,7 @@ pub fn EventsPage() -> impl IntoView {
                 <p class="actions">
                     <button type="submit">{t!(i18n, apply)}</button>
                     " " <A href=base()>{t!(i18n, reset)}</A>
+                    " · " <A href=move || export_link(&query.get(), &vin.get()) attr:data-testid="export-view">{t!(i18n, export_view)}</A>
                 </p>
             </form>
             <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>

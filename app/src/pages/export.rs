@@ -21,6 +21,9 @@ const KEPT: &[&str] = &[
     "aeb_state",
     "gear",
     "fields",
+    "type",
+    "group",
+    "severity",
 ];
 
 fn export_query(q: &ParamsMap) -> ExportQuery {
@@ -35,6 +38,9 @@ fn export_query(q: &ParamsMap) -> ExportQuery {
         aeb_state: get("aeb_state"),
         gear: get("gear"),
         fields: get("fields"),
+        event_type: get("type"),
+        group: get("group"),
+        severity: get("severity"),
         ..ExportQuery::default()
     }
 }

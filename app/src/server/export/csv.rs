@@ -184,6 +184,19 @@ mod tests {
     use super::neutralise;
 
     #[test]
+    fn cells_are_quoted_as_rfc_4180_says_after_neutralising() {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let cells = ["plain", "a,b", "say \"hi\"", "=1+1", "line\nbreak"];
+        w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+            .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "plain,\"a,b\",\"say \"\"hi\"\"\",'=1+1,\"line\nbreak\"\n"
+        );
+    }
+
+    #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
         assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");

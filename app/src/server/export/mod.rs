@@ -33,6 +33,8 @@ pub(crate) const GAP_US: i64 = super::drives::GAP_US;
 pub struct Export {
     pub content_type: &'static str,
     pub filename: String,
+    /// Known for bundles (built before sending), so browsers show progress.
+    pub length: Option<u64>,
     pub body: BoxStream<'static, Result<Vec<u8>, ServiceError>>,
 }
 
@@ -207,6 +209,7 @@ impl Portal {
             location,
         };
         let (tx, rx) = mpsc::channel(4);
+        let mut length = None;
         let (content_type, filename) = if format == ExportFormat::Bundle {
             let signer = self
                 .signer
@@ -226,6 +229,7 @@ impl Portal {
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
             self.audit(actor, "export", Some(&vin), details).await?;
+            length = built.file.as_file().metadata().ok().map(|m| m.len());
             tokio::spawn(send_file(built.file, tx));
             ("application/zip", format!("{vin}-{}.zip", built.id))
         } else {
@@ -254,6 +258,7 @@ impl Portal {
         Ok(Export {
             content_type,
             filename,
+            length,
             body: Box::pin(body),
         })
     }
