@@ -19,6 +19,38 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let f = fixture(1, 1_000_000).await;
+
+    // Reference point: the store's keyset pages alone, no formatting, no HTTP.
+    let vehicle = f.store.vehicle(&common::vin(0)).await.unwrap().unwrap().id;
+    let started = Instant::now();
+    let (mut after, mut read) = (None, 0u64);
+    loop {
+        let page = f
+            .store
+            .sample_page(
+                vehicle,
+                &[app::server::store::TimeRange::ALL],
+                &Default::default(),
+                app::server::store::PageRequest {
+                    descending: false,
+                    after_us: after,
+                    limit: 5_000,
+                },
+            )
+            .await
+            .unwrap();
+        read += page.len() as u64;
+        match page.last() {
+            Some(last) if page.len() == 5_000 => after = Some(last.t_us),
+            _ => break,
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "store pages alone: {read} rows in {secs:.2} s = {:.0} rows/s",
+        read as f64 / secs
+    );
+
     reset_peak_rss();
     let before = status_kib("VmRSS:");
     let started = Instant::now();

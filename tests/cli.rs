@@ -110,13 +110,20 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
         .spawn()
         .expect("start portal serve");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("Serving on http://")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    // Start-up notes (the signing key's fingerprint) come first.
+    let mut seen = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            panic!("no address announced: {seen}");
+        }
+        if let Some(addr) = line.trim().strip_prefix("Serving on http://") {
+            break addr.to_string();
+        }
+        seen.push_str(&line);
+    };
+    assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
     write!(

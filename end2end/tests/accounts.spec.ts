@@ -1,9 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { DEMO_OWNER, DEMO_PASSWORD, hydrated } from "./helpers";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 
-const DEMO_OWNER = "owner@example.com";
-const DEMO_PASSWORD = "demo-owner-2021";
 // The third demo vehicle (Hong Kong), taken from the demo owner for the sign-up test.
 const VIN = "LDPA1B2C6RS000102";
 
@@ -14,10 +13,6 @@ function portal(...args: string[]): string {
     env: { ...process.env, PORTAL_DATA_DIR: process.env.E2E_DATA_DIR!, PORTAL_LOG: "error" },
     encoding: "utf8",
   });
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("[data-hydrated]")).toHaveAttribute("data-hydrated", "true");
 }
 
 test("sign up with a claim code, sign in, see the vehicle, sign out", async ({ page }) => {

@@ -1,21 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
+import { CRASH_VIN, hydrated, signIn } from "./helpers";
 
-const DEMO_OWNER = "owner@example.com";
-const DEMO_PASSWORD = "demo-owner-2021";
-// The first demo vehicle (Shanghai): its log ends with a crash.
-const VIN = "LDPA1B2C2RS000100";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("[data-hydrated]")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function signIn(page: Page) {
-  await page.goto("/signin");
-  await page.getByLabel("E-mail or phone number").fill(DEMO_OWNER);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/$/);
-}
+const VIN = CRASH_VIN;
 
 /** The numbers in the speed column of the samples table. */
 async function speeds(page: Page): Promise<number[]> {

@@ -1,16 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { CRASH_VIN, signIn } from "./helpers";
 
-const DEMO_OWNER = "owner@example.com";
-const DEMO_PASSWORD = "demo-owner-2021";
-const VIN = "LDPA1B2C2RS000100";
-
-async function signIn(page: Page) {
-  await page.goto("/signin");
-  await page.getByLabel("E-mail or phone number").fill(DEMO_OWNER);
-  await page.getByLabel("Password").fill(DEMO_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/$/);
-}
+const VIN = CRASH_VIN;
 
 test("choose a range, export a bundle, verify it on /verify, see it disclosed", async ({ page }, testInfo) => {
   await signIn(page);

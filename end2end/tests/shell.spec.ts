@@ -1,8 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-
-async function hydrated(page: Page) {
-  await expect(page.locator("[data-hydrated]")).toHaveAttribute("data-hydrated", "true");
-}
+import { hydrated } from "./helpers";
 
 test.describe("app shell", () => {
   test("home renders on the server, hydrates, and switches language", async ({ page }) => {

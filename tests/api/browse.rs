@@ -76,18 +76,8 @@ pub fn generated_log() -> String {
 
 pub async fn fixture() -> (TestApp, reqwest::Client) {
     let app = TestApp::spawn().await;
-    app::server::import::import_reader(
-        &*app.store,
-        "generated",
-        std::io::Cursor::new(generated_log().into_bytes()),
-        &Default::default(),
-        None,
-    )
-    .await
-    .expect("import");
-    let code = claim_code(&app, VIN, Some(PERIOD_US)).await;
-    let c = TestApp::new_client();
-    sign_up_and_in(&app, &c, "o@example.com", VIN, &code).await;
+    import_log(&app, generated_log()).await;
+    let c = new_owner(&app, VIN, Some(PERIOD_US), "o@example.com").await;
     (app, c)
 }
 
@@ -388,15 +378,7 @@ async fn every_view_passes_the_gate() {
     }
     // Another owner (of another vehicle) gets exactly what an unknown VIN gets.
     import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
-    let code = claim_code(&app, "1M8GDM9AXKP042788", None).await;
-    sign_up_and_in(
-        &app,
-        &stranger,
-        "other@example.com",
-        "1M8GDM9AXKP042788",
-        &code,
-    )
-    .await;
+    let stranger = new_owner(&app, "1M8GDM9AXKP042788", None, "other@example.com").await;
     for path in &paths {
         let (status, body) = get(&stranger, &app, path).await;
         assert_eq!(status, 404, "other owner: {path}");
@@ -433,18 +415,8 @@ async fn drives_are_found_across_long_histories_and_page_without_gaps_or_repeats
         .map(|l| l.to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    app::server::import::import_reader(
-        &*app.store,
-        "long",
-        std::io::Cursor::new(text.into_bytes()),
-        &Default::default(),
-        None,
-    )
-    .await
-    .expect("import");
-    let code = claim_code(&app, LONG, None).await;
-    let c = TestApp::new_client();
-    sign_up_and_in(&app, &c, "long@example.com", LONG, &code).await;
+    import_log(&app, text).await;
+    let c = new_owner(&app, LONG, None, "long@example.com").await;
 
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;

@@ -51,18 +51,8 @@ async fn ndjson_round_trips_into_an_empty_portal_byte_for_byte() {
     );
 
     let empty = TestApp::spawn().await;
-    app::server::import::import_reader(
-        &*empty.store,
-        "export.ndjson",
-        std::io::Cursor::new(first.clone().into_bytes()),
-        &Default::default(),
-        None,
-    )
-    .await
-    .expect("the export imports");
-    let code = claim_code(&empty, VIN, None).await;
-    let c2 = TestApp::new_client();
-    sign_up_and_in(&empty, &c2, "o@example.com", VIN, &code).await;
+    import_log(&empty, first.clone()).await;
+    let c2 = new_owner(&empty, VIN, None, "o@example.com").await;
     let (_, _, second) = export(&c2, &empty, VIN, "format=ndjson&location=full").await;
     assert_eq!(second, first);
 }
@@ -111,18 +101,8 @@ async fn location_is_left_out_unless_asked_and_coarse_rounds_it() {
         "{{\"kind\":\"vehicle\",\"vin\":\"{CAR}\",\"timezone\":\"Asia/Shanghai\"}}\n\
          {{\"kind\":\"sample\",\"vin\":\"{CAR}\",\"t\":\"2021-02-21T10:15:00+08:00\",\"speed_kmh\":30,\"lat\":31.230416,\"lon\":121.473701,\"heading_deg\":90}}"
     );
-    app::server::import::import_reader(
-        &*app.store,
-        "t",
-        std::io::Cursor::new(log.into_bytes()),
-        &Default::default(),
-        None,
-    )
-    .await
-    .unwrap();
-    let code = claim_code(&app, CAR, None).await;
-    let c = TestApp::new_client();
-    sign_up_and_in(&app, &c, "o@example.com", CAR, &code).await;
+    import_log(&app, log).await;
+    let c = new_owner(&app, CAR, None, "o@example.com").await;
 
     let (_, _, none) = export(&c, &app, CAR, "format=csv").await;
     let header: Vec<&str> = none.lines().next().unwrap().split(',').collect();
@@ -157,15 +137,7 @@ async fn exports_pass_the_gate_refuse_bad_requests_and_are_recorded() {
     let stranger = TestApp::new_client();
     assert_eq!(export(&stranger, &app, VIN, "format=csv").await.0, 401);
     import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
-    let code = claim_code(&app, "1M8GDM9AXKP042788", None).await;
-    sign_up_and_in(
-        &app,
-        &stranger,
-        "other@example.com",
-        "1M8GDM9AXKP042788",
-        &code,
-    )
-    .await;
+    let stranger = new_owner(&app, "1M8GDM9AXKP042788", None, "other@example.com").await;
     assert_eq!(export(&stranger, &app, VIN, "format=csv").await.0, 404);
 
     for bad in [
@@ -286,18 +258,8 @@ async fn a_client_that_stops_reading_holds_back_nobody() {
             i % 130
         ));
     }
-    app::server::import::import_reader(
-        &*app.store,
-        "big",
-        std::io::Cursor::new(log.into_bytes()),
-        &Default::default(),
-        None,
-    )
-    .await
-    .unwrap();
-    let code = claim_code(&app, BIG, None).await;
-    let c = TestApp::new_client();
-    sign_up_and_in(&app, &c, "o@example.com", BIG, &code).await;
+    import_log(&app, log).await;
+    let c = new_owner(&app, BIG, None, "o@example.com").await;
 
     let stalled = c
         .get(app.url(&format!("/api/v1/vehicles/{BIG}/export?format=csv")))

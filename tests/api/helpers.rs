@@ -135,3 +135,29 @@ pub async fn sign_in(app: &TestApp, client: &reqwest::Client, account: &str, pas
         .unwrap();
     assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
 }
+
+/// Imports an NDJSON text as `portal import` does; panics if it is refused.
+pub async fn import_log(app: &TestApp, text: String) {
+    app::server::import::import_reader(
+        &*app.store,
+        "test.ndjson",
+        std::io::Cursor::new(text.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .expect("import");
+}
+
+/// A new owner of `vin` from `since_us` (or its first record), signed in.
+pub async fn new_owner(
+    app: &TestApp,
+    vin: &str,
+    since_us: Option<i64>,
+    account: &str,
+) -> reqwest::Client {
+    let code = claim_code(app, vin, since_us).await;
+    let client = TestApp::new_client();
+    sign_up_and_in(app, &client, account, vin, &code).await;
+    client
+}

@@ -1,7 +1,7 @@
 //! Events: the filtered list, and one event with its ±15 s window of samples
 //! and, for a crash, its EDR record weighed against the telemetry.
 
-use super::authz::Principal;
+use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
@@ -154,19 +154,7 @@ impl Portal {
         };
         let access = self.authorize(who, vin, window).await?;
         let zone = access.vehicle.vehicle.timezone.clone();
-        let samples = self
-            .store
-            .sample_page(
-                access.vehicle.id,
-                &access.ranges,
-                &SampleFilter::default(),
-                PageRequest {
-                    descending: false,
-                    after_us: None,
-                    limit: WINDOW_SAMPLE_LIMIT,
-                },
-            )
-            .await?;
+        let samples = self.first_samples(&access, WINDOW_SAMPLE_LIMIT).await?;
         let chart = self
             .chart_for(
                 &access,
@@ -205,6 +193,27 @@ impl Portal {
         })
     }
 
+    /// The first `limit` samples the access covers, unfiltered, in time order.
+    async fn first_samples(
+        &self,
+        access: &Access,
+        limit: u32,
+    ) -> Result<Vec<Sample>, ServiceError> {
+        Ok(self
+            .store
+            .sample_page(
+                access.vehicle.id,
+                &access.ranges,
+                &SampleFilter::default(),
+                PageRequest {
+                    descending: false,
+                    after_us: None,
+                    limit,
+                },
+            )
+            .await?)
+    }
+
     /// An EDR record with its limitations and a cross-check of pre-crash
     /// speed against telemetry recorded at the same instants.
     async fn crash_record(
@@ -227,20 +236,7 @@ impl Portal {
             to_us: record.t0_us + SAME_INSTANT_US + 1,
         };
         let telemetry = match self.authorize(who, vin, span).await {
-            Ok(access) => {
-                self.store
-                    .sample_page(
-                        access.vehicle.id,
-                        &access.ranges,
-                        &SampleFilter::default(),
-                        PageRequest {
-                            descending: false,
-                            after_us: None,
-                            limit: WINDOW_SAMPLE_LIMIT * 2,
-                        },
-                    )
-                    .await?
-            }
+            Ok(access) => self.first_samples(&access, WINDOW_SAMPLE_LIMIT * 2).await?,
             Err(ServiceError::NotFound) => Vec::new(),
             Err(e) => return Err(e),
         };

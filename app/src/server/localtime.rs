@@ -31,6 +31,24 @@ pub fn format_local_rfc3339(t_us: i64, timezone: &str) -> String {
     }
 }
 
+/// A vehicle's zone, parsed once for many timestamps (UTC if unknown).
+pub fn zone(timezone: &str) -> chrono_tz::Tz {
+    timezone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// Appends `t_us` as RFC 3339 in `tz` (with its offset) to `out`.
+pub fn write_local_rfc3339(out: &mut String, t_us: i64, tz: chrono_tz::Tz) {
+    use std::fmt::Write;
+    if let Some(utc) = Utc.timestamp_micros(t_us).single() {
+        let _ = write!(
+            out,
+            "{}",
+            utc.with_timezone(&tz)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        );
+    }
+}
+
 /// One instant for a reply: UTC, the vehicle's zone, and the reader's zone if asked.
 pub fn instant(t_us: i64, vehicle_zone: &str, viewer_zone: Option<&str>) -> Instant {
     Instant {

@@ -7,7 +7,7 @@ use crate::domain::export::LocationRedaction;
 use crate::domain::log_format::{SampleChannels, CHANNELS};
 use crate::domain::time::format_utc;
 use crate::server::error::ServiceError;
-use crate::server::localtime::format_local_rfc3339;
+use crate::server::localtime::{write_local_rfc3339, zone};
 use crate::server::store::Store;
 use std::borrow::Cow;
 use std::io::Write;
@@ -27,25 +27,16 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-fn number(v: Option<f64>) -> String {
-    v.map(|v| ryu::Buffer::new().format(v).to_string())
-        .unwrap_or_default()
-}
-
-fn flag(v: Option<bool>) -> String {
-    v.map(|b| b.to_string()).unwrap_or_default()
-}
-
-fn text(v: Option<&str>) -> String {
-    v.unwrap_or_default().to_string()
-}
-
 /// Where the CSV writer puts its bytes until they are moved to the sink
 /// (the writer owns its output; this lets the rows be taken out as they come).
 #[derive(Clone, Default)]
 struct Shared(Arc<Mutex<Vec<u8>>>);
 
 impl Shared {
+    fn len(&self) -> usize {
+        self.0.lock().map_or(0, |b| b.len())
+    }
+
     fn drain_into(&self, out: &mut Vec<u8>) {
         if let Ok(mut bytes) = self.0.lock() {
             out.append(&mut bytes);
@@ -67,31 +58,43 @@ impl Write for Shared {
     }
 }
 
-/// One channel's cell.
-fn cell(c: &SampleChannels, name: &str, location: LocationRedaction) -> String {
+/// Writes one channel's cell into `out` (cleared first; empty when absent).
+fn cell(out: &mut String, c: &SampleChannels, name: &str, location: LocationRedaction) {
+    out.clear();
+    let number = |out: &mut String, v: Option<f64>| {
+        if let Some(v) = v {
+            out.push_str(ryu::Buffer::new().format(v));
+        }
+    };
+    let flag = |out: &mut String, v: Option<bool>| {
+        if let Some(v) = v {
+            out.push_str(if v { "true" } else { "false" });
+        }
+    };
+    let text = |out: &mut String, v: Option<&str>| out.push_str(&neutralise(v.unwrap_or_default()));
     match name {
-        "speed_kmh" => number(c.speed_kmh),
-        "accel_pedal_pct" => number(c.accel_pedal_pct),
-        "brake_pedal" => flag(c.brake_pedal),
-        "brake_pressure_bar" => number(c.brake_pressure_bar),
-        "steering_angle_deg" => number(c.steering_angle_deg),
-        "long_accel_mps2" => number(c.long_accel_mps2),
-        "lat_accel_mps2" => number(c.lat_accel_mps2),
-        "yaw_rate_dps" => number(c.yaw_rate_dps),
-        "gear" => text(c.gear.map(|g| g.as_str())),
-        "abs_active" => flag(c.abs_active),
-        "esc_active" => flag(c.esc_active),
-        "aeb_state" => text(c.aeb_state.map(|s| s.as_str())),
-        "fcw" => flag(c.fcw),
-        "adas_state" => text(c.adas_state.map(|s| s.as_str())),
-        "motor_torque_nm" => number(c.motor_torque_nm),
-        "odometer_km" => number(c.odometer_km),
-        "soc_pct" => number(c.soc_pct),
-        "belt_driver" => flag(c.belt_driver),
-        "lat" => number(redact(location, c.lat)),
-        "lon" => number(redact(location, c.lon)),
-        "heading_deg" => number(c.heading_deg),
-        _ => String::new(),
+        "speed_kmh" => number(out, c.speed_kmh),
+        "accel_pedal_pct" => number(out, c.accel_pedal_pct),
+        "brake_pedal" => flag(out, c.brake_pedal),
+        "brake_pressure_bar" => number(out, c.brake_pressure_bar),
+        "steering_angle_deg" => number(out, c.steering_angle_deg),
+        "long_accel_mps2" => number(out, c.long_accel_mps2),
+        "lat_accel_mps2" => number(out, c.lat_accel_mps2),
+        "yaw_rate_dps" => number(out, c.yaw_rate_dps),
+        "gear" => text(out, c.gear.map(|g| g.as_str())),
+        "abs_active" => flag(out, c.abs_active),
+        "esc_active" => flag(out, c.esc_active),
+        "aeb_state" => text(out, c.aeb_state.map(|s| s.as_str())),
+        "fcw" => flag(out, c.fcw),
+        "adas_state" => text(out, c.adas_state.map(|s| s.as_str())),
+        "motor_torque_nm" => number(out, c.motor_torque_nm),
+        "odometer_km" => number(out, c.odometer_km),
+        "soc_pct" => number(out, c.soc_pct),
+        "belt_driver" => flag(out, c.belt_driver),
+        "lat" => number(out, redact(location, c.lat)),
+        "lon" => number(out, redact(location, c.lon)),
+        "heading_deg" => number(out, c.heading_deg),
+        _ => {}
     }
 }
 
@@ -128,7 +131,7 @@ pub(super) async fn write(
     sink: &mut Sink,
 ) -> Result<CsvStats, ServiceError> {
     let columns = columns(plan);
-    let zone = plan.access.vehicle.vehicle.timezone.clone();
+    let zone_name = plan.access.vehicle.vehicle.timezone.clone();
     let written = Shared::default();
     let mut csv = ::csv::Writer::from_writer(written.clone());
     let failed = |e: ::csv::Error| ServiceError::Internal(format!("writing CSV: {e}"));
@@ -144,31 +147,36 @@ pub(super) async fn write(
     csv.flush()
         .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
     written.drain_into(sink.buffer());
-    let mut row: Vec<String> = Vec::with_capacity(columns.len() + 2);
+    // One reused buffer per cell: no allocation per row.
+    let mut row: Vec<String> = vec![String::new(); columns.len() + 2];
     let mut seen = vec![false; columns.len()];
     let mut gaps = Vec::new();
     let mut previous: Option<i64> = None;
+    let tz = zone(&zone_name);
     let rows = for_each_sample(&store, plan, sink, |s, out| {
         if let Some(p) = previous.filter(|p| s.t_us - p > super::GAP_US) {
             gaps.push((p, s.t_us));
         }
         previous = Some(s.t_us);
-        row.clear();
-        row.push(format_local_rfc3339(s.t_us, &zone));
-        row.push(format_utc(s.t_us));
+        row[0].clear();
+        write_local_rfc3339(&mut row[0], s.t_us, tz);
+        row[1].clear();
+        row[1].push_str(&format_utc(s.t_us));
         for (i, (name, _)) in columns.iter().enumerate() {
-            let value = cell(&s.channels, name, plan.location);
-            seen[i] |= !value.is_empty();
-            row.push(value);
+            cell(&mut row[i + 2], &s.channels, name, plan.location);
+            seen[i] |= !row[i + 2].is_empty();
         }
-        csv.write_record(row.iter().map(|c| neutralise(c).into_owned()))
-            .map_err(failed)?;
-        csv.flush()
-            .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
-        written.drain_into(out);
+        csv.write_record(&row).map_err(failed)?;
+        // Hand the bytes on a chunk at a time, not row by row.
+        if written.len() >= 32 * 1024 {
+            written.drain_into(out);
+        }
         Ok(())
     })
     .await?;
+    csv.flush()
+        .map_err(|e| ServiceError::Internal(format!("writing CSV: {e}")))?;
+    written.drain_into(sink.buffer());
     let (present, absent): (Vec<_>, Vec<_>) =
         columns.iter().zip(&seen).partition(|(_, seen)| **seen);
     Ok(CsvStats {

@@ -108,6 +108,21 @@ pub(crate) fn redact(location: LocationRedaction, v: Option<f64>) -> Option<f64>
     }
 }
 
+/// The export's sample filters, as the telemetry browser takes them (the
+/// range is checked by the gate, in the vehicle's zone).
+fn sample_query(q: &ExportQuery) -> SampleQuery {
+    SampleQuery {
+        min_speed_kmh: q.min_speed_kmh,
+        max_speed_kmh: q.max_speed_kmh,
+        brake_pedal: q.brake_pedal,
+        abs_active: q.abs_active,
+        aeb_state: q.aeb_state.clone(),
+        gear: q.gear.clone(),
+        fields: q.fields.clone(),
+        ..SampleQuery::default()
+    }
+}
+
 impl Portal {
     /// The export page's estimate: samples the export would hold, and about
     /// how many bytes as CSV.
@@ -117,17 +132,7 @@ impl Portal {
         vin: &str,
         q: &ExportQuery,
     ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
-        let samples = SampleQuery {
-            min_speed_kmh: q.min_speed_kmh,
-            max_speed_kmh: q.max_speed_kmh,
-            brake_pedal: q.brake_pedal,
-            abs_active: q.abs_active,
-            aeb_state: q.aeb_state.clone(),
-            gear: q.gear.clone(),
-            fields: q.fields.clone(),
-            ..SampleQuery::default()
-        }
-        .parse()?;
+        let samples = sample_query(q).parse()?;
         let access = self
             .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
             .await?;
@@ -164,17 +169,7 @@ impl Portal {
             "none, coarse or full",
         )?
         .unwrap_or(LocationRedaction::None);
-        let samples = SampleQuery {
-            min_speed_kmh: q.min_speed_kmh,
-            max_speed_kmh: q.max_speed_kmh,
-            brake_pedal: q.brake_pedal,
-            abs_active: q.abs_active,
-            aeb_state: q.aeb_state.clone(),
-            gear: q.gear.clone(),
-            fields: q.fields.clone(),
-            ..SampleQuery::default()
-        }
-        .parse()?;
+        let samples = sample_query(q).parse()?;
         let events = EventQuery {
             event_type: q.event_type.clone(),
             group: q.group.clone(),

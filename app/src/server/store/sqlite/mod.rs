@@ -4,6 +4,8 @@ mod accounts;
 mod browse;
 mod bulk;
 
+use bulk::Bind;
+
 use super::{
     AccountId, AccountRecord, AuditEntry, ChartRequest, ChartRow, ClaimRefusal, ClassHoldings,
     DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry,
@@ -172,33 +174,47 @@ fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
     })
 }
 
-/// ` WHERE` the vehicle, any of the ranges, and the value filters.
-fn push_sample_filter(
-    q: &mut QueryBuilder<'_, Sqlite>,
+/// ` WHERE` the vehicle, any of the ranges, and the value filters, with
+/// the values to bind in order.
+fn sample_filter_sql(
     vehicle: VehicleId,
     ranges: &[TimeRange],
     filter: &SampleFilter,
-) {
-    q.push(" WHERE vehicle_id = ").push_bind(vehicle);
-    browse::push_ranges(q, "t_us", ranges);
+    binds: &mut Vec<Bind>,
+) -> String {
+    let mut sql = String::from(" WHERE vehicle_id = ? AND (");
+    binds.push(Bind::Int(vehicle));
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str("(t_us >= ? AND t_us < ?)");
+        binds.extend([Bind::Int(r.from_us), Bind::Int(r.to_us)]);
+    }
+    sql.push(')');
+    let mut add = |clause: &str, bind: Bind| {
+        sql.push_str(clause);
+        binds.push(bind);
+    };
     if let Some(v) = filter.min_speed_kmh {
-        q.push(" AND speed_kmh >= ").push_bind(v);
+        add(" AND speed_kmh >= ?", Bind::Real(v));
     }
     if let Some(v) = filter.max_speed_kmh {
-        q.push(" AND speed_kmh <= ").push_bind(v);
+        add(" AND speed_kmh <= ?", Bind::Real(v));
     }
     if let Some(v) = filter.brake_pedal {
-        q.push(" AND brake_pedal = ").push_bind(v);
+        add(" AND brake_pedal = ?", Bind::Int(v.into()));
     }
     if let Some(v) = filter.abs_active {
-        q.push(" AND abs_active = ").push_bind(v);
+        add(" AND abs_active = ?", Bind::Int(v.into()));
     }
     if let Some(v) = filter.aeb_state {
-        q.push(" AND aeb_state = ").push_bind(v.as_str());
+        add(" AND aeb_state = ?", Bind::Text(v.as_str()));
     }
     if let Some(v) = filter.gear {
-        q.push(" AND gear = ").push_bind(v.as_str());
+        add(" AND gear = ?", Bind::Text(v.as_str()));
     }
+    sql
 }
 
 /// Names the channels in which two samples differ.
@@ -340,25 +356,30 @@ impl Store for SqliteStore {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {SAMPLE_COLUMNS} FROM samples"));
-        push_sample_filter(&mut q, vehicle, ranges, filter);
+        let mut binds = Vec::new();
+        let mut sql = format!(
+            "SELECT {SAMPLE_COLUMNS} FROM samples{}",
+            sample_filter_sql(vehicle, ranges, filter, &mut binds)
+        );
         if let Some(after) = page.after_us {
-            q.push(if page.descending {
-                " AND t_us < "
+            sql.push_str(if page.descending {
+                " AND t_us < ?"
             } else {
-                " AND t_us > "
-            })
-            .push_bind(after);
+                " AND t_us > ?"
+            });
+            binds.push(Bind::Int(after));
         }
-        q.push(if page.descending {
-            " ORDER BY t_us DESC LIMIT "
+        sql.push_str(if page.descending {
+            " ORDER BY t_us DESC LIMIT ?"
         } else {
-            " ORDER BY t_us LIMIT "
+            " ORDER BY t_us LIMIT ?"
         });
-        q.push_bind(page.limit);
-        let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(sample_from_row).collect()
+        binds.push(Bind::Int(page.limit.into()));
+        let mut conn = self.pool.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        // SAFETY: the handle is locked for us until `handle` drops.
+        unsafe { bulk::read_samples(handle.as_raw_handle(), &sql, &binds) }
+            .map_err(StoreError::Engine)
     }
 
     async fn sample_count(
@@ -370,9 +391,20 @@ impl Store for SqliteStore {
         if ranges.is_empty() {
             return Ok(0);
         }
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT count(*) FROM samples");
-        push_sample_filter(&mut q, vehicle, ranges, filter);
-        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut binds = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM samples{}",
+            sample_filter_sql(vehicle, ranges, filter, &mut binds)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            q = match b {
+                Bind::Int(v) => q.bind(v),
+                Bind::Real(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        let n = q.fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 
