@@ -7,6 +7,13 @@ use super::log_format::{EventGroup, EventType, Severity, Trigger};
 use super::records::EdrRecord;
 use serde::{Deserialize, Serialize};
 
+/// One keyset page of a list: `next_cursor` is null at the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
 /// A moment, in UTC and in the vehicle's zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instant {
@@ -72,11 +79,7 @@ pub struct EventItem {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventPage {
-    pub items: Vec<EventItem>,
-    pub next_cursor: Option<String>,
-}
+pub type EventPage = Page<EventItem>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriveItem {
@@ -92,11 +95,7 @@ pub struct DriveItem {
     pub crash_events: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DrivePage {
-    pub items: Vec<DriveItem>,
-    pub next_cursor: Option<String>,
-}
+pub type DrivePage = Page<DriveItem>;
 
 /// `GET /api/v1/vehicles/{vin}/events/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,11 +175,8 @@ pub struct SampleQuery {
     pub tz: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SamplePage {
-    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
-    pub next_cursor: Option<String>,
-}
+/// Telemetry rows: each a map of `t`, `t_local`, `t_viewer`? and the channels.
+pub type SamplePage = Page<serde_json::Map<String, serde_json::Value>>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventQuery {

@@ -115,11 +115,7 @@ pub struct AccessEntry {
     pub manifest_sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccessPage {
-    pub items: Vec<AccessEntry>,
-    pub next_cursor: Option<String>,
-}
+pub type AccessPage = super::browse::Page<AccessEntry>;
 
 /// What the export page shows before a download.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
