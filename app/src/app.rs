@@ -4,9 +4,9 @@ use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
     access::AccessPage, account::AccountPage, drives::DrivesPage, event::EventPage,
-    events::EventsPage, export::ExportPage, home::HomePage, not_found::NotFoundPage,
-    sign_in::SignInPage, sign_up::SignUpPage, telemetry::TelemetryPage, vehicle::VehiclePage,
-    verify::VerifyPage,
+    events::EventsPage, export::ExportPage, export_job::ExportJobPage, home::HomePage,
+    not_found::NotFoundPage, sign_in::SignInPage, sign_up::SignUpPage, telemetry::TelemetryPage,
+    vehicle::VehiclePage, verify::VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/events") view=EventsPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/events/:id") view=EventPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/export") view=ExportPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/exports/:id") view=ExportJobPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
                         <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
                     </Routes>

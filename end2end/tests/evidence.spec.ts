@@ -41,3 +41,26 @@ test("choose a range, export a bundle, verify it on /verify, see it disclosed", 
   await expect(row).toContainText("bundle");
   await expect(row).toContainText("coarse");
 });
+
+test("prepare a large export in the background, watch it, download it with its size", async ({ page }) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${VIN}/telemetry`);
+  await page.getByTestId("export-view").click();
+  await expect(page.getByTestId("export-estimate")).toContainText("samples");
+  await page.getByLabel(/NDJSON/).check();
+  await page.getByTestId("export-background").click();
+  await expect(page).toHaveURL(new RegExp(`/vehicles/${VIN}/exports/[0-9a-f]{32}$`));
+  // The page refreshes itself until the file is ready.
+  await expect(page.getByTestId("export-job-state")).toHaveAttribute("data-state", "ready", { timeout: 30_000 });
+  const progress = await page.getByTestId("export-job-progress").textContent();
+  const [written, expected] = progress!.match(/(\d+) \/ (\d+)/)!.slice(1).map(Number);
+  expect(written).toBeGreaterThan(0);
+  expect(written).toBe(expected);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("export-job-download").click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`${VIN}.ndjson`);
+  const lines = (await (await import("node:fs/promises")).readFile(await download.path(), "utf8")).trim().split("\n");
+  expect(lines.filter((l) => l.includes('"kind":"sample"')).length).toBe(written);
+});

@@ -35,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles/{vin}/drives", get(drives))
         .route("/api/v1/vehicles/{vin}/chart", get(chart))
         .route("/api/v1/vehicles/{vin}/export", get(export))
+        .route("/api/v1/vehicles/{vin}/exports", post(start_export_job))
+        .route("/api/v1/exports/{id}", get(export_job))
+        .route("/api/v1/exports/{id}/file", get(export_job_file))
         .route("/api/v1/vehicles/{vin}/access-log", get(access_log))
 }
 
@@ -222,27 +225,91 @@ async fn export(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let who = signed_in(&portal, &session).await?;
-    let export = portal.export(who.as_ref(), &vin, &query).await?;
+    Ok(download(portal.export(who.as_ref(), &vin, &query).await?))
+}
+
+/// An export as a download: its type, name and (when known) length.
+fn download(export: app::server::export::Export) -> axum::response::Response {
+    use axum::http::header;
     let disposition = format!("attachment; filename=\"{}\"", export.filename);
-    let length = export.length;
     let mut response = (
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                export.content_type.to_string(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+            (header::CONTENT_TYPE, export.content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         axum::body::Body::from_stream(export.body),
     )
         .into_response();
-    if let Some(length) = length {
+    if let Some(length) = export.length {
         response
             .headers_mut()
-            .insert(axum::http::header::CONTENT_LENGTH, length.into());
+            .insert(header::CONTENT_LENGTH, length.into());
     }
-    Ok(response)
+    response
+}
+
+/// Starts a background export. A browser form (urlencoded) is sent on to
+/// the job's progress page; an API client gets 202 and the job's status.
+async fn start_export_job(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(vin): Path<String>,
+    request: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::extract::FromRequest;
+    use axum::http::header;
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let query: ExportQuery = if is_form {
+        match axum::Form::<ExportQuery>::from_request(request, &()).await {
+            Ok(axum::Form(q)) => q,
+            Err(rejection) => return Ok(invalid_body(rejection.body_text())),
+        }
+    } else {
+        match ApiJson::<ExportQuery>::from_request(request, &()).await {
+            Ok(ApiJson(q)) => q,
+            Err(response) => return Ok(response),
+        }
+    };
+    let who = signed_in(&portal, &session).await?;
+    let status = portal.start_export_job(who.as_ref(), &vin, &query).await?;
+    let page = format!("/vehicles/{}/exports/{}", status.vin, status.id);
+    if is_form {
+        return Ok(axum::response::Redirect::to(&page).into_response());
+    }
+    let location = format!("/api/v1/exports/{}", status.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(status),
+    )
+        .into_response())
+}
+
+fn invalid_body(message: String) -> axum::response::Response {
+    super::error::error_response(StatusCode::BAD_REQUEST, "invalid_body", &message)
+}
+
+async fn export_job(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(Json(portal.export_job(who.as_ref(), &id)?))
+}
+
+async fn export_job_file(
+    State(portal): State<Portal>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let who = signed_in(&portal, &session).await?;
+    Ok(download(portal.export_job_file(who.as_ref(), &id)?))
 }
 
 #[derive(Deserialize)]

@@ -288,3 +288,128 @@ async fn a_client_that_stops_reading_holds_back_nobody() {
     let text = stalled.text().await.unwrap();
     assert_eq!(text.lines().count(), 1 + 150_000);
 }
+
+async fn job_status(c: &reqwest::Client, app: &TestApp, id: &str) -> (u16, Value) {
+    let res = c
+        .get(app.url(&format!("/api/v1/exports/{id}")))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_background_export_reports_progress_then_downloads_with_its_length() {
+    let (app, c) = fixture().await;
+    let query = serde_json::json!({"format": "csv", "location": "full", "min_speed_kmh": 10.0});
+    let res = c
+        .post(app.url(&format!("/api/v1/vehicles/{VIN}/exports")))
+        .json(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let location = res.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let started: Value = res.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_string();
+    assert_eq!(location, format!("/api/v1/exports/{id}"));
+    assert!(started["rows_expected"].as_u64().unwrap() > 0);
+
+    let mut status = started;
+    for _ in 0..200 {
+        if status["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        status = job_status(&c, &app, &id).await.1;
+    }
+    assert_eq!(status["state"], "ready", "{status}");
+    assert_eq!(status["rows_written"], status["rows_expected"], "{status}");
+
+    let file = c
+        .get(app.url(&format!("/api/v1/exports/{id}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    let length: u64 = file.headers()[reqwest::header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body = file.text().await.unwrap();
+    assert_eq!(length, body.len() as u64);
+    assert_eq!(Some(length), status["size"].as_u64());
+    // The same bytes as the streamed export of the same query.
+    let (_, _, streamed) = export(&c, &app, VIN, "format=csv&location=full&min_speed_kmh=10").await;
+    assert_eq!(body, streamed);
+    assert_eq!(
+        body.lines().count() as u64 - 1,
+        status["rows_written"].as_u64().unwrap()
+    );
+
+    // Nobody else sees the job, signed in or not.
+    import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
+    let other = new_owner(&app, "1M8GDM9AXKP042788", None, "other@example.com").await;
+    assert_eq!(job_status(&other, &app, &id).await.0, 404);
+    let stolen = other
+        .get(app.url(&format!("/api/v1/exports/{id}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), 404);
+    assert_eq!(job_status(&TestApp::new_client(), &app, &id).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_background_export_from_a_form_goes_to_its_progress_page() {
+    let (app, c) = fixture().await;
+    let res = c
+        .post(app.url(&format!("/api/v1/vehicles/{VIN}/exports")))
+        .form(&[
+            ("format", "bundle"),
+            ("location", "none"),
+            ("from", ""),
+            ("to", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let page = res.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let id = page.rsplit('/').next().unwrap().to_string();
+    assert_eq!(page, format!("/vehicles/{VIN}/exports/{id}"));
+    let html = c
+        .get(app.url(&page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("export-job-state"), "{html}");
+
+    // Bad requests change nothing and say what is wrong.
+    let bad = c
+        .post(app.url(&format!("/api/v1/vehicles/{VIN}/exports")))
+        .json(&serde_json::json!({"format": "pdf"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_query");
+    let unknown = c
+        .post(app.url("/api/v1/vehicles/1M8GDM9AXKP042788/exports"))
+        .json(&serde_json::json!({"format": "csv"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}

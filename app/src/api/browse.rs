@@ -99,3 +99,11 @@ pub async fn disclosures(vin: String, cursor: Option<String>) -> Result<AccessPa
         .await
         .map_err(fail)
 }
+
+#[server(endpoint = "export_job")]
+pub async fn export_job(
+    id: String,
+) -> Result<crate::domain::export::ExportJobStatus, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal.export_job(who.as_ref(), &id).map_err(fail)
+}

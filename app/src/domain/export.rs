@@ -126,3 +126,35 @@ pub struct ExportInfo {
     /// The signing key's SHA-256 fingerprint (hex).
     pub fingerprint: Option<String>,
 }
+
+wire_enum!(
+    /// Where a background export is.
+    ExportJobState { Running = "running", Ready = "ready", Failed = "failed" }
+);
+
+/// A background export's progress (`GET /api/v1/exports/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJobStatus {
+    pub id: String,
+    pub vin: String,
+    pub format: String,
+    pub state: ExportJobState,
+    pub rows_written: u64,
+    pub rows_expected: u64,
+    pub bytes_written: u64,
+    /// The estimate (CSV-sized; a bundle is compressed, so smaller).
+    pub bytes_expected: u64,
+    /// The file's exact size once ready.
+    pub size: Option<u64>,
+}
+
+impl ExportJobStatus {
+    /// Percent done, by rows (never 100 before the file is ready).
+    pub fn percent(&self) -> u32 {
+        match self.state {
+            ExportJobState::Ready => 100,
+            _ if self.rows_expected == 0 => 0,
+            _ => ((self.rows_written * 100 / self.rows_expected).min(99)) as u32,
+        }
+    }
+}

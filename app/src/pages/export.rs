@@ -45,7 +45,7 @@ fn export_query(q: &ParamsMap) -> ExportQuery {
     }
 }
 
-fn megabytes(bytes: u64) -> String {
+pub(crate) fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
@@ -68,6 +68,7 @@ pub fn ExportPage() -> impl IntoView {
         })
         .collect();
     let action = format!("/api/v1/vehicles/{}/export", vin.get_untracked());
+    let background = format!("/api/v1/vehicles/{}/exports", vin.get_untracked());
     let radio = move |name: &'static str, value: &'static str, checked: bool, label: AnyView| {
         view! {
             <label class="choice">
@@ -109,7 +110,9 @@ pub fn ExportPage() -> impl IntoView {
                 })}
                 {kept.iter().map(|(k, v)| view! { <input type="hidden" name=k.clone() value=v.clone() /> }).collect_view()}
                 <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
-                    {move || Suspend::new(async move {
+                    {move || {
+                        let background = background.clone();
+                        Suspend::new(async move {
                         match info.await {
                             Ok(info) => view! {
                                 <p data-testid="export-estimate">
@@ -117,7 +120,13 @@ pub fn ExportPage() -> impl IntoView {
                                     ", " {t!(i18n, export_size)} " " {megabytes(info.approx_bytes)}
                                 </p>
                                 <p class="muted">{t!(i18n, export_large_note)}</p>
-                                <button type="submit">{t!(i18n, export_submit)}</button>
+                                <p class="actions">
+                                    <button type="submit">{t!(i18n, export_submit)}</button>
+                                    " "
+                                    <button type="submit" class="secondary" formmethod="post" formaction=background data-testid="export-background">
+                                        {t!(i18n, export_background)}
+                                    </button>
+                                </p>
                                 <section class="signing-key">
                                     <h2>{t!(i18n, signing_key_title)}</h2>
                                     <p class="muted">{t!(i18n, signing_key_lead)}</p>
@@ -130,7 +139,7 @@ pub fn ExportPage() -> impl IntoView {
                             }.into_any(),
                             Err(error) => view! { <BrowseError error /> }.into_any(),
                         }
-                    })}
+                    })}}
                 </Suspense>
             </form>
         </section>

@@ -5,6 +5,7 @@ pub mod drives;
 pub mod event;
 pub mod events;
 pub mod export;
+pub mod export_job;
 pub mod home;
 pub mod not_found;
 pub mod sign_in;

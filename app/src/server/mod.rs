@@ -39,6 +39,8 @@ pub struct Portal {
     pub retention: vehicles::Retention,
     /// Signs evidence bundles; loaded from the data directory at start.
     pub signer: Option<Arc<signing::Signer>>,
+    /// Exports being prepared in the background, and their files.
+    pub export_jobs: Arc<export::jobs::ExportJobs>,
 }
 
 impl Portal {
@@ -49,6 +51,7 @@ impl Portal {
             session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
             retention: vehicles::Retention::default(),
             signer: None,
+            export_jobs: Arc::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Ed25519 signature over the manifest's bytes. Built in temporary files
 //! (bounded memory), then sent.
 
-use super::{csv, ndjson, Destination, Plan, Sink};
+use super::{csv, file_sink, ndjson, Plan, Progress};
 use crate::domain::export::LocationRedaction;
 use crate::domain::time::format_utc;
 use crate::server::error::ServiceError;
@@ -38,35 +38,6 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> ServiceError + '_ {
     move |e| ServiceError::Internal(format!("{what}: {e}"))
 }
 
-fn file_sink() -> Result<(Sink, tempfile::NamedTempFile), ServiceError> {
-    let temp = tempfile::NamedTempFile::new().map_err(io("creating a bundle file"))?;
-    let file = temp.reopen().map_err(io("opening a bundle file"))?;
-    Ok((
-        Sink::new(Destination::File {
-            file,
-            hash: Sha256::new(),
-            size: 0,
-        }),
-        temp,
-    ))
-}
-
-/// Flushes a file sink and returns (SHA-256 hex, size).
-async fn finish(mut sink: Sink) -> Result<(String, u64), ServiceError> {
-    sink.flush(true).await?;
-    match sink.destination {
-        Destination::File {
-            mut file,
-            hash,
-            size,
-        } => {
-            file.flush().map_err(io("writing a bundle file"))?;
-            Ok((hex::encode(hash.finalize()), size))
-        }
-        Destination::Client(_) => Err(ServiceError::Internal("not a file".into())),
-    }
-}
-
 fn range_json(r: &TimeRange) -> serde_json::Value {
     json!({
         "from": (r.from_us > 0).then(|| format_utc(r.from_us)),
@@ -79,13 +50,14 @@ pub(crate) async fn build(
     plan: &Plan,
     provenance: Provenance,
     signer: &Signer,
+    progress: Option<Arc<Progress>>,
 ) -> Result<Bundle, ServiceError> {
-    let (mut sink, samples_file) = file_sink()?;
+    let (mut sink, samples_file) = file_sink(progress.clone())?;
     let stats = csv::write(store.clone(), plan, &mut sink).await?;
-    let (samples_sha, samples_size) = finish(sink).await?;
-    let (mut sink, data_file) = file_sink()?;
+    let (samples_sha, samples_size) = sink.finish().await?;
+    let (mut sink, data_file) = file_sink(progress)?;
     let lines = ndjson::write(store, plan, &mut sink).await?;
-    let (data_sha, data_size) = finish(sink).await?;
+    let (data_sha, data_size) = sink.finish().await?;
 
     let mut id = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);

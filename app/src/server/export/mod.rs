@@ -5,6 +5,7 @@
 
 pub mod bundle;
 mod csv;
+pub mod jobs;
 mod ndjson;
 
 pub use csv::neutralise;
@@ -19,6 +20,7 @@ use super::Portal;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
 use crate::domain::time::format_utc;
 use futures::stream::BoxStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -58,22 +60,37 @@ pub(crate) enum Destination {
     },
 }
 
+/// Rows and bytes an export has written so far (read by its progress page).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub rows: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
 /// Buffers output and hands it on in chunks; waits while the client is slow.
 pub(crate) struct Sink {
     destination: Destination,
     buffer: Vec<u8>,
+    progress: Option<Arc<Progress>>,
 }
 
 impl Sink {
-    pub fn new(destination: Destination) -> Sink {
+    pub fn new(destination: Destination, progress: Option<Arc<Progress>>) -> Sink {
         Sink {
             destination,
             buffer: Vec::with_capacity(CHUNK * 2),
+            progress,
         }
     }
 
     pub fn buffer(&mut self) -> &mut Vec<u8> {
         &mut self.buffer
+    }
+
+    fn count_rows(&self, rows: u64) {
+        if let Some(p) = &self.progress {
+            p.rows.fetch_add(rows, Ordering::Relaxed);
+        }
     }
 
     /// Passes the buffer on once it is a chunk's worth (or `force`).
@@ -82,6 +99,9 @@ impl Sink {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK * 2));
+        if let Some(p) = &self.progress {
+            p.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
         match &mut self.destination {
             Destination::Client(tx) => tx
                 .send(Ok(chunk))
@@ -93,8 +113,26 @@ impl Sink {
                 hash.update(&chunk);
                 *size += chunk.len() as u64;
                 file.write_all(&chunk)
-                    .map_err(|e| ServiceError::Internal(format!("writing a bundle file: {e}")))
+                    .map_err(|e| ServiceError::Internal(format!("writing an export file: {e}")))
             }
+        }
+    }
+
+    /// Flushes a file sink to the disk; returns its (SHA-256 hex, size).
+    pub async fn finish(mut self) -> Result<(String, u64), ServiceError> {
+        self.flush(true).await?;
+        match self.destination {
+            Destination::File {
+                mut file,
+                hash,
+                size,
+            } => {
+                use sha2::Digest;
+                std::io::Write::flush(&mut file)
+                    .map_err(|e| ServiceError::Internal(format!("writing an export file: {e}")))?;
+                Ok((hex::encode(hash.finalize()), size))
+            }
+            Destination::Client(_) => Err(ServiceError::Internal("not a file".into())),
         }
     }
 }
@@ -148,13 +186,13 @@ impl Portal {
         })
     }
 
-    /// `GET /api/v1/vehicles/{vin}/export`.
-    pub async fn export(
+    /// Checks an export request and passes the gate; nothing is written yet.
+    pub(crate) async fn plan_export(
         &self,
         who: Option<&Principal>,
         vin: &str,
         q: &ExportQuery,
-    ) -> Result<Export, ServiceError> {
+    ) -> Result<Planned, ServiceError> {
         let format = query::one(
             "format",
             q.format.as_deref(),
@@ -189,112 +227,249 @@ impl Portal {
             || "anonymous".into(),
             |w| format!("account:{}", w.account_id),
         );
-        let mut details = serde_json::json!({
+        let details = serde_json::json!({
             "format": format.as_str(),
             "location": location.as_str(),
             "from": (first != i64::MIN).then(|| format_utc(first)),
             "to": (last != i64::MAX).then(|| format_utc(last)),
             "query": q,
         });
-        let plan = Plan {
-            access,
-            filter: samples.filter,
-            fields: samples.fields,
-            events,
-            location,
-        };
-        let (tx, rx) = mpsc::channel(4);
-        let mut length = None;
-        let (content_type, filename) = if format == ExportFormat::Bundle {
-            let signer = self
-                .signer
-                .clone()
-                .ok_or_else(|| ServiceError::Internal("no signing key is loaded".into()))?;
-            let periods = self.authorize(who, &vin, TimeRange::ALL).await?.ranges;
-            let provenance = bundle::Provenance {
+        let provenance = if format == ExportFormat::Bundle {
+            Some(bundle::Provenance {
                 requested_by: serde_json::json!({
                     "role": who.map(|w| w.role.as_str()),
                     "account": who.map(|w| w.account.clone()),
                     "purpose": "owner copy",
                 }),
-                periods,
+                periods: self.authorize(who, &vin, TimeRange::ALL).await?.ranges,
                 query: serde_json::to_value(q).unwrap_or_default(),
-            };
-            let built = bundle::build(self.store.clone(), &plan, provenance, &signer).await?;
+            })
+        } else {
+            None
+        };
+        Ok(Planned {
+            format,
+            vin,
+            actor,
+            details,
+            provenance,
+            plan: Plan {
+                access,
+                filter: samples.filter,
+                fields: samples.fields,
+                events,
+                location,
+            },
+        })
+    }
+
+    /// Writes a planned export into a temporary file, counting `progress` on
+    /// the way. It is recorded as a disclosure before the file is handed out
+    /// (bundles once their manifest hash is known).
+    pub(crate) async fn export_to_file(
+        &self,
+        planned: Planned,
+        progress: Option<Arc<Progress>>,
+    ) -> Result<ExportFile, ServiceError> {
+        let Planned {
+            format,
+            vin,
+            actor,
+            mut details,
+            provenance,
+            plan,
+        } = planned;
+        if let Some(provenance) = provenance {
+            let signer = self
+                .signer
+                .clone()
+                .ok_or_else(|| ServiceError::Internal("no signing key is loaded".into()))?;
+            let built =
+                bundle::build(self.store.clone(), &plan, provenance, &signer, progress).await?;
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
             self.audit(actor, "export", Some(&vin), details).await?;
-            length = built.file.as_file().metadata().ok().map(|m| m.len());
-            tokio::spawn(send_file(built.file, tx));
-            ("application/zip", format!("{vin}-{}.zip", built.id))
-        } else {
-            self.audit(actor, "export", Some(&vin), details).await?;
-            let store = self.store.clone();
-            tokio::spawn(async move {
-                let mut sink = Sink::new(Destination::Client(tx.clone()));
-                let written = match format {
-                    ExportFormat::Csv => csv::write(store, &plan, &mut sink).await.map(drop),
-                    _ => ndjson::write(store, &plan, &mut sink).await.map(drop),
-                };
-                if let Err(e) = written.and(sink.flush(true).await) {
-                    tracing::warn!(error = %e, "export stopped");
-                    // The client sees a broken download, never a short file that looks whole.
-                    let _ = tx.send(Err(e)).await;
-                }
-            });
-            match format {
-                ExportFormat::Csv => ("text/csv; charset=utf-8", format!("{vin}.csv")),
-                _ => ("application/x-ndjson", format!("{vin}.ndjson")),
+            return Ok(ExportFile::new(format, &vin, Some(&built.id), built.file));
+        }
+        self.audit(actor, "export", Some(&vin), details).await?;
+        let (mut sink, file) = file_sink(progress)?;
+        match format {
+            ExportFormat::Csv => csv::write(self.store.clone(), &plan, &mut sink)
+                .await
+                .map(drop)?,
+            _ => ndjson::write(self.store.clone(), &plan, &mut sink)
+                .await
+                .map(drop)?,
+        }
+        sink.finish().await?;
+        Ok(ExportFile::new(format, &vin, None, file))
+    }
+
+    /// `GET /api/v1/vehicles/{vin}/export`: CSV and NDJSON stream as they are
+    /// read; a bundle is built first, then sent with its length.
+    pub async fn export(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        q: &ExportQuery,
+    ) -> Result<Export, ServiceError> {
+        let planned = self.plan_export(who, vin, q).await?;
+        if planned.format == ExportFormat::Bundle {
+            return Arc::new(self.export_to_file(planned, None).await?).download();
+        }
+        let (content_type, filename) = naming(planned.format, &planned.vin, None);
+        let Planned {
+            format,
+            vin,
+            actor,
+            details,
+            plan,
+            ..
+        } = planned;
+        self.audit(actor, "export", Some(&vin), details).await?;
+        let (tx, rx) = mpsc::channel(4);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let mut sink = Sink::new(Destination::Client(tx.clone()), None);
+            let written = match format {
+                ExportFormat::Csv => csv::write(store, &plan, &mut sink).await.map(drop),
+                _ => ndjson::write(store, &plan, &mut sink).await.map(drop),
+            };
+            if let Err(e) = written.and(sink.flush(true).await) {
+                tracing::warn!(error = %e, "export stopped");
+                // The client sees a broken download, never a short file that looks whole.
+                let _ = tx.send(Err(e)).await;
             }
-        };
-        let body = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|chunk| (chunk, rx))
         });
         Ok(Export {
             content_type,
             filename,
-            length,
-            body: Box::pin(body),
+            length: None,
+            body: receiver_stream(rx),
         })
     }
 }
 
-/// Sends a finished file to the client in chunks.
-async fn send_file(file: tempfile::NamedTempFile, tx: mpsc::Sender<Result<Vec<u8>, ServiceError>>) {
-    use tokio::io::AsyncReadExt;
-    let opened = file.reopen().map(tokio::fs::File::from_std);
-    let mut reader = match opened {
-        Ok(f) => f,
-        Err(e) => {
-            let _ = tx
-                .send(Err(ServiceError::Internal(format!(
-                    "reading the bundle: {e}"
-                ))))
-                .await;
-            return;
+/// A checked export request: what to write, and what to record of it.
+pub(crate) struct Planned {
+    pub format: ExportFormat,
+    pub vin: String,
+    actor: String,
+    details: serde_json::Value,
+    /// Bundles only: who asked and what the bundle was cut from.
+    provenance: Option<bundle::Provenance>,
+    pub plan: Plan,
+}
+
+/// An export written to a temporary file (removed when dropped).
+pub struct ExportFile {
+    pub content_type: &'static str,
+    pub filename: String,
+    pub file: tempfile::NamedTempFile,
+}
+
+impl ExportFile {
+    fn new(
+        format: ExportFormat,
+        vin: &str,
+        bundle_id: Option<&str>,
+        file: tempfile::NamedTempFile,
+    ) -> Self {
+        let (content_type, filename) = naming(format, vin, bundle_id);
+        ExportFile {
+            content_type,
+            filename,
+            file,
         }
-    };
+    }
+
+    pub fn size(&self) -> u64 {
+        self.file.as_file().metadata().map_or(0, |m| m.len())
+    }
+
+    /// The file as a download with its length, read in chunks; the file
+    /// stays while any download of it runs.
+    pub fn download(self: &Arc<Self>) -> Result<Export, ServiceError> {
+        let (tx, rx) = mpsc::channel(4);
+        let reader = self
+            .file
+            .reopen()
+            .map_err(|e| ServiceError::Internal(format!("reading an export: {e}")))?;
+        tokio::spawn(send_file(self.clone(), reader, tx));
+        Ok(Export {
+            content_type: self.content_type,
+            filename: self.filename.clone(),
+            length: Some(self.size()),
+            body: receiver_stream(rx),
+        })
+    }
+}
+
+/// Content type and file name of an export.
+fn naming(format: ExportFormat, vin: &str, bundle_id: Option<&str>) -> (&'static str, String) {
+    match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", format!("{vin}.csv")),
+        ExportFormat::Ndjson => ("application/x-ndjson", format!("{vin}.ndjson")),
+        ExportFormat::Bundle => (
+            "application/zip",
+            format!("{vin}-{}.zip", bundle_id.unwrap_or("bundle")),
+        ),
+    }
+}
+
+fn receiver_stream(
+    rx: mpsc::Receiver<Result<Vec<u8>, ServiceError>>,
+) -> BoxStream<'static, Result<Vec<u8>, ServiceError>> {
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }))
+}
+
+/// A sink writing into a new temporary file, hashed and counted on the way.
+pub(crate) fn file_sink(
+    progress: Option<Arc<Progress>>,
+) -> Result<(Sink, tempfile::NamedTempFile), ServiceError> {
+    let io = |e: std::io::Error| ServiceError::Internal(format!("creating an export file: {e}"));
+    let temp = tempfile::NamedTempFile::new().map_err(io)?;
+    let file = temp.reopen().map_err(io)?;
+    let sink = Sink::new(
+        Destination::File {
+            file,
+            hash: <sha2::Sha256 as sha2::Digest>::new(),
+            size: 0,
+        },
+        progress,
+    );
+    Ok((sink, temp))
+}
+
+/// Sends a finished file to the client in chunks.
+async fn send_file(
+    file: Arc<ExportFile>,
+    reader: std::fs::File,
+    tx: mpsc::Sender<Result<Vec<u8>, ServiceError>>,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut reader = tokio::fs::File::from_std(reader);
     loop {
         let mut chunk = vec![0u8; CHUNK];
         match reader.read(&mut chunk).await {
-            Ok(0) => return,
+            Ok(0) => break,
             Ok(n) => {
                 chunk.truncate(n);
                 if tx.send(Ok(chunk)).await.is_err() {
-                    return;
+                    break;
                 }
             }
             Err(e) => {
-                let _ = tx
-                    .send(Err(ServiceError::Internal(format!(
-                        "reading the bundle: {e}"
-                    ))))
-                    .await;
-                return;
+                let message = format!("reading an export: {e}");
+                let _ = tx.send(Err(ServiceError::Internal(message))).await;
+                break;
             }
         }
     }
-    // `file` drops here: the temporary bundle is removed once sent.
+    // The temporary file is removed when its last holder lets go.
+    drop(file);
 }
 
 /// Calls `each` for every sample of the plan, page by page in time order;
@@ -327,6 +502,7 @@ where
             each(s, sink.buffer())?;
         }
         count += rows.len() as u64;
+        sink.count_rows(rows.len() as u64);
         sink.flush(false).await?;
         if rows.len() < PAGE as usize {
             return Ok(count);

@@ -109,6 +109,28 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
+/// The parts of `ranges` a keyset page still has to read: after (or,
+/// descending, before) the cursor.
+pub(crate) fn after_cursor(ranges: &[TimeRange], page: PageRequest) -> Vec<TimeRange> {
+    ranges
+        .iter()
+        .filter_map(|r| {
+            let r = match page.after_us {
+                None => *r,
+                Some(after) if page.descending => TimeRange {
+                    from_us: r.from_us,
+                    to_us: r.to_us.min(after),
+                },
+                Some(after) => TimeRange {
+                    from_us: r.from_us.max(after.saturating_add(1)),
+                    to_us: r.to_us,
+                },
+            };
+            (r.from_us < r.to_us).then_some(r)
+        })
+        .collect()
+}
+
 /// Which events a list shows: any of `types` (all when empty), and `severity`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventFilter {

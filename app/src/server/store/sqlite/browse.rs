@@ -38,6 +38,22 @@ pub(super) async fn event_page(
     filter: &EventFilter,
     page: &EventPageRequest,
 ) -> Result<Vec<Event>, StoreError> {
+    // As for samples: the cursor's time narrows the ranges, so the index
+    // seek starts at the cursor (ties at that instant are sorted by id below).
+    let ranges = crate::server::store::after_cursor(
+        ranges,
+        crate::server::store::PageRequest {
+            descending: page.descending,
+            after_us: page.after.as_ref().map(|(t_us, _)| {
+                if page.descending {
+                    t_us.saturating_add(1)
+                } else {
+                    t_us.saturating_sub(1)
+                }
+            }),
+            limit: page.limit,
+        },
+    );
     if ranges.is_empty() {
         return Ok(Vec::new());
     }
@@ -46,7 +62,7 @@ pub(super) async fn event_page(
         super::EVENT_COLUMNS
     ));
     q.push_bind(vehicle);
-    push_ranges(&mut q, "t_us", ranges);
+    push_ranges(&mut q, "t_us", &ranges);
     if !filter.types.is_empty() {
         q.push(" AND event_type IN (");
         let mut list = q.separated(", ");

@@ -53,7 +53,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-16384")
+            // 4 MiB of page cache per connection, 32 MiB for the pool at most:
+            // long scans (exports) pass through it rather than piling up.
+            .pragma("cache_size", "-4096")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -353,22 +355,18 @@ impl Store for SqliteStore {
         filter: &SampleFilter,
         page: PageRequest,
     ) -> Result<Vec<Sample>, StoreError> {
+        // The cursor narrows the ranges themselves: with a second lower bound
+        // (`t_us > ?`) SQLite seeks to the range's start and every page would
+        // re-read all the pages before it.
+        let ranges = super::after_cursor(ranges, page);
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
         let mut binds = Vec::new();
         let mut sql = format!(
             "SELECT {SAMPLE_COLUMNS} FROM samples{}",
-            sample_filter_sql(vehicle, ranges, filter, &mut binds)
+            sample_filter_sql(vehicle, &ranges, filter, &mut binds)
         );
-        if let Some(after) = page.after_us {
-            sql.push_str(if page.descending {
-                " AND t_us < ?"
-            } else {
-                " AND t_us > ?"
-            });
-            binds.push(Bind::Int(after));
-        }
         sql.push_str(if page.descending {
             " ORDER BY t_us DESC LIMIT ?"
         } else {
