@@ -45,6 +45,17 @@ pub enum Command {
     Admin(AdminCommand),
     /// Check an evidence bundle offline: its signature, every file, nothing added or missing.
     Verify(VerifyArgs),
+    /// The audit log (a hash chain).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain; name the first entry that was edited, deleted or moved.
+    /// The head it verified is kept in the data directory (`audit-head.json`),
+    /// so the next run also notices deleted newest entries.
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +76,13 @@ pub enum AdminCommand {
         /// Start of the new owner's period: RFC 3339, or a date (midnight in the vehicle's zone).
         #[arg(long)]
         since: Option<String>,
+    },
+    /// Create a support or admin account: prints its first password and its
+    /// TOTP enrolment (a QR code drawn here, and the otpauth address).
+    AddStaff {
+        account: String,
+        #[arg(long, value_parser = ["support", "admin"])]
+        role: String,
     },
     /// End the VIN's current ownership period.
     Transfer {
@@ -162,6 +180,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => demo(&cli.global, args).await,
         Command::Admin(command) => admin(&cli.global, command).await,
         Command::Verify(args) => verify(&cli.global, args),
+        Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
     };
     match result {
         Ok(code) => code,
@@ -535,6 +554,16 @@ async fn admin(global: &GlobalOptions, command: AdminCommand) -> anyhow::Result<
             );
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::AddStaff { account, role } => {
+            let staff = portal.add_staff(None, &account, &role).await?;
+            println!("{} account {} created.", staff.role, staff.account);
+            println!("  first password (shown once): {}", staff.initial_password);
+            println!("  enrol the second factor in an authenticator app:");
+            println!("{}", app::server::totp::qr_text(&staff.otpauth_url)?);
+            println!("  or enter the secret by hand: {}", staff.totp_secret);
+            println!("  otpauth address: {}", staff.otpauth_url);
+            Ok(ExitCode::SUCCESS)
+        }
         AdminCommand::Transfer { vin, at } => {
             let vin = parse_vin(&vin)?;
             let at_us = parse_instant(&*store, &vin, &at).await?;
@@ -548,6 +577,42 @@ async fn admin(global: &GlobalOptions, command: AdminCommand) -> anyhow::Result<
     };
     store.close().await;
     result
+}
+
+/// `portal audit verify`: exit 0 when the chain is whole, 1 at the first break.
+async fn audit_verify(global: &GlobalOptions) -> anyhow::Result<ExitCode> {
+    use app::server::audit::{verify_chain, ChainHead};
+    let store = open_store(global).await?;
+    let head_file = global.data_dir.join("audit-head.json");
+    let known: Option<ChainHead> = match std::fs::read_to_string(&head_file) {
+        Ok(text) => Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", head_file.display()))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", head_file.display())),
+    };
+    let report = verify_chain(&*store, known.as_ref()).await?;
+    store.close().await;
+    if let Some(b) = &report.broken {
+        println!(
+            "audit chain BROKEN at entry {}: {} ({} entries before it verify)",
+            b.seq, b.reason, report.entries
+        );
+        return Ok(ExitCode::from(1));
+    }
+    match &report.head {
+        Some(head) => {
+            std::fs::write(&head_file, serde_json::to_string(head)?)
+                .with_context(|| format!("writing {}", head_file.display()))?;
+            println!(
+                "audit chain intact: {} entries, head {} ({})",
+                report.entries, head.seq, head.hash
+            );
+        }
+        None => println!("audit chain intact: no entries yet"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_vin(input: &str) -> anyhow::Result<app::domain::Vin> {

@@ -74,9 +74,8 @@ async fn sign_up(
 struct SignIn {
     account: String,
     password: String,
-    /// Staff second factor (support-console issue); ignored for owners.
+    /// Staff second factor (their authenticator's code); ignored for owners.
     #[serde(default)]
-    #[allow(unused)]
     totp: Option<String>,
 }
 
@@ -87,7 +86,12 @@ async fn sign_in(
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<StatusCode, ApiError> {
     let who = portal
-        .sign_in(&body.account, &body.password, &address)
+        .sign_in(
+            &body.account,
+            &body.password,
+            body.totp.as_deref(),
+            &address,
+        )
         .await?;
     portal.start_session(&session, &who).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -6,6 +6,7 @@ pub mod error;
 mod evidence;
 pub mod security;
 pub mod sessions;
+mod staff;
 
 use app::server::Portal;
 use app::{shell, App};
@@ -38,6 +39,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
     ));
     let mut app = Router::new()
         .merge(api::routes())
+        .merge(staff::routes())
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -240,6 +240,7 @@ async fn authorization_matrix() {
         account: "second@example.com".into(),
         role: app::domain::account::Role::Owner,
         session_epoch: 0,
+        case: None,
     };
     let before_sale = app::server::store::TimeRange {
         from_us: 0,

@@ -161,3 +161,42 @@ pub async fn new_owner(
     sign_up_and_in(app, &client, account, vin, &code).await;
     client
 }
+
+/// A staff account created as `portal admin add-staff` does, signed in with
+/// its password and current TOTP code. Returns the client and the secret.
+pub async fn new_staff(app: &TestApp, account: &str, role: &str) -> (reqwest::Client, String) {
+    let portal = Portal::new(app.store.clone());
+    let staff = portal.add_staff(None, account, role).await.expect("staff");
+    let client = TestApp::new_client();
+    let res = staff_sign_in(
+        app,
+        &client,
+        &staff.account,
+        &staff.initial_password,
+        &totp_now(&staff.totp_secret, 0),
+    )
+    .await;
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap());
+    (client, staff.totp_secret)
+}
+
+/// The code an authenticator shows now (`steps` later or earlier).
+pub fn totp_now(secret: &str, steps: i64) -> String {
+    let now = chrono::Utc::now().timestamp() + steps * 30;
+    app::server::totp::code_at(secret, now as u64).unwrap()
+}
+
+pub async fn staff_sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    account: &str,
+    password: &str,
+    code: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"account": account, "password": password, "totp": code}))
+        .send()
+        .await
+        .unwrap()
+}

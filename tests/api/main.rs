@@ -7,4 +7,5 @@ mod browse;
 mod evidence;
 mod export;
 mod http;
+mod staff;
 mod telemetry;

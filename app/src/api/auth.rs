@@ -59,17 +59,27 @@ pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
 }
 
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(account: String, password: String) -> Result<(), ServerFnError> {
+pub async fn sign_in(
+    account: String,
+    password: String,
+    /// Staff only: the authenticator's one-time code.
+    #[server(default)]
+    totp: Option<String>,
+) -> Result<(), ServerFnError> {
     use crate::server::client::ClientAddress;
     let (portal, session) = ssr::context().await?;
     let ClientAddress(address) = leptos_axum::extract::<ClientAddress>().await?;
-    match portal.sign_in(&account, &password, &address).await {
+    let totp = totp.filter(|c| !c.trim().is_empty());
+    match portal
+        .sign_in(&account, &password, totp.as_deref(), &address)
+        .await
+    {
         Ok(who) => {
             portal
                 .start_session(&session, &who)
                 .await
                 .map_err(|e| ssr::fail(&e))?;
-            leptos_axum::redirect("/");
+            leptos_axum::redirect(if who.role.is_staff() { "/staff" } else { "/" });
         }
         Err(e) => ssr::back_with_error("/signin", &e),
     }

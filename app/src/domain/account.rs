@@ -19,6 +19,11 @@ impl Role {
         }
     }
 
+    /// Support and admin: they read vehicle data only inside a case.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Support | Role::Admin)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "owner" => Some(Role::Owner),

@@ -104,8 +104,14 @@ impl Problem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessEntry {
     pub at: super::browse::Instant,
-    /// `you`, or the role of whoever else it was (staff arrive with cases).
+    /// `you`, or the staff role (`support`, `admin`) of whoever else it was.
     pub by: String,
+    /// Staff reads and exports: the case and its stated purpose.
+    pub case_no: Option<String>,
+    pub purpose: Option<String>,
+    /// Staff exports: who received the bundle, and on what legal basis.
+    pub recipient: Option<String>,
+    pub legal_basis: Option<String>,
     pub action: String,
     pub format: Option<String>,
     pub location: Option<String>,

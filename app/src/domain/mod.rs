@@ -5,6 +5,7 @@ pub mod chart;
 pub mod export;
 pub mod log_format;
 pub mod records;
+pub mod staff;
 pub mod time;
 pub mod vin;
 

@@ -122,10 +122,14 @@ impl Portal {
 
     /// Checks the credentials. Unknown account and wrong password answer the
     /// same, after the same work.
+    ///
+    /// Staff also need their TOTP code (`totp`); a missing, wrong or replayed
+    /// code fails the same way as a wrong password.
     pub async fn sign_in(
         &self,
         account: &str,
         password: &str,
+        totp: Option<&str>,
         client_address: &str,
     ) -> Result<Principal, ServiceError> {
         let name = normalize_account(account).unwrap_or_else(|_| account.trim().to_lowercase());
@@ -138,6 +142,10 @@ impl Portal {
         )
         .await?;
         let now = chrono::Utc::now().timestamp_micros();
+        let ok = match &record {
+            Some(r) if ok && r.role.is_staff() => self.second_factor(r.id, totp).await?,
+            _ => ok,
+        };
         match record {
             Some(r) if ok => {
                 self.store.clear_sign_in_failures(&keys[0]).await?;
@@ -153,6 +161,7 @@ impl Portal {
                     account: r.account,
                     role: r.role,
                     session_epoch: r.session_epoch,
+                    case: None,
                 })
             }
             _ => {

@@ -4,9 +4,10 @@
 //! one that does not exist.
 
 use super::error::ServiceError;
-use super::store::{AccountId, StoredVehicle, TimeRange};
+use super::store::{AccountId, CaseRecord, StoredVehicle, TimeRange};
 use super::Portal;
 use crate::domain::account::Role;
+use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 
 /// Who is asking (a signed-in account).
@@ -17,6 +18,18 @@ pub struct Principal {
     pub role: Role,
     /// The account's session epoch when this session signed in.
     pub session_epoch: i64,
+    /// Staff only: the case they are reading in (set per request, never stored).
+    pub case: Option<String>,
+}
+
+impl Principal {
+    /// The same staff member, reading within `case_no`.
+    pub fn in_case(&self, case_no: &str) -> Principal {
+        Principal {
+            case: Some(case_no.to_string()),
+            ..self.clone()
+        }
+    }
 }
 
 /// What the gate lets a caller read: one vehicle, within these ranges only.
@@ -27,7 +40,7 @@ pub struct Access {
     pub ranges: Vec<TimeRange>,
 }
 
-fn intersect(a: TimeRange, b: TimeRange) -> Option<TimeRange> {
+pub(crate) fn intersect(a: TimeRange, b: TimeRange) -> Option<TimeRange> {
     let r = TimeRange {
         from_us: a.from_us.max(b.from_us),
         to_us: a.to_us.min(b.to_us),
@@ -36,6 +49,10 @@ fn intersect(a: TimeRange, b: TimeRange) -> Option<TimeRange> {
 }
 
 impl Portal {
+    /// The gate: the ranges of `vin` that `who` may read within `requested`.
+    /// Owners read inside their ownership periods; staff only inside an open
+    /// case on this vehicle, within what the case covers, and every such
+    /// read is recorded (the owner sees it on the access page).
     pub async fn authorize(
         &self,
         who: Option<&Principal>,
@@ -49,22 +66,60 @@ impl Portal {
             .vehicle(&vin)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let ranges: Vec<TimeRange> = match who.role {
-            Role::Owner => self
-                .store
-                .ownership_of_vehicle(vehicle.id)
-                .await?
-                .into_iter()
-                .filter(|p| p.account_id == who.account_id)
-                .filter_map(|p| intersect(p.range(), requested))
-                .collect(),
-            // Staff read only inside a case (support-console issue); until then, nothing.
-            Role::Support | Role::Admin => Vec::new(),
-        };
+        let (permitted, case) = self.permitted(who, &vehicle).await?;
+        let ranges: Vec<TimeRange> = permitted
+            .into_iter()
+            .filter_map(|r| intersect(r, requested))
+            .collect();
         if ranges.is_empty() {
             return Err(ServiceError::NotFound);
         }
+        if let Some(case) = case {
+            let bound = |us: i64| {
+                (us != i64::MIN && us != i64::MAX).then(|| crate::domain::time::format_utc(us))
+            };
+            let details = serde_json::json!({
+                "from": bound(ranges[0].from_us),
+                "to": bound(ranges[ranges.len() - 1].to_us),
+            });
+            self.audit_case(who, &case, "staff_read", details).await?;
+        }
         Ok(Access { vehicle, ranges })
+    }
+
+    /// Everything of `vehicle` that `who` may read (not recorded: callers
+    /// that read data go through `authorize`), and the case it is read in.
+    pub(crate) async fn permitted(
+        &self,
+        who: &Principal,
+        vehicle: &StoredVehicle,
+    ) -> Result<(Vec<TimeRange>, Option<CaseRecord>), ServiceError> {
+        match who.role {
+            Role::Owner => Ok((
+                self.store
+                    .ownership_of_vehicle(vehicle.id)
+                    .await?
+                    .into_iter()
+                    .filter(|p| p.account_id == who.account_id)
+                    .map(|p| p.range())
+                    .collect(),
+                None,
+            )),
+            Role::Support | Role::Admin => {
+                let Some(case_no) = who.case.as_deref() else {
+                    return Ok((Vec::new(), None));
+                };
+                let case = self.store.case_by_no(case_no).await?;
+                match case {
+                    Some(case)
+                        if case.vehicle_id == vehicle.id && case.status == CaseStatus::Open =>
+                    {
+                        Ok((self.case_coverage(&case).await?, Some(case)))
+                    }
+                    _ => Ok((Vec::new(), None)),
+                }
+            }
+        }
     }
 }
 

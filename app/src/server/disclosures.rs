@@ -10,8 +10,9 @@ use super::store::TimeRange;
 use super::Portal;
 use crate::domain::export::{AccessEntry, AccessPage};
 
-/// Audit actions that disclose a vehicle's data.
-const DISCLOSURES: &[&str] = &["export"];
+/// Audit actions that disclose a vehicle's data: exports (the owner's own,
+/// or staff's to a case) and staff reads within a case.
+const DISCLOSURES: &[&str] = &["export", "staff_read"];
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/access-log`.
@@ -48,11 +49,16 @@ impl Portal {
                 let text = |k: &str| d[k].as_str().map(str::to_string);
                 AccessEntry {
                     at: instant(e.at_us, zone, None),
+                    // Staff appear by role and case, never by name.
                     by: if Some(&e.actor) == me.as_ref() {
                         "you".into()
                     } else {
-                        "another account".into()
+                        text("role").unwrap_or_else(|| "another account".into())
                     },
+                    case_no: text("case_no"),
+                    purpose: text("purpose"),
+                    recipient: text("recipient"),
+                    legal_basis: text("legal_basis"),
                     action: e.action.clone(),
                     format: text("format"),
                     location: text("location"),

@@ -14,6 +14,10 @@ pub enum ServiceError {
     /// Also what a caller gets for anything it may not see.
     #[error("not found")]
     NotFound,
+    /// Signed in, but the role may not use this (owners on staff pages,
+    /// support on staff management).
+    #[error("your account may not do this")]
+    Forbidden,
     #[error("{message}")]
     Invalid {
         code: &'static str,
@@ -45,6 +49,7 @@ impl ServiceError {
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::InvalidCredentials => "invalid_credentials",
             ServiceError::NotFound => "not_found",
+            ServiceError::Forbidden => "forbidden",
             ServiceError::Invalid { code, .. } | ServiceError::Conflict { code, .. } => code,
             ServiceError::Throttled { .. } => "throttled",
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
@@ -56,6 +61,7 @@ impl ServiceError {
         match self {
             ServiceError::Unauthenticated | ServiceError::InvalidCredentials => 401,
             ServiceError::NotFound => 404,
+            ServiceError::Forbidden => 403,
             ServiceError::Invalid { .. } => 422,
             ServiceError::Conflict { .. } => 409,
             ServiceError::Throttled { .. } => 429,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod authz;
+pub mod cases;
 pub mod charts;
 pub mod claims;
 pub mod client;
@@ -19,9 +20,11 @@ pub mod password;
 pub mod query;
 pub mod session;
 pub mod signing;
+pub mod staff;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod totp;
 pub mod vehicles;
 pub mod verify;
 

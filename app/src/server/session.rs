@@ -44,6 +44,7 @@ impl Portal {
                     account: a.account,
                     role: a.role,
                     session_epoch: a.session_epoch,
+                    case: None,
                 }))
             }
             _ => {

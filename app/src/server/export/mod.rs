@@ -14,7 +14,7 @@ use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::events::EventQuery;
 use super::query;
-use super::store::{SampleFilter, Store, TimeRange};
+use super::store::{SampleFilter, Store};
 use super::telemetry::SampleQuery;
 use super::Portal;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
@@ -241,7 +241,10 @@ impl Portal {
                     "account": who.map(|w| w.account.clone()),
                     "purpose": "owner copy",
                 }),
-                periods: self.authorize(who, &vin, TimeRange::ALL).await?.ranges,
+                periods: match who {
+                    Some(who) => self.permitted(who, &access.vehicle).await?.0,
+                    None => Vec::new(),
+                },
                 query: serde_json::to_value(q).unwrap_or_default(),
             })
         } else {
@@ -289,7 +292,9 @@ impl Portal {
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
             self.audit(actor, "export", Some(&vin), details).await?;
-            return Ok(ExportFile::new(format, &vin, Some(&built.id), built.file));
+            let mut file = ExportFile::new(format, &vin, Some(&built.id), built.file);
+            file.manifest_sha256 = Some(built.manifest_sha256);
+            return Ok(file);
         }
         self.audit(actor, "export", Some(&vin), details).await?;
         let (mut sink, file) = file_sink(progress)?;
@@ -350,6 +355,22 @@ impl Portal {
     }
 }
 
+impl Planned {
+    /// A staff export: who asked, for which case, recipient and legal basis,
+    /// written into the manifest and the disclosure record alike.
+    pub(crate) fn requested_for(&mut self, requested_by: serde_json::Value) {
+        if let (Some(by), Some(details)) = (requested_by.as_object(), self.details.as_object_mut())
+        {
+            for (k, v) in by {
+                details.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(provenance) = &mut self.provenance {
+            provenance.requested_by = requested_by;
+        }
+    }
+}
+
 /// A checked export request: what to write, and what to record of it.
 pub(crate) struct Planned {
     pub format: ExportFormat,
@@ -366,6 +387,9 @@ pub struct ExportFile {
     pub content_type: &'static str,
     pub filename: String,
     pub file: tempfile::NamedTempFile,
+    /// Bundles: their id and their manifest's SHA-256.
+    pub bundle_id: Option<String>,
+    pub manifest_sha256: Option<String>,
 }
 
 impl ExportFile {
@@ -380,6 +404,8 @@ impl ExportFile {
             content_type,
             filename,
             file,
+            bundle_id: bundle_id.map(str::to_string),
+            manifest_sha256: None,
         }
     }
 

@@ -3,14 +3,15 @@
 mod accounts;
 mod browse;
 mod bulk;
+mod cases;
 
 use bulk::Bind;
 
 use super::{
-    AccountId, AccountRecord, AuditEntry, ChartRequest, ChartRow, ClaimRefusal, ClassHoldings,
-    DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx, NewAuditEntry,
-    OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store, StoreError,
-    StoredVehicle, TimeRange, VehicleId, WriteOutcome,
+    AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
+    ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
+    NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest, SampleBatchOutcome,
+    SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId, WriteOutcome,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
@@ -19,6 +20,7 @@ use crate::domain::log_format::{
     PreCrashSample, SampleChannels, Severity, Trigger,
 };
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 use crate::server::audit::{chain_hash, GENESIS_HASH};
 use async_trait::async_trait;
@@ -697,6 +699,59 @@ impl Store for SqliteStore {
         q.push(") ORDER BY seq DESC LIMIT ").push_bind(limit);
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn set_totp_secret(&self, account: AccountId, secret: &str) -> Result<(), StoreError> {
+        cases::set_totp_secret(&self.pool, account, secret).await
+    }
+
+    async fn totp_secret(&self, account: AccountId) -> Result<Option<String>, StoreError> {
+        cases::totp_secret(&self.pool, account).await
+    }
+
+    async fn use_totp_step(&self, account: AccountId, step: i64) -> Result<bool, StoreError> {
+        cases::use_totp_step(&self.pool, account, step).await
+    }
+
+    async fn create_case(&self, case: &NewCase) -> Result<CaseRecord, StoreError> {
+        cases::create_case(&self.pool, case).await
+    }
+
+    async fn case_by_no(&self, case_no: &str) -> Result<Option<CaseRecord>, StoreError> {
+        cases::case_by_no(&self.pool, case_no).await
+    }
+
+    async fn cases(
+        &self,
+        vehicle: Option<VehicleId>,
+        status: Option<CaseStatus>,
+        limit: u32,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        cases::cases(&self.pool, vehicle, None, status, limit).await
+    }
+
+    async fn cases_of_owner(&self, account: AccountId) -> Result<Vec<CaseRecord>, StoreError> {
+        cases::cases(&self.pool, None, Some(account), None, 200).await
+    }
+
+    async fn set_case_status(&self, case_id: i64, status: CaseStatus) -> Result<(), StoreError> {
+        cases::set_case_status(&self.pool, case_id, status).await
+    }
+
+    async fn attach_case_export(&self, export: &NewCaseExport) -> Result<(), StoreError> {
+        cases::attach_case_export(&self.pool, export).await
+    }
+
+    async fn case_exports(&self, case_id: i64) -> Result<Vec<CaseExportRecord>, StoreError> {
+        cases::case_exports(&self.pool, case_id).await
+    }
+
+    async fn case_export_bundle(
+        &self,
+        case_id: i64,
+        bundle_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        cases::case_export_bundle(&self.pool, case_id, bundle_id).await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

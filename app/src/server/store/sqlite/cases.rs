@@ -1,0 +1,217 @@
+//! SQLite: staff second factor, cases and the bundles exported to them.
+
+use crate::domain::staff::CaseStatus;
+use crate::server::store::{
+    AccountId, CaseExportRecord, CaseRecord, NewCase, NewCaseExport, StoreError, VehicleId,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, c.owner_account_id, \
+    a.account, c.subject, c.purpose, c.status, c.from_us, c.to_us, c.created_by, c.created_us \
+    FROM cases c JOIN vehicles v ON v.id = c.vehicle_id \
+    LEFT JOIN accounts a ON a.id = c.owner_account_id";
+
+fn case_from_row(row: &SqliteRow) -> Result<CaseRecord, StoreError> {
+    let status: String = row.try_get(8)?;
+    Ok(CaseRecord {
+        id: row.try_get(0)?,
+        case_no: row.try_get(1)?,
+        vehicle_id: row.try_get(2)?,
+        vin: row.try_get(3)?,
+        owner_account_id: row.try_get(4)?,
+        owner_account: row.try_get(5)?,
+        subject: row.try_get(6)?,
+        purpose: row.try_get(7)?,
+        status: CaseStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown case status {status}")))?,
+        from_us: row.try_get(9)?,
+        to_us: row.try_get(10)?,
+        created_by: row.try_get(11)?,
+        created_us: row.try_get(12)?,
+    })
+}
+
+pub(super) async fn set_totp_secret(
+    pool: &SqlitePool,
+    account: AccountId,
+    secret: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = NULL WHERE id = ?")
+        .bind(secret)
+        .bind(account)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn totp_secret(
+    pool: &SqlitePool,
+    account: AccountId,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT totp_secret FROM accounts WHERE id = ?")
+            .bind(account)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
+
+pub(super) async fn use_totp_step(
+    pool: &SqlitePool,
+    account: AccountId,
+    step: i64,
+) -> Result<bool, StoreError> {
+    // One statement: two sign-ins racing with the same code cannot both win.
+    let done = sqlx::query(
+        "UPDATE accounts SET totp_last_step = ? \
+         WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+    )
+    .bind(step)
+    .bind(account)
+    .bind(step)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (case_no, vehicle_id, owner_account_id, subject, purpose, status, \
+         from_us, to_us, created_by, created_us) \
+         VALUES ('', ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(c.vehicle_id)
+    .bind(c.owner_account_id)
+    .bind(&c.subject)
+    .bind(&c.purpose)
+    .bind(c.from_us)
+    .bind(c.to_us)
+    .bind(c.created_by)
+    .bind(c.created_us)
+    .fetch_one(&mut *tx)
+    .await?;
+    let year = chrono::DateTime::from_timestamp_micros(c.created_us)
+        .map_or(1970, |t| chrono::Datelike::year(&t));
+    let case_no = format!("C-{year}-{id:06}");
+    sqlx::query("UPDATE cases SET case_no = ? WHERE id = ?")
+        .bind(&case_no)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.id = ?"))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let case = case_from_row(&row)?;
+    tx.commit().await?;
+    Ok(case)
+}
+
+pub(super) async fn case_by_no(
+    pool: &SqlitePool,
+    case_no: &str,
+) -> Result<Option<CaseRecord>, StoreError> {
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.case_no = ?"))
+        .bind(case_no)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+pub(super) async fn cases(
+    pool: &SqlitePool,
+    vehicle: Option<VehicleId>,
+    owner: Option<AccountId>,
+    status: Option<CaseStatus>,
+    limit: u32,
+) -> Result<Vec<CaseRecord>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "{CASE_SELECT} WHERE (?1 IS NULL OR c.vehicle_id = ?1) \
+         AND (?2 IS NULL OR c.owner_account_id = ?2) AND (?3 IS NULL OR c.status = ?3) \
+         ORDER BY c.id DESC LIMIT ?4"
+    ))
+    .bind(vehicle)
+    .bind(owner)
+    .bind(status.map(CaseStatus::as_str))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+pub(super) async fn set_case_status(
+    pool: &SqlitePool,
+    case_id: i64,
+    status: CaseStatus,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE cases SET status = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(case_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn attach_case_export(
+    pool: &SqlitePool,
+    x: &NewCaseExport,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO case_exports (bundle_id, case_id, manifest_sha256, recipient, legal_basis, \
+         created_by, created_us, size, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&x.bundle_id)
+    .bind(x.case_id)
+    .bind(&x.manifest_sha256)
+    .bind(&x.recipient)
+    .bind(&x.legal_basis)
+    .bind(x.created_by)
+    .bind(x.created_us)
+    .bind(x.bundle.len() as i64)
+    .bind(&x.bundle)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn case_exports(
+    pool: &SqlitePool,
+    case_id: i64,
+) -> Result<Vec<CaseExportRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT bundle_id, manifest_sha256, recipient, legal_basis, created_us, size \
+         FROM case_exports WHERE case_id = ? ORDER BY created_us DESC",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseExportRecord {
+                bundle_id: r.try_get(0)?,
+                manifest_sha256: r.try_get(1)?,
+                recipient: r.try_get(2)?,
+                legal_basis: r.try_get(3)?,
+                created_us: r.try_get(4)?,
+                size: r.try_get::<i64, _>(5)? as u64,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn case_export_bundle(
+    pool: &SqlitePool,
+    case_id: i64,
+    bundle_id: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT bundle FROM case_exports WHERE case_id = ? AND bundle_id = ?")
+            .bind(case_id)
+            .bind(bundle_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
