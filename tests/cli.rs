@@ -156,3 +156,78 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("Stopped"), "{rest}");
 }
+
+#[test]
+fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portal(
+        dir.path(),
+        &[
+            "admin",
+            "add-staff",
+            "agent@example.com",
+            "--role",
+            "support",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("support account agent@example.com created"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("first password (shown once): "), "{stdout}");
+    assert!(stdout.contains("otpauth://totp/"), "{stdout}");
+    assert!(
+        stdout.contains('█') || stdout.contains('▀'),
+        "a QR code drawn in the terminal: {stdout}"
+    );
+    let again = portal(
+        dir.path(),
+        &[
+            "admin",
+            "add-staff",
+            "agent@example.com",
+            "--role",
+            "support",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    let owner = portal(
+        dir.path(),
+        &["admin", "add-staff", "x@example.com", "--role", "owner"],
+    );
+    assert!(!owner.status.success(), "staff roles only");
+
+    let out = portal(dir.path(), &["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("audit chain intact: 1 entries"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(dir.path().join("audit-head.json").exists());
+
+    // Someone with the database file rewrites history: the command names the entry.
+    let db = format!("sqlite://{}", dir.path().join("portal.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = portal(dir.path(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("BROKEN at entry 1"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -3,10 +3,22 @@
 use crate::components::layout::Layout;
 use crate::i18n::I18nContextProvider;
 use crate::pages::{
-    access::AccessPage, account::AccountPage, drives::DrivesPage, event::EventPage,
-    events::EventsPage, export::ExportPage, export_job::ExportJobPage, home::HomePage,
-    not_found::NotFoundPage, sign_in::SignInPage, sign_up::SignUpPage, telemetry::TelemetryPage,
-    vehicle::VehiclePage, verify::VerifyPage,
+    access::AccessPage,
+    account::AccountPage,
+    case::{CaseEventPage, CasePage},
+    drives::DrivesPage,
+    event::EventPage,
+    events::EventsPage,
+    export::ExportPage,
+    export_job::ExportJobPage,
+    home::HomePage,
+    not_found::NotFoundPage,
+    sign_in::SignInPage,
+    sign_up::SignUpPage,
+    staff::StaffPage,
+    telemetry::TelemetryPage,
+    vehicle::VehiclePage,
+    verify::VerifyPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -77,6 +89,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/export") view=ExportPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/exports/:id") view=ExportJobPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />
+                        <Route path=path!("/staff/cases/:case_no/events/:id") view=CaseEventPage ssr=SsrMode::Async />
                         <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>

@@ -1,19 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { DEMO_OWNER, DEMO_PASSWORD, hydrated } from "./helpers";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { DEMO_OWNER, DEMO_PASSWORD, hydrated, portal } from "./helpers";
 
 // The third demo vehicle (Hong Kong), taken from the demo owner for the sign-up test.
 const VIN = "LDPA1B2C6RS000102";
-
-/** Runs the portal CLI against the server's own database. */
-function portal(...args: string[]): string {
-  const bin = join(__dirname, "..", "..", process.env.PORTAL_BIN ?? "target/debug/portal");
-  return execFileSync(bin, args, {
-    env: { ...process.env, PORTAL_DATA_DIR: process.env.E2E_DATA_DIR!, PORTAL_LOG: "error" },
-    encoding: "utf8",
-  });
-}
 
 test("sign up with a claim code, sign in, see the vehicle, sign out", async ({ page }) => {
   portal("admin", "transfer", VIN, "--at", "2026-10-15");

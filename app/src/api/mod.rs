@@ -2,3 +2,4 @@
 pub mod auth;
 pub mod browse;
 pub mod locale;
+pub mod staff;

@@ -102,6 +102,7 @@ pub fn BrowseError(error: ServerFnError) -> impl IntoView {
     let (code, field) = message.split_once(':').unwrap_or((message.as_str(), ""));
     let text = match code {
         "not_found" => t!(i18n, error_not_found).into_any(),
+        "forbidden" => t!(i18n, error_forbidden).into_any(),
         "unauthenticated" => view! {
             {t!(i18n, sign_in_required)} " " <A href="/signin">{t!(i18n, nav_sign_in)}</A>
         }

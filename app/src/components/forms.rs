@@ -20,6 +20,9 @@ pub fn ErrorMessage(code: String) -> impl IntoView {
         "vehicle_owned" => t!(i18n, error_vehicle_owned).into_any(),
         "account_exists" => t!(i18n, error_account_exists).into_any(),
         "wrong_password" => t!(i18n, error_wrong_password).into_any(),
+        "missing_field" => t!(i18n, error_missing_field).into_any(),
+        "not_found" => t!(i18n, error_not_found).into_any(),
+        "forbidden" => t!(i18n, error_forbidden).into_any(),
         _ => t!(i18n, error_generic).into_any(),
     };
     view! { <p class="form-error" role="alert" data-testid="form-error">{text}</p> }

@@ -64,8 +64,9 @@ fn SessionNav() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(_)) => view! {
+                    Ok(Some(me)) => view! {
                         <div class="session-nav">
+                            {me.role.is_staff().then(|| view! { <A href="/staff" attr:data-testid="nav-staff">{t!(i18n, nav_staff)}</A> })}
                             <A href="/account">{t!(i18n, nav_account)}</A>
                             // A plain POST and a full page load: every view starts signed out.
                             <form method="post" action=SignOut::url() class="inline-form">

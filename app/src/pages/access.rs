@@ -1,5 +1,5 @@
-//! Access and disclosures: every export of the vehicle's data (and, with the
-//! support console, every staff read), newest first.
+//! Access and disclosures: every export of the vehicle's data and every
+//! staff read (with its case and purpose, by role, never by name), newest first.
 
 use crate::api::browse::disclosures;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
@@ -41,6 +41,8 @@ pub fn AccessPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, col_format)}</th>
                                         <th scope="col">{t!(i18n, col_range)}</th>
                                         <th scope="col">{t!(i18n, col_redaction)}</th>
+                                        <th scope="col">{t!(i18n, col_case_purpose)}</th>
+                                        <th scope="col">{t!(i18n, col_recipient)}</th>
                                         <th scope="col">{t!(i18n, col_manifest)}</th>
                                     </tr></thead>
                                     <tbody>
@@ -50,15 +52,24 @@ pub fn AccessPage() -> impl IntoView {
                                                 e.from.as_deref().map(readable).unwrap_or_default(),
                                                 e.to.as_deref().map(readable).unwrap_or_default()
                                             );
-                                            let by = if e.by == "you" { t!(i18n, by_you).into_any() } else { t!(i18n, by_other).into_any() };
+                                            let by = match e.by.as_str() {
+                                                "you" => t!(i18n, by_you).into_any(),
+                                                "support" | "admin" => view! { {t!(i18n, by_staff)} " (" {e.by.clone()} ")" }.into_any(),
+                                                _ => t!(i18n, by_other).into_any(),
+                                            };
+                                            let action = if e.action == "staff_read" { t!(i18n, action_staff_read).into_any() } else { t!(i18n, nav_export).into_any() };
+                                            let case = e.case_no.clone().map(|no| format!("{no} · {}", e.purpose.clone().unwrap_or_default()));
+                                            let recipient = e.recipient.clone().map(|r| format!("{r} · {}", e.legal_basis.clone().unwrap_or_default()));
                                             view! {
-                                                <tr>
+                                                <tr data-action=e.action.clone()>
                                                     <td>{readable(&e.at.t_local)}</td>
                                                     <td>{by}</td>
-                                                    <td>{t!(i18n, nav_export)}</td>
+                                                    <td>{action}</td>
                                                     <td>{e.format.clone().unwrap_or_default()}</td>
                                                     <td>{range}</td>
                                                     <td>{e.location.clone().unwrap_or_default()}</td>
+                                                    <td>{case}</td>
+                                                    <td>{recipient}</td>
                                                     <td><code>{e.manifest_sha256.clone().unwrap_or_default()}</code></td>
                                                 </tr>
                                             }

@@ -54,8 +54,14 @@ pub fn EventPage() -> impl IntoView {
     }
 }
 
+/// The event view; within a case (`case_no`), its links stay in the case.
 #[component]
-fn Detail(d: EventDetail, vin: String, tz: Option<String>) -> impl IntoView {
+pub fn Detail(
+    d: EventDetail,
+    vin: String,
+    tz: Option<String>,
+    #[prop(optional, into)] case_no: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let e = d.event.clone();
     let browse = format!(
@@ -77,8 +83,13 @@ fn Detail(d: EventDetail, vin: String, tz: Option<String>) -> impl IntoView {
                 {trigger.map(|t| view! { " · " {t} })}
             </p>
             <p>
-                <A href=format!("/vehicles/{vin}/events")>{t!(i18n, back_to_events)}</A> " · "
-                <A href=browse attr:data-testid="browse-range">{t!(i18n, browse_range)}</A>
+                {match case_no {
+                    None => view! {
+                        <A href=format!("/vehicles/{vin}/events")>{t!(i18n, back_to_events)}</A> " · "
+                        <A href=browse attr:data-testid="browse-range">{t!(i18n, browse_range)}</A>
+                    }.into_any(),
+                    Some(no) => view! { <A href=format!("/staff/cases/{no}")>{t!(i18n, back_to_case)}</A> }.into_any(),
+                }}
                 {d.edr.is_some().then(|| view! { " · " <a href="#edr">{t!(i18n, view_crash_record)}</a> })}
             </p>
             <h2>{t!(i18n, event_window)}</h2>

@@ -1,6 +1,7 @@
 //! One module per page.
 pub mod access;
 pub mod account;
+pub mod case;
 pub mod drives;
 pub mod event;
 pub mod events;
@@ -10,6 +11,7 @@ pub mod home;
 pub mod not_found;
 pub mod sign_in;
 pub mod sign_up;
+pub mod staff;
 pub mod telemetry;
 pub mod vehicle;
 pub mod verify;

@@ -24,6 +24,11 @@ pub fn SignInPage() -> impl IntoView {
             <ActionForm action attr:class="form" attr:data-testid="sign-in-form">
                 <Field label=Signal::derive(move || t_string!(i18n, field_account).to_string()) name="account" autocomplete="username" />
                 <Field label=Signal::derive(move || t_string!(i18n, field_password).to_string()) name="password" kind="password" autocomplete="current-password" />
+                <label class="field">
+                    <span>{t!(i18n, field_totp)}</span>
+                    <input name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" />
+                    <small class="muted">{t!(i18n, field_totp_hint)}</small>
+                </label>
                 <button type="submit" class="primary">{t!(i18n, sign_in_submit)}</button>
             </ActionForm>
             <p>{t!(i18n, no_account_yet)} " " <A href="/signup">{t!(i18n, sign_up_link)}</A></p>
