@@ -107,6 +107,8 @@ async fn overview_counts_rates_retention_and_holds_within_the_period() {
     assert_eq!(o["events"]["count"], 3);
     assert_eq!(o["crash_records"]["count"], 1);
     assert_eq!(o["crash_records"]["held"], 1, "locked: legal hold");
+    // ... and the 30 minutes of samples before it: drive 2 from its start (0 s) to the crash (240 s).
+    assert_eq!(o["telemetry"]["held"], 241, "{}", o["telemetry"]);
     assert!(o["crash_records"]["retention_days"].as_u64().unwrap() > 0);
     assert_eq!(o["periods"][0]["from"]["t"], t(PERIOD_US));
     assert!(o["periods"][0]["to"].is_null());

@@ -2,7 +2,7 @@
 //! service as its `/api/v1/staff` twin; the forms redirect back (with
 //! `?error=<code>` on failure), so they work before hydration too.
 
-use crate::domain::browse::{EventDetail, EventPage, EventQuery};
+use crate::domain::browse::{EventDetail, EventPage};
 use crate::domain::staff::{CaseSummary, CaseView, Lookup};
 use leptos::prelude::*;
 
@@ -47,9 +47,9 @@ pub async fn staff_case(case_no: String) -> Result<CaseView, ServerFnError> {
 pub async fn case_events(case_no: String) -> Result<EventPage, ServerFnError> {
     let (portal, who) = staff().await?;
     let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await.map_err(fail)?;
-    let query = EventQuery {
+    let query = crate::domain::browse::EventQuery {
         limit: Some(1000),
-        ..EventQuery::default()
+        ..crate::domain::browse::EventQuery::default()
     };
     portal
         .events(Some(&reader), &vin, &query)

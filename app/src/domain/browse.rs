@@ -56,7 +56,8 @@ pub struct ClassSummary {
     pub rates: Vec<Rate>,
     /// How long records are kept after they were recorded.
     pub retention_days: u32,
-    /// Records under legal hold (locked crash records), kept whatever the retention.
+    /// Records under legal hold, kept whatever the retention: locked crash
+    /// records, and the samples of the 30 minutes before each.
     pub held: u64,
 }
 

@@ -55,7 +55,7 @@ fn OverviewTable(o: Overview) -> impl IntoView {
                 <td>{rates}</td>
                 <td>{c.retention_days} " " {t!(i18n, days)}</td>
                 <td>{if c.held > 0 {
-                    view! { {c.held} " " {t!(i18n, locked_records)} }.into_any()
+                    view! { {c.held} " " {t!(i18n, held_records)} }.into_any()
                 } else {
                     t!(i18n, none).into_any()
                 }}</td>

@@ -86,7 +86,12 @@ impl Portal {
                     to: (p.to_us != i64::MAX).then(|| instant(p.to_us, &zone, None)),
                 })
                 .collect(),
-            telemetry: class(&total.samples, r.telemetry_days, 0, rates.clone()),
+            telemetry: class(
+                &total.samples,
+                r.telemetry_days,
+                total.held_samples,
+                rates.clone(),
+            ),
             location: class(&total.location, r.telemetry_days, 0, rates),
             events: class(&total.events, r.events_days, 0, Vec::new()),
             crash_records: class(

@@ -198,7 +198,12 @@ pub struct Holdings {
     pub events: ClassHoldings,
     pub edr_records: ClassHoldings,
     pub locked_edr_records: u64,
+    /// Samples in the 30 minutes before a locked crash record (legal hold).
+    pub held_samples: u64,
 }
+
+/// How far before a locked crash record the samples are under legal hold too.
+pub const HOLD_BEFORE_CRASH_US: i64 = 30 * 60 * 1_000_000;
 
 impl ClassHoldings {
     fn add(&mut self, other: &ClassHoldings) {
@@ -222,6 +227,7 @@ impl Holdings {
         self.events.add(&other.events);
         self.edr_records.add(&other.edr_records);
         self.locked_edr_records += other.locked_edr_records;
+        self.held_samples += other.held_samples;
     }
 }
 

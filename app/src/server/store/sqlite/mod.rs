@@ -318,7 +318,20 @@ impl Store for SqliteStore {
         .bind(to)
         .fetch_one(&self.pool)
         .await?;
+        // Samples under legal hold: the 30 minutes before each locked crash record.
+        let held_samples: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT s.t_us) FROM edr_records e JOIN samples s \
+             ON s.vehicle_id = e.vehicle_id AND s.t_us >= e.t0_us - ? AND s.t_us <= e.t0_us \
+             WHERE e.vehicle_id = ? AND e.locked = 1 AND s.t_us >= ? AND s.t_us < ?",
+        )
+        .bind(super::HOLD_BEFORE_CRASH_US)
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(Holdings {
+            held_samples: held_samples as u64,
             samples: class(&samples)?,
             location: ClassHoldings {
                 count: samples.try_get::<i64, _>(3)? as u64,
