@@ -47,7 +47,7 @@ test("prepare a large export in the background, watch it, download it with its s
   await page.goto(`/vehicles/${VIN}/telemetry`);
   await page.getByTestId("export-view").click();
   await expect(page.getByTestId("export-estimate")).toContainText("samples");
-  await page.getByLabel(/NDJSON/).check();
+  await page.getByRole("radio", { name: /^NDJSON \(the interchange/ }).check();
   await page.getByTestId("export-background").click();
   await expect(page).toHaveURL(new RegExp(`/vehicles/${VIN}/exports/[0-9a-f]{32}$`));
   // The page refreshes itself until the file is ready.
