@@ -6,8 +6,9 @@
 //! Builds one vehicle with BENCH_SAMPLES samples at 1 Hz (or reuses BENCH_DB),
 //! then downloads its whole CSV export (every channel, location full) over
 //! loopback HTTP as its owner, counting bytes and rows without keeping them.
-//! Peak RSS is the process's VmHWM, reset just before the export, so it
-//! covers the export alone (server and client are this one process). The
+//! Peak RSS is the process's VmHWM, reset just before the export (which runs
+//! first, in a fresh process), so it covers the export alone (server and
+//! client are this one process). The
 //! `sqlite3` side runs `.mode csv` on the same SELECT into a pipe.
 
 mod common;
@@ -19,37 +20,6 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let f = fixture(1, 1_000_000).await;
-
-    // Reference point: the store's keyset pages alone, no formatting, no HTTP.
-    let vehicle = f.store.vehicle(&common::vin(0)).await.unwrap().unwrap().id;
-    let started = Instant::now();
-    let (mut after, mut read) = (None, 0u64);
-    loop {
-        let page = f
-            .store
-            .sample_page(
-                vehicle,
-                &[app::server::store::TimeRange::ALL],
-                &Default::default(),
-                app::server::store::PageRequest {
-                    descending: false,
-                    after_us: after,
-                    limit: 5_000,
-                },
-            )
-            .await
-            .unwrap();
-        read += page.len() as u64;
-        match page.last() {
-            Some(last) if page.len() == 5_000 => after = Some(last.t_us),
-            _ => break,
-        }
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "store pages alone: {read} rows in {secs:.2} s = {:.0} rows/s",
-        read as f64 / secs
-    );
 
     reset_peak_rss();
     let before = status_kib("VmRSS:");
@@ -81,6 +51,38 @@ async fn main() {
         rows as f64 / secs,
         peak as f64 / 1024.0,
         before as f64 / 1024.0
+    );
+
+    // Reference point: the store's keyset pages alone, no formatting, no HTTP
+    // (after the export, so that its memory figures start from a clean process).
+    let vehicle = f.store.vehicle(&common::vin(0)).await.unwrap().unwrap().id;
+    let ref_started = Instant::now();
+    let (mut after, mut read) = (None, 0u64);
+    loop {
+        let page = f
+            .store
+            .sample_page(
+                vehicle,
+                &[app::server::store::TimeRange::ALL],
+                &Default::default(),
+                app::server::store::PageRequest {
+                    descending: false,
+                    after_us: after,
+                    limit: 5_000,
+                },
+            )
+            .await
+            .unwrap();
+        read += page.len() as u64;
+        match page.last() {
+            Some(last) if page.len() == 5_000 => after = Some(last.t_us),
+            _ => break,
+        }
+    }
+    let ref_secs = ref_started.elapsed().as_secs_f64();
+    println!(
+        "store pages alone: {read} rows in {ref_secs:.2} s = {:.0} rows/s",
+        read as f64 / ref_secs
     );
 
     let started = Instant::now();
