@@ -38,8 +38,22 @@ install_build_tools() {
   fi
 }
 
+# The dispute report's CJK font (fonts-noto-cjk); tests also read PDFs (poppler-utils).
+install_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
 install_test_tools() {
   install_build_tools
+  install_packages fonts-noto-cjk poppler-utils
   for component in rustfmt clippy; do
     rustup component list --installed | grep -q "^$component" || rustup component add "$component"
   done
@@ -56,6 +70,7 @@ install_test_tools() {
 
 serve() {
   install_build_tools
+  install_packages fonts-noto-cjk
   say "building in release mode"
   cargo leptos build --release
   say "starting (demo data is loaded into an empty database)"

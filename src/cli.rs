@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// Days events are kept, as stated to owners.
     #[arg(long, env = "PORTAL_RETENTION_EVENTS_DAYS", default_value_t = Retention::default().events_days)]
     pub retention_events_days: u32,
+    /// The dispute report's CJK font (default: Debian's fonts-noto-cjk,
+    /// /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc).
+    #[arg(long, env = "PORTAL_REPORT_FONT")]
+    pub report_font: Option<PathBuf>,
     /// Days crash records are kept (locked ones are kept whatever this says).
     #[arg(long, env = "PORTAL_RETENTION_CRASH_DAYS", default_value_t = Retention::default().crash_records_days)]
     pub retention_crash_days: u32,
@@ -247,6 +251,9 @@ fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result<ExitCode> 
 }
 
 async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Before anything else: a report without its font would show empty boxes.
+    let report_font = app::server::export::report::ReportFont::load(args.report_font.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let (store, pool) = open_database(global).await?;
     let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
     println!(
@@ -280,6 +287,7 @@ async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCo
                 crash_records_days: args.retention_crash_days,
             },
             signer: Some(Arc::new(signer)),
+            report_font: Some(Arc::new(report_font)),
             ..Portal::new(store.clone())
         },
     };

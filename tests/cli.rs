@@ -231,3 +231,24 @@ fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edi
         text(&out.stdout)
     );
 }
+
+#[test]
+fn serve_refuses_to_start_without_the_report_font_and_names_the_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portal(
+        dir.path(),
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--report-font",
+            "/nonexistent/NotoSansCJK.ttc",
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("fonts-noto-cjk") && stderr.contains("/nonexistent/NotoSansCJK.ttc"),
+        "{stderr}"
+    );
+}

@@ -159,7 +159,13 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
     let (store, pool) = store::open(&format!("sqlite://{}", db.display()))
         .await
         .expect("store");
-    let portal = Portal::new(store.clone());
+    let mut portal = Portal::new(store.clone());
+    // Bundles and reports need the signing key and the report's font.
+    let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
+    portal.signer = Some(Arc::new(signer));
+    portal.report_font = app::server::export::report::ReportFont::load(None)
+        .ok()
+        .map(Arc::new);
     // A reused store already has its owner (the same account every run).
     let code = portal
         .issue_claim_code(&vin(0), None)

@@ -81,11 +81,7 @@ pub async fn fixture() -> (TestApp, reqwest::Client) {
     (app, c)
 }
 
-async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (u16, Value) {
-    let res = c.get(app.url(path)).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
-}
+use crate::helpers::get_json as get;
 
 /// 1 Hz samples the owner sees in drive 1 (150 s … 599 s) plus the 10 Hz extras.
 const DRIVE1_VISIBLE: u64 = 450 + 180;

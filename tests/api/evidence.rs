@@ -69,11 +69,12 @@ async fn a_bundle_states_what_it_holds_and_verifies_offline_with_the_public_key(
         [
             "samples.csv",
             "data.ndjson",
+            "report.pdf",
             "manifest.json",
             "manifest.sig"
         ]
     );
-    let manifest: Value = serde_json::from_slice(&files[2].1).unwrap();
+    let manifest: Value = serde_json::from_slice(&files[3].1).unwrap();
     assert_eq!(manifest["vin"], VIN);
     assert_eq!(manifest["files"][0]["rows"], 930);
     assert_eq!(manifest["files"][1]["rows"], 1 + 930 + 3 + 1);
@@ -149,7 +150,9 @@ async fn any_changed_byte_missing_or_added_file_or_swapped_signature_fails_and_i
     assert_eq!(problems(rezip(&added), &key), ["extra_file:notes.txt"]);
     let other = members(&bundle(&c, &app, "&location=full").await);
     let mut swapped = files.clone();
-    swapped[3].1 = other[3].1.clone();
+    let sig = |f: &[(String, Vec<u8>)]| f.iter().position(|(n, _)| n == "manifest.sig").unwrap();
+    let (mine, theirs) = (sig(&swapped), sig(&other));
+    swapped[mine].1 = other[theirs].1.clone();
     assert_eq!(problems(rezip(&swapped), &key), ["bad_signature"]);
     let unsigned: Vec<_> = files
         .iter()

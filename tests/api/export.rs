@@ -142,7 +142,7 @@ async fn exports_pass_the_gate_refuse_bad_requests_and_are_recorded() {
 
     for bad in [
         "",
-        "format=pdf",
+        "format=xlsx",
         "format=csv&location=exact",
         "format=csv&fields=rpm",
         "format=csv&from=yesterday",
@@ -398,7 +398,7 @@ async fn a_background_export_from_a_form_goes_to_its_progress_page() {
     // Bad requests change nothing and say what is wrong.
     let bad = c
         .post(app.url(&format!("/api/v1/vehicles/{VIN}/exports")))
-        .json(&serde_json::json!({"format": "pdf"}))
+        .json(&serde_json::json!({"format": "xlsx"}))
         .send()
         .await
         .unwrap();

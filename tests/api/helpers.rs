@@ -37,6 +37,9 @@ impl TestApp {
         let mut portal = make(store.clone());
         let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
         portal.signer.get_or_insert(Arc::new(signer));
+        let font = app::server::export::report::ReportFont::load(None)
+            .expect("report font (apt-get install fonts-noto-cjk)");
+        portal.report_font.get_or_insert(Arc::new(font));
         // `secure: false` is plain http on loopback, as `--insecure-cookies`.
         let addr = serve_loopback(portal, &pool, secure).await.expect("serve");
         TestApp {
@@ -199,4 +202,15 @@ pub async fn staff_sign_in(
         .send()
         .await
         .unwrap()
+}
+
+/// GETs `path` with `client`: the status and the JSON body (`null` if none).
+pub async fn get_json(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }

@@ -7,5 +7,6 @@ mod browse;
 mod evidence;
 mod export;
 mod http;
+mod report;
 mod staff;
 mod telemetry;

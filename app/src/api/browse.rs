@@ -7,8 +7,9 @@ use crate::domain::browse::{
 use crate::domain::export::{AccessPage, ExportInfo, ExportQuery};
 use leptos::prelude::*;
 
+/// The portal and whoever is signed in (shared by the server functions).
 #[cfg(feature = "ssr")]
-async fn reader() -> Result<
+pub(crate) async fn reader() -> Result<
     (
         crate::server::Portal,
         Option<crate::server::authz::Principal>,

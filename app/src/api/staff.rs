@@ -7,17 +7,7 @@ use crate::domain::staff::{CaseSummary, CaseView, Lookup};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-async fn staff() -> Result<
-    (
-        crate::server::Portal,
-        Option<crate::server::authz::Principal>,
-    ),
-    ServerFnError,
-> {
-    let (portal, session) = super::auth::ssr::context().await?;
-    let who = super::auth::ssr::principal(&portal, &session).await?;
-    Ok((portal, who))
-}
+use super::browse::reader as staff;
 
 #[cfg(feature = "ssr")]
 fn fail(e: crate::server::error::ServiceError) -> ServerFnError {

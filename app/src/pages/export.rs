@@ -89,6 +89,7 @@ pub fn ExportPage() -> impl IntoView {
                     {radio("format", "csv", true, t!(i18n, format_csv).into_any())}
                     {radio("format", "ndjson", false, t!(i18n, format_ndjson).into_any())}
                     {radio("format", "bundle", false, t!(i18n, format_bundle).into_any())}
+                    {radio("format", "pdf", false, t!(i18n, format_pdf).into_any())}
                 </fieldset>
                 <fieldset>
                     <legend>{t!(i18n, export_location)}</legend>

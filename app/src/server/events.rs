@@ -251,7 +251,7 @@ impl Portal {
     }
 }
 
-fn limitations(record: &EdrRecord) -> Vec<Limitation> {
+pub(crate) fn limitations(record: &EdrRecord) -> Vec<Limitation> {
     let mut out = vec![
         Limitation::PreCrashRate {
             hz: record.pre_crash.rate_hz,

@@ -44,6 +44,8 @@ pub struct Portal {
     pub signer: Option<Arc<signing::Signer>>,
     /// Exports being prepared in the background, and their files.
     pub export_jobs: Arc<export::jobs::ExportJobs>,
+    /// The dispute report's font (CJK-capable), loaded at start.
+    pub report_font: Option<Arc<export::report::ReportFont>>,
 }
 
 impl Portal {
@@ -55,6 +57,7 @@ impl Portal {
             retention: vehicles::Retention::default(),
             signer: None,
             export_jobs: Arc::default(),
+            report_font: None,
         }
     }
 }

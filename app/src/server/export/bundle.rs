@@ -19,6 +19,14 @@ pub const SAMPLES_FILE: &str = "samples.csv";
 pub const DATA_FILE: &str = "data.ndjson";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "manifest.sig";
+pub const REPORT_FILE: &str = "report.pdf";
+
+/// What a bundle is made with: the data, the signing key, the report's font.
+pub(crate) struct Sources<'a> {
+    pub store: Arc<dyn Store>,
+    pub signer: &'a Signer,
+    pub font: &'a super::report::ReportFont,
+}
 
 /// Who asked, and what the bundle was cut from (written into the manifest).
 pub(crate) struct Provenance {
@@ -45,23 +53,96 @@ fn range_json(r: &TimeRange) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn build(
-    store: Arc<dyn Store>,
+/// 128 random bits as hex: a bundle's (or a report's) id.
+fn new_id() -> String {
+    let mut id = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    hex::encode(id)
+}
+
+/// What the report states besides the data: ids, key, files, channels, gaps, who asked.
+fn report_facts(
+    id: &str,
+    signer: &Signer,
+    files: Vec<(String, String, u64, u64)>,
+    stats: &csv::CsvStats,
+    provenance: &Provenance,
+    generated_us: i64,
+) -> super::report::ReportFacts {
+    super::report::ReportFacts {
+        bundle_id: id.to_string(),
+        fingerprint: signer.public_key().fingerprint,
+        files,
+        present: stats.present.clone(),
+        absent: stats.absent.clone(),
+        gaps: stats.gaps.clone(),
+        requested_by: provenance.requested_by.clone(),
+        generated_us,
+    }
+}
+
+/// The dispute report on its own: one pass over the samples for what it
+/// states (channels, gaps), then the PDF; no data files, no zip. Returns
+/// the file, its id and its SHA-256.
+pub(crate) async fn report_only(
+    sources: Sources<'_>,
     plan: &Plan,
     provenance: Provenance,
-    signer: &Signer,
+    progress: Option<Arc<Progress>>,
+) -> Result<(tempfile::NamedTempFile, String, String), ServiceError> {
+    let (mut sink, _scratch) = file_sink(progress)?;
+    let stats = csv::write(sources.store.clone(), plan, &mut sink).await?;
+    drop(sink);
+    let id = new_id();
+    let generated_us = chrono::Utc::now().timestamp_micros();
+    let facts = report_facts(
+        &id,
+        sources.signer,
+        Vec::new(),
+        &stats,
+        &provenance,
+        generated_us,
+    );
+    let pdf = super::report::write(&sources.store, plan, &facts, sources.font).await?;
+    let file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
+    std::fs::write(file.path(), &pdf).map_err(io("writing the report"))?;
+    Ok((file, id, hex::encode(Sha256::digest(&pdf))))
+}
+
+pub(crate) async fn build(
+    sources: Sources<'_>,
+    plan: &Plan,
+    provenance: Provenance,
     progress: Option<Arc<Progress>>,
 ) -> Result<Bundle, ServiceError> {
+    let Sources {
+        store,
+        signer,
+        font,
+    } = sources;
     let (mut sink, samples_file) = file_sink(progress.clone())?;
     let stats = csv::write(store.clone(), plan, &mut sink).await?;
     let (samples_sha, samples_size) = sink.finish().await?;
     let (mut sink, data_file) = file_sink(progress)?;
-    let lines = ndjson::write(store, plan, &mut sink).await?;
+    let lines = ndjson::write(store.clone(), plan, &mut sink).await?;
     let (data_sha, data_size) = sink.finish().await?;
 
-    let mut id = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
-    let id = hex::encode(id);
+    let id = new_id();
+    let generated_us = chrono::Utc::now().timestamp_micros();
+    let files = vec![
+        (
+            SAMPLES_FILE.into(),
+            samples_sha.clone(),
+            samples_size,
+            stats.rows,
+        ),
+        (DATA_FILE.into(), data_sha.clone(), data_size, lines),
+    ];
+    let facts = report_facts(&id, signer, files, &stats, &provenance, generated_us);
+    let pdf = super::report::write(&store, plan, &facts, font).await?;
+    let report_sha = hex::encode(Sha256::digest(&pdf));
+    let report_file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
+    std::fs::write(report_file.path(), &pdf).map_err(io("writing the report"))?;
     let vehicle = &plan.access.vehicle.vehicle;
     let manifest = json!({
         "bundle_id": id,
@@ -70,13 +151,15 @@ pub(crate) async fn build(
         "owner_periods": provenance.periods.iter().map(range_json).collect::<Vec<_>>(),
         "ranges": plan.access.ranges.iter().map(range_json).collect::<Vec<_>>(),
         "filters": provenance.query,
-        "generated_at": format_utc(chrono::Utc::now().timestamp_micros()),
+        "generated_at": format_utc(generated_us),
         "portal_version": env!("CARGO_PKG_VERSION"),
         "schema_version": 1,
         "files": [
             {"name": SAMPLES_FILE, "sha256": samples_sha, "size": samples_size, "rows": stats.rows},
             {"name": DATA_FILE, "sha256": data_sha, "size": data_size, "rows": lines},
+            {"name": REPORT_FILE, "sha256": report_sha, "size": pdf.len(), "rows": null},
         ],
+        "report": {"file": REPORT_FILE, "languages": ["zh-CN", "en"], "note": "both languages in one document"},
         "channels_present": stats.present,
         "channels_absent": stats.absent,
         "gap_threshold_s": super::GAP_US / 1_000_000,
@@ -108,7 +191,11 @@ pub(crate) async fn build(
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
     let zipped = |e: zip::result::ZipError| ServiceError::Internal(format!("zipping: {e}"));
-    for (name, temp) in [(SAMPLES_FILE, &samples_file), (DATA_FILE, &data_file)] {
+    for (name, temp) in [
+        (SAMPLES_FILE, &samples_file),
+        (DATA_FILE, &data_file),
+        (REPORT_FILE, &report_file),
+    ] {
         zip.start_file(name, options).map_err(zipped)?;
         let mut file = temp.reopen().map_err(io("reading a bundle file"))?;
         file.rewind().map_err(io("reading a bundle file"))?;

@@ -126,7 +126,10 @@ impl Portal {
             });
         }
         // A bundle writes the samples twice: as CSV and as NDJSON.
-        let passes = if planned.format == crate::domain::export::ExportFormat::Bundle {
+        let passes = if matches!(
+            planned.format,
+            crate::domain::export::ExportFormat::Bundle | crate::domain::export::ExportFormat::Pdf
+        ) {
             2
         } else {
             1

@@ -7,6 +7,7 @@ pub mod bundle;
 mod csv;
 pub mod jobs;
 mod ndjson;
+pub mod report;
 
 pub use csv::neutralise;
 
@@ -197,9 +198,14 @@ impl Portal {
             "format",
             q.format.as_deref(),
             ExportFormat::parse,
-            "csv, ndjson or bundle",
+            "csv, ndjson, bundle or pdf",
         )?
-        .ok_or_else(|| query::bad("format", "format is required: csv, ndjson or bundle".into()))?;
+        .ok_or_else(|| {
+            query::bad(
+                "format",
+                "format is required: csv, ndjson, bundle or pdf".into(),
+            )
+        })?;
         let location = query::one(
             "location",
             q.location.as_deref(),
@@ -234,7 +240,8 @@ impl Portal {
             "to": (last != i64::MAX).then(|| format_utc(last)),
             "query": q,
         });
-        let provenance = if format == ExportFormat::Bundle {
+        // Bundles and reports state who asked and what they were cut from.
+        let provenance = if matches!(format, ExportFormat::Bundle | ExportFormat::Pdf) {
             Some(bundle::Provenance {
                 requested_by: serde_json::json!({
                     "role": who.map(|w| w.role.as_str()),
@@ -287,8 +294,23 @@ impl Portal {
                 .signer
                 .clone()
                 .ok_or_else(|| ServiceError::Internal("no signing key is loaded".into()))?;
-            let built =
-                bundle::build(self.store.clone(), &plan, provenance, &signer, progress).await?;
+            let font = self.report_font.clone().ok_or_else(|| {
+                ServiceError::Internal("no report font is loaded (see --report-font)".into())
+            })?;
+            let sources = bundle::Sources {
+                store: self.store.clone(),
+                signer: &signer,
+                font: &font,
+            };
+            if format == ExportFormat::Pdf {
+                let (report, id, sha) =
+                    bundle::report_only(sources, &plan, provenance, progress).await?;
+                details["report_id"] = id.clone().into();
+                details["report_sha256"] = sha.into();
+                self.audit(actor, "export", Some(&vin), details).await?;
+                return Ok(ExportFile::new(format, &vin, Some(&id), report));
+            }
+            let built = bundle::build(sources, &plan, provenance, progress).await?;
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
             self.audit(actor, "export", Some(&vin), details).await?;
@@ -319,7 +341,7 @@ impl Portal {
         q: &ExportQuery,
     ) -> Result<Export, ServiceError> {
         let planned = self.plan_export(who, vin, q).await?;
-        if planned.format == ExportFormat::Bundle {
+        if matches!(planned.format, ExportFormat::Bundle | ExportFormat::Pdf) {
             return Arc::new(self.export_to_file(planned, None).await?).download();
         }
         let (content_type, filename) = naming(planned.format, &planned.vin, None);
@@ -439,6 +461,10 @@ fn naming(format: ExportFormat, vin: &str, bundle_id: Option<&str>) -> (&'static
         ExportFormat::Bundle => (
             "application/zip",
             format!("{vin}-{}.zip", bundle_id.unwrap_or("bundle")),
+        ),
+        ExportFormat::Pdf => (
+            "application/pdf",
+            format!("{vin}-{}.pdf", bundle_id.unwrap_or("report")),
         ),
     }
 }
