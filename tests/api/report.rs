@@ -118,6 +118,7 @@ async fn every_bundle_carries_a_bilingual_report_covered_by_the_signature() {
         "车辆数据报告",
         "Vehicle data report",
         "如何验证",
+        "行 / rows",
         "hard_brake",
         "ev-brake",
         "collision",

@@ -190,7 +190,10 @@ pub(crate) async fn write(
     }
     for (name, sha, size, rows) in &facts.files {
         cover.push((format!("{name} (SHA-256)"), sha.clone()));
-        cover.push((name.clone(), format!("{size} B · {rows} rows")));
+        cover.push((
+            name.clone(),
+            format!("{size} B · {rows} {}", both!(report_rows)),
+        ));
     }
     l.facts(&cover);
     if facts.files.is_empty() {
