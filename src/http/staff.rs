@@ -151,14 +151,23 @@ async fn set_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The staff member acting in the case, and the case's VIN.
+async fn in_case(
+    portal: &Portal,
+    session: &Session,
+    case_no: &str,
+) -> Result<(app::server::authz::Principal, String), ApiError> {
+    let who = who(portal, session).await?;
+    Ok(portal.in_case(who.as_ref(), case_no).await?)
+}
+
 async fn samples(
     State(portal): State<Portal>,
     session: Session,
     Path(case_no): Path<String>,
     ApiQuery(query): ApiQuery<SampleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
-    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
+    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
     Ok(Json(portal.samples(Some(&reader), &vin, &query).await?))
 }
 
@@ -168,8 +177,7 @@ async fn events(
     Path(case_no): Path<String>,
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
-    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
+    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
     Ok(Json(portal.events(Some(&reader), &vin, &query).await?))
 }
 
@@ -178,8 +186,7 @@ async fn event_detail(
     session: Session,
     Path((case_no, id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
-    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
+    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
     Ok(Json(
         portal.event_detail(Some(&reader), &vin, &id, None).await?,
     ))

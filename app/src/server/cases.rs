@@ -320,8 +320,8 @@ impl Portal {
                 "staff exports are evidence bundles: format=bundle",
             ));
         }
-        let (reader, vin) = self.in_case(who, case_no).await?;
-        let (_, case) = self.case_record(who, case_no).await?;
+        let (staff, case) = self.case_record(who, case_no).await?;
+        let (reader, vin) = (staff.in_case(&case.case_no), case.vin.clone());
         let query = ExportQuery {
             format: Some("bundle".into()),
             location: request.location.clone(),

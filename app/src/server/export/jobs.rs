@@ -109,7 +109,10 @@ impl Portal {
     ) -> Result<ExportJobStatus, ServiceError> {
         let who = who.ok_or(ServiceError::Unauthenticated)?;
         let planned = self.plan_export(Some(who), vin, q).await?;
-        let info = self.export_info(Some(who), vin, q).await?;
+        let p = &planned.plan;
+        let info = self
+            .estimate(&p.access, &p.filter, p.fields.as_deref())
+            .await?;
         let jobs = self.export_jobs.clone();
         jobs.expire();
         let running = jobs

@@ -175,11 +175,22 @@ impl Portal {
         let access = self
             .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
             .await?;
+        self.estimate(&access, &samples.filter, samples.fields.as_deref())
+            .await
+    }
+
+    /// Samples within what the gate let through, and about how many CSV bytes.
+    pub(crate) async fn estimate(
+        &self,
+        access: &Access,
+        filter: &SampleFilter,
+        fields: Option<&[String]>,
+    ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
         let count = self
             .store
-            .sample_count(access.vehicle.id, &access.ranges, &samples.filter)
+            .sample_count(access.vehicle.id, &access.ranges, filter)
             .await?;
-        let columns = samples.fields.as_ref().map_or(21, Vec::len) as u64;
+        let columns = fields.map_or(21, <[String]>::len) as u64;
         Ok(crate::domain::export::ExportInfo {
             samples: count,
             approx_bytes: count * (60 + 7 * columns),
