@@ -99,6 +99,10 @@ async fn main() {
             .fetch_one(p)
             .await
             .expect("count"),
+        store::Pool::Postgres(p) => sqlx::query_scalar("SELECT count(*) FROM samples")
+            .fetch_one(p)
+            .await
+            .expect("count"),
     };
     println!("store: {total} samples in all; vehicle 0 holds {per_vehicle} (1 Hz)");
     let v = vin(0);

@@ -12,6 +12,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 #[derive(Debug, Clone)]
 pub enum Sessions {
     Sqlite(tower_sessions_sqlx_store::SqliteStore),
+    Postgres(tower_sessions_sqlx_store::PostgresStore),
 }
 
 impl Sessions {
@@ -22,6 +23,11 @@ impl Sessions {
                 let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
                 store.migrate().await?;
                 Ok(Sessions::Sqlite(store))
+            }
+            Pool::Postgres(pool) => {
+                let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
+                store.migrate().await?;
+                Ok(Sessions::Postgres(store))
             }
         }
     }
@@ -62,21 +68,25 @@ impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
             Sessions::Sqlite(s) => s.create(record).await,
+            Sessions::Postgres(s) => s.create(record).await,
         }
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
             Sessions::Sqlite(s) => s.save(record).await,
+            Sessions::Postgres(s) => s.save(record).await,
         }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
             Sessions::Sqlite(s) => s.load(id).await,
+            Sessions::Postgres(s) => s.load(id).await,
         }
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
             Sessions::Sqlite(s) => s.delete(id).await,
+            Sessions::Postgres(s) => s.delete(id).await,
         }
     }
 }
@@ -86,6 +96,7 @@ impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
             Sessions::Sqlite(s) => s.delete_expired().await,
+            Sessions::Postgres(s) => s.delete_expired().await,
         }
     }
 }

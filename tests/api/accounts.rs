@@ -1,7 +1,6 @@
 //! Accounts, sessions and the authorization gate over real HTTP.
 
 use crate::helpers::*;
-use app::server::store;
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
@@ -430,12 +429,12 @@ async fn unknown_account_and_wrong_password_answer_identically_and_throttling_re
     assert!((1..=15 * 60).contains(&retry), "{retry}");
 
     // The window passes: every recorded failure becomes older than it.
-    let store::Pool::Sqlite(pool) = &app.pool;
-    sqlx::query("UPDATE sign_in_failures SET at_us = at_us - ?")
-        .bind(window_us + 1_000_000)
-        .execute(pool)
-        .await
-        .unwrap();
+    let secs = (window_us + 1_000_000) / 1_000_000;
+    app.sql(
+        &format!("UPDATE sign_in_failures SET at_us = at_us - {}", secs * 1_000_000),
+        &format!("UPDATE sign_in_failures SET at = at - interval '{secs} seconds'"),
+    )
+    .await;
     assert_eq!(
         attempt("o@example.com", PASSWORD).await.status(),
         204,
@@ -584,11 +583,10 @@ async fn server_functions_answer_signed_out_callers_with_nothing() {
 async fn expired_sessions_are_purged() {
     use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
-    let dir = tempfile::tempdir().unwrap();
-    let (_, pool) =
-        app::server::store::open(&format!("sqlite://{}", dir.path().join("p.db").display()))
-            .await
-            .unwrap();
+    let db = app::server::store::scratch::ScratchDatabase::create()
+        .await
+        .unwrap();
+    let (_, pool) = app::server::store::open(&db.url).await.unwrap();
     let sessions = portal::http::sessions::Sessions::open(&pool).await.unwrap();
     let mut expired = Record {
         id: Id::default(),
@@ -603,11 +601,19 @@ async fn expired_sessions_are_purged() {
     sessions.create(&mut expired).await.unwrap();
     sessions.create(&mut live).await.unwrap();
     sessions.delete_expired().await.unwrap();
-    let app::server::store::Pool::Sqlite(pool) = pool;
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let left: i64 = match &pool {
+        app::server::store::Pool::Sqlite(p) => {
+            sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
+                .fetch_one(p)
+                .await
+        }
+        app::server::store::Pool::Postgres(p) => {
+            sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+                .fetch_one(p)
+                .await
+        }
+    }
+    .unwrap();
     assert_eq!(left, 1, "only the live session remains");
     assert!(sessions.load(&live.id).await.unwrap().is_some());
 }

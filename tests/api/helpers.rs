@@ -1,5 +1,7 @@
-//! A real portal on a loopback port with its own SQLite file, and clients.
+//! A real portal on a loopback port with its own database (a SQLite file, or
+//! a fresh PostgreSQL database with `PORTAL_TEST_BACKEND=postgres`), and clients.
 
+use app::server::store::scratch::{Backend, ScratchDatabase};
 use app::server::store::{self, Store};
 use app::server::Portal;
 use portal::http::serve_loopback;
@@ -12,7 +14,7 @@ pub struct TestApp {
     /// The database itself, for tests that simulate time passing.
     pub pool: store::Pool,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    db: ScratchDatabase,
 }
 
 impl TestApp {
@@ -31,11 +33,10 @@ impl TestApp {
     }
 
     async fn spawn_full(make: impl FnOnce(Arc<dyn Store>) -> Portal, secure: bool) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("portal.db").display());
-        let (store, pool) = store::open(&url).await.expect("store");
+        let db = ScratchDatabase::create().await.expect("scratch database");
+        let (store, pool) = store::open(&db.url).await.expect("store");
         let mut portal = make(store.clone());
-        let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
+        let signer = app::server::signing::Signer::load_or_create(db.dir()).expect("signing key");
         portal.signer.get_or_insert(Arc::new(signer));
         let font = app::server::export::report::ReportFont::load(None)
             .expect("report font (apt-get install fonts-noto-cjk)");
@@ -47,7 +48,7 @@ impl TestApp {
             store,
             pool,
             client: Self::new_client(),
-            _dir: dir,
+            db,
         }
     }
 
@@ -62,7 +63,26 @@ impl TestApp {
 
     /// The data directory (database and signing key), as `--data-dir`.
     pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
+        self.db.dir()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// The database URL, for a second server or the CLI.
+    pub fn database_url(&self) -> &str {
+        &self.db.url
+    }
+
+    /// Runs SQL on the database behind the store, bypassing it (tampering,
+    /// or time passing); each backend spells it in its own dialect.
+    pub async fn sql(&self, sqlite: &str, postgres: &str) {
+        match &self.pool {
+            store::Pool::Sqlite(pool) => sqlx::raw_sql(sqlite).execute(pool).await.map(drop),
+            store::Pool::Postgres(pool) => sqlx::raw_sql(postgres).execute(pool).await.map(drop),
+        }
+        .expect("raw SQL");
     }
 
     pub fn url(&self, path: &str) -> String {

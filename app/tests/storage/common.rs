@@ -1,7 +1,9 @@
-//! Shared helpers: a real SQLite store in a temp dir, and NDJSON builders.
+//! Shared helpers: a real store (a SQLite file in a temp dir, or a fresh
+//! PostgreSQL database with `PORTAL_TEST_BACKEND=postgres`), and NDJSON builders.
 
 use app::server::import::{import_reader, ImportError, ImportOptions, ImportSummary};
-use app::server::store::{SqliteStore, Store};
+use app::server::store::scratch::ScratchDatabase;
+use app::server::store::{Pool, Store};
 use std::sync::Arc;
 
 pub const VIN: &str = "LRW3E7EK9NC000017";
@@ -9,18 +11,19 @@ pub const VIN2: &str = "1M8GDM9AXKP042788";
 
 pub struct TestStore {
     pub store: Arc<dyn Store>,
-    pub sqlite: SqliteStore,
-    _dir: tempfile::TempDir,
+    pub pool: Pool,
+    _db: ScratchDatabase,
 }
 
 pub async fn test_store() -> TestStore {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
-    let sqlite = SqliteStore::open(&url).await.expect("open store");
+    let db = ScratchDatabase::create().await.expect("scratch database");
+    let (store, pool) = app::server::store::open(&db.url)
+        .await
+        .expect("open store");
     TestStore {
-        store: Arc::new(sqlite.clone()),
-        sqlite,
-        _dir: dir,
+        store,
+        pool,
+        _db: db,
     }
 }
 
@@ -77,7 +80,7 @@ pub fn lines(parts: &[String]) -> String {
 }
 
 /// Row counts of every table, to prove a rejected import changed nothing.
-pub async fn table_counts(store: &SqliteStore) -> Vec<(String, i64)> {
+pub async fn table_counts(pool: &Pool) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     for table in [
         "vehicles",
@@ -89,10 +92,12 @@ pub async fn table_counts(store: &SqliteStore) -> Vec<(String, i64)> {
         "edr_delta_v",
         "audit_log",
     ] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-            .fetch_one(store.pool())
-            .await
-            .expect("count");
+        let sql = format!("SELECT count(*) FROM {table}");
+        let n: i64 = match pool {
+            Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await,
+            Pool::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await,
+        }
+        .expect("count");
         out.push((table.to_string(), n));
     }
     out

@@ -91,7 +91,7 @@ async fn reimporting_the_same_file_adds_nothing() {
         edr(VIN, "ev-1"),
     ]);
     import_text(&*t.store, &text).await.unwrap();
-    let before = table_counts(&t.sqlite).await;
+    let before = table_counts(&t.pool).await;
     let again = import_text(&*t.store, &text).await.unwrap();
     assert_eq!(
         (
@@ -112,7 +112,7 @@ async fn reimporting_the_same_file_adds_nothing() {
         (1, 1, 1, 1)
     );
     assert_eq!(again.conflicts_total, 0);
-    let after = table_counts(&t.sqlite).await;
+    let after = table_counts(&t.pool).await;
     // Only the audit log grows (the re-import itself is recorded).
     for ((name, a), (_, b)) in before.iter().zip(after.iter()) {
         let expected = if name == "audit_log" { a + 1 } else { *a };
@@ -192,7 +192,7 @@ async fn reject_conflicts_makes_a_conflict_reject_the_file() {
     )
     .await
     .unwrap();
-    let before = table_counts(&t.sqlite).await;
+    let before = table_counts(&t.pool).await;
     let options = ImportOptions {
         reject_conflicts: true,
         ..ImportOptions::default()
@@ -212,7 +212,7 @@ async fn reject_conflicts_makes_a_conflict_reject_the_file() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(table_counts(&t.sqlite).await, before);
+    assert_eq!(table_counts(&t.pool).await, before);
 }
 
 #[tokio::test]
@@ -224,7 +224,7 @@ async fn a_bad_line_at_the_end_of_a_large_file_leaves_the_store_as_before() {
     )
     .await
     .unwrap();
-    let before = table_counts(&t.sqlite).await;
+    let before = table_counts(&t.pool).await;
 
     let config = app::server::demo::DemoConfig {
         vehicles: 2,
@@ -258,7 +258,7 @@ async fn a_bad_line_at_the_end_of_a_large_file_leaves_the_store_as_before() {
     assert_eq!(errors[0].line, total_lines);
     assert_eq!(errors[0].field.as_deref(), Some("speed_kmh"));
     assert_eq!(
-        table_counts(&t.sqlite).await,
+        table_counts(&t.pool).await,
         before,
         "nothing of the file is stored"
     );
@@ -300,7 +300,7 @@ async fn every_error_is_listed_with_line_field_and_reason_up_to_the_cap() {
         "{}",
         errors[2].reason
     );
-    assert!(table_counts(&t.sqlite).await.iter().all(|(_, n)| *n == 0));
+    assert!(table_counts(&t.pool).await.iter().all(|(_, n)| *n == 0));
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The store and import on real SQLite files, one test binary.
+//! The store and import on real databases (SQLite files, or PostgreSQL with
+//! `PORTAL_TEST_BACKEND=postgres`), one test binary.
 
 mod common;
 

@@ -1,9 +1,9 @@
-//! The SQLite store on a real file: queries, audit chain, demo consistency.
+//! The store on a real database: queries, audit chain, demo consistency.
 
 use crate::common::*;
 use app::server::audit::GENESIS_HASH;
 use app::server::demo::{demo_vin, generate, DemoConfig};
-use app::server::store::TimeRange;
+use app::server::store::{Pool, TimeRange};
 use std::collections::HashMap;
 
 #[tokio::test]
@@ -11,11 +11,22 @@ async fn a_fresh_store_is_empty_and_migrated() {
     let t = test_store().await;
     assert!(t.store.is_empty().await.unwrap());
     assert!(t.store.vehicles().await.unwrap().is_empty());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(t.sqlite.pool())
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
+    match &t.pool {
+        Pool::Sqlite(pool) => {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        Pool::Postgres(pool) => {
+            let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert!(applied >= 1, "migrations recorded");
+        }
+    }
 }
 
 #[tokio::test]

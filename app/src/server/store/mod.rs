@@ -1,8 +1,12 @@
 //! The storage interface. Handlers, server functions and the CLI talk to a
 //! `dyn Store`; only the backends (one per database) hold SQL.
 
+pub mod postgres;
+pub(crate) mod rows;
+pub mod scratch;
 mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::account::Role;
@@ -24,7 +28,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported DATABASE_URL `{0}`: expected sqlite://PATH")]
+    #[error("unsupported DATABASE_URL `{0}`: expected sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Engine(String),
@@ -37,6 +41,7 @@ pub enum StoreError {
 #[derive(Clone)]
 pub enum Pool {
     Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 /// Opens the store a `DATABASE_URL` names, creating and migrating it if needed.
@@ -44,6 +49,10 @@ pub async fn open(database_url: &str) -> Result<(Arc<dyn Store>, Pool), StoreErr
     if database_url.starts_with("sqlite:") {
         let store = SqliteStore::open(database_url).await?;
         let pool = Pool::Sqlite(store.pool().clone());
+        Ok((Arc::new(store), pool))
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        let store = PgStore::open(database_url).await?;
+        let pool = Pool::Postgres(store.pool().clone());
         Ok((Arc::new(store), pool))
     } else {
         Err(StoreError::UnsupportedUrl(database_url.to_string()))

@@ -5,6 +5,7 @@ use crate::domain::Vin;
 use crate::server::store::{
     AccountId, AccountRecord, ClaimRefusal, OwnershipPeriod, StoreError, VehicleId,
 };
+use crate::server::store::rows::AccountKey;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
@@ -22,11 +23,6 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
     })
 }
 
-/// How an account is looked up.
-pub(super) enum AccountKey<'a> {
-    Name(&'a str),
-    Id(AccountId),
-}
 
 pub(super) async fn account_where(
     pool: &SqlitePool,

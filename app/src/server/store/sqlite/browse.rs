@@ -7,13 +7,9 @@ use crate::domain::records::Event;
 use crate::server::store::{
     ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest, TimeRange, VehicleId,
 };
+use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
-const MINUTE_US: i64 = 60_000_000;
-
-/// The AEB state as a level (off 0 … braking 3), for charts and summaries.
-const AEB_LEVEL: &str = "CASE aeb_state WHEN 'off' THEN 0 WHEN 'standby' THEN 1 \
-    WHEN 'warning' THEN 2 WHEN 'braking' THEN 3 END";
 
 /// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
 pub(super) fn push_ranges(q: &mut QueryBuilder<'_, Sqlite>, column: &str, ranges: &[TimeRange]) {
@@ -143,14 +139,6 @@ fn raw_expression(channel: ChartChannel) -> String {
     match channel {
         ChartChannel::Aeb => format!("CAST({AEB_LEVEL} AS REAL)"),
         other => format!("CAST({} AS REAL)", other.as_str()),
-    }
-}
-
-/// The stem of one channel's `_min`/`_max` columns in `sample_minutes`.
-fn minute_stem(channel: ChartChannel) -> &'static str {
-    match channel {
-        ChartChannel::Aeb => "aeb_level",
-        other => other.as_str(),
     }
 }
 

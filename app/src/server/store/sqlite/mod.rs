@@ -7,6 +7,7 @@ mod cases;
 
 use bulk::Bind;
 
+use super::rows::{classify_against_held, parse_wire, spans, AccountKey};
 use super::{
     AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
@@ -70,19 +71,6 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
-}
-
-fn parse_wire<T>(
-    value: Option<String>,
-    parse: fn(&str) -> Option<T>,
-    column: &str,
-) -> Result<Option<T>, StoreError> {
-    value
-        .map(|v| {
-            parse(&v)
-                .ok_or_else(|| StoreError::Corrupt(format!("{column} holds unknown value `{v}`")))
-        })
-        .transpose()
 }
 
 /// Reads a sample from a row selected with `SAMPLE_COLUMNS` (vehicle_id first).
@@ -219,29 +207,6 @@ fn sample_filter_sql(
         add(" AND gear = ?", Bind::Text(v.as_str()));
     }
     sql
-}
-
-/// Names the channels in which two samples differ.
-fn sample_differences(held: &Sample, new: &Sample) -> String {
-    let a = serde_json::to_value(&held.channels).unwrap_or_default();
-    let b = serde_json::to_value(&new.channels).unwrap_or_default();
-    let empty = serde_json::Map::new();
-    let (a, b) = (
-        a.as_object().unwrap_or(&empty),
-        b.as_object().unwrap_or(&empty),
-    );
-    let mut names: Vec<&str> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(String::as_str)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    if held.extra != new.extra {
-        names.push("extra");
-    }
-    format!("held values differ in: {}", names.join(", "))
 }
 
 async fn vehicle_by_vin<'e, E>(executor: E, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError>
@@ -524,11 +489,11 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError> {
-        accounts::account_where(&self.pool, accounts::AccountKey::Name(account)).await
+        accounts::account_where(&self.pool, AccountKey::Name(account)).await
     }
 
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        accounts::account_where(&self.pool, accounts::AccountKey::Id(id)).await
+        accounts::account_where(&self.pool, AccountKey::Id(id)).await
     }
 
     async fn create_account(
@@ -910,13 +875,7 @@ impl SqliteImportTx {
         skipped: &[usize],
         outcome: &mut SampleBatchOutcome,
     ) -> Result<(), StoreError> {
-        let mut by_vehicle: HashMap<VehicleId, (i64, i64)> = HashMap::new();
-        for &i in skipped {
-            let (v, s) = &rows[i];
-            let e = by_vehicle.entry(*v).or_insert((s.t_us, s.t_us));
-            e.0 = e.0.min(s.t_us);
-            e.1 = e.1.max(s.t_us);
-        }
+        let by_vehicle = spans(rows, skipped.iter().copied());
         let mut held: HashMap<(VehicleId, i64), Sample> = HashMap::new();
         for (vehicle, (lo, hi)) in by_vehicle {
             let found = sqlx::query(&format!(
@@ -931,15 +890,7 @@ impl SqliteImportTx {
                 held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
             }
         }
-        for &i in skipped {
-            let (vehicle, sample) = &rows[i];
-            match held.get(&(*vehicle, sample.t_us)) {
-                Some(h) if h == sample => outcome.duplicates += 1,
-                Some(h) => outcome.conflicts.push((i, sample_differences(h, sample))),
-                None => return Err(StoreError::Corrupt("a skipped sample is not held".into())),
-            }
-        }
-        Ok(())
+        classify_against_held(rows, skipped, &held, outcome)
     }
 }
 
