@@ -95,8 +95,17 @@ run_tests() {
   cargo clippy --workspace --all-targets --features ssr -- -D warnings
   say "clippy (browser, wasm32)"
   cargo clippy -p portal -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
-  say "unit and integration tests"
+  say "unit and integration tests (SQLite)"
   cargo test --workspace --features ssr 2>&1 | tee "$log"
+  # The store, import, authorization, export and audit tests again on
+  # PostgreSQL: each test in a database of its own, dropped afterwards.
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+    say "storage and API tests on PostgreSQL ($TEST_POSTGRES_URL)"
+    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p app --test storage 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test api 2>&1 | tee -a "$log"
+  else
+    say "SKIPPED: the PostgreSQL runs (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
+  fi
   say "end-to-end tests in Chromium"
   # cargo-leptos adds the same flag itself; inheriting it would double it and rebuild everything.
   env -u RUSTFLAGS cargo leptos build

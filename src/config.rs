@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
-    /// Database to use: sqlite://PATH (default: sqlite://<data dir>/portal.db).
+    /// Database to use: sqlite://PATH (default: sqlite://<data dir>/portal.db) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 

@@ -14,7 +14,8 @@ pub struct TestApp {
     /// The database itself, for tests that simulate time passing.
     pub pool: store::Pool,
     pub client: reqwest::Client,
-    db: ScratchDatabase,
+    /// Shared with any other server started on the same database.
+    db: Arc<ScratchDatabase>,
 }
 
 impl TestApp {
@@ -34,6 +35,40 @@ impl TestApp {
 
     async fn spawn_full(make: impl FnOnce(Arc<dyn Store>) -> Portal, secure: bool) -> TestApp {
         let db = ScratchDatabase::create().await.expect("scratch database");
+        Self::serve_on(Arc::new(db), make, secure).await
+    }
+
+    /// Spawns on a fresh database of the given backend, whatever the run's.
+    pub async fn spawn_on(backend: Backend) -> TestApp {
+        let db = ScratchDatabase::create_on(backend)
+            .await
+            .expect("scratch database");
+        Self::serve_on(Arc::new(db), Portal::new, false).await
+    }
+
+    /// Another portal server on the same database and data directory (its
+    /// own pool, sessions and caches), as behind a load balancer.
+    pub async fn another_server(&self) -> TestApp {
+        Self::serve_on(self.db.clone(), Portal::new, false).await
+    }
+
+    /// A server on an existing database, keeping `keys_from`'s signing key
+    /// (as an operator moving a deployment keeps its data directory).
+    pub async fn spawn_on_database(db: ScratchDatabase, keys_from: &TestApp) -> TestApp {
+        for entry in std::fs::read_dir(keys_from.data_dir()).expect("data dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "ed25519") {
+                std::fs::copy(&path, db.dir().join(path.file_name().unwrap())).expect("copy key");
+            }
+        }
+        Self::serve_on(Arc::new(db), Portal::new, false).await
+    }
+
+    async fn serve_on(
+        db: Arc<ScratchDatabase>,
+        make: impl FnOnce(Arc<dyn Store>) -> Portal,
+        secure: bool,
+    ) -> TestApp {
         let (store, pool) = store::open(&db.url).await.expect("store");
         let mut portal = make(store.clone());
         let signer = app::server::signing::Signer::load_or_create(db.dir()).expect("signing key");
@@ -64,10 +99,6 @@ impl TestApp {
     /// The data directory (database and signing key), as `--data-dir`.
     pub fn data_dir(&self) -> &std::path::Path {
         self.db.dir()
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.db.backend
     }
 
     /// The database URL, for a second server or the CLI.

@@ -8,5 +8,6 @@ mod evidence;
 mod export;
 mod http;
 mod report;
+mod scale;
 mod staff;
 mod telemetry;

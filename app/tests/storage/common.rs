@@ -17,9 +17,7 @@ pub struct TestStore {
 
 pub async fn test_store() -> TestStore {
     let db = ScratchDatabase::create().await.expect("scratch database");
-    let (store, pool) = app::server::store::open(&db.url)
-        .await
-        .expect("open store");
+    let (store, pool) = app::server::store::open(&db.url).await.expect("open store");
     TestStore {
         store,
         pool,

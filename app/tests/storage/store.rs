@@ -20,10 +20,11 @@ async fn a_fresh_store_is_empty_and_migrated() {
             assert_eq!(mode, "wal");
         }
         Pool::Postgres(pool) => {
-            let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(pool)
-                .await
-                .unwrap();
+            let applied: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
             assert!(applied >= 1, "migrations recorded");
         }
     }

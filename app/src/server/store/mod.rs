@@ -1,6 +1,7 @@
 //! The storage interface. Handlers, server functions and the CLI talk to a
 //! `dyn Store`; only the backends (one per database) hold SQL.
 
+pub mod migrate;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod scratch;

@@ -2,9 +2,9 @@
 //! how two samples differ.
 
 use super::{AccountId, SampleBatchOutcome, StoreError, VehicleId};
-use std::collections::HashMap;
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Sample;
+use std::collections::HashMap;
 
 /// Parses an enum stored by its wire name; an unknown name is corruption.
 pub(crate) fn parse_wire<T>(

@@ -6,12 +6,12 @@ use crate::domain::account::Role;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 use crate::server::audit::{chain_hash, GENESIS_HASH};
+use crate::server::store::rows::AccountKey;
 use crate::server::store::{
     AccountId, AccountRecord, AuditEntry, CaseRecord, ClaimRefusal, NewAuditEntry, NewCase,
     OwnershipPeriod, StoreError, VehicleId,
 };
 use sqlx::postgres::PgRow;
-use crate::server::store::rows::AccountKey;
 use sqlx::{PgConnection, PgPool, Row};
 
 const ACCOUNT_COLUMNS: &str = "id, account, password_hash, role, session_epoch";

@@ -8,8 +8,8 @@ use crate::domain::chart::ChartChannel;
 use crate::domain::records::Event;
 use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
 use crate::server::store::{
-    after_cursor, ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest,
-    PageRequest, TimeRange, VehicleId,
+    after_cursor, ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest, PageRequest,
+    TimeRange, VehicleId,
 };
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
@@ -124,7 +124,9 @@ pub(super) async fn drives(
 fn raw_expression(channel: ChartChannel) -> String {
     match channel {
         ChartChannel::Aeb => format!("({AEB_LEVEL})::float8"),
-        ChartChannel::BrakePedal | ChartChannel::Abs => format!("{}::int::float8", channel.as_str()),
+        ChartChannel::BrakePedal | ChartChannel::Abs => {
+            format!("{}::int::float8", channel.as_str())
+        }
         other => format!("{}::float8", other.as_str()),
     }
 }
@@ -240,12 +242,14 @@ pub(super) async fn refresh_minutes(
         .await?;
     let from = Ts(lo_us.div_euclid(MINUTE_US) * MINUTE_US);
     let to = Ts((hi_us.div_euclid(MINUTE_US) + 1) * MINUTE_US);
-    sqlx::query("DELETE FROM sample_minutes WHERE vehicle_id = $1 AND minute >= $2 AND minute < $3")
-        .bind(vehicle)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM sample_minutes WHERE vehicle_id = $1 AND minute >= $2 AND minute < $3",
+    )
+    .bind(vehicle)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
     let channels = ChartChannel::ALL
         .iter()
         .map(|&c| {

@@ -659,13 +659,13 @@ impl Store for PgStore {
     }
 
     async fn totp_secret(&self, account: AccountId) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar::<_, Option<String>>("SELECT totp_secret FROM accounts WHERE id = $1")
-                .bind(account)
-                .fetch_optional(&self.pool)
-                .await?
-                .flatten(),
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT totp_secret FROM accounts WHERE id = $1",
         )
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten())
     }
 
     async fn use_totp_step(&self, account: AccountId, step: i64) -> Result<bool, StoreError> {

@@ -2,10 +2,10 @@
 
 use crate::domain::account::Role;
 use crate::domain::Vin;
+use crate::server::store::rows::AccountKey;
 use crate::server::store::{
     AccountId, AccountRecord, ClaimRefusal, OwnershipPeriod, StoreError, VehicleId,
 };
-use crate::server::store::rows::AccountKey;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
@@ -22,7 +22,6 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
         session_epoch: row.try_get(4)?,
     })
 }
-
 
 pub(super) async fn account_where(
     pool: &SqlitePool,

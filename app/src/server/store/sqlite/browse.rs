@@ -4,12 +4,11 @@
 use super::{event_from_row, StoreError};
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Event;
+use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
 use crate::server::store::{
     ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest, TimeRange, VehicleId,
 };
-use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
-
 
 /// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
 pub(super) fn push_ranges(q: &mut QueryBuilder<'_, Sqlite>, column: &str, ranges: &[TimeRange]) {
