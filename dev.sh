@@ -104,7 +104,7 @@ run_tests() {
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p app --test storage 2>&1 | tee -a "$log"
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test api 2>&1 | tee -a "$log"
   else
-    say "SKIPPED: the PostgreSQL runs (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
+    say "SKIPPED: the PostgreSQL runs, and the two-server and migrate-store tests (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
   fi
   say "end-to-end tests in Chromium"
   # cargo-leptos adds the same flag itself; inheriting it would double it and rebuild everything.

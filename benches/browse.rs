@@ -19,7 +19,7 @@
 mod common;
 
 use app::server::store;
-use common::{env_or, fixture, vin, Fixture, DAY_US, START_US};
+use common::{env_or, fixture, vin, BenchDb, Fixture, DAY_US, START_US};
 use std::time::{Duration, Instant};
 
 fn summary(label: &str, mut runs: Vec<Duration>) -> f64 {
@@ -46,18 +46,18 @@ async fn time_get(client: &reqwest::Client, url: &str, runs: u64) -> Vec<Duratio
     out
 }
 
-/// Wall time of one `sqlite3` process running `sql` `count` times (rows
-/// printed to a pipe, as a user of the CLI would see them).
-fn sqlite3_session(db: &std::path::Path, sql: &str, count: u64) -> Duration {
+/// Wall time of one CLI process (`sqlite3` or `psql`) running `sql` `count`
+/// times (rows printed to a pipe, as a user of the CLI would see them).
+fn cli_session(db: &BenchDb, sql: &str, count: u64) -> Duration {
     use std::io::Write;
     let script = sql.repeat(count as usize);
     let started = Instant::now();
-    let mut child = std::process::Command::new("sqlite3")
-        .arg(db)
+    let mut child = db
+        .cli()
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("sqlite3 CLI (apt install sqlite3)");
+        .expect("the database's CLI (apt install sqlite3 / postgresql-client)");
     child
         .stdin
         .take()
@@ -65,18 +65,18 @@ fn sqlite3_session(db: &std::path::Path, sql: &str, count: u64) -> Duration {
         .write_all(script.as_bytes())
         .expect("script");
     let out = child.wait_with_output().expect("sqlite3 output");
-    assert!(out.status.success(), "sqlite3 failed");
+    assert!(out.status.success(), "the CLI failed");
     started.elapsed()
 }
 
 /// Per-query times of `sql` in the CLI: each trial runs it 50 times in one
 /// session and subtracts an empty session (process start and open).
-fn sqlite3_times(db: &std::path::Path, sql: &str, trials: u64) -> Vec<Duration> {
+fn cli_times(db: &BenchDb, sql: &str, trials: u64) -> Vec<Duration> {
     const PER_TRIAL: u64 = 50;
     (0..trials)
         .map(|_| {
-            let empty = sqlite3_session(db, "", 0);
-            let full = sqlite3_session(db, sql, PER_TRIAL);
+            let empty = cli_session(db, "", 0);
+            let full = cli_session(db, sql, PER_TRIAL);
             full.saturating_sub(empty) / PER_TRIAL as u32
         })
         .collect()
@@ -92,6 +92,7 @@ async fn main() {
         db,
         client,
         base,
+        _scratch: _database,
         ..
     } = fixture(10, 1_000_000).await;
     let total: i64 = match &pool {
@@ -120,16 +121,26 @@ async fn main() {
         "day page, speed >= 100, HTTP API",
         time_get(&client, &url, runs).await,
     );
-    let sql = format!(
-        "SELECT * FROM samples WHERE vehicle_id = 1 AND t_us >= {} AND t_us < {} \
-         AND speed_kmh >= 100 ORDER BY t_us LIMIT 100;",
-        day.0, day.1
-    );
+    let sql = if db.is_postgres() {
+        format!(
+            "SELECT * FROM samples WHERE vehicle_id = 1 AND t >= '{}' AND t < '{}' \
+             AND speed_kmh >= 100 ORDER BY t LIMIT 100;",
+            fmt(day.0),
+            fmt(day.1)
+        )
+    } else {
+        format!(
+            "SELECT * FROM samples WHERE vehicle_id = 1 AND t_us >= {} AND t_us < {} \
+             AND speed_kmh >= 100 ORDER BY t_us LIMIT 100;",
+            day.0, day.1
+        )
+    };
+    let cli_name = if db.is_postgres() { "psql" } else { "sqlite3" };
     let cli = summary(
-        "day page, speed >= 100, sqlite3 CLI",
-        sqlite3_times(&db, &sql, runs),
+        &format!("day page, speed >= 100, {cli_name} CLI"),
+        cli_times(&db, &sql, runs),
     );
-    println!("ratio HTTP API / sqlite3: {:.2}", api / cli);
+    println!("ratio HTTP API / {cli_name}: {:.2}", api / cli);
 
     // The fixed cost of the API (session, gate, JSON) shows on a page whose
     // rows match at once: speed >= 40 km/h.
@@ -140,10 +151,10 @@ async fn main() {
     );
     let sql = sql.replace("speed_kmh >= 100", "speed_kmh >= 40");
     let cli = summary(
-        "day page, speed >= 40, sqlite3 CLI",
-        sqlite3_times(&db, &sql, runs),
+        &format!("day page, speed >= 40, {cli_name} CLI"),
+        cli_times(&db, &sql, runs),
     );
-    println!("ratio HTTP API / sqlite3: {:.2}", api / cli);
+    println!("ratio HTTP API / {cli_name}: {:.2}", api / cli);
 
     // 2. An event's detail: ±15 s window, chart and table.
     let url = format!("{base}/vehicles/{v}/events/ev-bench");

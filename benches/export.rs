@@ -1,4 +1,5 @@
-//! CSV export throughput and memory, against `sqlite3 -csv` on the same file.
+//! CSV export throughput and memory, against `sqlite3 -csv` on the same file
+//! (or, with BENCH_BACKEND=postgres, `COPY … TO STDOUT WITH CSV` in `psql`).
 //!
 //!     cargo bench --features ssr --bench export                          # 1 M samples
 //!     BENCH_SAMPLES=10000000 cargo bench --features ssr --bench export   # 10 M samples
@@ -86,23 +87,30 @@ async fn main() {
     );
 
     let started = Instant::now();
-    let out = std::process::Command::new("sqlite3")
-        .arg("-csv")
-        .arg("-header")
-        .arg(&f.db)
-        .arg("SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t_us;")
-        .output()
-        .expect("sqlite3 CLI (apt install sqlite3)");
+    let (cli_name, out) = if f.db.is_postgres() {
+        let copy = "COPY (SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t) TO STDOUT WITH CSV HEADER";
+        (
+            "psql COPY … TO STDOUT WITH CSV",
+            f.db.cli().arg("-c").arg(copy).output(),
+        )
+    } else {
+        let select = "SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t_us;";
+        (
+            "sqlite3 -csv",
+            f.db.cli().args(["-csv", "-header", select]).output(),
+        )
+    };
+    let out = out.expect("the database's CLI (apt install sqlite3 / postgresql-client)");
     let secs_cli = started.elapsed().as_secs_f64();
     assert!(out.status.success());
     let cli_rows = out.stdout.iter().filter(|b| **b == b'\n').count() as u64 - 1;
     println!(
-        "sqlite3 -csv: {cli_rows} rows, {:.1} MiB in {secs_cli:.2} s = {:.0} rows/s",
+        "{cli_name}: {cli_rows} rows, {:.1} MiB in {secs_cli:.2} s = {:.0} rows/s",
         out.stdout.len() as f64 / 1048576.0,
         cli_rows as f64 / secs_cli
     );
     println!(
-        "throughput HTTP / sqlite3: {:.2}",
+        "throughput HTTP / {cli_name}: {:.2}",
         (rows as f64 / secs) / (cli_rows as f64 / secs_cli)
     );
 }

@@ -4,14 +4,15 @@
 //!     BENCH_DAYS=90 cargo bench --features ssr --bench import   # ~3 M samples
 //!
 //! Generates a demo file (8 vehicles × BENCH_DAYS days), then imports it into
-//! a fresh SQLite file exactly as `portal import` does, and reports samples/s
+//! a fresh SQLite file (or, with BENCH_BACKEND=postgres, a fresh PostgreSQL
+//! database) exactly as `portal import` does, and reports samples/s
 //! and the process's peak RSS during the import (VmHWM, reset before it).
 
 mod common;
 
 use app::server::demo::{generate, DemoConfig};
 use app::server::import::{import_file, ImportOptions};
-use app::server::store::{SqliteStore, Store};
+use app::server::store::Store;
 use common::{env_or, reset_peak_rss, status_kib};
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -61,12 +62,18 @@ async fn main() {
         parsed as f64 / secs
     );
 
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = SqliteStore::open(&url).await.expect("store");
+    let scratch = common::scratch_postgres().await;
+    let url = match &scratch {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+    };
+    println!("store: {}", url.split('@').next_back().unwrap_or(&url));
+    let (store, _) = app::server::store::open(&url).await.expect("store");
+    let store: &dyn Store = &*store;
     reset_peak_rss();
     let rss_before = status_kib("VmRSS:");
     let started = Instant::now();
-    let summary = import_file(&store, &file, &ImportOptions::default(), None)
+    let summary = import_file(store, &file, &ImportOptions::default(), None)
         .await
         .expect("import");
     let secs = started.elapsed().as_secs_f64();
@@ -87,7 +94,7 @@ async fn main() {
 
     // A re-import of the same file: every sample is a duplicate.
     let started = Instant::now();
-    let again = import_file(&store, &file, &ImportOptions::default(), None)
+    let again = import_file(store, &file, &ImportOptions::default(), None)
         .await
         .expect("re-import");
     let secs = started.elapsed().as_secs_f64();

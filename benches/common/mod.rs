@@ -1,6 +1,10 @@
 //! What the benchmarks share: a store of generated 1 Hz samples (built
 //! through the import transaction, or reused from BENCH_DB), the portal on
-//! loopback, and a signed-in owner of vehicle 0.
+//! loopback, a signed-in owner of vehicle 0, and the database's own CLI
+//! (`sqlite3` or `psql`) for reference figures.
+//!
+//! `BENCH_BACKEND=postgres` runs on a fresh database on the server that
+//! `TEST_POSTGRES_URL` names (dropped afterwards) instead of a SQLite file.
 #![allow(dead_code)] // each bench uses its own part of this module
 
 use app::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};
@@ -119,10 +123,58 @@ pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// The database a benchmark runs on, and how to reach it from its CLI.
+#[derive(Debug, Clone)]
+pub enum BenchDb {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl BenchDb {
+    pub fn url(&self) -> String {
+        match self {
+            BenchDb::Sqlite(path) => format!("sqlite://{}", path.display()),
+            BenchDb::Postgres(url) => url.clone(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, BenchDb::Postgres(_))
+    }
+
+    /// The database's CLI, reading SQL from stdin, printing rows to stdout.
+    pub fn cli(&self) -> std::process::Command {
+        match self {
+            BenchDb::Sqlite(path) => {
+                let mut c = std::process::Command::new("sqlite3");
+                c.arg(path);
+                c
+            }
+            BenchDb::Postgres(url) => {
+                let mut c = std::process::Command::new("psql");
+                c.args(["-X", "-q", "-A", "-d", url]);
+                c
+            }
+        }
+    }
+}
+
+/// A fresh PostgreSQL database when `BENCH_BACKEND=postgres`.
+pub async fn scratch_postgres() -> Option<app::server::store::scratch::ScratchDatabase> {
+    use app::server::store::scratch::{Backend, ScratchDatabase};
+    (std::env::var("BENCH_BACKEND").as_deref() == Ok("postgres")).then_some(())?;
+    Some(
+        ScratchDatabase::create_on(Backend::Postgres)
+            .await
+            .expect("a PostgreSQL database (set TEST_POSTGRES_URL)"),
+    )
+}
+
 pub struct Fixture {
     pub store: Arc<dyn Store>,
     pub pool: store::Pool,
-    pub db: std::path::PathBuf,
+    pub db: BenchDb,
+    pub _scratch: Option<app::server::store::scratch::ScratchDatabase>,
     /// Signed in as vehicle 0's owner.
     pub client: reqwest::Client,
     /// `http://127.0.0.1:PORT/api/v1`
@@ -135,30 +187,43 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
     let vehicles = env_or("BENCH_VEHICLES", default_vehicles);
     let per_vehicle = env_or("BENCH_SAMPLES", default_samples);
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = std::env::var("BENCH_DB")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| dir.path().join("bench.db"));
-    if std::env::var_os("BENCH_BUILD_ONLY").is_some() {
-        let (store, _) = store::open(&format!("sqlite://{}", db.display()))
-            .await
-            .expect("store");
+    if let Ok(url) = std::env::var("BENCH_BUILD_ONLY") {
+        let (store, _) = store::open(&url).await.expect("store");
         build(&*store, vehicles, per_vehicle).await;
         store.close().await;
         std::process::exit(0);
     }
-    if !db.exists() {
+    let scratch = scratch_postgres().await;
+    let (db, built) = match &scratch {
+        Some(pg) => (BenchDb::Postgres(pg.url.clone()), false),
+        None => {
+            let path = std::env::var("BENCH_DB")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|_| dir.path().join("bench.db"));
+            let built = path.exists();
+            (BenchDb::Sqlite(path), built)
+        }
+    };
+    if !built {
         // Built by a child process, so this one's memory figures cover the
         // measured work alone.
         let status = std::process::Command::new(std::env::current_exe().expect("bench binary"))
-            .env("BENCH_BUILD_ONLY", "1")
-            .env("BENCH_DB", &db)
+            .env("BENCH_BUILD_ONLY", db.url())
             .status()
             .expect("building the store");
         assert!(status.success(), "building the store failed");
     }
-    let (store, pool) = store::open(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("store");
+    if db.is_postgres() {
+        // Fresh statistics, as autovacuum would have gathered by now.
+        let status = db
+            .cli()
+            .arg("-c")
+            .arg("VACUUM ANALYZE")
+            .status()
+            .expect("psql");
+        assert!(status.success());
+    }
+    let (store, pool) = store::open(&db.url()).await.expect("store");
     let mut portal = Portal::new(store.clone());
     // Bundles and reports need the signing key and the report's font.
     let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
@@ -200,6 +265,7 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
         store,
         pool,
         db,
+        _scratch: scratch,
         client,
         base,
         _dir: dir,

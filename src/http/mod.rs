@@ -4,6 +4,7 @@
 mod api;
 pub mod error;
 mod evidence;
+mod health;
 pub mod security;
 pub mod sessions;
 mod staff;
@@ -40,6 +41,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
     let mut app = Router::new()
         .merge(api::routes())
         .merge(staff::routes())
+        .merge(health::routes())
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

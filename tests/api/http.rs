@@ -104,3 +104,43 @@ async fn the_language_switch_refuses_open_redirects_and_unknown_languages() {
     assert!(res.status().is_client_error() || res.status().is_server_error());
     assert!(res.headers().get(header::SET_COOKIE).is_none());
 }
+
+#[tokio::test]
+async fn health_and_readiness_probes_report_the_database() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
+    let known = body["migrations"]["known"].as_u64().unwrap();
+    assert!(
+        known >= 1 && body["migrations"]["applied"] == known,
+        "{body}"
+    );
+
+    // A migration missing: not ready (503), and it says which part.
+    let newest =
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)";
+    app.sql(newest, newest).await;
+    let pending = app.get("/readyz").await;
+    assert_eq!(pending.status(), 503);
+    let body: serde_json::Value = pending.json().await.unwrap();
+    assert_eq!(
+        (body["status"].as_str(), body["database"].as_str()),
+        (Some("not_ready"), Some("ok"))
+    );
+    assert_eq!(
+        body["migrations"]["applied"].as_u64(),
+        Some(known - 1),
+        "{body}"
+    );
+
+    // The database gone: still alive, not ready.
+    app.store.close().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let down = app.get("/readyz").await;
+    assert_eq!(down.status(), 503);
+    let body: serde_json::Value = down.json().await.unwrap();
+    assert_eq!(body["database"], "unreachable", "{body}");
+}

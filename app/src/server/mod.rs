@@ -32,6 +32,15 @@ use std::sync::Arc;
 use store::Store;
 use throttle::ThrottlePolicy;
 
+/// What `/readyz` reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub database: bool,
+    pub migrations_applied: usize,
+    pub migrations_known: usize,
+}
+
 /// The service facade: one per process, cheap to clone.
 #[derive(Clone)]
 pub struct Portal {
@@ -49,6 +58,28 @@ pub struct Portal {
 }
 
 impl Portal {
+    /// Ready to serve: the database answers and is fully migrated. A
+    /// failure is logged here and reported without its cause.
+    pub async fn readiness(&self) -> Readiness {
+        match self.store.migration_status().await {
+            Ok((applied, known)) => Readiness {
+                ready: applied == known,
+                database: true,
+                migrations_applied: applied,
+                migrations_known: known,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: the database does not answer");
+                Readiness {
+                    ready: false,
+                    database: false,
+                    migrations_applied: 0,
+                    migrations_known: 0,
+                }
+            }
+        }
+    }
+
     pub fn new(store: Arc<dyn Store>) -> Self {
         Portal {
             store,

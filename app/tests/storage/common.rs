@@ -80,16 +80,7 @@ pub fn lines(parts: &[String]) -> String {
 /// Row counts of every table, to prove a rejected import changed nothing.
 pub async fn table_counts(pool: &Pool) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for table in [
-        "vehicles",
-        "samples",
-        "events",
-        "edr_records",
-        "edr_airbags",
-        "edr_pre_crash",
-        "edr_delta_v",
-        "audit_log",
-    ] {
+    for table in app::server::store::migrate::TABLES {
         let sql = format!("SELECT count(*) FROM {table}");
         let n: i64 = match pool {
             Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await,

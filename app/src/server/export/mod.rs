@@ -546,30 +546,42 @@ pub(crate) async fn for_each_sample<F>(
 where
     F: FnMut(&crate::domain::records::Sample, &mut Vec<u8>) -> Result<(), ServiceError>,
 {
-    let mut after = None;
+    // The next page is read while this one is formatted and sent: the
+    // database (a PostgreSQL backend, or SQLite on another worker) and the
+    // formatting run side by side.
+    let fetch = |after_us: Option<i64>| {
+        let store = store.clone();
+        let vehicle = plan.access.vehicle.id;
+        let ranges = plan.access.ranges.clone();
+        let filter = plan.filter.clone();
+        tokio::spawn(async move {
+            let page = super::store::PageRequest {
+                descending: false,
+                after_us,
+                limit: PAGE,
+            };
+            store.sample_page(vehicle, &ranges, &filter, page).await
+        })
+    };
+    let mut next = fetch(None);
     let mut count = 0u64;
     loop {
-        let rows = store
-            .sample_page(
-                plan.access.vehicle.id,
-                &plan.access.ranges,
-                &plan.filter,
-                super::store::PageRequest {
-                    descending: false,
-                    after_us: after,
-                    limit: PAGE,
-                },
-            )
-            .await?;
+        // Polled once: it is replaced below before the next turn.
+        let rows = (&mut next)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("reading an export page: {e}")))??;
+        let more = rows.len() == PAGE as usize;
+        if more {
+            next = fetch(rows.last().map(|s| s.t_us));
+        }
         for s in &rows {
             each(s, sink.buffer())?;
         }
         count += rows.len() as u64;
         sink.count_rows(rows.len() as u64);
         sink.flush(false).await?;
-        if rows.len() < PAGE as usize {
+        if !more {
             return Ok(count);
         }
-        after = rows.last().map(|s| s.t_us);
     }
 }

@@ -60,6 +60,13 @@ pub async fn open(database_url: &str) -> Result<(Arc<dyn Store>, Pool), StoreErr
     }
 }
 
+/// Of `migrator`'s migrations, how many are among the `applied` versions.
+pub(crate) fn count_applied(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> (usize, usize) {
+    let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+    let done = known.iter().filter(|v| applied.contains(v)).count();
+    (done, known.len())
+}
+
 /// What happened to one record written during an import.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
@@ -539,6 +546,10 @@ pub trait Store: Send + Sync + 'static {
         case_id: i64,
         bundle_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The database answers: of the migrations this build knows, how many
+    /// are applied (applied, known). Ready when they are equal.
+    async fn migration_status(&self) -> Result<(usize, usize), StoreError>;
 
     /// True when no vehicle is held (a fresh install).
     async fn is_empty(&self) -> Result<bool, StoreError>;

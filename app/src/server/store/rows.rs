@@ -1,9 +1,10 @@
 //! Row helpers both backends share: reading stored enum names, and naming
 //! how two samples differ.
 
-use super::{AccountId, SampleBatchOutcome, StoreError, VehicleId};
+use super::{AccountId, AuditEntry, NewAuditEntry, SampleBatchOutcome, StoreError, VehicleId};
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Sample;
+use crate::server::audit::{chain_hash, GENESIS_HASH};
 use std::collections::HashMap;
 
 /// Parses an enum stored by its wire name; an unknown name is corruption.
@@ -97,4 +98,40 @@ pub(crate) fn classify_against_held(
         }
     }
     Ok(())
+}
+
+/// The entry that follows `last` (its seq and hash) in the audit chain.
+pub(crate) fn chained_entry(last: Option<(i64, String)>, entry: &NewAuditEntry) -> AuditEntry {
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let at_us = chrono::Utc::now().timestamp_micros();
+    let details = entry.details.to_string();
+    let hash = chain_hash(
+        &prev_hash,
+        seq,
+        at_us,
+        &entry.actor,
+        &entry.action,
+        entry.vin.as_deref(),
+        &details,
+    );
+    AuditEntry {
+        seq,
+        at_us,
+        actor: entry.actor.clone(),
+        action: entry.action.clone(),
+        vin: entry.vin.clone(),
+        details,
+        prev_hash,
+        hash,
+    }
+}
+
+/// A case's number, `C-YYYY-NNNNNN`, from its id and the year it was opened (UTC).
+pub(crate) fn case_number(id: i64, created_us: i64) -> String {
+    let year = chrono::DateTime::from_timestamp_micros(created_us)
+        .map_or(1970, |t| chrono::Datelike::year(&t));
+    format!("C-{year}-{id:06}")
 }

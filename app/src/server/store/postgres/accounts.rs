@@ -5,8 +5,7 @@ use super::{opt_time, time};
 use crate::domain::account::Role;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
-use crate::server::audit::{chain_hash, GENESIS_HASH};
-use crate::server::store::rows::AccountKey;
+use crate::server::store::rows::{case_number, chained_entry, AccountKey};
 use crate::server::store::{
     AccountId, AccountRecord, AuditEntry, CaseRecord, ClaimRefusal, NewAuditEntry, NewCase,
     OwnershipPeriod, StoreError, VehicleId,
@@ -204,45 +203,22 @@ pub(super) async fn append_audit_on(
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS_HASH.to_string()),
-    };
-    let at_us = chrono::Utc::now().timestamp_micros();
-    let details = entry.details.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        seq,
-        at_us,
-        &entry.actor,
-        &entry.action,
-        entry.vin.as_deref(),
-        &details,
-    );
+    let e = chained_entry(last, entry);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, action, vin, details, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(seq)
-    .bind(Ts(at_us))
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.vin)
-    .bind(&details)
-    .bind(&prev_hash)
-    .bind(&hash)
+    .bind(e.seq)
+    .bind(Ts(e.at_us))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.vin)
+    .bind(&e.details)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
     .execute(&mut *conn)
     .await?;
-    Ok(AuditEntry {
-        seq,
-        at_us,
-        actor: entry.actor.clone(),
-        action: entry.action.clone(),
-        vin: entry.vin.clone(),
-        details,
-        prev_hash,
-        hash,
-    })
+    Ok(e)
 }
 
 const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, c.owner_account_id, \
@@ -287,9 +263,7 @@ pub(super) async fn create_case(pool: &PgPool, c: &NewCase) -> Result<CaseRecord
     .bind(Ts(c.created_us))
     .fetch_one(&mut *tx)
     .await?;
-    let year = chrono::DateTime::from_timestamp_micros(c.created_us)
-        .map_or(1970, |t| chrono::Datelike::year(&t));
-    let case_no = format!("C-{year}-{id:06}");
+    let case_no = case_number(id, c.created_us);
     sqlx::query("UPDATE cases SET case_no = $1 WHERE id = $2")
         .bind(&case_no)
         .bind(id)

@@ -3,9 +3,11 @@
 //! New data (the usual case) is copied straight into `samples`. When a batch
 //! overlaps what is held, it goes through a temporary table and
 //! `INSERT … ON CONFLICT DO NOTHING`, and the rows left out are compared with
-//! the held ones, as on SQLite.
+//! the held ones, as on SQLite. Minute summaries of new rows are computed as
+//! they pass (`minutes.rs`); those of overlapping spans from the samples.
 
 use super::copy::{CopyWriter, Field};
+use super::minutes::MinuteSummaries;
 use super::time::Ts;
 use super::{sample_from_row, vehicle_by_vin, SAMPLE_COLUMNS};
 use crate::domain::log_format::{AdasState, AebState, BeltStatus, EventType, Gear};
@@ -22,9 +24,13 @@ use std::collections::{HashMap, HashSet};
 
 pub(super) struct PgImportTx {
     tx: Transaction<'static, Postgres>,
-    /// Per vehicle, the first and last sample time inserted: their minute
-    /// summaries are recomputed before commit.
-    touched: HashMap<VehicleId, (i64, i64)>,
+    /// Vehicles locked for this import.
+    locked: HashSet<VehicleId>,
+    /// Minute summaries of the samples copied straight in.
+    minutes: MinuteSummaries,
+    /// Per vehicle, the span of samples that overlapped held ones: their
+    /// minute summaries are recomputed from the samples before commit.
+    recompute: HashMap<VehicleId, (i64, i64)>,
     staging: bool,
 }
 
@@ -32,7 +38,9 @@ impl PgImportTx {
     pub(super) async fn begin(pool: &PgPool) -> Result<Self, StoreError> {
         Ok(PgImportTx {
             tx: pool.begin().await?,
-            touched: HashMap::new(),
+            locked: HashSet::new(),
+            minutes: MinuteSummaries::default(),
+            recompute: HashMap::new(),
             staging: false,
         })
     }
@@ -232,12 +240,9 @@ impl ImportTx for PgImportTx {
         let batch = spans(rows, 0..rows.len());
         let mut overlaps = false;
         for (&vehicle, &(lo, hi)) in &batch {
-            if !self.touched.contains_key(&vehicle) {
+            if self.locked.insert(vehicle) {
                 self.lock_vehicle(vehicle).await?;
             }
-            let span = self.touched.entry(vehicle).or_insert((lo, hi));
-            span.0 = span.0.min(lo);
-            span.1 = span.1.max(hi);
             let held: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t <= $3)",
             )
@@ -253,9 +258,17 @@ impl ImportTx for PgImportTx {
         overlaps |= keys.windows(2).any(|w| w[0] == w[1]);
         let mut outcome = SampleBatchOutcome::default();
         if overlaps {
+            for (vehicle, (lo, hi)) in batch {
+                let span = self.recompute.entry(vehicle).or_insert((lo, hi));
+                span.0 = span.0.min(lo);
+                span.1 = span.1.max(hi);
+            }
             self.insert_overlapping(rows, &mut outcome).await?;
         } else {
             self.copy_rows("samples", rows, false).await?;
+            for (vehicle, sample) in rows {
+                self.minutes.add(*vehicle, sample);
+            }
             outcome.inserted = rows.len() as u64;
         }
         Ok(outcome)
@@ -421,7 +434,11 @@ impl ImportTx for PgImportTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        for (&vehicle, &(lo, hi)) in &self.touched {
+        std::mem::take(&mut self.minutes)
+            .merge_into(&mut self.tx)
+            .await?;
+        // After the merge: these spans are recomputed whole, from the samples.
+        for (&vehicle, &(lo, hi)) in &self.recompute {
             super::browse::refresh_minutes(&mut self.tx, vehicle, lo, hi).await?;
         }
         self.tx.commit().await?;

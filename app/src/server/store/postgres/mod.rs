@@ -5,7 +5,9 @@
 mod accounts;
 mod browse;
 mod copy;
+mod copy_out;
 mod import;
+mod minutes;
 pub(crate) mod time;
 
 pub use copy::{CopyWriter, Field};
@@ -328,16 +330,7 @@ impl Store for PgStore {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(format!("SELECT {SAMPLE_COLUMNS} FROM samples"));
-        push_sample_filter(&mut q, vehicle, &ranges, filter);
-        q.push(if page.descending {
-            " ORDER BY t DESC LIMIT "
-        } else {
-            " ORDER BY t LIMIT "
-        })
-        .push_bind(i64::from(page.limit));
-        let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(sample_from_row).collect()
+        copy_out::sample_page(&self.pool, vehicle, &ranges, filter, page).await
     }
 
     async fn sample_count(
@@ -764,6 +757,14 @@ impl Store for PgStore {
         .bind(bundle_id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    async fn migration_status(&self) -> Result<(usize, usize), StoreError> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(super::count_applied(&MIGRATOR, &applied))
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {

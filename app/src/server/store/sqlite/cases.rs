@@ -1,6 +1,7 @@
 //! SQLite: staff second factor, cases and the bundles exported to them.
 
 use crate::domain::staff::CaseStatus;
+use crate::server::store::rows::case_number;
 use crate::server::store::{
     AccountId, CaseExportRecord, CaseRecord, NewCase, NewCaseExport, StoreError, VehicleId,
 };
@@ -93,9 +94,7 @@ pub(super) async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRe
     .bind(c.created_us)
     .fetch_one(&mut *tx)
     .await?;
-    let year = chrono::DateTime::from_timestamp_micros(c.created_us)
-        .map_or(1970, |t| chrono::Datelike::year(&t));
-    let case_no = format!("C-{year}-{id:06}");
+    let case_no = case_number(id, c.created_us);
     sqlx::query("UPDATE cases SET case_no = ? WHERE id = ?")
         .bind(&case_no)
         .bind(id)

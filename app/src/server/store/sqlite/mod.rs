@@ -7,7 +7,7 @@ mod cases;
 
 use bulk::Bind;
 
-use super::rows::{classify_against_held, parse_wire, spans, AccountKey};
+use super::rows::{chained_entry, classify_against_held, parse_wire, spans, AccountKey};
 use super::{
     AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
@@ -23,7 +23,6 @@ use crate::domain::log_format::{
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
-use crate::server::audit::{chain_hash, GENESIS_HASH};
 use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -732,6 +731,14 @@ impl Store for SqliteStore {
         cases::case_export_bundle(&self.pool, case_id, bundle_id).await
     }
 
+    async fn migration_status(&self) -> Result<(usize, usize), StoreError> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(super::count_applied(&MIGRATOR, &applied))
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM vehicles LIMIT 1")
             .fetch_optional(&self.pool)
@@ -1124,42 +1131,19 @@ async fn append_audit_on(
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS_HASH.to_string()),
-    };
-    let at_us = chrono::Utc::now().timestamp_micros();
-    let details = entry.details.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        seq,
-        at_us,
-        &entry.actor,
-        &entry.action,
-        entry.vin.as_deref(),
-        &details,
-    );
+    let e = chained_entry(last, entry);
     sqlx::query(
         "INSERT INTO audit_log (seq, at_us, actor, action, vin, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(seq)
-    .bind(at_us)
-    .bind(&entry.actor)
-    .bind(&entry.action)
-    .bind(&entry.vin)
-    .bind(&details)
-    .bind(&prev_hash)
-    .bind(&hash)
+    .bind(e.seq)
+    .bind(e.at_us)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.vin)
+    .bind(&e.details)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
     .execute(&mut *conn)
     .await?;
-    Ok(AuditEntry {
-        seq,
-        at_us,
-        actor: entry.actor.clone(),
-        action: entry.action.clone(),
-        vin: entry.vin.clone(),
-        details,
-        prev_hash,
-        hash,
-    })
+    Ok(e)
 }
