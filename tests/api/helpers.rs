@@ -255,6 +255,18 @@ pub async fn staff_sign_in(
         .unwrap()
 }
 
+/// POSTs `body` as JSON to `path` with `client`: the status and the JSON reply (`null` if none).
+pub async fn post_json(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let res = client.post(app.url(path)).json(&body).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
 /// GETs `path` with `client`: the status and the JSON body (`null` if none).
 pub async fn get_json(
     client: &reqwest::Client,

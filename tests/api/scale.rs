@@ -29,36 +29,20 @@ async fn two_servers_on_one_database_share_sessions_data_and_throttling() {
     // A session created on A is honoured by B (cookies ignore the port).
     import_vehicle(&a, VIN, &[0, 1, 2]).await;
     let owner = new_owner(&a, VIN, None, "o@example.com").await;
-    let via_b = owner
-        .get(b.url(&format!("/api/v1/vehicles/{VIN}/samples")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(via_b.status(), 200);
-    let page: serde_json::Value = via_b.json().await.unwrap();
+    let samples = format!("/api/v1/vehicles/{VIN}/samples");
+    let (status, page) = get_json(&owner, &b, &samples).await;
+    assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
 
     // An import through A's process is visible through B at once.
     import_vehicle(&a, VIN, &[3, 4]).await;
-    let page: serde_json::Value = owner
-        .get(b.url(&format!("/api/v1/vehicles/{VIN}/samples")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, page) = get_json(&owner, &b, &samples).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 5, "{page}");
 
     // Signing out on B ends the session on A too.
     let out = owner.delete(b.url("/api/v1/session")).send().await.unwrap();
     assert!(out.status().is_success(), "{}", out.status());
-    let after = owner
-        .get(a.url(&format!("/api/v1/vehicles/{VIN}/samples")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.status(), 401);
+    assert_eq!(get_json(&owner, &a, &samples).await.0, 401);
 
     // Failed sign-ins count on every server: spread over A and B, they
     // throttle the account on both.
@@ -132,26 +116,24 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
     )
     .await;
     assert!(res.status().is_success(), "{}", res.status());
-    let case: serde_json::Value = staff
-        .post(old.url("/api/v1/staff/cases"))
-        .json(&json!({"vin": VIN, "subject": "Brake complaint", "purpose": "answer the owner"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, case) = post_json(
+        &staff,
+        &old,
+        "/api/v1/staff/cases",
+        json!({"vin": VIN, "subject": "Brake complaint", "purpose": "answer the owner"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
     let case_no = case["case_no"].as_str().unwrap().to_string();
     let exports = format!("/api/v1/staff/cases/{case_no}/exports");
-    let attached: serde_json::Value = staff
-        .post(old.url(&exports))
-        .json(&json!({"recipient": "Shanghai court", "legal_basis": "court order"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, attached) = post_json(
+        &staff,
+        &old,
+        &exports,
+        json!({"recipient": "Shanghai court", "legal_basis": "court order"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{attached}");
     let bundle_path = format!("{exports}/{}", attached["bundle_id"].as_str().unwrap());
     let bundle = staff
         .get(old.url(&bundle_path))
@@ -222,14 +204,13 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .unwrap();
     assert_eq!(moved_bundle, bundle);
     // New rows continue the moved ids: a new case gets the next number.
-    let next: serde_json::Value = staff2
-        .post(new.url("/api/v1/staff/cases"))
-        .json(&json!({"vin": VIN, "subject": "Follow-up", "purpose": "answer the owner"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, next) = post_json(
+        &staff2,
+        &new,
+        "/api/v1/staff/cases",
+        json!({"vin": VIN, "subject": "Follow-up", "purpose": "answer the owner"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{next}");
     assert_ne!(next["case_no"], case["case_no"], "{next}");
 }

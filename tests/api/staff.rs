@@ -8,12 +8,7 @@ use serde_json::{json, Value};
 const OTHER_VIN: &str = "1M8GDM9AXKP042788";
 
 use crate::helpers::get_json as get;
-
-async fn post(c: &reqwest::Client, app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let res = c.post(app.url(path)).json(&body).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::post_json as post;
 
 async fn open_case(c: &reqwest::Client, app: &TestApp, vin: &str) -> String {
     let (status, case) = post(
