@@ -40,7 +40,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Generate realistic demo data and import it (or only write it with --out).
     Demo(DemoArgs),
-    /// Administration: claim codes and ownership transfers.
+    /// Administration: claim codes, staff accounts, ingest tokens, ownership transfers.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Check an evidence bundle offline: its signature, every file, nothing added or missing.
@@ -48,9 +48,18 @@ pub enum Command {
     /// The audit log (a hash chain).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent copy of the database while the portal runs: SQLite
+    /// to a new file (VACUUM INTO), PostgreSQL with pg_dump (custom format).
+    Backup(BackupArgs),
     /// Move a SQLite deployment into an empty PostgreSQL database: every
     /// table as stored, audit chain included; checked after the move.
     MigrateStore(MigrateStoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy; it must not exist yet.
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +106,19 @@ pub enum AdminCommand {
         #[arg(long, value_parser = ["support", "admin"])]
         role: String,
     },
+    /// Issue a token for `POST /api/v1/ingest` (printed once, stored hashed);
+    /// `--revoke` ends the named token, `--list` shows every token.
+    IngestToken {
+        /// The token's name, e.g. the pipeline that uses it (`dc-shanghai-1`).
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// Revoke the live token of this name instead: it stops working at once.
+        #[arg(long, conflicts_with = "list")]
+        revoke: bool,
+        /// List every token, live and revoked (names and times; never secrets).
+        #[arg(long)]
+        list: bool,
+    },
     /// End the VIN's current ownership period.
     Transfer {
         vin: String,
@@ -130,6 +152,9 @@ pub struct ServeArgs {
     /// Days crash records are kept (locked ones are kept whatever this says).
     #[arg(long, env = "PORTAL_RETENTION_CRASH_DAYS", default_value_t = Retention::default().crash_records_days)]
     pub retention_crash_days: u32,
+    /// `POST /api/v1/ingest` refuses bodies larger than this many bytes (as sent).
+    #[arg(long, env = "PORTAL_INGEST_MAX_BYTES", default_value_t = app::server::DEFAULT_INGEST_MAX_BYTES)]
+    pub ingest_max_bytes: u64,
 }
 
 impl ServeArgs {
@@ -199,6 +224,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify(&cli.global, args),
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
         Command::MigrateStore(args) => migrate_store(&cli.global, args).await,
+        Command::Backup(args) => backup(&cli.global, args).await,
     };
     match result {
         Ok(code) => code,
@@ -228,6 +254,27 @@ async fn migrate_store(global: &GlobalOptions, args: MigrateStoreArgs) -> anyhow
         report.audit_head.as_deref().unwrap_or("(empty)")
     );
     println!("done: point DATABASE_URL at the new database; everyone signs in again");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(global: &GlobalOptions, args: BackupArgs) -> anyhow::Result<ExitCode> {
+    let url = global
+        .database_url()
+        .context("creating the data directory")?;
+    let (store, pool) = open_database(global).await?;
+    let done = store::backup::backup(&pool, &url, &args.path).await;
+    store.close().await;
+    let report = done.with_context(|| format!("backing up to {}", args.path.display()))?;
+    println!(
+        "backup written: {} ({} bytes, {})",
+        args.path.display(),
+        report.bytes,
+        report.method
+    );
+    println!(
+        "  keep the data directory's signing key (signing-key.ed25519) safe as well: bundles are signed with it"
+    );
+    println!("  restore: {}", report.restore_hint);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -324,6 +371,7 @@ async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCo
             },
             signer: Some(Arc::new(signer)),
             report_font: Some(Arc::new(report_font)),
+            ingest_max_bytes: args.ingest_max_bytes,
             ..Portal::new(store.clone())
         },
     };
@@ -608,6 +656,9 @@ async fn admin(global: &GlobalOptions, command: AdminCommand) -> anyhow::Result<
             println!("  otpauth address: {}", staff.otpauth_url);
             Ok(ExitCode::SUCCESS)
         }
+        AdminCommand::IngestToken { name, revoke, list } => {
+            ingest_token(&portal, name, revoke, list).await
+        }
         AdminCommand::Transfer { vin, at } => {
             let vin = parse_vin(&vin)?;
             let at_us = parse_instant(&*store, &vin, &at).await?;
@@ -621,6 +672,51 @@ async fn admin(global: &GlobalOptions, command: AdminCommand) -> anyhow::Result<
     };
     store.close().await;
     result
+}
+
+async fn ingest_token(
+    portal: &Portal,
+    name: Option<String>,
+    revoke: bool,
+    list: bool,
+) -> anyhow::Result<ExitCode> {
+    use app::domain::time::format_utc;
+    if list {
+        for t in portal.ingest_tokens().await? {
+            let state = match t.revoked_us {
+                Some(at) => format!("revoked {}", format_utc(at)),
+                None => "live".into(),
+            };
+            println!(
+                "{:<24} issued {}  {state}",
+                t.name,
+                format_utc(t.created_us)
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let name = name.context("name the token")?;
+    if revoke {
+        portal
+            .revoke_ingest_token(&name)
+            .await
+            .map_err(|e| match e {
+                app::server::error::ServiceError::NotFound => {
+                    anyhow::anyhow!("no live ingest token is named {name}")
+                }
+                other => other.into(),
+            })?;
+        println!("ingest token {name} revoked: it no longer works");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let issued = portal.issue_ingest_token(&name).await?;
+    println!(
+        "ingest token {} (shown once; only its hash is kept):",
+        issued.name
+    );
+    println!("{}", issued.token);
+    println!("  use it as: Authorization: Bearer <token> on POST /api/v1/ingest");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `portal audit verify`: exit 0 when the chain is whole, 1 at the first break.

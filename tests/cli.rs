@@ -1,21 +1,9 @@
 //! The `portal` binary as a user runs it: exit codes and messages.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn portal(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(args)
-        .env("PORTAL_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL")
-        .env("PORTAL_LOG", "error")
-        .output()
-        .expect("run portal")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Command;
+use support::*;
 
 #[test]
 fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
@@ -99,30 +87,14 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
 
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("PORTAL_DATA_DIR", dir.path())
-        .env_remove("DATABASE_URL")
-        .env("PORTAL_LOG", "error")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start portal serve");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    // Start-up notes (the signing key's fingerprint) come first.
-    let mut seen = String::new();
-    let addr = loop {
-        let mut line = String::new();
-        if stdout.read_line(&mut line).unwrap() == 0 {
-            let _ = child.kill();
-            panic!("no address announced: {seen}");
-        }
-        if let Some(addr) = line.trim().strip_prefix("Serving on http://") {
-            break addr.to_string();
-        }
-        seen.push_str(&line);
-    };
+    let Server {
+        mut child,
+        addr,
+        mut stdout,
+        seen,
+    } = Server::start(dir.path());
     assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
@@ -251,4 +223,111 @@ fn serve_refuses_to_start_without_the_report_font_and_names_the_package() {
         stderr.contains("fonts-noto-cjk") && stderr.contains("/nonexistent/NotoSansCJK.ttc"),
         "{stderr}"
     );
+}
+
+#[test]
+fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portal(dir.path(), &["admin", "ingest-token", "dc-shanghai-1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let token = stdout
+        .lines()
+        .find(|l| l.starts_with("pit_"))
+        .unwrap_or_else(|| panic!("no token printed: {stdout}"))
+        .to_string();
+
+    let out = portal(dir.path(), &["admin", "ingest-token", "dc-shanghai-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("revoke it first"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = portal(dir.path(), &["admin", "ingest-token", "--list"]);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("dc-shanghai-1") && listed.contains("live"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "the list shows no secret");
+
+    let out = portal(
+        dir.path(),
+        &["admin", "ingest-token", "dc-shanghai-1", "--revoke"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = portal(dir.path(), &["admin", "ingest-token", "--list"]);
+    assert!(
+        text(&out.stdout).contains("revoked"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = portal(
+        dir.path(),
+        &["admin", "ingest-token", "dc-shanghai-1", "--revoke"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no live ingest token is named dc-shanghai-1"));
+}
+
+#[test]
+fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.ndjson.gz");
+    let out = portal(
+        dir.path(),
+        &[
+            "demo",
+            "--vehicles",
+            "1",
+            "--days",
+            "1",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = portal(dir.path(), &["audit", "verify"]);
+    let head = text(&out.stdout);
+    assert!(head.contains("audit chain intact"), "{head}");
+
+    let copy = dir.path().join("backup.db");
+    let out = portal(dir.path(), &["backup", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("integrity_check ok"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = portal(dir.path(), &["backup", copy.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a second backup to the same file"
+    );
+    assert!(
+        text(&out.stderr).contains("never overwrites"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Restore as the operator would: the copy becomes the database of a new data directory.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&copy, restored.path().join("portal.db")).unwrap();
+    let out = portal(restored.path(), &["audit", "verify"]);
+    assert_eq!(text(&out.stdout), head, "the same chain, to the same head");
+    let out = portal(
+        restored.path(),
+        &["import", "--format", "json", file.to_str().unwrap()],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["inserted"]["samples"], 0,
+        "every sample is in the copy"
+    );
+    assert!(summary["duplicates"]["samples"].as_u64().unwrap() > 1000);
 }

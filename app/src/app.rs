@@ -5,6 +5,7 @@ use crate::i18n::I18nContextProvider;
 use crate::pages::{
     access::AccessPage,
     account::AccountPage,
+    api_reference::ApiReferencePage,
     case::{CaseEventPage, CasePage},
     drives::DrivesPage,
     event::EventPage,
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/exports/:id") view=ExportJobPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
                         <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
+                        <Route path=path!("/staff/api") view=ApiReferencePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no/events/:id") view=CaseEventPage ssr=SsrMode::Async />
                         <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />

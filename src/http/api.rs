@@ -39,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exports/{id}", get(export_job))
         .route("/api/v1/exports/{id}/file", get(export_job_file))
         .route("/api/v1/vehicles/{vin}/access-log", get(access_log))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn openapi() -> Json<&'static serde_json::Value> {
+    Json(app::server::openapi::document())
 }
 
 async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {

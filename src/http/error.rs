@@ -2,6 +2,7 @@
 //! API spec; causes of internal errors go to the log, never to the client.
 
 use app::server::error::ServiceError;
+use app::server::import::ImportError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::FromRequest;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -47,6 +48,52 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
+    }
+}
+
+/// An import that did not happen (`POST /api/v1/ingest`): 422 with every
+/// listed error and conflict, 413 when the body outgrew the limit, 400 when
+/// it could not be read; nothing was stored in any case.
+pub struct ImportFailure(pub ImportError);
+
+impl IntoResponse for ImportFailure {
+    fn into_response(self) -> Response {
+        match self.0 {
+            ImportError::Rejected {
+                total,
+                errors,
+                conflicts,
+                ..
+            } => {
+                let body = json!({"error": {
+                    "code": "rejected",
+                    "message": format!("rejected with {total} error(s); nothing was stored"),
+                    "details": errors,
+                    "conflicts": conflicts,
+                    "total_errors": total,
+                }});
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+            }
+            ImportError::Io { error, .. } => {
+                if let Some(too_large) = error
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<super::ingest::BodyTooLarge>())
+                {
+                    return error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        &format!("{too_large}; nothing was stored"),
+                    );
+                }
+                tracing::info!(error = %error, "ingest body could not be read");
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    "the body could not be read to its end (broken gzip or connection); nothing was stored",
+                )
+            }
+            ImportError::Store(e) => ApiError(ServiceError::Store(e)).into_response(),
+        }
     }
 }
 

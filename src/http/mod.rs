@@ -5,6 +5,7 @@ mod api;
 pub mod error;
 mod evidence;
 mod health;
+mod ingest;
 pub mod security;
 pub mod sessions;
 mod staff;
@@ -52,6 +53,8 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
         >(provide, shell))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(bundles)
+        // Ingest bodies are streamed and limited by the portal's own setting.
+        .merge(ingest::routes())
         .with_state(state)
         .layer(sessions.layer(secure))
         .layer(middleware::from_fn(security::same_origin_mutations))

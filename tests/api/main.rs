@@ -7,6 +7,8 @@ mod browse;
 mod evidence;
 mod export;
 mod http;
+mod ingest;
+mod openapi;
 mod report;
 mod scale;
 mod staff;

@@ -143,6 +143,11 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .bytes()
         .await
         .unwrap();
+    let ingest_token = app::server::Portal::new(old.store.clone())
+        .issue_ingest_token("dc-1")
+        .await
+        .unwrap()
+        .token;
     let views = owner_views(&old, &owner).await;
     let chain = verify_chain(&*old.store, None).await.unwrap();
     assert!(chain.broken.is_none() && chain.entries >= 4, "{chain:?}");
@@ -203,6 +208,18 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .await
         .unwrap();
     assert_eq!(moved_bundle, bundle);
+    // The pipeline's ingest token moved too (as its hash) and still works.
+    let res = new
+        .client
+        .post(new.url("/api/v1/ingest"))
+        .bearer_auth(&ingest_token)
+        .body(format!(
+            "{{\"kind\":\"vehicle\",\"vin\":\"{VIN}\",\"timezone\":\"Asia/Shanghai\"}}\n"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     // New rows continue the moved ids: a new case gets the next number.
     let (status, next) = post_json(
         &staff2,

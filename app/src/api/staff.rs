@@ -3,7 +3,7 @@
 //! `?error=<code>` on failure), so they work before hydration too.
 
 use crate::domain::browse::{EventDetail, EventPage};
-use crate::domain::staff::{CaseSummary, CaseView, Lookup};
+use crate::domain::staff::{CaseSummary, CaseView, Lookup, OperationLine};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -18,6 +18,12 @@ fn fail(e: crate::server::error::ServiceError) -> ServerFnError {
 pub async fn staff_lookup(q: String) -> Result<Lookup, ServerFnError> {
     let (portal, who) = staff().await?;
     portal.lookup(who.as_ref(), &q).await.map_err(fail)
+}
+
+#[server(endpoint = "api_reference")]
+pub async fn api_reference() -> Result<Vec<OperationLine>, ServerFnError> {
+    let (portal, who) = staff().await?;
+    portal.api_reference(who.as_ref()).map_err(fail)
 }
 
 #[server(endpoint = "staff_cases")]

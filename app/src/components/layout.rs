@@ -86,3 +86,17 @@ fn SessionNav() -> impl IntoView {
         </Transition>
     }
 }
+
+/// The page's `<title>`. On the server it is computed once, as the page
+/// renders: the head is written after the body, and by then the page's
+/// reactive owner may be gone under load (a closure read that late panicked
+/// in the load test). In the browser it follows the language switch.
+#[component]
+pub fn PageTitle(text: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let text = {
+        let once = text();
+        move || once.clone()
+    };
+    view! { <leptos_meta::Title text /> }
+}

@@ -121,3 +121,15 @@ pub struct NewStaff {
     pub totp_secret: String,
     pub otpauth_url: String,
 }
+
+/// One API operation as the staff reference page lists it (from the
+/// OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationLine {
+    pub tag: String,
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub parameters: Vec<String>,
+    pub statuses: Vec<String>,
+}

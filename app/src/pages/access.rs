@@ -3,10 +3,10 @@
 
 use crate::api::browse::disclosures;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -20,7 +20,7 @@ pub fn AccessPage() -> impl IntoView {
         |(vin, cursor)| disclosures(vin, cursor),
     );
     view! {
-        <Title text=move || t_string!(i18n, access_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, access_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, access_title)}</h1>

@@ -1,9 +1,9 @@
 use crate::api::auth::{get_me, BindVehicle, ChangePassword};
 use crate::components::forms::{Field, QueryError};
+use crate::components::layout::PageTitle;
 use crate::components::vehicles::VehicleList;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -20,7 +20,7 @@ pub fn AccountPage() -> impl IntoView {
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done"));
     view! {
-        <Title text=move || t_string!(i18n, account_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, account_title).to_string() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match me.await {

@@ -5,13 +5,13 @@
 use crate::api::staff::{case_event, case_events, staff_case, CaseNote, CaseStatus, ExportToCase};
 use crate::components::browse::{readable, severity_label, BrowseError};
 use crate::components::forms::QueryError;
+use crate::components::layout::PageTitle;
 use crate::domain::staff::CaseStatus as Status;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::event::Detail;
 use crate::pages::export::megabytes;
 use crate::pages::staff::StatusLabel;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -35,7 +35,7 @@ pub fn CasePage() -> impl IntoView {
     let status = ServerAction::<CaseStatus>::new();
     let export = ServerAction::<ExportToCase>::new();
     view! {
-        <Title text=move || format!("{} · {}", case_no.get(), t_string!(i18n, case_title)) />
+        <PageTitle text=move || format!("{} · {}", case_no.get(), t_string!(i18n, case_title)) />
         <p><A href="/staff">{t!(i18n, back_to_console)}</A></p>
         <QueryError />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
@@ -175,7 +175,7 @@ pub fn CaseEventPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let detail = Resource::new(move || (case_no.get(), id()), |(no, id)| case_event(no, id));
     view! {
-        <Title text=move || t_string!(i18n, event_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, event_title).to_string() />
         <p><A href=move || format!("/staff/cases/{}", case_no.get())>{t!(i18n, back_to_case)} " " {case_no}</A></p>
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

@@ -3,12 +3,12 @@
 
 use crate::api::browse::vehicle_drives;
 use crate::components::browse::{shown, BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::domain::browse::DriveQuery;
 use crate::domain::time::format_utc;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -31,7 +31,7 @@ pub fn DrivesPage() -> impl IntoView {
         |(vin, q)| vehicle_drives(vin, q),
     );
     view! {
-        <Title text=move || t_string!(i18n, drives_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, drives_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, drives_title)}</h1>

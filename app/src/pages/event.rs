@@ -6,6 +6,7 @@ use crate::components::browse::{
     offset_secs, readable, severity_label, shown, BrowseError, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
+use crate::components::layout::PageTitle;
 use crate::domain::browse::{CrashRecord, EventDetail, Limitation};
 use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
 use crate::domain::log_format::CHANNELS;
@@ -13,7 +14,6 @@ use crate::domain::time::format_utc;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -41,7 +41,7 @@ pub fn EventPage() -> impl IntoView {
         |(vin, id, tz)| vehicle_event(vin, id, tz),
     );
     view! {
-        <Title text=move || t_string!(i18n, event_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, event_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

@@ -3,12 +3,12 @@
 
 use crate::api::browse::vehicle_events;
 use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::domain::browse::EventQuery;
 use crate::domain::log_format::{EventGroup, EventType, Severity};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -102,7 +102,7 @@ pub fn EventsPage() -> impl IntoView {
     ];
     let base = move || format!("/vehicles/{}/events", vin.get_untracked());
     view! {
-        <Title text=move || t_string!(i18n, events_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, events_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, events_title)}</h1>

@@ -3,11 +3,11 @@
 
 use crate::api::browse::export_estimate;
 use crate::components::browse::{BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::domain::export::ExportQuery;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -78,7 +78,7 @@ pub fn ExportPage() -> impl IntoView {
         }
     };
     view! {
-        <Title text=move || t_string!(i18n, export_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, export_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section class="export">
             <h1>{t!(i18n, export_title)}</h1>

@@ -4,12 +4,13 @@
 
 use crate::api::browse::export_job;
 use crate::components::browse::{BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::domain::export::ExportJobState;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::export::megabytes;
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -20,7 +21,7 @@ pub fn ExportJobPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let status = Resource::new(id, export_job);
     view! {
-        <Title text=move || t_string!(i18n, export_job_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, export_job_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section class="export-job">
             <h1>{t!(i18n, export_job_title)}</h1>

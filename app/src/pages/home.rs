@@ -1,8 +1,8 @@
 use crate::api::auth::get_me;
+use crate::components::layout::PageTitle;
 use crate::components::vehicles::VehicleList;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
@@ -12,7 +12,7 @@ pub fn HomePage() -> impl IntoView {
     let location = use_location();
     let me = Resource::new(move || location.pathname.get(), |_| get_me());
     view! {
-        <Title text=move || t_string!(i18n, app_name).to_string() />
+        <PageTitle text=move || t_string!(i18n, app_name).to_string() />
         <section class="hero">
             <h1>{t!(i18n, home_title)}</h1>
             <Suspense fallback=|| ()>

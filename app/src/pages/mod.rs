@@ -1,6 +1,7 @@
 //! One module per page.
 pub mod access;
 pub mod account;
+pub mod api_reference;
 pub mod case;
 pub mod drives;
 pub mod event;

@@ -1,6 +1,6 @@
+use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 /// Shown for any unknown path, with a real 404 status on the server.
@@ -12,7 +12,7 @@ pub fn NotFoundPage() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, not_found_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, not_found_title).to_string() />
         <section class="notice" data-testid="not-found">
             <h1>{t!(i18n, not_found_title)}</h1>
             <p>{t!(i18n, not_found_body)}</p>

@@ -1,8 +1,8 @@
 use crate::api::auth::SignIn;
 use crate::components::forms::{Field, QueryError};
+use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -13,7 +13,7 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let created = move || query.with(|q| q.get("created").is_some());
     view! {
-        <Title text=move || t_string!(i18n, sign_in_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, sign_in_title).to_string() />
         <section class="form-page">
             <h1>{t!(i18n, sign_in_title)}</h1>
             <p>{t!(i18n, sign_in_lead)}</p>

@@ -1,8 +1,8 @@
 use crate::api::auth::SignUp;
 use crate::components::forms::{Field, QueryError};
+use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -10,7 +10,7 @@ pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<SignUp>::new();
     view! {
-        <Title text=move || t_string!(i18n, sign_up_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, sign_up_title).to_string() />
         <section class="form-page">
             <h1>{t!(i18n, sign_up_title)}</h1>
             <p>{t!(i18n, sign_up_lead)}</p>

@@ -4,10 +4,10 @@
 use crate::api::staff::{staff_cases, staff_lookup, OpenCase};
 use crate::components::browse::{readable, BrowseError};
 use crate::components::forms::QueryError;
+use crate::components::layout::PageTitle;
 use crate::domain::staff::{CaseStatus, CaseSummary};
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
@@ -69,10 +69,10 @@ pub fn StaffPage() -> impl IntoView {
     let cases = Resource::new(|| (), |_| staff_cases());
     let open = ServerAction::<OpenCase>::new();
     view! {
-        <Title text=move || t_string!(i18n, staff_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, staff_title).to_string() />
         <section class="staff">
             <h1>{t!(i18n, staff_title)}</h1>
-            <p class="muted">{t!(i18n, staff_lead)}</p>
+            <p class="muted">{t!(i18n, staff_lead)} " " <A href="/staff/api">{t!(i18n, nav_api)}</A></p>
             <QueryError />
             <form method="get" action="/staff" class="card filters" role="search">
                 <label class="field"><span>{t!(i18n, lookup_label)}</span>

@@ -6,12 +6,12 @@ use crate::components::browse::{
     encode_query_value, offset_secs, readable, shown, BrowseError, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
+use crate::components::layout::PageTitle;
 use crate::domain::browse::{SampleQuery, TelemetryView};
 use crate::domain::log_format::CHANNELS;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -117,7 +117,7 @@ pub fn TelemetryPage() -> impl IntoView {
         |(vin, q)| vehicle_telemetry(vin, q),
     );
     view! {
-        <Title text=move || t_string!(i18n, telemetry_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, telemetry_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <section class="telemetry">
             <h1>{t!(i18n, telemetry_title)}</h1>

@@ -3,10 +3,10 @@
 
 use crate::api::browse::vehicle_overview;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
+use crate::components::layout::PageTitle;
 use crate::domain::browse::{ClassSummary, Overview};
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -21,7 +21,7 @@ pub fn VehiclePage() -> impl IntoView {
     let vin = use_vin();
     let overview = Resource::new(move || vin.get(), vehicle_overview);
     view! {
-        <Title text=move || t_string!(i18n, overview_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, overview_title).to_string() />
         <VehicleNav vin=vin.get_untracked() />
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

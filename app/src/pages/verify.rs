@@ -1,9 +1,9 @@
 //! Verify an evidence bundle: a plain multipart form (no sign-in) whose
 //! result comes back in the address, so it works without JavaScript.
 
+use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -29,7 +29,7 @@ pub fn VerifyPage() -> impl IntoView {
         view! { <li>{text} " " <code>{file}</code></li> }
     };
     view! {
-        <Title text=move || t_string!(i18n, verify_title).to_string() />
+        <PageTitle text=move || t_string!(i18n, verify_title).to_string() />
         <section class="verify">
             <h1>{t!(i18n, verify_title)}</h1>
             <p class="muted">{t!(i18n, verify_lead)}</p>

@@ -15,7 +15,9 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod import;
+pub mod ingest;
 pub mod localtime;
+pub mod openapi;
 pub mod password;
 pub mod query;
 pub mod session;
@@ -31,6 +33,9 @@ pub mod verify;
 use std::sync::Arc;
 use store::Store;
 use throttle::ThrottlePolicy;
+
+/// 1 GiB: a day of a busy fleet's logs, gzip, per request.
+pub const DEFAULT_INGEST_MAX_BYTES: u64 = 1 << 30;
 
 /// What `/readyz` reports.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -55,6 +60,9 @@ pub struct Portal {
     pub export_jobs: Arc<export::jobs::ExportJobs>,
     /// The dispute report's font (CJK-capable), loaded at start.
     pub report_font: Option<Arc<export::report::ReportFont>>,
+    /// `POST /api/v1/ingest` refuses bodies larger than this (as sent,
+    /// compressed or not).
+    pub ingest_max_bytes: u64,
 }
 
 impl Portal {
@@ -89,6 +97,7 @@ impl Portal {
             signer: None,
             export_jobs: Arc::default(),
             report_font: None,
+            ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
         }
     }
 }

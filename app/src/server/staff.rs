@@ -87,6 +87,15 @@ impl Portal {
     }
 
     /// `GET /api/v1/staff/lookup?q=`: a case number, a VIN or an account.
+    /// The API reference for support tooling (staff only).
+    pub fn api_reference(
+        &self,
+        who: Option<&Principal>,
+    ) -> Result<Vec<crate::domain::staff::OperationLine>, ServiceError> {
+        require_staff(who)?;
+        Ok(super::openapi::operation_lines())
+    }
+
     pub async fn lookup(&self, who: Option<&Principal>, q: &str) -> Result<Lookup, ServiceError> {
         let who = require_staff(who)?;
         let q = q.trim();

@@ -2,6 +2,8 @@
 //! atomically. A blocking thread reads and parses; the async side writes in
 //! batches; a bounded channel between them keeps memory flat.
 
+#[cfg(test)]
+mod fuzz;
 mod parse;
 
 pub use parse::{LineError, LineParser, Parsed};

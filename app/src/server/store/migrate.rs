@@ -30,6 +30,7 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "cases",
     "case_exports",
+    "ingest_tokens",
 ];
 
 /// Tables whose `id` the target generates: its sequence continues after them.
@@ -39,6 +40,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "ownership_periods",
     "claim_codes",
     "cases",
+    "ingest_tokens",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

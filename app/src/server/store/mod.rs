@@ -1,6 +1,7 @@
 //! The storage interface. Handlers, server functions and the CLI talk to a
 //! `dyn Store`; only the backends (one per database) hold SQL.
 
+pub mod backup;
 pub mod migrate;
 pub mod postgres;
 pub(crate) mod rows;
@@ -35,6 +36,8 @@ pub enum StoreError {
     Engine(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Backup(String),
 }
 
 /// The database behind a store, for infrastructure that needs the pool
@@ -316,6 +319,16 @@ pub struct CaseRecord {
     pub created_us: i64,
 }
 
+/// A token that may push logs to `POST /api/v1/ingest`; its secret is
+/// held only as a SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestToken {
+    pub id: i64,
+    pub name: String,
+    pub created_us: i64,
+    pub revoked_us: Option<i64>,
+}
+
 /// A case to open; the store gives it its number (`C-YYYY-NNNNNN`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCase {
@@ -546,6 +559,23 @@ pub trait Store: Send + Sync + 'static {
         case_id: i64,
         bundle_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Adds a live ingest token; false when `name` already has one.
+    async fn create_ingest_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        at_us: i64,
+    ) -> Result<bool, StoreError>;
+    /// The live (not revoked) token with this hash.
+    async fn live_ingest_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<IngestToken>, StoreError>;
+    /// Ends the live token named `name`; false when there is none.
+    async fn revoke_ingest_token(&self, name: &str, at_us: i64) -> Result<bool, StoreError>;
+    /// Every token, live and revoked, oldest first.
+    async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError>;
 
     /// The database answers: of the migrations this build knows, how many
     /// are applied (applied, known). Ready when they are equal.

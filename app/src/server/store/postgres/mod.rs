@@ -9,6 +9,7 @@ mod copy_out;
 mod import;
 mod minutes;
 pub(crate) mod time;
+mod tokens;
 
 pub use copy::{CopyWriter, Field};
 pub use time::Ts;
@@ -17,8 +18,8 @@ use super::rows::{parse_wire, AccountKey};
 use super::{
     AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
-    NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest, SampleFilter, Store,
-    StoreError, StoredVehicle, TimeRange, VehicleId,
+    IngestToken, NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest, SampleFilter,
+    Store, StoreError, StoredVehicle, TimeRange, VehicleId,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
@@ -757,6 +758,30 @@ impl Store for PgStore {
         .bind(bundle_id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    async fn create_ingest_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        at_us: i64,
+    ) -> Result<bool, StoreError> {
+        tokens::create(&self.pool, name, token_sha256, at_us).await
+    }
+
+    async fn live_ingest_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<IngestToken>, StoreError> {
+        tokens::live(&self.pool, token_sha256).await
+    }
+
+    async fn revoke_ingest_token(&self, name: &str, at_us: i64) -> Result<bool, StoreError> {
+        tokens::revoke(&self.pool, name, at_us).await
+    }
+
+    async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError> {
+        tokens::all(&self.pool).await
     }
 
     async fn migration_status(&self) -> Result<(usize, usize), StoreError> {

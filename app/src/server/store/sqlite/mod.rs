@@ -4,6 +4,7 @@ mod accounts;
 mod browse;
 mod bulk;
 mod cases;
+mod tokens;
 
 use bulk::Bind;
 
@@ -11,8 +12,9 @@ use super::rows::{chained_entry, classify_against_held, parse_wire, spans, Accou
 use super::{
     AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
-    NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest, SampleBatchOutcome,
-    SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId, WriteOutcome,
+    IngestToken, NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest,
+    SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
+    WriteOutcome,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
@@ -729,6 +731,30 @@ impl Store for SqliteStore {
         bundle_id: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         cases::case_export_bundle(&self.pool, case_id, bundle_id).await
+    }
+
+    async fn create_ingest_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        at_us: i64,
+    ) -> Result<bool, StoreError> {
+        tokens::create(&self.pool, name, token_sha256, at_us).await
+    }
+
+    async fn live_ingest_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<IngestToken>, StoreError> {
+        tokens::live(&self.pool, token_sha256).await
+    }
+
+    async fn revoke_ingest_token(&self, name: &str, at_us: i64) -> Result<bool, StoreError> {
+        tokens::revoke(&self.pool, name, at_us).await
+    }
+
+    async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError> {
+        tokens::all(&self.pool).await
     }
 
     async fn migration_status(&self) -> Result<(usize, usize), StoreError> {

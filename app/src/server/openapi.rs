@@ -1,0 +1,846 @@
+//! The OpenAPI 3.1 document of `/api/v1` (served at `/api/v1/openapi.json`
+//! and shown to staff at `/api`). Written here, next to the services, so one
+//! file describes every operation; a test checks that every route the
+//! router registers is in it and answers as described.
+
+use crate::domain::staff::OperationLine;
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+fn query(name: &str, schema: Value, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description})
+}
+
+fn text() -> Value {
+    json!({"type": "string"})
+}
+
+fn time_query(name: &str) -> Value {
+    query(
+        name,
+        text(),
+        "RFC 3339 instant with offset (pages also take a vehicle-local `YYYY-MM-DDTHH:MM`)",
+    )
+}
+
+fn page_params() -> Vec<Value> {
+    vec![
+        query(
+            "limit",
+            json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+            "page size (default 100)",
+        ),
+        query(
+            "cursor",
+            text(),
+            "`next_cursor` of the previous page (opaque)",
+        ),
+    ]
+}
+
+fn sample_filters() -> Vec<Value> {
+    vec![
+        time_query("from"),
+        time_query("to"),
+        query("min_speed_kmh", json!({"type": "number"}), "speed at least"),
+        query("max_speed_kmh", json!({"type": "number"}), "speed at most"),
+        query(
+            "brake_pedal",
+            json!({"type": "boolean"}),
+            "brake pedal pressed",
+        ),
+        query("abs_active", json!({"type": "boolean"}), "ABS intervening"),
+        query(
+            "aeb_state",
+            json!({"type": "string", "enum": ["off", "standby", "warning", "braking"]}),
+            "AEB state",
+        ),
+        query(
+            "gear",
+            json!({"type": "string", "enum": ["P", "R", "N", "D"]}),
+            "gear",
+        ),
+        query(
+            "fields",
+            text(),
+            "comma list of channels to return (default: all)",
+        ),
+    ]
+}
+
+fn event_filters() -> Vec<Value> {
+    vec![
+        time_query("from"),
+        time_query("to"),
+        query("type", text(), "comma list of event types"),
+        query(
+            "group",
+            text(),
+            "comma list of groups: brake, crash, warning, other",
+        ),
+        query(
+            "severity",
+            json!({"type": "string", "enum": ["info", "warning", "critical"]}),
+            "severity",
+        ),
+    ]
+}
+
+fn order() -> Value {
+    query(
+        "order",
+        json!({"type": "string", "enum": ["asc", "desc"]}),
+        "time order (default asc)",
+    )
+}
+
+fn tz() -> Value {
+    query(
+        "tz",
+        text(),
+        "the reader's zone for `t_viewer` (IANA name or UTC)",
+    )
+}
+
+fn reference(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
+}
+
+fn json_reply(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema}}})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// What each error status means here; every one has the `Error` shape.
+fn error_reply(status: u16) -> Value {
+    let description = match status {
+        400 => "malformed request (query, JSON or body)",
+        401 => "not signed in (or no live ingest token)",
+        403 => "this role may not do this, or a cross-site request",
+        404 => "not found, or not yours to see (the same reply)",
+        409 => "conflicts with what is held",
+        413 => "body too large",
+        415 => "expected JSON",
+        422 => "fields invalid; for imports every error is listed and nothing was stored",
+        429 => "throttled; see Retry-After",
+        _ => "error",
+    };
+    json_reply(description, reference("Error"))
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    params: Vec<Value>,
+    body: Option<Value>,
+    ok: (u16, Value),
+    errors: &'static [u16],
+}
+
+fn operations() -> Vec<Op> {
+    let vin = || path_param("vin", "the vehicle's VIN");
+    let case_no = || path_param("case_no", "case number, C-YYYY-NNNNNN");
+    let with = |mut base: Vec<Value>, more: Vec<Value>| {
+        base.extend(more);
+        base
+    };
+    let file = |description: &str| {
+        json!({"description": description, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}}}})
+    };
+    let empty = |description: &str| json!({"description": description});
+    let op = |method, path, tag, id, summary| Op {
+        method,
+        path,
+        tag,
+        id,
+        summary,
+        params: vec![],
+        body: None,
+        ok: (200, empty("done")),
+        errors: &[],
+    };
+    vec![
+        Op {
+            body: Some(json_body(object(
+                &["account", "password", "vin", "claim_code"],
+                json!({
+                "account": {"type": "string", "description": "e-mail address or phone number"},
+                "password": {"type": "string"}, "vin": {"type": "string"}, "claim_code": {"type": "string"}}),
+            ))),
+            ok: (
+                201,
+                json_reply(
+                    "account created, vehicle bound",
+                    object(&["account"], json!({"account": {"type": "string"}})),
+                ),
+            ),
+            errors: &[400, 409, 415, 422, 429],
+            ..op(
+                "post",
+                "/api/v1/accounts",
+                "accounts",
+                "sign_up",
+                "Create an owner account and bind a vehicle (VIN + claim code)",
+            )
+        },
+        Op {
+            body: Some(json_body(object(
+                &["account", "password"],
+                json!({
+                "account": {"type": "string"}, "password": {"type": "string"},
+                "totp": {"type": "string", "description": "staff second factor"}}),
+            ))),
+            ok: (204, empty("signed in; the session cookie is set")),
+            errors: &[400, 401, 415, 422, 429],
+            ..op("post", "/api/v1/session", "accounts", "sign_in", "Sign in")
+        },
+        Op {
+            ok: (204, empty("signed out; the session is gone server-side")),
+            ..op(
+                "delete",
+                "/api/v1/session",
+                "accounts",
+                "sign_out",
+                "Sign out",
+            )
+        },
+        Op {
+            ok: (200, json_reply("the signed-in account", reference("Me"))),
+            errors: &[401],
+            ..op(
+                "get",
+                "/api/v1/me",
+                "accounts",
+                "me",
+                "Who is signed in, and their vehicles",
+            )
+        },
+        Op {
+            body: Some(json_body(object(
+                &["vin", "claim_code"],
+                json!({"vin": {"type": "string"}, "claim_code": {"type": "string"}}),
+            ))),
+            ok: (201, json_reply("vehicle bound", json!({"type": "object"}))),
+            errors: &[400, 401, 409, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/me/vehicles",
+                "accounts",
+                "bind_vehicle",
+                "Bind another vehicle",
+            )
+        },
+        Op {
+            body: Some(json_body(object(
+                &["current", "new"],
+                json!({"current": {"type": "string"}, "new": {"type": "string"}}),
+            ))),
+            ok: (204, empty("changed; other sessions end")),
+            errors: &[400, 401, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/me/password",
+                "accounts",
+                "change_password",
+                "Change the password",
+            )
+        },
+        Op {
+            ok: (
+                200,
+                json_reply(
+                    "the caller's vehicles",
+                    json!({"type": "array", "items": reference("Vehicle")}),
+                ),
+            ),
+            errors: &[401],
+            ..op(
+                "get",
+                "/api/v1/vehicles",
+                "owner data",
+                "vehicles",
+                "The caller's vehicles with ownership periods",
+            )
+        },
+        Op {
+            params: vec![vin()],
+            ok: (
+                200,
+                json_reply("what is held per data class", json!({"type": "object"})),
+            ),
+            errors: &[401, 404],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}",
+                "owner data",
+                "overview",
+                "Overview: ranges, counts, retention, holds",
+            )
+        },
+        Op {
+            params: with(
+                with(vec![vin()], sample_filters()),
+                with(vec![order(), tz()], page_params()),
+            ),
+            ok: (
+                200,
+                json_reply("a page of samples", reference("SamplePage")),
+            ),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/samples",
+                "owner data",
+                "samples",
+                "Telemetry, filtered, keyset-paginated",
+            )
+        },
+        Op {
+            params: with(
+                with(vec![vin()], event_filters()),
+                with(vec![order(), tz()], page_params()),
+            ),
+            ok: (200, json_reply("a page of events", reference("EventPage"))),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/events",
+                "owner data",
+                "events",
+                "Brake, crash and warning events",
+            )
+        },
+        Op {
+            params: vec![vin(), path_param("id", "the event's id"), tz()],
+            ok: (
+                200,
+                json_reply(
+                    "the event, its ±15 s of samples, its EDR record",
+                    reference("EventDetail"),
+                ),
+            ),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/events/{id}",
+                "owner data",
+                "event",
+                "One event in detail",
+            )
+        },
+        Op {
+            params: with(
+                vec![vin(), time_query("from"), time_query("to"), tz()],
+                page_params(),
+            ),
+            ok: (200, json_reply("a page of drives", reference("Page"))),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/drives",
+                "owner data",
+                "drives",
+                "Drives (samples split at gaps)",
+            )
+        },
+        Op {
+            params: vec![
+                vin(),
+                time_query("from"),
+                time_query("to"),
+                query("channels", text(), "comma list of channels (default speed)"),
+            ],
+            ok: (
+                200,
+                json_reply(
+                    "bucketed min/avg/max per channel",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/chart",
+                "owner data",
+                "chart",
+                "Chart series for a range",
+            )
+        },
+        Op {
+            params: with(
+                with(
+                    vec![
+                        vin(),
+                        query(
+                            "format",
+                            json!({"type": "string", "enum": ["csv", "ndjson", "bundle", "report"]}),
+                            "file format (default csv)",
+                        ),
+                        query(
+                            "location",
+                            json!({"type": "string", "enum": ["none", "coarse", "full"]}),
+                            "location detail (default none)",
+                        ),
+                    ],
+                    sample_filters(),
+                ),
+                vec![
+                    query("type", text(), "event types"),
+                    query("group", text(), "event groups"),
+                    query("severity", text(), "event severity"),
+                ],
+            ),
+            ok: (200, file("the export, streamed; a bundle is a signed zip")),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/export",
+                "owner data",
+                "export",
+                "Export (streamed download)",
+            )
+        },
+        Op {
+            params: vec![vin()],
+            body: Some(json_body(
+                json!({"type": "object", "description": "the export query's fields (format, location, filters)"}),
+            )),
+            ok: (
+                202,
+                json_reply("the job; Location names it", reference("ExportJob")),
+            ),
+            errors: &[400, 401, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/vehicles/{vin}/exports",
+                "owner data",
+                "start_export",
+                "Start a background export",
+            )
+        },
+        Op {
+            params: vec![path_param("id", "export job id")],
+            ok: (200, json_reply("progress", reference("ExportJob"))),
+            errors: &[401, 404],
+            ..op(
+                "get",
+                "/api/v1/exports/{id}",
+                "owner data",
+                "export_job",
+                "A background export's progress",
+            )
+        },
+        Op {
+            params: vec![path_param("id", "export job id")],
+            ok: (200, file("the finished file")),
+            errors: &[401, 404, 409],
+            ..op(
+                "get",
+                "/api/v1/exports/{id}/file",
+                "owner data",
+                "export_job_file",
+                "A background export's file",
+            )
+        },
+        Op {
+            params: with(vec![vin()], page_params()),
+            ok: (
+                200,
+                json_reply(
+                    "reads and disclosures by anyone but the owner",
+                    reference("Page"),
+                ),
+            ),
+            errors: &[400, 401, 404],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/access-log",
+                "owner data",
+                "access_log",
+                "Who read this vehicle's data, and why",
+            )
+        },
+        Op {
+            body: Some(
+                json!({"required": true, "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}),
+            ),
+            ok: (
+                200,
+                json_reply("what checking found", reference("Verification")),
+            ),
+            errors: &[400, 413],
+            ..op(
+                "post",
+                "/api/v1/verify",
+                "evidence",
+                "verify",
+                "Verify an evidence bundle (no sign-in)",
+            )
+        },
+        Op {
+            body: Some(json!({"required": true, "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/gzip": {"schema": {"type": "string", "format": "binary"}}}})),
+            ok: (200, json_reply("imported", reference("ImportSummary"))),
+            errors: &[400, 401, 413, 422],
+            ..op(
+                "post",
+                "/api/v1/ingest",
+                "ingest",
+                "ingest",
+                "Import NDJSON (or gzip) from the data center; bearer ingest token",
+            )
+        },
+        Op {
+            params: vec![query("q", text(), "case number, VIN or account")],
+            ok: (
+                200,
+                json_reply("matches, metadata only", json!({"type": "object"})),
+            ),
+            errors: &[400, 401, 403],
+            ..op(
+                "get",
+                "/api/v1/staff/lookup",
+                "staff",
+                "lookup",
+                "Look up a case, VIN or account",
+            )
+        },
+        Op {
+            body: Some(json_body(object(
+                &["account", "role"],
+                json!({"account": {"type": "string"}, "role": {"type": "string", "enum": ["support", "admin"]}}),
+            ))),
+            ok: (
+                201,
+                json_reply(
+                    "first password and TOTP enrolment, shown once",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[400, 401, 403, 409, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/staff/accounts",
+                "staff",
+                "add_staff",
+                "Create a staff account (admin)",
+            )
+        },
+        Op {
+            params: vec![query(
+                "status",
+                json!({"type": "string", "enum": ["open", "waiting", "closed"]}),
+                "case status",
+            )],
+            ok: (
+                200,
+                json_reply(
+                    "cases",
+                    json!({"type": "array", "items": reference("Case")}),
+                ),
+            ),
+            errors: &[400, 401, 403, 422],
+            ..op("get", "/api/v1/staff/cases", "staff", "cases", "List cases")
+        },
+        Op {
+            body: Some(json_body(object(
+                &["vin", "subject", "purpose"],
+                json!({"vin": {"type": "string"}, "subject": {"type": "string"},
+                "purpose": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"}}),
+            ))),
+            ok: (201, json_reply("the case", reference("Case"))),
+            errors: &[400, 401, 403, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/staff/cases",
+                "staff",
+                "open_case",
+                "Open a case on a vehicle",
+            )
+        },
+        Op {
+            params: vec![case_no()],
+            ok: (
+                200,
+                json_reply(
+                    "case, timeline, attached exports",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[401, 403, 404],
+            ..op(
+                "get",
+                "/api/v1/staff/cases/{case_no}",
+                "staff",
+                "case",
+                "A case",
+            )
+        },
+        Op {
+            params: vec![case_no()],
+            body: Some(json_body(object(
+                &["text"],
+                json!({"text": {"type": "string"}}),
+            ))),
+            ok: (201, empty("noted")),
+            errors: &[400, 401, 403, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/staff/cases/{case_no}/notes",
+                "staff",
+                "add_note",
+                "Add a note to a case",
+            )
+        },
+        Op {
+            params: vec![case_no()],
+            body: Some(json_body(object(
+                &["status"],
+                json!({"status": {"type": "string", "enum": ["open", "waiting", "closed"]}}),
+            ))),
+            ok: (204, empty("status set")),
+            errors: &[400, 401, 403, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/staff/cases/{case_no}/status",
+                "staff",
+                "set_status",
+                "Set a case's status",
+            )
+        },
+        Op {
+            params: with(
+                with(vec![case_no()], sample_filters()),
+                with(vec![order(), tz()], page_params()),
+            ),
+            ok: (
+                200,
+                json_reply(
+                    "a page of samples (audited with the case)",
+                    reference("SamplePage"),
+                ),
+            ),
+            errors: &[400, 401, 403, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/staff/cases/{case_no}/samples",
+                "staff",
+                "case_samples",
+                "The case vehicle's telemetry",
+            )
+        },
+        Op {
+            params: with(
+                with(vec![case_no()], event_filters()),
+                with(vec![order(), tz()], page_params()),
+            ),
+            ok: (
+                200,
+                json_reply(
+                    "a page of events (audited with the case)",
+                    reference("EventPage"),
+                ),
+            ),
+            errors: &[400, 401, 403, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/staff/cases/{case_no}/events",
+                "staff",
+                "case_events",
+                "The case vehicle's events",
+            )
+        },
+        Op {
+            params: vec![case_no(), path_param("id", "the event's id"), tz()],
+            ok: (
+                200,
+                json_reply("the event in detail (audited)", reference("EventDetail")),
+            ),
+            errors: &[400, 401, 403, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/staff/cases/{case_no}/events/{id}",
+                "staff",
+                "case_event",
+                "One event of the case vehicle",
+            )
+        },
+        Op {
+            params: vec![case_no()],
+            body: Some(json_body(object(
+                &["recipient", "legal_basis"],
+                json!({
+                "format": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
+                "location": {"type": "string", "enum": ["none", "coarse", "full"]},
+                "recipient": {"type": "string"}, "legal_basis": {"type": "string"}}),
+            ))),
+            ok: (
+                201,
+                json_reply(
+                    "the bundle, attached to the case and shown to the owner",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[400, 401, 403, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/staff/cases/{case_no}/exports",
+                "staff",
+                "case_export",
+                "Export an evidence bundle to the case",
+            )
+        },
+        Op {
+            params: vec![case_no(), path_param("bundle_id", "the bundle's id")],
+            ok: (200, file("the attached bundle")),
+            errors: &[401, 403, 404],
+            ..op(
+                "get",
+                "/api/v1/staff/cases/{case_no}/exports/{bundle_id}",
+                "staff",
+                "case_export_file",
+                "Download an attached bundle",
+            )
+        },
+        Op {
+            ok: (200, json_reply("this document", json!({"type": "object"}))),
+            ..op(
+                "get",
+                "/api/v1/openapi.json",
+                "meta",
+                "openapi",
+                "This OpenAPI document",
+            )
+        },
+    ]
+}
+
+fn schemas() -> Value {
+    let time = json!({"type": "string", "format": "date-time"});
+    json!({
+        "Error": object(&["error"], json!({"error": object(&["code", "message", "details"], json!({
+            "code": {"type": "string", "description": "stable snake_case code"},
+            "message": {"type": "string"},
+            "details": {"type": "array", "items": {"type": "object"}}}))})),
+        "Page": object(&["items", "next_cursor"], json!({
+            "items": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": {"type": ["string", "null"]}})),
+        "SamplePage": object(&["items", "next_cursor"], json!({
+            "items": {"type": "array", "items": object(&["t", "t_local"], json!({"t": time, "t_local": {"type": "string"}}))},
+            "next_cursor": {"type": ["string", "null"]}})),
+        "EventPage": object(&["items", "next_cursor"], json!({
+            "items": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": {"type": ["string", "null"]}})),
+        "EventDetail": {"type": "object", "description": "the event, `window` (samples ±15 s) and `edr` (or null)"},
+        "Vehicle": object(&["vin"], json!({"vin": {"type": "string"}, "periods": {"type": "array", "items": {"type": "object"}}})),
+        "Me": object(&["account", "role", "vehicles"], json!({"account": {"type": "string"},
+            "role": {"type": "string", "enum": ["owner", "support", "admin"]},
+            "vehicles": {"type": "array", "items": {"type": "object"}}})),
+        "ExportJob": object(&["id"], json!({"id": {"type": "string"}, "vin": {"type": "string"}, "state": {"type": "string"}})),
+        "Verification": object(&["valid", "problems"], json!({"valid": {"type": "boolean"},
+            "problems": {"type": "array", "items": object(&["code"], json!({"code": {"type": "string"}}))},
+            "bundle_id": {"type": ["string", "null"]}, "vin": {"type": ["string", "null"]},
+            "manifest_sha256": {"type": ["string", "null"]}})),
+        "ImportSummary": object(&["sha256", "bytes", "lines", "inserted", "duplicates"], json!({
+            "source": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"},
+            "lines": {"type": "integer"}, "inserted": {"type": "object"}, "duplicates": {"type": "object"},
+            "conflicts_total": {"type": "integer"}, "conflicts": {"type": "array", "items": {"type": "object"}}})),
+        "Case": object(&["case_no"], json!({"case_no": {"type": "string"}, "vin": {"type": "string"}, "status": {"type": "string"}})),
+    })
+}
+
+fn build() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let mut responses = Map::new();
+        responses.insert(op.ok.0.to_string(), op.ok.1);
+        for status in op.errors {
+            responses.insert(status.to_string(), error_reply(*status));
+        }
+        let mut operation = json!({
+            "tags": [op.tag],
+            "operationId": op.id,
+            "summary": op.summary,
+            "parameters": op.params,
+            "responses": responses,
+        });
+        if let Some(body) = op.body {
+            operation["requestBody"] = body;
+        }
+        if op.tag == "ingest" {
+            operation["security"] = json!([{"ingestToken": []}]);
+        }
+        let item = paths
+            .entry(op.path)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("a path item is an object");
+        item.insert(op.method.to_string(), operation);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Owner vehicle-data portal API",
+            "version": "1",
+            "description": "Every capability of the portal: owners' data, evidence, support cases, ingest. \
+                Errors are {\"error\":{\"code\",\"message\",\"details\"}}; a VIN, event, case or export the caller may not see is a 404. \
+                Browser sessions are cookies; mutations must be same-origin (scripts sending no Origin are fine)."
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "id"},
+                "ingestToken": {"type": "http", "scheme": "bearer", "description": "from `portal admin ingest-token NAME`"}
+            }
+        },
+        "security": [{"session": []}, {}]
+    })
+}
+
+/// The document, built once per process.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+pub fn operation_lines() -> Vec<OperationLine> {
+    operations()
+        .into_iter()
+        .map(|op| OperationLine {
+            tag: op.tag.into(),
+            method: op.method.to_uppercase(),
+            path: op.path.into(),
+            summary: op.summary.into(),
+            parameters: op
+                .params
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect(),
+            statuses: std::iter::once(op.ok.0)
+                .chain(op.errors.iter().copied())
+                .map(|s| s.to_string())
+                .collect(),
+        })
+        .collect()
+}

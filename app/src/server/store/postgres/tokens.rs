@@ -1,0 +1,66 @@
+//! Ingest tokens (hashes only) on PostgreSQL.
+
+use super::super::{IngestToken, StoreError};
+use super::Ts;
+use sqlx::{PgPool, Row};
+
+const COLUMNS: &str = "id, name, created_at, revoked_at";
+
+fn from_row(row: &sqlx::postgres::PgRow) -> IngestToken {
+    IngestToken {
+        id: row.get("id"),
+        name: row.get("name"),
+        created_us: row.get::<Ts, _>("created_at").0,
+        revoked_us: row.get::<Option<Ts>, _>("revoked_at").map(|t| t.0),
+    }
+}
+
+pub(super) async fn create(
+    pool: &PgPool,
+    name: &str,
+    token_sha256: &str,
+    at_us: i64,
+) -> Result<bool, StoreError> {
+    // The partial unique index refuses a second live token of one name.
+    let done = sqlx::query(
+        "INSERT INTO ingest_tokens (name, token_sha256, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(name)
+    .bind(token_sha256)
+    .bind(Ts(at_us))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn live(
+    pool: &PgPool,
+    token_sha256: &str,
+) -> Result<Option<IngestToken>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL"
+    ))
+    .bind(token_sha256)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+pub(super) async fn revoke(pool: &PgPool, name: &str, at_us: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE ingest_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+    )
+    .bind(Ts(at_us))
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn all(pool: &PgPool) -> Result<Vec<IngestToken>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ingest_tokens ORDER BY id"))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}

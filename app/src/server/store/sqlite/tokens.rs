@@ -1,0 +1,65 @@
+//! Ingest tokens (hashes only) on SQLite.
+
+use super::super::{IngestToken, StoreError};
+use sqlx::{Row, SqlitePool};
+
+const COLUMNS: &str = "id, name, created_us, revoked_us";
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> IngestToken {
+    IngestToken {
+        id: row.get("id"),
+        name: row.get("name"),
+        created_us: row.get("created_us"),
+        revoked_us: row.get("revoked_us"),
+    }
+}
+
+pub(super) async fn create(
+    pool: &SqlitePool,
+    name: &str,
+    token_sha256: &str,
+    at_us: i64,
+) -> Result<bool, StoreError> {
+    // The partial unique index refuses a second live token of one name.
+    let done = sqlx::query(
+        "INSERT INTO ingest_tokens (name, token_sha256, created_us) VALUES (?, ?, ?) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(name)
+    .bind(token_sha256)
+    .bind(at_us)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn live(
+    pool: &SqlitePool,
+    token_sha256: &str,
+) -> Result<Option<IngestToken>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = ? AND revoked_us IS NULL"
+    ))
+    .bind(token_sha256)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+pub(super) async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE ingest_tokens SET revoked_us = ? WHERE name = ? AND revoked_us IS NULL",
+    )
+    .bind(at_us)
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn all(pool: &SqlitePool) -> Result<Vec<IngestToken>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ingest_tokens ORDER BY id"))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}

@@ -1,0 +1,64 @@
+//! What the binary-level test suites share: running `portal` as a user does.
+#![allow(dead_code)] // each suite uses its own part
+
+pub mod load;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn portal(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("PORTAL_DATA_DIR", data_dir)
+        .env_remove("DATABASE_URL")
+        .env("PORTAL_LOG", "error")
+        .output()
+        .expect("run portal")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `portal serve` on a free loopback port, started as an operator would.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+    /// What it printed before announcing its address.
+    pub seen: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("PORTAL_DATA_DIR", data_dir)
+            .env_remove("DATABASE_URL")
+            .env("PORTAL_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start portal serve");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        // Start-up notes (the signing key's fingerprint) come first.
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let _ = child.kill();
+                panic!("no address announced: {seen}");
+            }
+            if let Some(addr) = line.trim().strip_prefix("Serving on http://") {
+                let addr = addr.to_string();
+                return Server {
+                    child,
+                    addr,
+                    stdout,
+                    seen,
+                };
+            }
+            seen.push_str(&line);
+        }
+    }
+}
