@@ -89,12 +89,8 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
 fn serve_answers_and_stops_cleanly_on_sigterm() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let Server {
-        mut child,
-        addr,
-        mut stdout,
-        seen,
-    } = Server::start(dir.path());
+    let mut server = Server::start(dir.path());
+    let (addr, seen) = (server.addr.clone(), server.seen.clone());
     assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 
     let mut conn = std::net::TcpStream::connect(&addr).unwrap();
@@ -108,13 +104,13 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = server.child.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -125,7 +121,7 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "clean exit: {status:?}");
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    server.stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("Stopped"), "{rest}");
 }
 

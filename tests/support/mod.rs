@@ -40,25 +40,35 @@ impl Server {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start portal serve");
-        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        // From here on, dropping the server (a panic too) stops the process.
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            stdout,
+            seen: String::new(),
+        };
         // Start-up notes (the signing key's fingerprint) come first.
-        let mut seen = String::new();
         loop {
             let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let _ = child.kill();
-                panic!("no address announced: {seen}");
+            if server.stdout.read_line(&mut line).unwrap() == 0 {
+                panic!("no address announced: {}", server.seen);
             }
             if let Some(addr) = line.trim().strip_prefix("Serving on http://") {
-                let addr = addr.to_string();
-                return Server {
-                    child,
-                    addr,
-                    stdout,
-                    seen,
-                };
+                server.addr = addr.to_string();
+                return server;
             }
-            seen.push_str(&line);
+            server.seen.push_str(&line);
         }
+    }
+}
+
+/// A test that fails half-way leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
     }
 }
