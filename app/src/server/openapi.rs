@@ -498,7 +498,8 @@ fn operations() -> Vec<Op> {
         Op {
             body: Some(json!({"required": true, "content": {
                 "application/x-ndjson": {"schema": {"type": "string"}},
-                "application/gzip": {"schema": {"type": "string", "format": "binary"}}}})),
+                "application/gzip": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})),
             ok: (200, json_reply("imported", reference("ImportSummary"))),
             errors: &[400, 401, 413, 422],
             ..op(
