@@ -1,13 +1,15 @@
 //! Crash safety: the server and a CLI import are killed (SIGKILL) again and
 //! again in the middle of imports. After each restart the store must hold
-//! every import that was acknowledged, wholly; none partly; pass SQLite's
-//! `integrity_check`; and keep an audit chain that verifies.
+//! every import that was acknowledged, wholly; none partly; pass the
+//! database's own integrity check; and keep an audit chain that verifies.
 //!
+//! On SQLite always; on PostgreSQL too when `TEST_POSTGRES_URL` is set.
 //! `PORTAL_CRASH_ROUNDS` sets the number of rounds (default 6; the longer
-//! run in docs/reliability.md uses 50).
+//! run in docs/reliability.md uses 30).
 
 mod support;
 
+use app::server::store::scratch::{Backend, ScratchDatabase};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,41 +76,122 @@ fn kill9(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-/// Samples held on day `k`, and SQLite's verdict on the file.
-fn inspect(db: &Path, days: u64) -> (Vec<i64>, String) {
-    let url = format!("sqlite://{}", db.display());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let mut counts = Vec::new();
-        for k in 0..days {
-            let from = (DAY0_S + k as i64 * 86_400) * 1_000_000;
-            let n: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM samples WHERE t_us >= ? AND t_us < ?")
-                    .bind(from)
-                    .bind(from + 86_400_000_000)
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            counts.push(n);
-        }
-        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        (counts, verdict)
-    })
+/// Where the store lives: the data dir's SQLite file, or a scratch
+/// PostgreSQL database (dropped afterwards).
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(ScratchDatabase),
 }
 
-#[test]
-fn killed_mid_import_the_store_keeps_every_acknowledged_import_whole_and_no_partial_one() {
-    let rounds: u64 = std::env::var("PORTAL_CRASH_ROUNDS")
+impl Database {
+    fn url(&self) -> Option<&str> {
+        match self {
+            Database::Sqlite(_) => None,
+            Database::Postgres(db) => Some(&db.url),
+        }
+    }
+
+    /// Samples held on each of the first `days` days, and the database's
+    /// own verdict on its files: SQLite's `integrity_check`, or amcheck on
+    /// every B-tree index of PostgreSQL (tables against their indexes).
+    fn inspect(&self, days: u64) -> (Vec<i64>, String) {
+        let day_us = |k: u64| (DAY0_S + k as i64 * 86_400) * 1_000_000;
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            match self {
+                Database::Sqlite(path) => {
+                    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .unwrap();
+                    let mut counts = Vec::new();
+                    for k in 0..days {
+                        let n: i64 = sqlx::query_scalar(
+                            "SELECT count(*) FROM samples WHERE t_us >= ? AND t_us < ?",
+                        )
+                        .bind(day_us(k))
+                        .bind(day_us(k + 1))
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                        counts.push(n);
+                    }
+                    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    pool.close().await;
+                    (counts, verdict)
+                }
+                Database::Postgres(db) => {
+                    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                    let mut counts = Vec::new();
+                    for k in 0..days {
+                        let n: i64 = sqlx::query_scalar(
+                            "SELECT count(*) FROM samples \
+                             WHERE t >= to_timestamp($1::float8 / 1e6) AND t < to_timestamp($2::float8 / 1e6)",
+                        )
+                        .bind(day_us(k))
+                        .bind(day_us(k + 1))
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                        counts.push(n);
+                    }
+                    sqlx::query("CREATE EXTENSION IF NOT EXISTS amcheck")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                    // Raises an error on the first inconsistency it finds.
+                    let checked: Result<i64, _> = sqlx::query_scalar(
+                        "SELECT count(bt_index_check(c.oid, true)) FROM pg_index i \
+                         JOIN pg_class c ON c.oid = i.indexrelid \
+                         JOIN pg_am am ON am.oid = c.relam \
+                         JOIN pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE am.amname = 'btree' AND n.nspname = current_schema()",
+                    )
+                    .fetch_one(&pool)
+                    .await;
+                    pool.close().await;
+                    let verdict = match checked {
+                        Ok(n) if n > 0 => "ok".to_string(),
+                        Ok(_) => "no index checked".to_string(),
+                        Err(e) => format!("amcheck: {e}"),
+                    };
+                    (counts, verdict)
+                }
+            }
+        })
+    }
+}
+
+fn rounds() -> u64 {
+    std::env::var("PORTAL_CRASH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(6);
-    let dir = tempfile::tempdir().unwrap();
+        .unwrap_or(6)
+}
+
+/// Kills the server and a CLI import mid-import, `rounds()` times, then
+/// checks the store holds whole imports only, every acknowledged one.
+fn kill_rounds(data_dir: &Path, db: &Database) {
+    let rounds = rounds();
     let files = tempfile::tempdir().unwrap();
-    let out = portal(dir.path(), &["admin", "ingest-token", "crash-test"]);
+    let cli = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
+        match db.url() {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        command
+            .args(args)
+            .env("PORTAL_DATA_DIR", data_dir)
+            .env("PORTAL_LOG", "error")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    };
+    let out = cli(&["admin", "ingest-token", "crash-test"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout)
         .lines()
@@ -123,33 +206,27 @@ fn killed_mid_import_the_store_keeps_every_acknowledged_import_whole_and_no_part
         let http_file = write_file(files.path(), http_day);
         let cli_file = write_file(files.path(), cli_day);
 
-        let mut server = Server::start(dir.path());
+        let mut server = Server::start_on(data_dir, db.url());
         let addr = server.addr.clone();
         let token = token.clone();
         let sender = std::thread::spawn(move || http_ingest(&addr, &token, &http_file));
-        let mut cli = Command::new(env!("CARGO_BIN_EXE_portal"))
-            .args(["import", cli_file.to_str().unwrap()])
-            .env("PORTAL_DATA_DIR", dir.path())
-            .env_remove("DATABASE_URL")
-            .env("PORTAL_LOG", "error")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+        let mut import = cli(&["import", cli_file.to_str().unwrap()])
             .spawn()
             .unwrap();
         // Kill at a different point each round: early, mid-way, near the end.
         std::thread::sleep(Duration::from_millis(150 + (round * 977) % 2500));
         kill9(&mut server.child);
-        let cli_done = matches!(cli.try_wait(), Ok(Some(status)) if status.success());
-        kill9(&mut cli);
+        let cli_done = matches!(import.try_wait(), Ok(Some(status)) if status.success());
+        kill9(&mut import);
         acknowledged.push(sender.join().unwrap());
         acknowledged.push(cli_done);
     }
     // Restart once more (recovery runs on open), then look.
-    let mut server = Server::start(dir.path());
+    let mut server = Server::start_on(data_dir, db.url());
     kill9(&mut server.child);
 
-    let (counts, verdict) = inspect(&dir.path().join("portal.db"), 2 * rounds);
-    assert_eq!(verdict, "ok", "PRAGMA integrity_check");
+    let (counts, verdict) = db.inspect(2 * rounds);
+    assert_eq!(verdict, "ok", "the database's own integrity check");
     for (k, (&n, &acked)) in counts.iter().zip(&acknowledged).enumerate() {
         assert!(
             n == 0 || n == SAMPLES as i64,
@@ -165,7 +242,7 @@ fn killed_mid_import_the_store_keeps_every_acknowledged_import_whole_and_no_part
         "crash test: {rounds} rounds, {acked} imports acknowledged, {whole} whole in the store, {} absent",
         counts.len() - whole
     );
-    let out = portal(dir.path(), &["audit", "verify"]);
+    let out = cli(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stdout));
     // The rounds must actually have interrupted something, and let something through.
     assert!(
@@ -173,4 +250,25 @@ fn killed_mid_import_the_store_keeps_every_acknowledged_import_whole_and_no_part
         "no import was ever interrupted: {counts:?}"
     );
     assert!(whole > 0, "no import ever finished: {counts:?}");
+}
+
+#[test]
+fn killed_mid_import_sqlite_keeps_every_acknowledged_import_whole_and_no_partial_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::Sqlite(dir.path().join("portal.db"));
+    kill_rounds(dir.path(), &db);
+}
+
+#[test]
+fn killed_mid_import_postgres_keeps_every_acknowledged_import_whole_and_no_partial_one() {
+    if app::server::store::scratch::postgres_server().is_none() {
+        eprintln!("SKIPPED killed_mid_import_postgres_…: set TEST_POSTGRES_URL to run it");
+        return;
+    }
+    let scratch = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(ScratchDatabase::create_on(Backend::Postgres))
+        .expect("scratch database");
+    let dir = scratch.dir().to_path_buf();
+    kill_rounds(&dir, &Database::Postgres(scratch));
 }

@@ -31,11 +31,20 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_on(data_dir, None)
+    }
+
+    /// On the database `database_url` names (default: the data dir's SQLite file).
+    pub fn start_on(data_dir: &Path, database_url: Option<&str>) -> Server {
         use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
+        match database_url {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("PORTAL_DATA_DIR", data_dir)
-            .env_remove("DATABASE_URL")
             .env("PORTAL_LOG", "error")
             .stdout(std::process::Stdio::piped())
             .spawn()

@@ -11,6 +11,14 @@ use serde_json::{json, Value};
 const LINE: u64 = 42;
 const VIN: &str = "LRW3E7EK9NC000017";
 
+/// 512 per property in the suite; `PROPTEST_CASES` for longer runs.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
+}
+
 /// Parses in strict and lenient mode; every error must name the line.
 fn parse_both(text: &str) -> Vec<Result<Parsed, Vec<super::LineError>>> {
     [true, false]
@@ -78,7 +86,7 @@ fn seeds() -> Vec<Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_text_gets_an_answer(text in "\\PC{0,200}") {

@@ -126,14 +126,20 @@ pub(super) async fn redeem(
     if open.is_some() {
         return Ok(Err(ClaimRefusal::VehicleOwned));
     }
-    sqlx::query(
-        "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) VALUES ($1, $2, $3, NULL)",
+    // Another server may redeem a code for this vehicle at the same instant:
+    // the partial unique index `ownership_one_open` lets one of the two in.
+    let inserted = sqlx::query(
+        "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) \
+         VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING",
     )
     .bind(vehicle)
     .bind(account)
     .bind(Ts(since_us))
     .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Err(ClaimRefusal::VehicleOwned));
+    }
     sqlx::query("UPDATE claim_codes SET used_at = $1, used_by = $2 WHERE id = $3")
         .bind(Ts(now_us))
         .bind(account)
