@@ -5,23 +5,34 @@ mod support;
 use std::process::Command;
 use support::*;
 
-#[test]
-fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("demo.ndjson.gz");
+/// `portal demo --out`: a demo log of `vehicles` × `days` in `dir`, not imported.
+fn demo_file(
+    dir: &std::path::Path,
+    vehicles: u32,
+    days: u32,
+) -> (std::path::PathBuf, std::process::Output) {
+    let file = dir.join("demo.ndjson.gz");
+    let (vehicles, days) = (vehicles.to_string(), days.to_string());
     let out = portal(
-        dir.path(),
+        dir,
         &[
             "demo",
             "--vehicles",
-            "2",
+            &vehicles,
             "--days",
-            "2",
+            &days,
             "--out",
             file.to_str().unwrap(),
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    (file, out)
+}
+
+#[test]
+fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, out) = demo_file(dir.path(), 2, 2);
     assert!(text(&out.stdout).contains("2 vehicles"));
 
     let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
@@ -271,20 +282,7 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
 #[test]
 fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("demo.ndjson.gz");
-    let out = portal(
-        dir.path(),
-        &[
-            "demo",
-            "--vehicles",
-            "1",
-            "--days",
-            "1",
-            "--out",
-            file.to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (file, _) = demo_file(dir.path(), 1, 1);
     let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = portal(dir.path(), &["audit", "verify"]);

@@ -91,53 +91,44 @@ impl Database {
         }
     }
 
-    /// Samples held on each of the first `days` days, and the database's
-    /// own verdict on its files: SQLite's `integrity_check`, or amcheck on
-    /// every B-tree index of PostgreSQL (tables against their indexes).
-    fn inspect(&self, days: u64) -> (Vec<i64>, String) {
+    /// Samples held on each of the first `days` days (read through the
+    /// store, as the portal reads them), and the database's own verdict on
+    /// its files: SQLite's `integrity_check`, or amcheck on every B-tree
+    /// index of PostgreSQL (tables against their indexes).
+    fn inspect(&self, days: u64) -> (Vec<u64>, String) {
+        use app::server::store::{self, Pool, TimeRange};
         let day_us = |k: u64| (DAY0_S + k as i64 * 86_400) * 1_000_000;
+        let url = match self {
+            Database::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Database::Postgres(db) => db.url.clone(),
+        };
         tokio::runtime::Runtime::new().unwrap().block_on(async {
-            match self {
-                Database::Sqlite(path) => {
-                    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-                        .await
-                        .unwrap();
-                    let mut counts = Vec::new();
-                    for k in 0..days {
-                        let n: i64 = sqlx::query_scalar(
-                            "SELECT count(*) FROM samples WHERE t_us >= ? AND t_us < ?",
-                        )
-                        .bind(day_us(k))
-                        .bind(day_us(k + 1))
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                        counts.push(n);
-                    }
-                    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                    pool.close().await;
-                    (counts, verdict)
-                }
-                Database::Postgres(db) => {
-                    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-                    let mut counts = Vec::new();
-                    for k in 0..days {
-                        let n: i64 = sqlx::query_scalar(
-                            "SELECT count(*) FROM samples \
-                             WHERE t >= to_timestamp($1::float8 / 1e6) AND t < to_timestamp($2::float8 / 1e6)",
-                        )
-                        .bind(day_us(k))
-                        .bind(day_us(k + 1))
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                        counts.push(n);
-                    }
+            let (store, pool) = store::open(&url).await.expect("store");
+            let vehicle = store
+                .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+                .await
+                .unwrap()
+                .expect("the vehicle is held");
+            let mut counts = Vec::new();
+            for k in 0..days {
+                let day = TimeRange {
+                    from_us: day_us(k),
+                    to_us: day_us(k + 1),
+                };
+                let n = store
+                    .sample_count(vehicle.id, &[day], &Default::default())
+                    .await
+                    .unwrap();
+                counts.push(n);
+            }
+            let verdict = match &pool {
+                Pool::Sqlite(pool) => sqlx::query_scalar::<_, String>("PRAGMA integrity_check")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap_or_else(|e| format!("integrity_check: {e}")),
+                Pool::Postgres(pool) => {
                     sqlx::query("CREATE EXTENSION IF NOT EXISTS amcheck")
-                        .execute(&pool)
+                        .execute(pool)
                         .await
                         .unwrap();
                     // Raises an error on the first inconsistency it finds.
@@ -148,17 +139,17 @@ impl Database {
                          JOIN pg_namespace n ON n.oid = c.relnamespace \
                          WHERE am.amname = 'btree' AND n.nspname = current_schema()",
                     )
-                    .fetch_one(&pool)
+                    .fetch_one(pool)
                     .await;
-                    pool.close().await;
-                    let verdict = match checked {
+                    match checked {
                         Ok(n) if n > 0 => "ok".to_string(),
                         Ok(_) => "no index checked".to_string(),
                         Err(e) => format!("amcheck: {e}"),
-                    };
-                    (counts, verdict)
+                    }
                 }
-            }
+            };
+            store.close().await;
+            (counts, verdict)
         })
     }
 }
@@ -229,11 +220,11 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
     assert_eq!(verdict, "ok", "the database's own integrity check");
     for (k, (&n, &acked)) in counts.iter().zip(&acknowledged).enumerate() {
         assert!(
-            n == 0 || n == SAMPLES as i64,
+            n == 0 || n == SAMPLES,
             "day {k}: {n} of {SAMPLES} samples: a partial import survived"
         );
         if acked {
-            assert_eq!(n, SAMPLES as i64, "day {k} was acknowledged but is missing");
+            assert_eq!(n, SAMPLES, "day {k} was acknowledged but is missing");
         }
     }
     let whole = counts.iter().filter(|&&n| n > 0).count();
