@@ -20,6 +20,11 @@ test("staff: TOTP sign-in, look up a VIN, open a case, read the crash record, ex
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/staff$/);
 
+  // The API reference for support tooling, drawn from the OpenAPI document.
+  await page.getByRole("link", { name: "API reference" }).click();
+  await expect(page.getByTestId("api-operations")).toContainText("POST /api/v1/ingest");
+  await page.goto("/staff");
+
   await page.getByTestId("lookup-q").fill(CRASH_VIN);
   await page.getByRole("button", { name: "Look up" }).click();
   const found = page.getByTestId("lookup-result");

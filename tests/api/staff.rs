@@ -396,3 +396,28 @@ async fn the_audit_chain_shows_edits_deletions_and_reordering() {
     let report = verify_chain(&*app.store, Some(&head)).await.unwrap();
     assert!(report.broken.unwrap().reason.contains("deleted"));
 }
+
+#[tokio::test]
+async fn the_api_reference_page_lists_every_operation_for_staff_only() {
+    let (app, owner) = fixture().await;
+    let (staff, _) = new_staff(&app, "agent@example.com", "support").await;
+    let page = |c: reqwest::Client| {
+        let url = app.url("/staff/api");
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(staff).await;
+    assert!(html.contains("data-testid=\"api-operations\""), "{html}");
+    for operation in [
+        "POST /api/v1/ingest",
+        "GET /api/v1/vehicles/{vin}/samples",
+        "POST /api/v1/staff/cases",
+    ] {
+        assert!(html.contains(operation), "{operation} missing");
+    }
+    assert!(html.contains("/api/v1/openapi.json"));
+    let html = page(owner).await;
+    assert!(
+        !html.contains("data-testid=\"api-operations\""),
+        "owners get no reference"
+    );
+}

@@ -35,7 +35,7 @@ pub fn ApiReferencePage() -> impl IntoView {
                                         {list.into_iter().map(|op| view! {
                                             <tr>
                                                 <td>{op.tag}</td>
-                                                <td><code>{op.method} " " {op.path}</code></td>
+                                                <td><code>{format!("{} {}", op.method, op.path)}</code></td>
                                                 <td>{op.summary}</td>
                                                 <td><code>{op.parameters.join(", ")}</code></td>
                                                 <td>{op.statuses.join(" ")}</td>
