@@ -43,12 +43,11 @@ fn float_literal(v: f64) -> String {
 }
 
 /// The page's SELECT, with its values written in.
-fn page_sql(
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &SampleFilter,
-    page: PageRequest,
-) -> String {
+/// `WHERE …` for the vehicle, any of the ranges and the value filters, with
+/// the values written as literals (COPY takes no bind parameters). Every
+/// value is a number, a boolean, a time or one of the enums' own names, so
+/// nothing from a request reaches the SQL as text.
+pub(super) fn sample_where(vehicle: VehicleId, ranges: &[TimeRange], filter: &SampleFilter) -> String {
     let ranges = ranges
         .iter()
         .map(|r| {
@@ -60,8 +59,7 @@ fn page_sql(
         })
         .collect::<Vec<_>>()
         .join(" OR ");
-    let mut sql =
-        format!("SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = {vehicle} AND ({ranges})");
+    let mut sql = format!("WHERE vehicle_id = {vehicle} AND ({ranges})");
     if let Some(v) = filter.min_speed_kmh {
         sql.push_str(&format!(" AND speed_kmh >= {}", float_literal(v)));
     }
@@ -80,9 +78,19 @@ fn page_sql(
     if let Some(v) = filter.gear {
         sql.push_str(&format!(" AND gear = '{}'", v.as_str()));
     }
+    sql
+}
+
+fn page_sql(
+    vehicle: VehicleId,
+    ranges: &[TimeRange],
+    filter: &SampleFilter,
+    page: PageRequest,
+) -> String {
     let order = if page.descending { "DESC" } else { "ASC" };
     format!(
-        "COPY ({sql} ORDER BY t {order} LIMIT {}) TO STDOUT (FORMAT binary)",
+        "COPY (SELECT {SAMPLE_COLUMNS} FROM samples {} ORDER BY t {order} LIMIT {}) TO STDOUT (FORMAT binary)",
+        sample_where(vehicle, ranges, filter),
         page.limit
     )
 }

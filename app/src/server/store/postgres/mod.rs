@@ -172,35 +172,6 @@ pub(crate) fn push_ranges(q: &mut QueryBuilder<'_, Postgres>, column: &str, rang
     q.push(")");
 }
 
-/// The vehicle, any of the ranges, and the value filters.
-fn push_sample_filter(
-    q: &mut QueryBuilder<'_, Postgres>,
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &SampleFilter,
-) {
-    q.push(" WHERE vehicle_id = ").push_bind(vehicle);
-    push_ranges(q, "t", ranges);
-    if let Some(v) = filter.min_speed_kmh {
-        q.push(" AND speed_kmh >= ").push_bind(v);
-    }
-    if let Some(v) = filter.max_speed_kmh {
-        q.push(" AND speed_kmh <= ").push_bind(v);
-    }
-    if let Some(v) = filter.brake_pedal {
-        q.push(" AND brake_pedal = ").push_bind(v);
-    }
-    if let Some(v) = filter.abs_active {
-        q.push(" AND abs_active = ").push_bind(v);
-    }
-    if let Some(v) = filter.aeb_state {
-        q.push(" AND aeb_state = ").push_bind(v.as_str());
-    }
-    if let Some(v) = filter.gear {
-        q.push(" AND gear = ").push_bind(v.as_str());
-    }
-}
-
 pub(crate) async fn vehicle_by_vin<'e, E>(
     executor: E,
     vin: &Vin,
@@ -343,9 +314,11 @@ impl Store for PgStore {
         if ranges.is_empty() {
             return Ok(0);
         }
-        let mut q = QueryBuilder::new("SELECT count(*) FROM samples");
-        push_sample_filter(&mut q, vehicle, ranges, filter);
-        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+        let sql = format!(
+            "SELECT count(*) FROM samples {}",
+            copy_out::sample_where(vehicle, ranges, filter)
+        );
+        let n: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 
