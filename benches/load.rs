@@ -6,8 +6,11 @@
 //! telemetry and events (API pages and server-rendered pages, each day of
 //! the data in turn) for BENCH_SECONDS (default 30), while one ingest of
 //! BENCH_INGEST_SAMPLES (default 200,000) new samples and one CSV export of
-//! the vehicle's whole history run beside them. Reports p50 / p99 per kind
-//! of request and errors. Goal: p99 ≤ 100 ms for browsing, 0 errors.
+//! the vehicle's whole history run beside them. Each session pauses
+//! BENCH_THINK_MS (default 1000, ±50 %) between pages, as a reader does;
+//! BENCH_THINK_MS=0 sends them back to back and measures capacity instead.
+//! Reports p50 / p99 per kind of request and errors. Goal: p99 ≤ 100 ms for
+//! browsing, 0 errors.
 
 mod common;
 #[path = "../tests/support/load.rs"]
@@ -46,6 +49,7 @@ fn main() {
             .token;
         let sessions = env_or("BENCH_SESSIONS", 100) as usize;
         let duration = Duration::from_secs(env_or("BENCH_SECONDS", 30));
+        let think = Duration::from_millis(env_or("BENCH_THINK_MS", 1000));
         // New samples after everything held, at 10 Hz.
         let after = START_US + (days as i64 + 30) * DAY_US;
         let first_day = chrono::DateTime::from_timestamp_micros(START_US)
@@ -59,6 +63,7 @@ fn main() {
             password: PASSWORD.into(),
             sessions,
             duration,
+            think,
             first_day,
             days,
             ingest: Some((
@@ -68,7 +73,7 @@ fn main() {
             export: Some(format!("/api/v1/vehicles/{}/export?format=csv", vin(0))),
         })
         .await;
-        report.print(sessions, duration);
+        report.print(sessions, duration, think);
         f.store.close().await;
     });
 }

@@ -109,13 +109,15 @@ async fn a_hundred_sessions_browse_without_errors_while_an_ingest_and_an_export_
         password: PASSWORD.into(),
         sessions,
         duration,
+        // Back to back: the most pressure on the server, to find errors.
+        think: Duration::ZERO,
         first_day: chrono::NaiveDate::from_ymd_opt(2021, 2, 21).unwrap(),
         days: 7,
         ingest: Some((token, log(7, 3, false))),
         export: Some(format!("/api/v1/vehicles/{VIN}/export?format=csv")),
     })
     .await;
-    report.print(sessions, duration);
+    report.print(sessions, duration, Duration::ZERO);
 
     assert!(
         report.errors.is_empty(),

@@ -15,6 +15,9 @@ pub struct LoadPlan {
     pub sessions: usize,
     /// How long the sessions browse.
     pub duration: Duration,
+    /// A reader's pause between two pages (zero: back to back, which
+    /// measures the server's capacity rather than what readers see).
+    pub think: Duration,
     /// Days of data to pick browse ranges from, starting at `first_day` (RFC 3339 date).
     pub first_day: chrono::NaiveDate,
     pub days: u32,
@@ -62,10 +65,11 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
-    pub fn print(&self, sessions: usize, duration: Duration) {
+    pub fn print(&self, sessions: usize, duration: Duration, think: Duration) {
         println!(
-            "load: {sessions} sessions for {:.0?}: {} requests, {} errors (sign-in of all sessions {:.1?})",
+            "load: {sessions} sessions for {:.0?}, {:.0?} between pages: {} requests, {} errors (sign-in of all sessions {:.1?})",
             duration,
+            think,
             self.all.count(),
             self.errors.len(),
             self.sign_in
@@ -114,6 +118,10 @@ async fn browse(
     seed: usize,
 ) -> (Vec<(usize, Duration)>, Vec<String>) {
     let (mut seen, mut errors) = (Vec::new(), Vec::new());
+    // Readers arrive spread over one pause, not all in the same instant.
+    if !plan.think.is_zero() {
+        tokio::time::sleep(plan.think.mul_f64((seed % 100) as f64 / 100.0)).await;
+    }
     let until = Instant::now() + plan.duration;
     let mut i = seed;
     while Instant::now() < until {
@@ -137,6 +145,11 @@ async fn browse(
             Err(e) => errors.push(format!("{path}: {e:?}")),
         }
         i += 1;
+        if !plan.think.is_zero() {
+            // ±50 %, so the sessions do not march in step.
+            let jitter = 0.5 + (i * 7919 % 1000) as f64 / 1000.0;
+            tokio::time::sleep(plan.think.mul_f64(jitter)).await;
+        }
     }
     (seen, errors)
 }
@@ -203,7 +216,7 @@ pub async fn run(plan: LoadPlan) -> LoadReport {
         .enumerate()
         .map(|(n, c)| {
             let plan = plan.clone();
-            tokio::spawn(async move { browse(&plan, c, n * 7).await })
+            tokio::spawn(async move { browse(&plan, c, n * 37).await })
         })
         .collect();
     let mut kinds: Vec<Latencies> = KINDS.iter().map(|_| Latencies::default()).collect();

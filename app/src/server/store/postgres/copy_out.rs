@@ -47,7 +47,11 @@ fn float_literal(v: f64) -> String {
 /// the values written as literals (COPY takes no bind parameters). Every
 /// value is a number, a boolean, a time or one of the enums' own names, so
 /// nothing from a request reaches the SQL as text.
-pub(super) fn sample_where(vehicle: VehicleId, ranges: &[TimeRange], filter: &SampleFilter) -> String {
+pub(super) fn sample_where(
+    vehicle: VehicleId,
+    ranges: &[TimeRange],
+    filter: &SampleFilter,
+) -> String {
     let ranges = ranges
         .iter()
         .map(|r| {
