@@ -4,7 +4,8 @@
 //! database's own integrity check; and keep an audit chain that verifies.
 //!
 //! On SQLite always; on PostgreSQL too when `TEST_POSTGRES_URL` is set.
-//! `PORTAL_CRASH_ROUNDS` sets the number of rounds (default 6; the longer
+//! The kill points are fractions of a first round left to finish, timed on
+//! this machine. `PORTAL_CRASH_ROUNDS` sets the number of rounds (default 6; the longer
 //! run in docs/reliability.md uses 30).
 
 mod support;
@@ -190,6 +191,23 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
         .expect("token")
         .to_string();
 
+    // One round left to finish, timed: the kill points are fractions of it,
+    // so they fall before, during and after the commits on any machine.
+    // (Its days lie outside the ones checked.)
+    let started = std::time::Instant::now();
+    let mut server = Server::start_on(data_dir, db.url());
+    let (addr, token_) = (server.addr.clone(), token.clone());
+    let http_file = write_file(files.path(), 900);
+    let sender = std::thread::spawn(move || http_ingest(&addr, &token_, &http_file));
+    let cli_file = write_file(files.path(), 901);
+    let finished = cli(&["import", cli_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(finished.status.success(), "{}", text(&finished.stderr));
+    assert!(sender.join().unwrap(), "the uninterrupted ingest failed");
+    let whole_round = started.elapsed();
+    kill9(&mut server.child);
+
     // acknowledged[k]: the import of day k was answered with success.
     let mut acknowledged = Vec::new();
     for round in 0..rounds {
@@ -204,8 +222,8 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
         let mut import = cli(&["import", cli_file.to_str().unwrap()])
             .spawn()
             .unwrap();
-        // Kill at a different point each round: early, mid-way, near the end.
-        std::thread::sleep(Duration::from_millis(150 + (round * 977) % 2500));
+        // Kill at a different point each round: from 5 % to 155 % of a whole round.
+        std::thread::sleep(whole_round.mul_f64(0.05 + (round as f64 * 0.37) % 1.5));
         kill9(&mut server.child);
         let cli_done = matches!(import.try_wait(), Ok(Some(status)) if status.success());
         kill9(&mut import);
