@@ -132,16 +132,26 @@ async fn a_hundred_sessions_browse_without_errors_while_an_ingest_and_an_export_
         report.kinds.iter().all(|(_, l)| l.count() > 0),
         "every kind of page was read"
     );
-    let (status, _, inserted) = report.ingest.expect("ingest ran");
-    assert_eq!(
-        (status, inserted),
-        (200, 3 * 24 * 600),
-        "the ingest completed"
-    );
-    let (status, _, bytes) = report.export.expect("export ran");
-    assert_eq!(status, 200);
     assert!(
-        bytes > 100_800 * 20,
-        "the whole export arrived: {bytes} bytes"
+        !report.ingest.is_empty() && !report.export.is_empty(),
+        "both ran"
+    );
+    assert!(
+        report.ingest.iter().all(|r| r.0 == 200),
+        "every ingest completed: {:?}",
+        report.ingest
+    );
+    assert_eq!(
+        report.ingest[0].2,
+        3 * 24 * 600,
+        "the first ingest inserted every sample"
+    );
+    assert!(
+        report
+            .export
+            .iter()
+            .all(|r| r.0 == 200 && r.2 > 100_800 * 20),
+        "every export arrived whole: {:?}",
+        report.export
     );
 }
