@@ -325,3 +325,59 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
     );
     assert!(summary["duplicates"]["samples"].as_u64().unwrap() > 1000);
 }
+
+#[test]
+fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
+    use app::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
+    if postgres_server().is_none() {
+        eprintln!("SKIPPED a_postgres_backup_…: set TEST_POSTGRES_URL to run it");
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let source = rt
+        .block_on(ScratchDatabase::create_on(Backend::Postgres))
+        .unwrap();
+    let target = rt
+        .block_on(ScratchDatabase::create_on(Backend::Postgres))
+        .unwrap();
+    let dir = source.dir();
+    let (file, _) = demo_file(dir, 1, 1);
+    let out = portal_on(dir, Some(&source.url), &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let head = text(&portal_on(dir, Some(&source.url), &["audit", "verify"]).stdout);
+    assert!(head.contains("audit chain intact"), "{head}");
+
+    let dump = dir.join("portal.dump");
+    let out = portal_on(dir, Some(&source.url), &["backup", dump.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("pg_dump --format=custom"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Restore as the printed hint says, into an empty database.
+    let restored = Command::new("pg_restore")
+        .args([
+            "--no-owner",
+            "--dbname",
+            &target.url,
+            dump.to_str().unwrap(),
+        ])
+        .output()
+        .expect("pg_restore (postgresql-client)");
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let fresh = tempfile::tempdir().unwrap();
+    let out = portal_on(fresh.path(), Some(&target.url), &["audit", "verify"]);
+    assert_eq!(text(&out.stdout), head, "the same chain, to the same head");
+    let out = portal_on(
+        fresh.path(),
+        Some(&target.url),
+        &["import", "--format", "json", file.to_str().unwrap()],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["inserted"]["samples"], 0,
+        "every sample is in the copy"
+    );
+}

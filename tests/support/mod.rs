@@ -7,10 +7,19 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn portal(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
+    portal_on(data_dir, None, args)
+}
+
+/// `portal` on the database `database_url` names (default: the data dir's SQLite file).
+pub fn portal_on(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
+    match database_url {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    command
         .args(args)
         .env("PORTAL_DATA_DIR", data_dir)
-        .env_remove("DATABASE_URL")
         .env("PORTAL_LOG", "error")
         .output()
         .expect("run portal")
