@@ -14,7 +14,6 @@ use app::server::store::scratch::{Backend, ScratchDatabase};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 use support::*;
 
 const VIN: &str = "LRW3E7EK9NC000017";
