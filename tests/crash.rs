@@ -13,7 +13,6 @@ mod support;
 use app::server::store::scratch::{Backend, ScratchDatabase};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use support::*;
 
 const VIN: &str = "LRW3E7EK9NC000017";
@@ -167,15 +166,8 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
     let rounds = rounds();
     let files = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
-        match db.url() {
-            Some(url) => command.env("DATABASE_URL", url),
-            None => command.env_remove("DATABASE_URL"),
-        };
+        let mut command = portal_command(data_dir, db.url(), args);
         command
-            .args(args)
-            .env("PORTAL_DATA_DIR", data_dir)
-            .env("PORTAL_LOG", "error")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         command

@@ -12,6 +12,13 @@ pub fn portal(data_dir: &Path, args: &[&str]) -> Output {
 
 /// `portal` on the database `database_url` names (default: the data dir's SQLite file).
 pub fn portal_on(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    portal_command(data_dir, database_url, args)
+        .output()
+        .expect("run portal")
+}
+
+/// The command line of `portal ARGS` as an operator runs it, not yet started.
+pub fn portal_command(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
     match database_url {
         Some(url) => command.env("DATABASE_URL", url),
@@ -20,9 +27,8 @@ pub fn portal_on(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> 
     command
         .args(args)
         .env("PORTAL_DATA_DIR", data_dir)
-        .env("PORTAL_LOG", "error")
-        .output()
-        .expect("run portal")
+        .env("PORTAL_LOG", "error");
+    command
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -46,15 +52,7 @@ impl Server {
     /// On the database `database_url` names (default: the data dir's SQLite file).
     pub fn start_on(data_dir: &Path, database_url: Option<&str>) -> Server {
         use std::io::BufRead;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
-        match database_url {
-            Some(url) => command.env("DATABASE_URL", url),
-            None => command.env_remove("DATABASE_URL"),
-        };
-        let mut child = command
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .env("PORTAL_DATA_DIR", data_dir)
-            .env("PORTAL_LOG", "error")
+        let mut child = portal_command(data_dir, database_url, &["serve", "--bind", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start portal serve");
