@@ -5,6 +5,11 @@ mod support;
 use std::process::Command;
 use support::*;
 
+/// `portal ARGS` on the data dir's SQLite file.
+fn portal(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    portal_on(data_dir, None, args)
+}
+
 /// `portal demo --out`: a demo log of `vehicles` × `days` in `dir`, not imported.
 fn demo_file(
     dir: &std::path::Path,
@@ -100,7 +105,7 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
 fn serve_answers_and_stops_cleanly_on_sigterm() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path());
+    let mut server = Server::start_on(dir.path(), None);
     let (addr, seen) = (server.addr.clone(), server.seen.clone());
     assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 

@@ -165,16 +165,7 @@ fn rounds() -> u64 {
 fn kill_rounds(data_dir: &Path, db: &Database) {
     let rounds = rounds();
     let files = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        let mut command = portal_command(data_dir, db.url(), args);
-        command
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        command
-    };
-    let out = cli(&["admin", "ingest-token", "crash-test"])
-        .output()
-        .unwrap();
+    let out = portal_on(data_dir, db.url(), &["admin", "ingest-token", "crash-test"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout)
         .lines()
@@ -191,9 +182,7 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
     let http_file = write_file(files.path(), 900);
     let sender = std::thread::spawn(move || http_ingest(&addr, &token_, &http_file));
     let cli_file = write_file(files.path(), 901);
-    let finished = cli(&["import", cli_file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let finished = portal_on(data_dir, db.url(), &["import", cli_file.to_str().unwrap()]);
     assert!(finished.status.success(), "{}", text(&finished.stderr));
     assert!(sender.join().unwrap(), "the uninterrupted ingest failed");
     let whole_round = started.elapsed();
@@ -210,9 +199,13 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
         let addr = server.addr.clone();
         let token = token.clone();
         let sender = std::thread::spawn(move || http_ingest(&addr, &token, &http_file));
-        let mut import = cli(&["import", cli_file.to_str().unwrap()])
-            .spawn()
-            .unwrap();
+        // Its output goes nowhere: nobody reads it before the kill.
+        let mut import =
+            portal_command(data_dir, db.url(), &["import", cli_file.to_str().unwrap()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
         // Kill at a different point each round: from 5 % to 155 % of a whole round.
         std::thread::sleep(whole_round.mul_f64(0.05 + (round as f64 * 0.37) % 1.5));
         kill9(&mut server.child);
@@ -242,7 +235,7 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
         "crash test: {rounds} rounds, {acked} imports acknowledged, {whole} whole in the store, {} absent",
         counts.len() - whole
     );
-    let out = cli(&["audit", "verify"]).output().unwrap();
+    let out = portal_on(data_dir, db.url(), &["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     // The rounds must actually have interrupted something, and let something through.
     assert!(

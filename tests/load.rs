@@ -6,14 +6,15 @@
 //!
 //! `PORTAL_LOAD_SECONDS` (default 8) and `PORTAL_LOAD_SESSIONS` (default 100).
 
-mod support;
+#[path = "support/load.rs"]
+mod load;
 
 use app::server::store::scratch::ScratchDatabase;
 use app::server::{store, Portal};
+use load::{run, LoadPlan};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
-use support::load::{run, LoadPlan};
 
 const VIN: &str = "LRW3E7EK9NC000017";
 const PASSWORD: &str = "load-test-password-2021";

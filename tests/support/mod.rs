@@ -1,14 +1,8 @@
-//! What the binary-level test suites share: running `portal` as a user does.
-#![allow(dead_code)] // each suite uses its own part
-
-pub mod load;
+//! What the CLI and crash suites share: running `portal` as a user does.
+//! (The load generator, `load.rs`, is included by the load test and bench.)
 
 use std::path::Path;
 use std::process::{Command, Output};
-
-pub fn portal(data_dir: &Path, args: &[&str]) -> Output {
-    portal_on(data_dir, None, args)
-}
 
 /// `portal` on the database `database_url` names (default: the data dir's SQLite file).
 pub fn portal_on(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
@@ -45,10 +39,6 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(data_dir: &Path) -> Server {
-        Server::start_on(data_dir, None)
-    }
-
     /// On the database `database_url` names (default: the data dir's SQLite file).
     pub fn start_on(data_dir: &Path, database_url: Option<&str>) -> Server {
         use std::io::BufRead;
