@@ -7,6 +7,8 @@
 //! a fresh SQLite file (or, with BENCH_BACKEND=postgres, a fresh PostgreSQL
 //! database) exactly as `portal import` does, and reports samples/s
 //! and the process's peak RSS during the import (VmHWM, reset before it).
+//! On PostgreSQL the reference is `psql`'s own `\copy` of the same rows,
+//! already encoded (binary), into a copy of the table: the server's bound.
 
 mod common;
 
@@ -92,6 +94,10 @@ async fn main() {
         rss_before as f64 / 1024.0
     );
 
+    if let Some(pg) = &scratch {
+        copy_reference(&pg.url, dir.path(), summary.inserted.samples, secs);
+    }
+
     // A re-import of the same file: every sample is a duplicate.
     let started = Instant::now();
     let again = import_file(store, &file, &ImportOptions::default(), None)
@@ -104,4 +110,38 @@ async fn main() {
         counts.samples as f64 / secs
     );
     store.close().await;
+}
+
+/// `psql`'s `\copy` of the imported rows, pre-encoded as binary COPY, into
+/// an empty table like `samples` (same key and checks): how fast this server
+/// takes rows when no client work at all comes before them.
+fn copy_reference(url: &str, dir: &std::path::Path, rows: u64, import_secs: f64) {
+    let file = dir.join("samples.bin");
+    let psql = |sql: &str| {
+        let status = std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+            .status()
+            .expect("psql");
+        assert!(status.success(), "psql: {sql}");
+    };
+    psql(&format!(
+        "\\copy samples TO '{}' (FORMAT binary)",
+        file.display()
+    ));
+    psql("CREATE TABLE samples_reference (LIKE samples INCLUDING ALL)");
+    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    psql(&format!(
+        "\\copy samples_reference FROM '{}' (FORMAT binary)",
+        file.display()
+    ));
+    let secs = started.elapsed().as_secs_f64();
+    psql("DROP TABLE samples_reference");
+    println!(
+        "reference: psql \\copy of the same {rows} rows ({:.0} MiB, binary) in {secs:.2} s = {:.0} rows/s; the import took {:.2}× as long",
+        bytes as f64 / 1048576.0,
+        rows as f64 / secs,
+        import_secs / secs
+    );
+    let _ = std::fs::remove_file(&file);
 }

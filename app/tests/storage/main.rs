@@ -3,5 +3,6 @@
 
 mod common;
 
+mod batches;
 mod import;
 mod store;

@@ -9,7 +9,7 @@ mod parse;
 pub use parse::{LineError, LineParser, Parsed};
 
 use crate::domain::log_format::EventType;
-use crate::domain::records::Sample;
+use crate::domain::records::{EdrRecord, Event, Sample};
 use crate::domain::Vin;
 use crate::server::audit::digest_json;
 use crate::server::store::{ImportTx, NewAuditEntry, Store, StoreError, VehicleId, WriteOutcome};
@@ -27,6 +27,9 @@ const CHUNK_LINES: usize = 1024;
 const CHANNEL_DEPTH: usize = 4;
 /// Samples buffered before a write.
 const SAMPLE_FLUSH: usize = 4000;
+/// Events and crash records buffered before they are written: on PostgreSQL
+/// any other statement ends the COPY that samples stream down, so they go in groups.
+const RECORD_FLUSH: usize = 256;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -291,6 +294,12 @@ fn read_lines<R: Read>(
     })
 }
 
+/// An event or crash record waiting to be written.
+enum Record {
+    Event(Event),
+    Edr(EdrRecord),
+}
+
 /// The write side of one import: resolves VINs, batches samples, collects
 /// errors and conflicts, and decides at the end whether to commit.
 struct Writer<'o> {
@@ -300,6 +309,8 @@ struct Writer<'o> {
     vehicles: HashMap<Arc<str>, Option<VehicleId>>,
     pending: Vec<(VehicleId, Sample)>,
     pending_lines: Vec<u64>,
+    /// Events and crash records not yet written, in file order, with their lines.
+    pending_records: Vec<(u64, Arc<str>, VehicleId, Record)>,
     /// Crash records whose event must exist by the end of the file.
     edr_refs: Vec<(u64, VehicleId, String)>,
     /// Events of this file, so crash records are checked even after an error stopped writing.
@@ -317,6 +328,7 @@ impl<'o> Writer<'o> {
             vehicles: HashMap::new(),
             pending: Vec::with_capacity(SAMPLE_FLUSH),
             pending_lines: Vec::with_capacity(SAMPLE_FLUSH),
+            pending_records: Vec::new(),
             edr_refs: Vec::new(),
             file_events: HashMap::new(),
             errors: Vec::new(),
@@ -431,29 +443,51 @@ impl<'o> Writer<'o> {
                 if let Some(id) = self.resolve(line, &vin).await? {
                     self.file_events
                         .insert((id, event.id.clone()), event.event_type);
-                    if self.writing() {
-                        let outcome = self.tx.put_event(id, &event, &digest_json(&event)).await?;
-                        self.count(
-                            line,
-                            Kind::Event,
-                            || format!("{vin} event {}", event.id),
-                            outcome,
-                        );
-                    }
+                    self.hold_record(line, vin, id, Record::Event(event))
+                        .await?;
                 }
             }
             Parsed::Edr { vin, edr } => {
                 if let Some(id) = self.resolve(line, &vin).await? {
                     self.edr_refs.push((line, id, edr.event_id.clone()));
-                    if self.writing() {
-                        let outcome = self.tx.put_edr(id, &edr, &digest_json(&edr)).await?;
-                        self.count(
-                            line,
-                            Kind::Edr,
-                            || format!("{vin} crash record {}", edr.event_id),
-                            outcome,
-                        );
-                    }
+                    self.hold_record(line, vin, id, Record::Edr(edr)).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn hold_record(
+        &mut self,
+        line: u64,
+        vin: Arc<str>,
+        vehicle: VehicleId,
+        record: Record,
+    ) -> Result<(), StoreError> {
+        if self.writing() {
+            self.pending_records.push((line, vin, vehicle, record));
+            if self.pending_records.len() >= RECORD_FLUSH {
+                self.flush_records().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush_records(&mut self) -> Result<(), StoreError> {
+        for (line, vin, vehicle, record) in std::mem::take(&mut self.pending_records) {
+            match record {
+                Record::Event(event) => {
+                    let outcome = self
+                        .tx
+                        .put_event(vehicle, &event, &digest_json(&event))
+                        .await?;
+                    let identity = || format!("{vin} event {}", event.id);
+                    self.count(line, Kind::Event, identity, outcome);
+                }
+                Record::Edr(edr) => {
+                    let outcome = self.tx.put_edr(vehicle, &edr, &digest_json(&edr)).await?;
+                    let identity = || format!("{vin} crash record {}", edr.event_id);
+                    self.count(line, Kind::Edr, identity, outcome);
                 }
             }
         }
@@ -514,6 +548,9 @@ impl<'o> Writer<'o> {
         if self.writing() {
             self.flush_samples().await?;
         }
+        // Records held before an error are checked too (the import is then
+        // rolled back), so their conflicts are reported as if written at once.
+        self.flush_records().await?;
         self.check_edr_refs().await?;
         self.summary.source = source_name.to_string();
         self.summary.sha256 = stats.sha256;

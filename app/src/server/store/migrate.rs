@@ -125,7 +125,24 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> Result<MigrationReport,
         )));
     }
     let source = SqliteStore::open(from).await?;
-    let target = PgStore::open(to).await?;
+    let target = match PgStore::open(to).await {
+        Ok(target) => target,
+        Err(e) => {
+            source.close().await;
+            return Err(e);
+        }
+    };
+    // Both pools are closed whatever happens (SQLite's close flushes its WAL).
+    let moved = move_everything(&source, &target).await;
+    source.close().await;
+    target.close().await;
+    moved
+}
+
+async fn move_everything(
+    source: &SqliteStore,
+    target: &PgStore,
+) -> Result<MigrationReport, StoreError> {
     let mut tx = target.pool().begin().await?;
     for table in TABLES {
         let held: bool = sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {table})"))
@@ -165,16 +182,14 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> Result<MigrationReport,
             )));
         }
     }
-    let before = crate::server::audit::verify_chain(&source, None).await?;
-    let after = crate::server::audit::verify_chain(&target, None).await?;
+    let before = crate::server::audit::verify_chain(source, None).await?;
+    let after = crate::server::audit::verify_chain(target, None).await?;
     if after.broken.is_some() || after.head != before.head {
         return Err(StoreError::Corrupt(format!(
             "the audit chain does not verify after the move: {:?}",
             after.broken
         )));
     }
-    source.close().await;
-    target.close().await;
     Ok(MigrationReport {
         tables,
         audit_entries: after.entries,

@@ -1,16 +1,20 @@
 //! PostgreSQL import transaction: samples arrive by binary COPY.
 //!
-//! New data (the usual case) is copied straight into `samples`. When a batch
+//! New data (the usual case) is copied straight into `samples`, down one
+//! COPY kept open across batches (`sample_copy.rs`): a batch of an in-order
+//! file needs no query of its own, since what was learnt of the vehicle's
+//! held span still covers it (`ClearSpan`). When a batch
 //! overlaps what is held, it goes through a temporary table and
 //! `INSERT … ON CONFLICT DO NOTHING`, and the rows left out are compared with
 //! the held ones, as on SQLite. Minute summaries of new rows are computed as
 //! they pass (`minutes.rs`); those of overlapping spans from the samples.
 
-use super::copy::{CopyWriter, Field};
+use super::copy::CopyWriter;
 use super::minutes::MinuteSummaries;
+use super::sample_copy::{encode_sample, ImportConnection};
 use super::time::Ts;
 use super::{sample_from_row, vehicle_by_vin, SAMPLE_COLUMNS};
-use crate::domain::log_format::{AdasState, AebState, BeltStatus, EventType, Gear};
+use crate::domain::log_format::{AebState, BeltStatus, EventType};
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::Vin;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
@@ -19,11 +23,11 @@ use crate::server::store::{
     WriteOutcome,
 };
 use async_trait::async_trait;
-use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 
 pub(super) struct PgImportTx {
-    tx: Transaction<'static, Postgres>,
+    conn: ImportConnection,
     /// Vehicles locked for this import.
     locked: HashSet<VehicleId>,
     /// Minute summaries of the samples copied straight in.
@@ -32,16 +36,34 @@ pub(super) struct PgImportTx {
     /// minute summaries are recomputed from the samples before commit.
     recompute: HashMap<VehicleId, (i64, i64)>,
     staging: bool,
+    /// Per vehicle, a span known to hold no sample, so that an in-order
+    /// file's batches go down the open COPY without a query each.
+    clear: HashMap<VehicleId, ClearSpan>,
+}
+
+/// No sample of the vehicle is held in `[from, next_held)` (open-ended when
+/// `next_held` is `None`), this import's own included.
+#[derive(Debug, Clone, Copy)]
+struct ClearSpan {
+    from: i64,
+    next_held: Option<i64>,
+}
+
+impl ClearSpan {
+    fn covers(&self, lo: i64, hi: i64) -> bool {
+        self.from <= lo && self.next_held.is_none_or(|next| hi < next)
+    }
 }
 
 impl PgImportTx {
     pub(super) async fn begin(pool: &PgPool) -> Result<Self, StoreError> {
         Ok(PgImportTx {
-            tx: pool.begin().await?,
+            conn: ImportConnection::new(pool.begin().await?),
             locked: HashSet::new(),
             minutes: MinuteSummaries::default(),
             recompute: HashMap::new(),
             staging: false,
+            clear: HashMap::new(),
         })
     }
 
@@ -50,58 +72,52 @@ impl PgImportTx {
     async fn lock_vehicle(&mut self, vehicle: VehicleId) -> Result<(), StoreError> {
         sqlx::query("SELECT pg_advisory_xact_lock(1, $1::int)")
             .bind(vehicle as i32)
-            .execute(&mut *self.tx)
+            .execute(&mut **self.conn.tx().await?)
             .await?;
         Ok(())
     }
 
-    /// COPYs `rows` into `table` (`samples`, or the staging table with an ordinal).
-    async fn copy_rows(
+    /// Whether no sample of `vehicle` is held in `[lo, hi]`. Asks the
+    /// database only when the span last learnt does not cover it (the
+    /// vehicle's first batch, or an out-of-order one); the vehicle is locked
+    /// first, so what is learnt stays true until commit.
+    async fn clear_of_held(
         &mut self,
-        table: &str,
-        rows: &[(VehicleId, Sample)],
-        with_ordinal: bool,
-    ) -> Result<(), StoreError> {
-        let ordinal = if with_ordinal { ", ord" } else { "" };
-        let mut copy = self
-            .tx
+        vehicle: VehicleId,
+        lo: i64,
+        hi: i64,
+    ) -> Result<bool, StoreError> {
+        if self.clear.get(&vehicle).is_some_and(|c| c.covers(lo, hi)) {
+            return Ok(true);
+        }
+        if self.locked.insert(vehicle) {
+            self.lock_vehicle(vehicle).await?;
+        }
+        let next_held: Option<Ts> =
+            sqlx::query_scalar("SELECT min(t) FROM samples WHERE vehicle_id = $1 AND t >= $2")
+                .bind(vehicle)
+                .bind(Ts(lo))
+                .fetch_one(&mut **self.conn.tx().await?)
+                .await?;
+        let clear = ClearSpan {
+            from: lo,
+            next_held: next_held.map(|t| t.0),
+        };
+        self.clear.insert(vehicle, clear);
+        Ok(clear.covers(lo, hi))
+    }
+
+    /// COPYs `rows` into the staging table, each with its ordinal.
+    async fn copy_to_staging(&mut self, rows: &[(VehicleId, Sample)]) -> Result<(), StoreError> {
+        let tx = self.conn.tx().await?;
+        let mut copy = tx
             .copy_in_raw(&format!(
-                "COPY {table} ({SAMPLE_COLUMNS}{ordinal}) FROM STDIN (FORMAT binary)"
+                "COPY import_samples ({SAMPLE_COLUMNS}, ord) FROM STDIN (FORMAT binary)"
             ))
             .await?;
         let mut w = CopyWriter::new();
         for (i, (vehicle, s)) in rows.iter().enumerate() {
-            let c = &s.channels;
-            let mut fields = vec![
-                Field::Int8(*vehicle),
-                Field::Time(Ts(s.t_us)),
-                c.speed_kmh.into(),
-                c.accel_pedal_pct.into(),
-                c.brake_pedal.into(),
-                c.brake_pressure_bar.into(),
-                c.steering_angle_deg.into(),
-                c.long_accel_mps2.into(),
-                c.lat_accel_mps2.into(),
-                c.yaw_rate_dps.into(),
-                c.gear.map(Gear::as_str).into(),
-                c.abs_active.into(),
-                c.esc_active.into(),
-                c.aeb_state.map(AebState::as_str).into(),
-                c.fcw.into(),
-                c.adas_state.map(AdasState::as_str).into(),
-                c.motor_torque_nm.into(),
-                c.odometer_km.into(),
-                c.soc_pct.into(),
-                c.belt_driver.into(),
-                c.lat.into(),
-                c.lon.into(),
-                c.heading_deg.into(),
-                s.extra.as_deref().into(),
-            ];
-            if with_ordinal {
-                fields.push(Field::Int4(i as i32));
-            }
-            w.row(&fields);
+            encode_sample(&mut w, *vehicle, s, Some(i as i32));
             if w.buffered_bytes() > 1 << 20 {
                 copy.send(w.take()).await?;
             }
@@ -122,15 +138,15 @@ impl PgImportTx {
                 "CREATE TEMPORARY TABLE import_samples (LIKE samples, ord integer NOT NULL) \
                  ON COMMIT DROP",
             )
-            .execute(&mut *self.tx)
+            .execute(&mut **self.conn.tx().await?)
             .await?;
             self.staging = true;
         } else {
             sqlx::query("TRUNCATE import_samples")
-                .execute(&mut *self.tx)
+                .execute(&mut **self.conn.tx().await?)
                 .await?;
         }
-        self.copy_rows("import_samples", rows, true).await?;
+        self.copy_to_staging(rows).await?;
         // In batch order, so the first of two rows for one instant is the one kept.
         let inserted: Vec<i32> = sqlx::query_scalar(&format!(
             "WITH ins AS (INSERT INTO samples ({SAMPLE_COLUMNS}) \
@@ -139,7 +155,7 @@ impl PgImportTx {
              SELECT min(i.ord) FROM ins JOIN import_samples i USING (vehicle_id, t) \
              GROUP BY vehicle_id, t"
         ))
-        .fetch_all(&mut *self.tx)
+        .fetch_all(&mut **self.conn.tx().await?)
         .await?;
         let inserted: HashSet<usize> = inserted.into_iter().map(|i| i as usize).collect();
         let skipped: Vec<usize> = (0..rows.len()).filter(|i| !inserted.contains(i)).collect();
@@ -152,7 +168,7 @@ impl PgImportTx {
             .bind(vehicle)
             .bind(Ts(lo))
             .bind(Ts(hi))
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut **self.conn.tx().await?)
             .await?;
             for row in &found {
                 let sample = sample_from_row(row)?;
@@ -178,7 +194,7 @@ impl PgImportTx {
         ))
         .bind(vehicle)
         .bind(event_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut **self.conn.tx().await?)
         .await?;
         Ok(held.map(|held| {
             if held == digest {
@@ -195,7 +211,7 @@ impl PgImportTx {
 #[async_trait]
 impl ImportTx for PgImportTx {
     async fn vehicle(&mut self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
-        vehicle_by_vin(&mut *self.tx, vin).await
+        vehicle_by_vin(&mut **self.conn.tx().await?, vin).await
     }
 
     async fn put_vehicle(&mut self, v: &Vehicle) -> Result<(VehicleId, WriteOutcome), StoreError> {
@@ -212,12 +228,12 @@ impl ImportTx for PgImportTx {
         .bind(&v.edr_ecu)
         .bind(&v.extra)
         .bind(Ts(chrono::Utc::now().timestamp_micros()))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut **self.conn.tx().await?)
         .await?;
         if let Some(id) = id {
             return Ok((id, WriteOutcome::Inserted));
         }
-        let held = vehicle_by_vin(&mut *self.tx, &v.vin)
+        let held = vehicle_by_vin(&mut **self.conn.tx().await?, &v.vin)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("vehicle {} vanished", v.vin)))?;
         let outcome = if held.vehicle == *v {
@@ -240,18 +256,7 @@ impl ImportTx for PgImportTx {
         let batch = spans(rows, 0..rows.len());
         let mut overlaps = false;
         for (&vehicle, &(lo, hi)) in &batch {
-            if self.locked.insert(vehicle) {
-                self.lock_vehicle(vehicle).await?;
-            }
-            let held: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t <= $3)",
-            )
-            .bind(vehicle)
-            .bind(Ts(lo))
-            .bind(Ts(hi))
-            .fetch_one(&mut *self.tx)
-            .await?;
-            overlaps |= held;
+            overlaps |= !self.clear_of_held(vehicle, lo, hi).await?;
         }
         let mut keys: Vec<(VehicleId, i64)> = rows.iter().map(|(v, s)| (*v, s.t_us)).collect();
         keys.sort_unstable();
@@ -262,12 +267,20 @@ impl ImportTx for PgImportTx {
                 let span = self.recompute.entry(vehicle).or_insert((lo, hi));
                 span.0 = span.0.min(lo);
                 span.1 = span.1.max(hi);
+                // What this batch added is not known in detail: ask again next time.
+                self.clear.remove(&vehicle);
             }
             self.insert_overlapping(rows, &mut outcome).await?;
         } else {
-            self.copy_rows("samples", rows, false).await?;
+            self.conn.copy_samples(rows).await?;
             for (vehicle, sample) in rows {
                 self.minutes.add(*vehicle, sample);
+            }
+            for (vehicle, (_, hi)) in batch {
+                // Held now up to `hi`: later batches of an in-order file start after it.
+                if let Some(clear) = self.clear.get_mut(&vehicle) {
+                    clear.from = hi + 1;
+                }
             }
             outcome.inserted = rows.len() as u64;
         }
@@ -303,7 +316,7 @@ impl ImportTx for PgImportTx {
         .bind(&e.note)
         .bind(&e.extra)
         .bind(digest)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.conn.tx().await?)
         .await?;
         if done.rows_affected() == 0 {
             // Another import stored it meanwhile: compare with that one.
@@ -357,7 +370,7 @@ impl ImportTx for PgImportTx {
         .bind(r.delta_v.rate_hz)
         .bind(&r.extra)
         .bind(digest)
-        .execute(&mut *self.tx)
+        .execute(&mut **self.conn.tx().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(self
@@ -375,7 +388,7 @@ impl ImportTx for PgImportTx {
                     .push_bind(&a.position)
                     .push_bind(a.deploy_ms);
             });
-            qb.build().execute(&mut *self.tx).await?;
+            qb.build().execute(&mut **self.conn.tx().await?).await?;
         }
         if !r.pre_crash.samples.is_empty() {
             let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
@@ -396,7 +409,7 @@ impl ImportTx for PgImportTx {
                     .push_bind(p.aeb_state.map(AebState::as_str))
                     .push_bind(p.engine_rpm);
             });
-            qb.build().execute(&mut *self.tx).await?;
+            qb.build().execute(&mut **self.conn.tx().await?).await?;
         }
         if !r.delta_v.samples.is_empty() {
             let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
@@ -409,7 +422,7 @@ impl ImportTx for PgImportTx {
                     .push_bind(d.long_kmh)
                     .push_bind(d.lat_kmh);
             });
-            qb.build().execute(&mut *self.tx).await?;
+            qb.build().execute(&mut **self.conn.tx().await?).await?;
         }
         Ok(WriteOutcome::Inserted)
     }
@@ -424,29 +437,33 @@ impl ImportTx for PgImportTx {
         )
         .bind(vehicle)
         .bind(event_id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut **self.conn.tx().await?)
         .await?;
         parse_wire(t, EventType::parse, "event_type")
     }
 
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
-        super::accounts::append_audit_on(&mut self.tx, entry).await
+        super::accounts::append_audit_on(self.conn.tx().await?, entry).await
     }
 
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        std::mem::take(&mut self.minutes)
-            .merge_into(&mut self.tx)
-            .await?;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let PgImportTx {
+            conn,
+            minutes,
+            recompute,
+            ..
+        } = *self;
+        let mut tx = conn.into_tx().await?;
+        minutes.merge_into(&mut tx).await?;
         // After the merge: these spans are recomputed whole, from the samples.
-        for (&vehicle, &(lo, hi)) in &self.recompute {
-            super::browse::refresh_minutes(&mut self.tx, vehicle, lo, hi).await?;
+        for (&vehicle, &(lo, hi)) in &recompute {
+            super::browse::refresh_minutes(&mut tx, vehicle, lo, hi).await?;
         }
-        self.tx.commit().await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
-        Ok(())
+        self.conn.rollback().await
     }
 }

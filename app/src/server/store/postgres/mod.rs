@@ -8,6 +8,7 @@ mod copy;
 mod copy_out;
 mod import;
 mod minutes;
+mod sample_copy;
 pub(crate) mod time;
 mod tokens;
 
