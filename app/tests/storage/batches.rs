@@ -37,7 +37,7 @@ async fn samples_repeated_batches_apart_are_duplicates_and_conflicts() {
     // Sent again, batches after they were first stored: 1000..6000 s, one changed.
     let mut conflict_line = 0;
     for secs in 1_000..6_000 {
-        let value = if secs == 2_000 { 999.0 } else { speed(secs) };
+        let value = if secs == 2_000 { 250.0 } else { speed(secs) };
         file.push(sample_at(VIN, secs, value));
         if secs == 2_000 {
             conflict_line = file.len() as u64;
