@@ -6,7 +6,7 @@ use crate::common::*;
 use app::domain::chart::ChartChannel;
 use app::domain::Vin;
 use app::server::import::{import_reader, ImportError, ImportOptions};
-use app::server::store::{ChartRequest, Pool, TimeRange};
+use app::server::store::{Pool, TimeRange};
 
 /// 2021-02-21T02:15:00Z, the first sample's time.
 const START_US: i64 = 1_613_873_700_000_000;
@@ -77,22 +77,8 @@ async fn samples_repeated_batches_apart_are_duplicates_and_conflicts() {
         from_us: START_US,
         to_us: START_US + 150 * minute,
     };
-    let read = |per_minute| ChartRequest {
-        per_minute,
-        buckets: Some((START_US, minute)),
-        limit: 1_000,
-    };
-    let channels = [ChartChannel::Speed];
-    let summaries = t
-        .store
-        .chart_rows(v.id, range, &channels, read(true))
-        .await
-        .unwrap();
-    let samples = t
-        .store
-        .chart_rows(v.id, range, &channels, read(false))
-        .await
-        .unwrap();
+    let (summaries, samples) =
+        minutes_both_ways(&*t.store, v.id, range, START_US, &[ChartChannel::Speed]).await;
     assert_eq!(summaries.len(), 150);
     assert_eq!(summaries, samples);
     assert!(summaries.iter().all(|m| m.n == 60));
@@ -105,13 +91,7 @@ async fn a_connection_cut_mid_import_stores_nothing_and_the_store_goes_on() {
         eprintln!("SKIPPED on SQLite: cutting the server connection is a PostgreSQL test");
         return;
     };
-    let config = app::server::demo::DemoConfig {
-        vehicles: 2,
-        days: 20,
-        ..Default::default()
-    };
-    let mut text = Vec::new();
-    let counts = app::server::demo::generate(&config, &mut text).unwrap();
+    let (text, counts) = demo_log(2, 20);
     assert!(counts.samples > 100_000, "{}", counts.samples);
 
     let store = t.store.clone();

@@ -77,6 +77,46 @@ pub fn lines(parts: &[String]) -> String {
     s
 }
 
+/// A demo log of `vehicles` × `days` in memory, with what it holds.
+pub fn demo_log(vehicles: u32, days: u32) -> (Vec<u8>, app::server::demo::DemoCounts) {
+    let config = app::server::demo::DemoConfig {
+        vehicles,
+        days,
+        ..Default::default()
+    };
+    let mut text = Vec::new();
+    let counts = app::server::demo::generate(&config, &mut text).expect("demo log");
+    (text, counts)
+}
+
+/// Chart rows of `range` read twice, in buckets of a minute from `origin_us`:
+/// from the per-minute summaries, then from the samples themselves.
+pub async fn minutes_both_ways(
+    store: &dyn Store,
+    vehicle: app::server::store::VehicleId,
+    range: app::server::store::TimeRange,
+    origin_us: i64,
+    channels: &[app::domain::chart::ChartChannel],
+) -> (
+    Vec<app::server::store::ChartRow>,
+    Vec<app::server::store::ChartRow>,
+) {
+    let read = |per_minute| app::server::store::ChartRequest {
+        per_minute,
+        buckets: Some((origin_us, 60_000_000)),
+        limit: 1_000,
+    };
+    let summaries = store
+        .chart_rows(vehicle, range, channels, read(true))
+        .await
+        .expect("summaries");
+    let samples = store
+        .chart_rows(vehicle, range, channels, read(false))
+        .await
+        .expect("samples");
+    (summaries, samples)
+}
+
 /// Row counts of every table, to prove a rejected import changed nothing.
 pub async fn table_counts(pool: &Pool) -> Vec<(String, i64)> {
     let mut out = Vec::new();

@@ -226,13 +226,7 @@ async fn a_bad_line_at_the_end_of_a_large_file_leaves_the_store_as_before() {
     .unwrap();
     let before = table_counts(&t.pool).await;
 
-    let config = app::server::demo::DemoConfig {
-        vehicles: 2,
-        days: 6,
-        ..Default::default()
-    };
-    let mut text = Vec::new();
-    let counts = app::server::demo::generate(&config, &mut text).unwrap();
+    let (mut text, counts) = demo_log(2, 6);
     assert!(
         counts.samples > 30_000,
         "large enough to span many batches: {}",

@@ -2,7 +2,7 @@
 
 use crate::common::*;
 use app::server::audit::GENESIS_HASH;
-use app::server::demo::{demo_vin, generate, DemoConfig};
+use app::server::demo::demo_vin;
 use app::server::store::{Pool, TimeRange};
 use std::collections::HashMap;
 
@@ -93,13 +93,7 @@ async fn the_audit_log_is_a_hash_chain() {
 #[tokio::test]
 async fn demo_data_imports_and_its_crash_record_matches_the_samples() {
     let t = test_store().await;
-    let config = DemoConfig {
-        vehicles: 2,
-        days: 10,
-        ..Default::default()
-    };
-    let mut text = Vec::new();
-    let counts = generate(&config, &mut text).unwrap();
+    let (text, counts) = demo_log(2, 10);
     let summary = app::server::import::import_reader(
         &*t.store,
         "demo",
@@ -165,16 +159,7 @@ async fn demo_data_imports_and_its_crash_record_matches_the_samples() {
 
 #[tokio::test]
 async fn demo_vehicles_live_in_different_zones() {
-    let mut text = Vec::new();
-    generate(
-        &DemoConfig {
-            vehicles: 4,
-            days: 1,
-            ..Default::default()
-        },
-        &mut text,
-    )
-    .unwrap();
+    let (text, _) = demo_log(4, 1);
     let t = test_store().await;
     app::server::import::import_reader(
         &*t.store,
@@ -201,7 +186,6 @@ async fn demo_vehicles_live_in_different_zones() {
 #[tokio::test]
 async fn minute_summaries_follow_every_import_and_match_the_samples() {
     use app::domain::chart::ChartChannel;
-    use app::server::store::ChartRequest;
     let t = test_store().await;
     // Two imports that both touch the minutes 10:15 and 10:16.
     let first: Vec<String> = std::iter::once(vehicle(VIN, "Asia/Shanghai"))
@@ -225,22 +209,8 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
         from_us: start,
         to_us: start + 2 * minute,
     };
-    let read = |per_minute| ChartRequest {
-        per_minute,
-        buckets: Some((start, minute)),
-        limit: 100,
-    };
     let channels = [ChartChannel::Speed, ChartChannel::BrakePedal];
-    let summaries = t
-        .store
-        .chart_rows(v.id, range, &channels, read(true))
-        .await
-        .unwrap();
-    let samples = t
-        .store
-        .chart_rows(v.id, range, &channels, read(false))
-        .await
-        .unwrap();
+    let (summaries, samples) = minutes_both_ways(&*t.store, v.id, range, start, &channels).await;
     assert_eq!(summaries, samples);
     assert_eq!(summaries.len(), 2);
     assert_eq!(
