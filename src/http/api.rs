@@ -309,7 +309,7 @@ async fn export_job(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let who = signed_in(&portal, &session).await?;
-    Ok(Json(portal.export_job(who.as_ref(), &id)?))
+    Ok(Json(portal.export_job(who.as_ref(), &id).await?))
 }
 
 async fn export_job_file(
@@ -318,7 +318,7 @@ async fn export_job_file(
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     let who = signed_in(&portal, &session).await?;
-    Ok(download(portal.export_job_file(who.as_ref(), &id)?))
+    Ok(download(portal.export_job_file(who.as_ref(), &id).await?))
 }
 
 #[derive(Deserialize)]

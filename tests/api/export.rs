@@ -298,6 +298,19 @@ async fn job_status(c: &reqwest::Client, app: &TestApp, id: &str) -> (u16, Value
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
+/// Polls the job until it is no longer running (10 s at most).
+async fn job_settled(c: &reqwest::Client, app: &TestApp, mut status: Value) -> Value {
+    let id = status["id"].as_str().unwrap().to_string();
+    for _ in 0..400 {
+        if status["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        status = job_status(c, app, &id).await.1;
+    }
+    status
+}
+
 #[tokio::test]
 async fn a_background_export_reports_progress_then_downloads_with_its_length() {
     let (app, c) = fixture().await;
@@ -318,14 +331,7 @@ async fn a_background_export_reports_progress_then_downloads_with_its_length() {
     assert_eq!(location, format!("/api/v1/exports/{id}"));
     assert!(started["rows_expected"].as_u64().unwrap() > 0);
 
-    let mut status = started;
-    for _ in 0..200 {
-        if status["state"] != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        status = job_status(&c, &app, &id).await.1;
-    }
+    let status = job_settled(&c, &app, started).await;
     assert_eq!(status["state"], "ready", "{status}");
     assert_eq!(status["rows_written"], status["rows_expected"], "{status}");
 
@@ -412,4 +418,88 @@ async fn a_background_export_from_a_form_goes_to_its_progress_page() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_background_export_started_on_one_server_is_followed_and_downloaded_on_another() {
+    let (a, c) = fixture().await;
+    let b = a.another_server().await;
+    let res = c
+        .post(a.url(&format!("/api/v1/vehicles/{VIN}/exports")))
+        .json(&serde_json::json!({"format": "bundle", "location": "none"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let started: Value = res.json().await.unwrap();
+    let id = started["id"].as_str().unwrap().to_string();
+
+    // Server B reports the job A runs, and hands out its file.
+    let status = job_settled(&c, &b, started).await;
+    assert_eq!(status["state"], "ready", "{status}");
+    let file = c
+        .get(b.url(&format!("/api/v1/exports/{id}/file")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(
+        file.headers()[reqwest::header::CONTENT_TYPE],
+        "application/zip"
+    );
+    let disposition = file.headers()[reqwest::header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.contains(&format!("{VIN}-")), "{disposition}");
+    let bundle = file.bytes().await.unwrap();
+    assert_eq!(Some(bundle.len() as u64), status["size"].as_u64());
+
+    // What B handed out is the signed bundle A wrote: it verifies, whole.
+    let verdict: Value = c
+        .post(b.url("/api/v1/verify"))
+        .body(bundle.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["vin"], VIN);
+}
+
+#[tokio::test]
+async fn a_background_export_whose_server_stopped_reads_as_failed() {
+    use app::server::store::NewExportJob;
+    let (app, c) = fixture().await;
+    let owner = app
+        .store
+        .account_by_name("o@example.com")
+        .await
+        .unwrap()
+        .expect("the owner");
+    // A job whose server last showed life a minute ago, and stopped.
+    let minute_ago = chrono::Utc::now().timestamp_micros() - 60_000_000;
+    let job = NewExportJob {
+        id: "0123456789abcdef0123456789abcdef".into(),
+        account: owner.id,
+        vin: VIN.into(),
+        format: "csv".into(),
+        rows_expected: 100,
+        bytes_expected: 10_000,
+        at_us: minute_ago,
+    };
+    assert!(app.store.create_export_job(&job, 2, 0).await.unwrap());
+    let (code, status) = job_status(&c, &app, &job.id).await;
+    assert_eq!(code, 200);
+    assert_eq!(status["state"], "failed", "{status}");
+    let file = c
+        .get(app.url(&format!("/api/v1/exports/{}/file", job.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 409);
+    let body: Value = file.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "export_failed");
 }

@@ -106,5 +106,5 @@ pub async fn export_job(
     id: String,
 ) -> Result<crate::domain::export::ExportJobStatus, ServerFnError> {
     let (portal, who) = reader().await?;
-    portal.export_job(who.as_ref(), &id).map_err(fail)
+    portal.export_job(who.as_ref(), &id).await.map_err(fail)
 }

@@ -56,8 +56,6 @@ pub struct Portal {
     pub retention: vehicles::Retention,
     /// Signs evidence bundles; loaded from the data directory at start.
     pub signer: Option<Arc<signing::Signer>>,
-    /// Exports being prepared in the background, and their files.
-    pub export_jobs: Arc<export::jobs::ExportJobs>,
     /// The dispute report's font (CJK-capable), loaded at start.
     pub report_font: Option<Arc<export::report::ReportFont>>,
     /// `POST /api/v1/ingest` refuses bodies larger than this (as sent,
@@ -95,7 +93,6 @@ impl Portal {
             session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
             retention: vehicles::Retention::default(),
             signer: None,
-            export_jobs: Arc::default(),
             report_font: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
         }

@@ -5,4 +5,5 @@ mod common;
 
 mod batches;
 mod import;
+mod jobs;
 mod store;

@@ -6,7 +6,8 @@
 //! names are the same but for times (`t_us` there is `t` here, `created_us`
 //! is `created_at`, …). Everything goes in one transaction: a failure leaves
 //! the target as empty as it was. Sessions are not moved (everyone signs in
-//! again).
+//! again), nor are background export jobs (they expire within the hour:
+//! whoever was preparing one starts it again).
 
 use super::postgres::{CopyWriter, Field, PgStore, Ts};
 use super::{SqliteStore, Store, StoreError};

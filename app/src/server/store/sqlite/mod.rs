@@ -4,6 +4,7 @@ mod accounts;
 mod browse;
 mod bulk;
 mod cases;
+mod jobs;
 mod tokens;
 
 use bulk::Bind;
@@ -11,10 +12,10 @@ use bulk::Bind;
 use super::rows::{chained_entry, classify_against_held, parse_wire, spans, AccountKey};
 use super::{
     AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
-    ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, Holdings, ImportTx,
-    IngestToken, NewAuditEntry, NewCase, NewCaseExport, OwnershipPeriod, PageRequest,
-    SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
-    WriteOutcome,
+    ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, ExportJobEnd,
+    ExportJobRecord, Holdings, ImportTx, IngestToken, NewAuditEntry, NewCase, NewCaseExport,
+    NewExportJob, OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store,
+    StoreError, StoredVehicle, TimeRange, VehicleId, WriteOutcome,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
@@ -755,6 +756,50 @@ impl Store for SqliteStore {
 
     async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError> {
         tokens::all(&self.pool).await
+    }
+
+    async fn create_export_job(
+        &self,
+        job: &NewExportJob,
+        max_running: u32,
+        alive_since_us: i64,
+    ) -> Result<bool, StoreError> {
+        jobs::create(&self.pool, job, max_running, alive_since_us).await
+    }
+
+    async fn export_job_progress(
+        &self,
+        id: &str,
+        rows: u64,
+        bytes: u64,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        jobs::progress(&self.pool, id, rows, bytes, at_us).await
+    }
+
+    async fn put_export_job_part(&self, id: &str, seq: u32, data: &[u8]) -> Result<(), StoreError> {
+        jobs::put_part(&self.pool, id, seq, data).await
+    }
+
+    async fn end_export_job(
+        &self,
+        id: &str,
+        end: &ExportJobEnd,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        jobs::end(&self.pool, id, end, at_us).await
+    }
+
+    async fn export_job(&self, id: &str) -> Result<Option<ExportJobRecord>, StoreError> {
+        jobs::get(&self.pool, id).await
+    }
+
+    async fn export_job_part(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        jobs::part(&self.pool, id, seq).await
+    }
+
+    async fn expire_export_jobs(&self, before_us: i64) -> Result<u64, StoreError> {
+        jobs::expire(&self.pool, before_us).await
     }
 
     async fn migration_status(&self) -> Result<(usize, usize), StoreError> {

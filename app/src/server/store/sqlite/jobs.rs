@@ -1,0 +1,154 @@
+//! Background export jobs and their files on SQLite.
+
+use super::super::{AccountId, ExportJobEnd, ExportJobRecord, NewExportJob, StoreError};
+use sqlx::{Row, SqlitePool};
+
+const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
+     rows_written, bytes_written, filename, size, updated_us";
+
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> ExportJobRecord {
+    ExportJobRecord {
+        id: row.get("id"),
+        account: row.get::<AccountId, _>("account_id"),
+        vin: row.get("vin"),
+        format: row.get("format"),
+        state: row.get("state"),
+        rows_expected: row.get::<i64, _>("rows_expected") as u64,
+        bytes_expected: row.get::<i64, _>("bytes_expected") as u64,
+        rows_written: row.get::<i64, _>("rows_written") as u64,
+        bytes_written: row.get::<i64, _>("bytes_written") as u64,
+        filename: row.get("filename"),
+        size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
+        updated_us: row.get("updated_us"),
+    }
+}
+
+pub(super) async fn create(
+    pool: &SqlitePool,
+    job: &NewExportJob,
+    max_running: u32,
+    alive_since_us: i64,
+) -> Result<bool, StoreError> {
+    // One statement: the count and the insert see the same database.
+    let done = sqlx::query(
+        "INSERT INTO export_jobs (id, account_id, vin, format, state, rows_expected, \
+         bytes_expected, started_us, updated_us) \
+         SELECT ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?7 \
+         WHERE (SELECT count(*) FROM export_jobs WHERE account_id = ?2 \
+                AND state = 'running' AND updated_us >= ?8) < ?9",
+    )
+    .bind(&job.id)
+    .bind(job.account)
+    .bind(&job.vin)
+    .bind(&job.format)
+    .bind(job.rows_expected as i64)
+    .bind(job.bytes_expected as i64)
+    .bind(job.at_us)
+    .bind(alive_since_us)
+    .bind(max_running as i64)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn progress(
+    pool: &SqlitePool,
+    id: &str,
+    rows: u64,
+    bytes: u64,
+    at_us: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE export_jobs SET rows_written = ?, bytes_written = ?, updated_us = ? \
+         WHERE id = ? AND state = 'running'",
+    )
+    .bind(rows as i64)
+    .bind(bytes as i64)
+    .bind(at_us)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn put_part(
+    pool: &SqlitePool,
+    id: &str,
+    seq: u32,
+    data: &[u8],
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO export_job_parts (job_id, seq, data) VALUES (?, ?, ?)")
+        .bind(id)
+        .bind(seq as i64)
+        .bind(data)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn end(
+    pool: &SqlitePool,
+    id: &str,
+    end: &ExportJobEnd,
+    at_us: i64,
+) -> Result<(), StoreError> {
+    let (state, filename, size, rows, bytes) = end.columns();
+    let mut tx = pool.begin().await?;
+    // A failed job keeps no part of its file.
+    if matches!(end, ExportJobEnd::Failed) {
+        sqlx::query("DELETE FROM export_job_parts WHERE job_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE export_jobs SET state = ?2, filename = ?3, size = ?4, \
+         rows_written = coalesce(?5, rows_written), bytes_written = coalesce(?6, bytes_written), \
+         updated_us = ?7 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(filename)
+    .bind(size)
+    .bind(rows)
+    .bind(bytes)
+    .bind(at_us)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn get(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Option<ExportJobRecord>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM export_jobs WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+pub(super) async fn part(
+    pool: &SqlitePool,
+    id: &str,
+    seq: u32,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT data FROM export_job_parts WHERE job_id = ? AND seq = ?")
+            .bind(id)
+            .bind(seq as i64)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub(super) async fn expire(pool: &SqlitePool, before_us: i64) -> Result<u64, StoreError> {
+    // The parts go with their job (ON DELETE CASCADE).
+    let done = sqlx::query("DELETE FROM export_jobs WHERE updated_us < ?")
+        .bind(before_us)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
