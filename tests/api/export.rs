@@ -298,6 +298,13 @@ async fn job_status(c: &reqwest::Client, app: &TestApp, id: &str) -> (u16, Value
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
+async fn job_file(c: &reqwest::Client, app: &TestApp, id: &str) -> reqwest::Response {
+    c.get(app.url(&format!("/api/v1/exports/{id}/file")))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Polls the job until it is no longer running (10 s at most).
 async fn job_settled(c: &reqwest::Client, app: &TestApp, mut status: Value) -> Value {
     let id = status["id"].as_str().unwrap().to_string();
@@ -335,11 +342,7 @@ async fn a_background_export_reports_progress_then_downloads_with_its_length() {
     assert_eq!(status["state"], "ready", "{status}");
     assert_eq!(status["rows_written"], status["rows_expected"], "{status}");
 
-    let file = c
-        .get(app.url(&format!("/api/v1/exports/{id}/file")))
-        .send()
-        .await
-        .unwrap();
+    let file = job_file(&c, &app, &id).await;
     assert_eq!(file.status(), 200);
     let length: u64 = file.headers()[reqwest::header::CONTENT_LENGTH]
         .to_str()
@@ -361,11 +364,7 @@ async fn a_background_export_reports_progress_then_downloads_with_its_length() {
     import_vehicle(&app, "1M8GDM9AXKP042788", &[0]).await;
     let other = new_owner(&app, "1M8GDM9AXKP042788", None, "other@example.com").await;
     assert_eq!(job_status(&other, &app, &id).await.0, 404);
-    let stolen = other
-        .get(app.url(&format!("/api/v1/exports/{id}/file")))
-        .send()
-        .await
-        .unwrap();
+    let stolen = job_file(&other, &app, &id).await;
     assert_eq!(stolen.status(), 404);
     assert_eq!(job_status(&TestApp::new_client(), &app, &id).await.0, 401);
 }
@@ -437,11 +436,7 @@ async fn a_background_export_started_on_one_server_is_followed_and_downloaded_on
     // Server B reports the job A runs, and hands out its file.
     let status = job_settled(&c, &b, started).await;
     assert_eq!(status["state"], "ready", "{status}");
-    let file = c
-        .get(b.url(&format!("/api/v1/exports/{id}/file")))
-        .send()
-        .await
-        .unwrap();
+    let file = job_file(&c, &b, &id).await;
     assert_eq!(file.status(), 200);
     assert_eq!(
         file.headers()[reqwest::header::CONTENT_TYPE],
@@ -494,11 +489,7 @@ async fn a_background_export_whose_server_stopped_reads_as_failed() {
     let (code, status) = job_status(&c, &app, &job.id).await;
     assert_eq!(code, 200);
     assert_eq!(status["state"], "failed", "{status}");
-    let file = c
-        .get(app.url(&format!("/api/v1/exports/{}/file", job.id)))
-        .send()
-        .await
-        .unwrap();
+    let file = job_file(&c, &app, &job.id).await;
     assert_eq!(file.status(), 409);
     let body: Value = file.json().await.unwrap();
     assert_eq!(body["error"]["code"], "export_failed");
