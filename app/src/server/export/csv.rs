@@ -5,9 +5,8 @@
 use super::{for_each_sample, redact, Plan, Sink};
 use crate::domain::export::LocationRedaction;
 use crate::domain::log_format::{SampleChannels, CHANNELS};
-use crate::domain::time::format_utc;
 use crate::server::error::ServiceError;
-use crate::server::localtime::{write_local_rfc3339, zone};
+use crate::server::localtime::{zone, TimeWriter};
 use crate::server::store::Store;
 use std::borrow::Cow;
 use std::io::Write;
@@ -58,43 +57,50 @@ impl Write for Shared {
     }
 }
 
-/// Writes one channel's cell into `out` (cleared first; empty when absent).
-fn cell(out: &mut String, c: &SampleChannels, name: &str, location: LocationRedaction) {
-    out.clear();
-    let number = |out: &mut String, v: Option<f64>| {
-        if let Some(v) = v {
-            out.push_str(ryu::Buffer::new().format(v));
-        }
-    };
-    let flag = |out: &mut String, v: Option<bool>| {
-        if let Some(v) = v {
-            out.push_str(if v { "true" } else { "false" });
-        }
-    };
-    let text = |out: &mut String, v: Option<&str>| out.push_str(&neutralise(v.unwrap_or_default()));
+/// Writes one channel's cell of a sample into a cleared buffer.
+type CellWriter = fn(&mut String, &SampleChannels, LocationRedaction);
+
+fn number(out: &mut String, v: Option<f64>) {
+    if let Some(v) = v {
+        out.push_str(ryu::Buffer::new().format(v));
+    }
+}
+
+fn flag(out: &mut String, v: Option<bool>) {
+    if let Some(v) = v {
+        out.push_str(if v { "true" } else { "false" });
+    }
+}
+
+fn text(out: &mut String, v: Option<&str>) {
+    out.push_str(&neutralise(v.unwrap_or_default()));
+}
+
+/// The writer of a channel's cells, chosen once per column (not per cell).
+fn cell_writer(name: &str) -> CellWriter {
     match name {
-        "speed_kmh" => number(out, c.speed_kmh),
-        "accel_pedal_pct" => number(out, c.accel_pedal_pct),
-        "brake_pedal" => flag(out, c.brake_pedal),
-        "brake_pressure_bar" => number(out, c.brake_pressure_bar),
-        "steering_angle_deg" => number(out, c.steering_angle_deg),
-        "long_accel_mps2" => number(out, c.long_accel_mps2),
-        "lat_accel_mps2" => number(out, c.lat_accel_mps2),
-        "yaw_rate_dps" => number(out, c.yaw_rate_dps),
-        "gear" => text(out, c.gear.map(|g| g.as_str())),
-        "abs_active" => flag(out, c.abs_active),
-        "esc_active" => flag(out, c.esc_active),
-        "aeb_state" => text(out, c.aeb_state.map(|s| s.as_str())),
-        "fcw" => flag(out, c.fcw),
-        "adas_state" => text(out, c.adas_state.map(|s| s.as_str())),
-        "motor_torque_nm" => number(out, c.motor_torque_nm),
-        "odometer_km" => number(out, c.odometer_km),
-        "soc_pct" => number(out, c.soc_pct),
-        "belt_driver" => flag(out, c.belt_driver),
-        "lat" => number(out, redact(location, c.lat)),
-        "lon" => number(out, redact(location, c.lon)),
-        "heading_deg" => number(out, c.heading_deg),
-        _ => {}
+        "speed_kmh" => |o, c, _| number(o, c.speed_kmh),
+        "accel_pedal_pct" => |o, c, _| number(o, c.accel_pedal_pct),
+        "brake_pedal" => |o, c, _| flag(o, c.brake_pedal),
+        "brake_pressure_bar" => |o, c, _| number(o, c.brake_pressure_bar),
+        "steering_angle_deg" => |o, c, _| number(o, c.steering_angle_deg),
+        "long_accel_mps2" => |o, c, _| number(o, c.long_accel_mps2),
+        "lat_accel_mps2" => |o, c, _| number(o, c.lat_accel_mps2),
+        "yaw_rate_dps" => |o, c, _| number(o, c.yaw_rate_dps),
+        "gear" => |o, c, _| text(o, c.gear.map(|g| g.as_str())),
+        "abs_active" => |o, c, _| flag(o, c.abs_active),
+        "esc_active" => |o, c, _| flag(o, c.esc_active),
+        "aeb_state" => |o, c, _| text(o, c.aeb_state.map(|s| s.as_str())),
+        "fcw" => |o, c, _| flag(o, c.fcw),
+        "adas_state" => |o, c, _| text(o, c.adas_state.map(|s| s.as_str())),
+        "motor_torque_nm" => |o, c, _| number(o, c.motor_torque_nm),
+        "odometer_km" => |o, c, _| number(o, c.odometer_km),
+        "soc_pct" => |o, c, _| number(o, c.soc_pct),
+        "belt_driver" => |o, c, _| flag(o, c.belt_driver),
+        "lat" => |o, c, location| number(o, redact(location, c.lat)),
+        "lon" => |o, c, location| number(o, redact(location, c.lon)),
+        "heading_deg" => |o, c, _| number(o, c.heading_deg),
+        _ => |_, _, _| {},
     }
 }
 
@@ -152,19 +158,22 @@ pub(super) async fn write(
     let mut seen = vec![false; columns.len()];
     let mut gaps = Vec::new();
     let mut previous: Option<i64> = None;
-    let tz = zone(&zone_name);
+    let mut times = TimeWriter::new(zone(&zone_name));
+    let writers: Vec<CellWriter> = columns.iter().map(|(name, _)| cell_writer(name)).collect();
     let rows = for_each_sample(&store, plan, sink, |s, out| {
         if let Some(p) = previous.filter(|p| s.t_us - p > super::GAP_US) {
             gaps.push((p, s.t_us));
         }
         previous = Some(s.t_us);
         row[0].clear();
-        write_local_rfc3339(&mut row[0], s.t_us, tz);
+        times.write_local(&mut row[0], s.t_us);
         row[1].clear();
-        row[1].push_str(&format_utc(s.t_us));
-        for (i, (name, _)) in columns.iter().enumerate() {
-            cell(&mut row[i + 2], &s.channels, name, plan.location);
-            seen[i] |= !row[i + 2].is_empty();
+        TimeWriter::write_utc(&mut row[1], s.t_us);
+        for (i, write) in writers.iter().enumerate() {
+            let cell = &mut row[i + 2];
+            cell.clear();
+            write(cell, &s.channels, plan.location);
+            seen[i] |= !cell.is_empty();
         }
         csv.write_record(&row).map_err(failed)?;
         // Hand the bytes on a chunk at a time, not row by row.
