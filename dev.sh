@@ -79,6 +79,17 @@ serve() {
   exec target/release/portal serve --demo-if-empty --insecure-cookies "$@"
 }
 
+# The end-to-end suite once more, served from a fresh PostgreSQL database
+# (dropped afterwards, whether the suite passes or not).
+e2e_on_postgres() {
+  local db="portal_e2e_$$" status=0
+  psql "$TEST_POSTGRES_URL/postgres" -qc "CREATE DATABASE $db"
+  (cd end2end && DATABASE_URL="$TEST_POSTGRES_URL/$db" PORTAL_BIN=target/debug/portal \
+    npx playwright test) || status=$?
+  psql "$TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+  return "$status"
+}
+
 run_tests() {
   install_test_tools
   # The same flags cargo-leptos uses for debug builds, so tests reuse its artifacts.
@@ -97,12 +108,14 @@ run_tests() {
   cargo clippy -p portal -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
   say "unit and integration tests (SQLite)"
   cargo test --workspace --features ssr 2>&1 | tee "$log"
-  # The store, import, authorization, export and audit tests again on
-  # PostgreSQL: each test in a database of its own, dropped afterwards.
+  # The store, import, authorization, export, audit, CLI and short load
+  # tests again on PostgreSQL: each test in a database of its own, dropped
+  # afterwards. (The crash test runs both backends in the pass above.)
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
-    say "storage and API tests on PostgreSQL ($TEST_POSTGRES_URL)"
+    say "storage, API, CLI and load tests on PostgreSQL ($TEST_POSTGRES_URL)"
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p app --test storage 2>&1 | tee -a "$log"
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test api 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test cli --test load 2>&1 | tee -a "$log"
   else
     say "SKIPPED: the PostgreSQL runs, and the two-server and migrate-store tests (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
   fi
@@ -112,11 +125,15 @@ run_tests() {
   # cargo-leptos adds the same flag itself; inheriting it would double it and rebuild everything.
   env -u RUSTFLAGS cargo leptos build
   (cd end2end && PORTAL_BIN=target/debug/portal npx playwright test) 2>&1 | tee -a "$log"
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+    say "end-to-end tests in Chromium on PostgreSQL"
+    e2e_on_postgres 2>&1 | tee -a "$log"
+  fi
 
   # One closing line for the whole run: cargo's counts plus Playwright's.
   awk '
     /^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
-    /^ +[0-9]+ passed/ { e2e = $1 }
+    /^ +[0-9]+ passed/ { e2e += $1 }
     END { printf "\nall tests: %d passed, %d failed\n", p + e2e, f }
   ' "$log"
 }

@@ -1,13 +1,63 @@
-//! The `portal` binary as a user runs it: exit codes and messages.
+//! The `portal` binary as a user runs it: exit codes and messages. The
+//! tests of a `Deployment` run on the run's backend (`PORTAL_TEST_BACKEND`).
 
 mod support;
 
+use app::server::store::scratch::{Backend, ScratchDatabase};
 use std::process::Command;
 use support::*;
 
 /// `portal ARGS` on the data dir's SQLite file.
 fn portal(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     portal_on(data_dir, None, args)
+}
+
+/// A deployment as an operator runs it: a data directory and a database of
+/// the run's backend. On SQLite no `DATABASE_URL` is set, so the default
+/// (the data directory's `portal.db`) is what runs; on PostgreSQL it names
+/// a fresh database, dropped afterwards.
+struct Deployment {
+    db: ScratchDatabase,
+}
+
+impl Deployment {
+    fn new() -> Deployment {
+        let db = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(ScratchDatabase::create())
+            .expect("scratch database");
+        Deployment { db }
+    }
+
+    fn dir(&self) -> &std::path::Path {
+        self.db.dir()
+    }
+
+    fn database_url(&self) -> Option<&str> {
+        (self.db.backend == Backend::Postgres).then_some(self.db.url.as_str())
+    }
+
+    fn portal(&self, args: &[&str]) -> std::process::Output {
+        portal_on(self.dir(), self.database_url(), args)
+    }
+
+    /// Changes the database behind the portal's back.
+    fn sql(&self, statement: &str) {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            match self.db.backend {
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&self.db.url).await.unwrap();
+                    sqlx::query(statement).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&self.db.url).await.unwrap();
+                    sqlx::query(statement).execute(&pool).await.unwrap();
+                    pool.close().await;
+                }
+            }
+        });
+    }
 }
 
 /// `portal demo --out`: a demo log of `vehicles` × `days` in `dir`, not imported.
@@ -36,23 +86,21 @@ fn demo_file(
 
 #[test]
 fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
-    let dir = tempfile::tempdir().unwrap();
-    let (file, out) = demo_file(dir.path(), 2, 2);
+    let deployment = Deployment::new();
+    let (file, out) = demo_file(deployment.dir(), 2, 2);
     assert!(text(&out.stdout).contains("2 vehicles"));
 
-    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    let out = deployment.portal(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("added:      2 vehicles"), "{stdout}");
-    assert!(
-        dir.path().join("portal.db").exists(),
-        "default database under the data dir"
+    assert_eq!(
+        deployment.dir().join("portal.db").exists(),
+        deployment.db.backend == Backend::Sqlite,
+        "without DATABASE_URL, the default database under the data dir"
     );
 
-    let out = portal(
-        dir.path(),
-        &["import", "--format", "json", file.to_str().unwrap()],
-    );
+    let out = deployment.portal(&["import", "--format", "json", file.to_str().unwrap()]);
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["inserted"]["samples"], 0);
@@ -61,15 +109,15 @@ fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
 
 #[test]
 fn a_bad_file_exits_non_zero_naming_line_field_and_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.ndjson");
+    let deployment = Deployment::new();
+    let file = deployment.dir().join("bad.ndjson");
     std::fs::write(
         &file,
         "{\"kind\":\"vehicle\",\"vin\":\"LRW3E7EK9NC000017\",\"timezone\":\"Asia/Shanghai\"}\n\
          {\"kind\":\"sample\",\"vin\":\"LRW3E7EK9NC000017\",\"t\":\"2021-02-21T10:15:02+08:00\",\"brake_pressure_bar\":300}\n",
     )
     .unwrap();
-    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    let out = deployment.portal(&["import", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -79,6 +127,20 @@ fn a_bad_file_exits_non_zero_naming_line_field_and_reason() {
     assert!(
         stderr.contains("bad.ndjson:2: brake_pressure_bar: 300 is outside 0–250"),
         "{stderr}"
+    );
+    // Nothing of it was kept: the vehicle is still new to the next import.
+    let good = deployment.dir().join("good.ndjson");
+    std::fs::write(
+        &good,
+        "{\"kind\":\"vehicle\",\"vin\":\"LRW3E7EK9NC000017\",\"timezone\":\"Asia/Shanghai\"}\n",
+    )
+    .unwrap();
+    let out = deployment.portal(&["import", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("added:      1 vehicles"),
+        "{}",
+        text(&out.stdout)
     );
 }
 
@@ -104,8 +166,8 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
     use std::io::{Read, Write};
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start_on(dir.path(), None);
+    let deployment = Deployment::new();
+    let mut server = Server::start_on(deployment.dir(), deployment.database_url());
     let (addr, seen) = (server.addr.clone(), server.seen.clone());
     assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 
@@ -143,17 +205,14 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edits() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = portal(
-        dir.path(),
-        &[
-            "admin",
-            "add-staff",
-            "agent@example.com",
-            "--role",
-            "support",
-        ],
-    );
+    let deployment = Deployment::new();
+    let out = deployment.portal(&[
+        "admin",
+        "add-staff",
+        "agent@example.com",
+        "--role",
+        "support",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -166,48 +225,34 @@ fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edi
         stdout.contains('█') || stdout.contains('▀'),
         "a QR code drawn in the terminal: {stdout}"
     );
-    let again = portal(
-        dir.path(),
-        &[
-            "admin",
-            "add-staff",
-            "agent@example.com",
-            "--role",
-            "support",
-        ],
-    );
+    let again = deployment.portal(&[
+        "admin",
+        "add-staff",
+        "agent@example.com",
+        "--role",
+        "support",
+    ]);
     assert!(!again.status.success());
     assert!(
         text(&again.stderr).contains("exists"),
         "{}",
         text(&again.stderr)
     );
-    let owner = portal(
-        dir.path(),
-        &["admin", "add-staff", "x@example.com", "--role", "owner"],
-    );
+    let owner = deployment.portal(&["admin", "add-staff", "x@example.com", "--role", "owner"]);
     assert!(!owner.status.success(), "staff roles only");
 
-    let out = portal(dir.path(), &["audit", "verify"]);
+    let out = deployment.portal(&["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(
         text(&out.stdout).contains("audit chain intact: 1 entries"),
         "{}",
         text(&out.stdout)
     );
-    assert!(dir.path().join("audit-head.json").exists());
+    assert!(deployment.dir().join("audit-head.json").exists());
 
-    // Someone with the database file rewrites history: the command names the entry.
-    let db = format!("sqlite://{}", dir.path().join("portal.db").display());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-        sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
-    let out = portal(dir.path(), &["audit", "verify"]);
+    // Someone with access to the database rewrites history: the command names the entry.
+    deployment.sql("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1");
+    let out = deployment.portal(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stdout).contains("BROKEN at entry 1"),
@@ -239,8 +284,8 @@ fn serve_refuses_to_start_without_the_report_font_and_names_the_package() {
 
 #[test]
 fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = portal(dir.path(), &["admin", "ingest-token", "dc-shanghai-1"]);
+    let deployment = Deployment::new();
+    let out = deployment.portal(&["admin", "ingest-token", "dc-shanghai-1"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let token = stdout
@@ -249,7 +294,7 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
         .unwrap_or_else(|| panic!("no token printed: {stdout}"))
         .to_string();
 
-    let out = portal(dir.path(), &["admin", "ingest-token", "dc-shanghai-1"]);
+    let out = deployment.portal(&["admin", "ingest-token", "dc-shanghai-1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("revoke it first"),
@@ -257,7 +302,7 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
         text(&out.stderr)
     );
 
-    let out = portal(dir.path(), &["admin", "ingest-token", "--list"]);
+    let out = deployment.portal(&["admin", "ingest-token", "--list"]);
     let listed = text(&out.stdout);
     assert!(
         listed.contains("dc-shanghai-1") && listed.contains("live"),
@@ -265,21 +310,15 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
     );
     assert!(!listed.contains(&token), "the list shows no secret");
 
-    let out = portal(
-        dir.path(),
-        &["admin", "ingest-token", "dc-shanghai-1", "--revoke"],
-    );
+    let out = deployment.portal(&["admin", "ingest-token", "dc-shanghai-1", "--revoke"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = portal(dir.path(), &["admin", "ingest-token", "--list"]);
+    let out = deployment.portal(&["admin", "ingest-token", "--list"]);
     assert!(
         text(&out.stdout).contains("revoked"),
         "{}",
         text(&out.stdout)
     );
-    let out = portal(
-        dir.path(),
-        &["admin", "ingest-token", "dc-shanghai-1", "--revoke"],
-    );
+    let out = deployment.portal(&["admin", "ingest-token", "dc-shanghai-1", "--revoke"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no live ingest token is named dc-shanghai-1"));
 }
