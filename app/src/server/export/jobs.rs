@@ -110,25 +110,21 @@ impl Portal {
             });
         }
         tokio::spawn(run(self.clone(), job.id.clone(), planned));
-        let started = ExportJobRecord {
+        Ok(ExportJobStatus {
             id: job.id,
-            account: job.account,
             vin: job.vin,
             format: job.format,
-            state: "running".into(),
-            rows_expected: job.rows_expected,
-            bytes_expected: job.bytes_expected,
+            state: ExportJobState::Running,
             rows_written: 0,
+            rows_expected: job.rows_expected,
             bytes_written: 0,
-            filename: None,
+            bytes_expected: job.bytes_expected,
             size: None,
-            updated_us: job.at_us,
-        };
-        Ok(status(&started, job.at_us))
+        })
     }
 
-    /// The job, if `who` started it and it has not expired (anyone else,
-    /// and any later request, gets not-found).
+    /// The job, if `who` started it and it has not expired; anyone else
+    /// gets not-found, as does everyone once it has expired.
     async fn owned_job(
         &self,
         who: Option<&Principal>,
