@@ -480,7 +480,7 @@ async fn a_background_export_whose_server_stopped_reads_as_failed() {
         id: "0123456789abcdef0123456789abcdef".into(),
         account: owner.id,
         vin: VIN.into(),
-        format: "csv".into(),
+        format: app::domain::export::ExportFormat::Csv,
         rows_expected: 100,
         bytes_expected: 10_000,
         at_us: minute_ago,

@@ -7,7 +7,7 @@
 use super::error::ServiceError;
 use super::import::{import_reader, ImportError, ImportOptions, ImportSummary};
 use super::store::IngestToken;
-use super::Portal;
+use super::{now_us, Portal};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -45,10 +45,6 @@ fn check_name(name: &str) -> Result<(), ServiceError> {
         ));
     }
     Ok(())
-}
-
-fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
 }
 
 impl Portal {

@@ -63,6 +63,11 @@ pub struct Portal {
     pub ingest_max_bytes: u64,
 }
 
+/// Now, in µs since the epoch (the store's time unit).
+pub(crate) fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
 impl Portal {
     /// Ready to serve: the database answers and is fully migrated. A
     /// failure is logged here and reported without its cause.

@@ -12,7 +12,7 @@ fn job(id: &str, account: i64, at_us: i64) -> NewExportJob {
         id: id.into(),
         account,
         vin: VIN.into(),
-        format: "csv".into(),
+        format: app::domain::export::ExportFormat::Csv,
         rows_expected: 1000,
         bytes_expected: 90_000,
         at_us,
@@ -145,7 +145,7 @@ async fn a_job_keeps_its_progress_its_file_in_parts_and_is_deleted_when_it_expir
         .await
         .unwrap();
     let ready = store.export_job("j1").await.unwrap().unwrap();
-    assert_eq!(ready.state, "ready");
+    assert_eq!(ready.state.as_str(), "ready");
     assert_eq!(
         ready.filename.as_deref(),
         Some(format!("{VIN}.csv").as_str())

@@ -14,7 +14,7 @@ use crate::domain::export::{ExportFormat, ExportJobState, ExportJobStatus, Expor
 use crate::server::authz::Principal;
 use crate::server::error::ServiceError;
 use crate::server::store::{ExportJobEnd, ExportJobRecord, NewExportJob, Store};
-use crate::server::Portal;
+use crate::server::{now_us, Portal};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,10 +31,6 @@ const STALE: Duration = Duration::from_secs(30);
 /// The file is stored in parts of this size.
 const PART: usize = 1 << 20;
 
-fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
-
 fn ago_us(span: Duration) -> i64 {
     now_us() - span.as_micros() as i64
 }
@@ -46,24 +42,29 @@ fn random_id() -> String {
     hex::encode(id)
 }
 
+/// The job's state as of `now_us`: a running job whose server stopped
+/// showing life has failed.
+fn state(job: &ExportJobRecord, now_us: i64) -> ExportJobState {
+    match job.state {
+        ExportJobState::Running if job.updated_us < now_us - STALE.as_micros() as i64 => {
+            ExportJobState::Failed
+        }
+        state => state,
+    }
+}
+
 /// What a job's page shows, as of `now_us`.
 fn status(job: &ExportJobRecord, now_us: i64) -> ExportJobStatus {
-    let alive = job.updated_us >= now_us - STALE.as_micros() as i64;
-    let state = match job.state.as_str() {
-        "ready" => ExportJobState::Ready,
-        "running" if alive => ExportJobState::Running,
-        _ => ExportJobState::Failed,
-    };
     ExportJobStatus {
         id: job.id.clone(),
         vin: job.vin.clone(),
-        format: job.format.clone(),
-        state,
+        format: job.format.as_str().to_string(),
+        state: state(job, now_us),
         rows_written: job.rows_written,
         rows_expected: job.rows_expected,
         bytes_written: job.bytes_written,
         bytes_expected: job.bytes_expected,
-        size: job.size.filter(|_| state == ExportJobState::Ready),
+        size: job.size,
     }
 }
 
@@ -91,7 +92,7 @@ impl Portal {
             id: random_id(),
             account: who.account_id,
             vin: planned.vin.clone(),
-            format: planned.format.as_str().to_string(),
+            format: planned.format,
             rows_expected: info.samples * passes,
             bytes_expected: info.approx_bytes * passes,
             at_us: now_us(),
@@ -113,7 +114,7 @@ impl Portal {
         Ok(ExportJobStatus {
             id: job.id,
             vin: job.vin,
-            format: job.format,
+            format: job.format.as_str().to_string(),
             state: ExportJobState::Running,
             rows_written: 0,
             rows_expected: job.rows_expected,
@@ -154,8 +155,8 @@ impl Portal {
         id: &str,
     ) -> Result<Export, ServiceError> {
         let job = self.owned_job(who, id).await?;
-        match status(&job, now_us()).state {
-            ExportJobState::Ready => stored_file(self.store.clone(), job),
+        match state(&job, now_us()) {
+            ExportJobState::Ready => Ok(stored_file(self.store.clone(), job)),
             ExportJobState::Running => Err(ServiceError::Conflict {
                 code: "export_not_ready",
                 message: "the export is still being prepared".into(),
@@ -245,12 +246,10 @@ async fn store_file(
 }
 
 /// A ready job's file as a download, read from the database part by part.
-fn stored_file(store: Arc<dyn Store>, job: ExportJobRecord) -> Result<Export, ServiceError> {
-    let format = ExportFormat::parse(&job.format)
-        .ok_or_else(|| ServiceError::Internal(format!("unknown export format {}", job.format)))?;
+fn stored_file(store: Arc<dyn Store>, mut job: ExportJobRecord) -> Export {
     let size = job.size.unwrap_or(0);
-    let (content_type, _) = naming(format, &job.vin, None);
-    let filename = job.filename.clone().unwrap_or_default();
+    let (content_type, _) = naming(job.format, &job.vin, None);
+    let filename = job.filename.take().unwrap_or_default();
     let (tx, rx) = mpsc::channel(2);
     tokio::spawn(async move {
         let (mut seq, mut sent) = (0u32, 0u64);
@@ -277,10 +276,10 @@ fn stored_file(store: Arc<dyn Store>, job: ExportJobRecord) -> Result<Export, Se
             }
         }
     });
-    Ok(Export {
+    Export {
         content_type,
         filename,
         length: Some(size),
         body: receiver_stream(rx),
-    })
+    }
 }

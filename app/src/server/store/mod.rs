@@ -13,6 +13,7 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
+use crate::domain::export::{ExportFormat, ExportJobState};
 use crate::domain::log_format::{EventType, Severity};
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::staff::CaseStatus;
@@ -336,7 +337,7 @@ pub struct NewExportJob {
     pub id: String,
     pub account: AccountId,
     pub vin: String,
-    pub format: String,
+    pub format: ExportFormat,
     pub rows_expected: u64,
     pub bytes_expected: u64,
     pub at_us: i64,
@@ -348,9 +349,9 @@ pub struct ExportJobRecord {
     pub id: String,
     pub account: AccountId,
     pub vin: String,
-    pub format: String,
-    /// `running`, `ready` or `failed`.
-    pub state: String,
+    pub format: ExportFormat,
+    /// As stored: a running job whose server stopped still says running.
+    pub state: ExportJobState,
     pub rows_expected: u64,
     pub bytes_expected: u64,
     pub rows_written: u64,
@@ -380,7 +381,7 @@ impl ExportJobEnd {
     pub fn columns(
         &self,
     ) -> (
-        &'static str,
+        ExportJobState,
         Option<&str>,
         Option<i64>,
         Option<i64>,
@@ -393,13 +394,13 @@ impl ExportJobEnd {
                 rows,
                 bytes,
             } => (
-                "ready",
+                ExportJobState::Ready,
                 Some(filename.as_str()),
                 Some(*size as i64),
                 Some(*rows as i64),
                 Some(*bytes as i64),
             ),
-            ExportJobEnd::Failed => ("failed", None, None, None, None),
+            ExportJobEnd::Failed => (ExportJobState::Failed, None, None, None, None),
         }
     }
 }

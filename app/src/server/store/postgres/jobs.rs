@@ -1,19 +1,23 @@
 //! Background export jobs and their files on PostgreSQL.
 
+use super::super::rows::parse_wire;
 use super::super::{AccountId, ExportJobEnd, ExportJobRecord, NewExportJob, StoreError};
 use super::Ts;
+use crate::domain::export::{ExportFormat, ExportJobState};
 use sqlx::{PgPool, Row};
 
 const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
      rows_written, bytes_written, filename, size, updated_at";
 
-fn from_row(row: &sqlx::postgres::PgRow) -> ExportJobRecord {
-    ExportJobRecord {
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<ExportJobRecord, StoreError> {
+    Ok(ExportJobRecord {
         id: row.get("id"),
         account: row.get::<AccountId, _>("account_id"),
         vin: row.get("vin"),
-        format: row.get("format"),
-        state: row.get("state"),
+        format: parse_wire(Some(row.try_get("format")?), ExportFormat::parse, "format")?
+            .expect("value given"),
+        state: parse_wire(Some(row.try_get("state")?), ExportJobState::parse, "state")?
+            .expect("value given"),
         rows_expected: row.get::<i64, _>("rows_expected") as u64,
         bytes_expected: row.get::<i64, _>("bytes_expected") as u64,
         rows_written: row.get::<i64, _>("rows_written") as u64,
@@ -21,7 +25,7 @@ fn from_row(row: &sqlx::postgres::PgRow) -> ExportJobRecord {
         filename: row.get("filename"),
         size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
         updated_us: row.get::<Ts, _>("updated_at").0,
-    }
+    })
 }
 
 pub(super) async fn create(
@@ -42,7 +46,7 @@ pub(super) async fn create(
     .bind(&job.id)
     .bind(job.account)
     .bind(&job.vin)
-    .bind(&job.format)
+    .bind(job.format.as_str())
     .bind(job.rows_expected as i64)
     .bind(job.bytes_expected as i64)
     .bind(Ts(job.at_us))
@@ -103,7 +107,7 @@ pub(super) async fn end(
          updated_at = $7 WHERE id = $1",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(filename)
     .bind(size)
     .bind(rows)
@@ -119,7 +123,7 @@ pub(super) async fn get(pool: &PgPool, id: &str) -> Result<Option<ExportJobRecor
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(from_row).transpose()
 }
 
 pub(super) async fn part(pool: &PgPool, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {

@@ -1,18 +1,22 @@
 //! Background export jobs and their files on SQLite.
 
+use super::super::rows::parse_wire;
 use super::super::{AccountId, ExportJobEnd, ExportJobRecord, NewExportJob, StoreError};
+use crate::domain::export::{ExportFormat, ExportJobState};
 use sqlx::{Row, SqlitePool};
 
 const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
      rows_written, bytes_written, filename, size, updated_us";
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> ExportJobRecord {
-    ExportJobRecord {
+fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExportJobRecord, StoreError> {
+    Ok(ExportJobRecord {
         id: row.get("id"),
         account: row.get::<AccountId, _>("account_id"),
         vin: row.get("vin"),
-        format: row.get("format"),
-        state: row.get("state"),
+        format: parse_wire(Some(row.try_get("format")?), ExportFormat::parse, "format")?
+            .expect("value given"),
+        state: parse_wire(Some(row.try_get("state")?), ExportJobState::parse, "state")?
+            .expect("value given"),
         rows_expected: row.get::<i64, _>("rows_expected") as u64,
         bytes_expected: row.get::<i64, _>("bytes_expected") as u64,
         rows_written: row.get::<i64, _>("rows_written") as u64,
@@ -20,7 +24,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> ExportJobRecord {
         filename: row.get("filename"),
         size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
         updated_us: row.get("updated_us"),
-    }
+    })
 }
 
 pub(super) async fn create(
@@ -40,7 +44,7 @@ pub(super) async fn create(
     .bind(&job.id)
     .bind(job.account)
     .bind(&job.vin)
-    .bind(&job.format)
+    .bind(job.format.as_str())
     .bind(job.rows_expected as i64)
     .bind(job.bytes_expected as i64)
     .bind(job.at_us)
@@ -107,7 +111,7 @@ pub(super) async fn end(
          updated_us = ?7 WHERE id = ?1",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(filename)
     .bind(size)
     .bind(rows)
@@ -127,7 +131,7 @@ pub(super) async fn get(
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(from_row).transpose()
 }
 
 pub(super) async fn part(
