@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// `POST /api/v1/ingest` refuses bodies larger than this many bytes (as sent).
     #[arg(long, env = "PORTAL_INGEST_MAX_BYTES", default_value_t = app::server::DEFAULT_INGEST_MAX_BYTES)]
     pub ingest_max_bytes: u64,
+    /// The public bundle check (`/verify`, `POST /api/v1/verify`) refuses
+    /// uploads larger than this many bytes.
+    #[arg(long, env = "PORTAL_VERIFY_MAX_BYTES", default_value_t = app::server::DEFAULT_VERIFY_MAX_BYTES)]
+    pub verify_max_bytes: u64,
 }
 
 impl ServeArgs {
@@ -372,6 +376,7 @@ async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCo
             signer: Some(Arc::new(signer)),
             report_font: Some(Arc::new(report_font)),
             ingest_max_bytes: args.ingest_max_bytes,
+            verify_max_bytes: args.verify_max_bytes,
             ..Portal::new(store.clone())
         },
     };

@@ -59,6 +59,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Cookies the browser sets are `Secure` when the page came over HTTPS (the
+/// server adds `Secure` to its own cookies when deployed so).
+fn served_over_https() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().protocol().is_ok_and(|p| p == "https:")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -66,7 +79,8 @@ pub fn App() -> impl IntoView {
     let cookie_options = leptos_use::UseCookieOptions::default()
         .max_age(365 * 24 * 3600 * 1000_i64)
         .path("/")
-        .same_site(leptos_use::SameSite::Lax);
+        .same_site(leptos_use::SameSite::Lax)
+        .secure(served_over_https());
     view! {
         <Stylesheet id="leptos" href="/pkg/portal.css" />
         <I18nContextProvider cookie_options>

@@ -67,10 +67,17 @@ struct SignUp {
 
 async fn sign_up(
     State(portal): State<Portal>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<SignUp>,
 ) -> Result<impl IntoResponse, ApiError> {
     let account = portal
-        .sign_up(&body.account, &body.password, &body.vin, &body.claim_code)
+        .sign_up(
+            &body.account,
+            &body.password,
+            &body.vin,
+            &body.claim_code,
+            &address,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "account": account }))))
 }

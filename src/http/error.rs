@@ -136,15 +136,86 @@ where
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(rejection) => Err(error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                &rejection.body_text(),
-            )),
-        }
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                let body = json!({"error": {
+                    "code": "invalid_query",
+                    "message": format!("{field}: {}", e.inner()),
+                    "details": if field == "." { json!([]) } else { json!([{"field": field}]) },
+                }});
+                (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            })
     }
+}
+
+/// Gives every error the API's JSON shape where the framework answers with
+/// plain text or nothing: 405 and 413 anywhere, any other 4xx under `/api/`
+/// (pages keep their own 404). A server function whose arguments could not
+/// be read is a 400 (the framework says 500).
+pub async fn json_error_bodies(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let under_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return server_fn_argument_errors(response).await;
+    }
+    if is_json || !status.is_client_error() {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this address does not take that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "the request body is larger than this address accepts",
+        ),
+        StatusCode::NOT_FOUND if under_api => ("not_found", "no such resource"),
+        _ if under_api => ("bad_request", "the request could not be read"),
+        _ => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let replaced = error_response(status, code, message);
+    for (name, value) in replaced.headers() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, replaced.into_body())
+}
+
+/// Leptos marks server-function errors with this header.
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+
+/// A server function's error reply: arguments that could not be read are
+/// the caller's fault (400), not the server's.
+async fn server_fn_argument_errors(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        tracing::error!("a server function's error reply could not be read");
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        );
+    };
+    let kind = bytes.split(|&b| b == b'|').next().unwrap_or_default();
+    if matches!(kind, b"Args" | b"MissingArg" | b"Deserialization") {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -1,5 +1,10 @@
 //! Evidence endpoints anyone may call, signed in or not: the public signing
 //! key, and verification of a bundle (JSON for scripts, a form for the page).
+//!
+//! Both verify routes are open to anyone, so their work is bounded: the
+//! upload is spooled to a temporary file up to `Portal::verify_max_bytes`
+//! (413 above), the strict reader refuses archives beyond its bounds before
+//! inflating anything, and at most [`VERIFY_SLOTS`] checks run at once.
 
 use super::error::{error_response, ApiError};
 use super::AppState;
@@ -7,23 +12,27 @@ use app::server::error::ServiceError;
 use app::server::signing::PublicKey;
 use app::server::verify::verify_bundle;
 use app::server::Portal;
-use axum::body::Body;
-use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::TryStreamExt;
+use futures::{Stream, TryStreamExt};
 use std::io::Write;
+use std::sync::OnceLock;
 
-/// Bundles up to this size are checked.
-pub const BUNDLE_LIMIT: usize = 2 * 1024 * 1024 * 1024;
+/// Checks running at once; further requests wait their turn.
+pub const VERIFY_SLOTS: usize = 2;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/portal-signing-key", get(signing_key))
         .route("/api/v1/verify", post(verify_api))
         .route("/verify", post(verify_form))
+        // The multipart extractor's own 2 MB default would cut bundles short;
+        // `spool` applies the portal's limit instead.
+        .layer(DefaultBodyLimit::disable())
 }
 
 fn public_key(portal: &Portal) -> Result<PublicKey, ApiError> {
@@ -42,11 +51,50 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError(ServiceError::Internal(e.to_string()))
 }
 
-/// Checks a spooled bundle off the async runtime.
+/// Why an upload was not spooled whole.
+enum Spool {
+    Empty,
+    TooLarge,
+    Broken(String),
+}
+
+/// Writes an upload to a temporary file, refusing it past `limit` bytes.
+async fn spool(
+    chunks: impl Stream<Item = Result<Bytes, Spool>>,
+    limit: u64,
+) -> Result<Result<tempfile::NamedTempFile, Spool>, ApiError> {
+    let mut file = tempfile::NamedTempFile::new().map_err(internal)?;
+    let mut size = 0u64;
+    futures::pin_mut!(chunks);
+    loop {
+        match chunks.try_next().await {
+            Ok(Some(chunk)) => {
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Ok(Err(Spool::TooLarge));
+                }
+                file.write_all(&chunk).map_err(internal)?;
+            }
+            Ok(None) if size == 0 => return Ok(Err(Spool::Empty)),
+            Ok(None) => break,
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    file.flush().map_err(internal)?;
+    Ok(Ok(file))
+}
+
+fn verify_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(VERIFY_SLOTS))
+}
+
+/// Checks a spooled bundle off the async runtime, a bounded number at a time.
 async fn check(
     file: tempfile::NamedTempFile,
     key: PublicKey,
 ) -> Result<app::domain::export::Verification, ApiError> {
+    let _slot = verify_slots().acquire().await.map_err(internal)?;
     tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::new(file.reopen()?);
         Ok::<_, std::io::Error>(verify_bundle(reader, &key))
@@ -57,35 +105,52 @@ async fn check(
 }
 
 /// `POST /api/v1/verify` with the zip as the body: `{valid, problems, …}`.
-async fn verify_api(State(portal): State<Portal>, body: Body) -> Result<Response, ApiError> {
+async fn verify_api(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let key = public_key(&portal)?;
-    let mut file = tempfile::NamedTempFile::new().map_err(internal)?;
-    let mut stream = body.into_data_stream();
-    let mut size = 0usize;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(chunk)) => {
-                size += chunk.len();
-                file.write_all(&chunk).map_err(internal)?;
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return Ok(error_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    &format!("the bundle could not be read whole: {e}"),
-                ))
-            }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let limit = portal.verify_max_bytes;
+    let spooled = if declared.is_some_and(|n| n > limit) {
+        Err(Spool::TooLarge)
+    } else {
+        spool(
+            body.into_data_stream()
+                .map_err(|e| Spool::Broken(e.to_string())),
+            limit,
+        )
+        .await?
+    };
+    let file = match spooled {
+        Ok(file) => file,
+        Err(Spool::Empty) => {
+            return Ok(error_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_body",
+                "send the bundle (a zip file) as the request body",
+            ))
         }
-    }
-    if size == 0 {
-        return Ok(error_response(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_body",
-            "send the bundle (a zip file) as the request body",
-        ));
-    }
-    file.flush().map_err(internal)?;
+        Err(Spool::TooLarge) => {
+            return Ok(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!(
+                    "bundles over {limit} bytes are not checked here; run `portal verify BUNDLE.zip --key KEY.json`"
+                ),
+            ))
+        }
+        Err(Spool::Broken(e)) => {
+            return Ok(error_response(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                &format!("the bundle could not be read whole: {e}"),
+            ))
+        }
+    };
     Ok(Json(check(file, key).await?).into_response())
 }
 
@@ -96,21 +161,36 @@ async fn verify_form(
     mut form: Multipart,
 ) -> Result<Response, ApiError> {
     let key = public_key(&portal)?;
-    let mut file = tempfile::NamedTempFile::new().map_err(internal)?;
-    let mut size = 0usize;
-    while let Ok(Some(mut field)) = form.next_field().await {
-        if field.name() != Some("bundle") {
-            continue;
-        }
-        while let Ok(Some(chunk)) = field.chunk().await {
-            size += chunk.len();
-            file.write_all(&chunk).map_err(internal)?;
+    let mut spooled = Err(Spool::Empty);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("bundle") => {
+                let chunks = field.map_err(|e| match e.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => Spool::TooLarge,
+                    _ => Spool::Broken(e.body_text()),
+                });
+                spooled = spool(chunks, portal.verify_max_bytes).await?;
+                break;
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                spooled = Err(Spool::TooLarge);
+                break;
+            }
+            Err(e) => {
+                spooled = Err(Spool::Broken(e.body_text()));
+                break;
+            }
         }
     }
-    if size == 0 {
-        return Ok(Redirect::to("/verify?result=empty").into_response());
-    }
-    file.flush().map_err(internal)?;
+    let file = match spooled {
+        Ok(file) => file,
+        Err(Spool::TooLarge) => return Ok(Redirect::to("/verify?result=too_large").into_response()),
+        Err(Spool::Empty | Spool::Broken(_)) => {
+            return Ok(Redirect::to("/verify?result=empty").into_response())
+        }
+    };
     let v = check(file, key).await?;
     let mut target = format!(
         "/verify?result={}",

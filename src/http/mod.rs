@@ -2,6 +2,7 @@
 //! sessions, and the request-safety layers around all of them.
 
 mod api;
+mod assets;
 pub mod error;
 mod evidence;
 mod health;
@@ -35,14 +36,11 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
         let portal = state.portal.clone();
         move || provide_context(portal.clone())
     };
-    // Bundles to verify may be large; every other body is small.
-    let bundles = evidence::routes().layer(tower_http::limit::RequestBodyLimitLayer::new(
-        evidence::BUNDLE_LIMIT,
-    ));
     let mut app = Router::new()
         .merge(api::routes())
         .merge(staff::routes())
         .merge(health::routes())
+        .merge(assets::routes())
         .leptos_routes_with_context(&state, routes, provide.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -52,11 +50,13 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
             _,
         >(provide, shell))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
-        .merge(bundles)
+        // Bundles to verify may be large (bounded by the routes themselves).
+        .merge(evidence::routes())
         // Ingest bodies are streamed and limited by the portal's own setting.
         .merge(ingest::routes())
         .with_state(state)
         .layer(sessions.layer(secure))
+        .layer(middleware::from_fn(error::json_error_bodies))
         .layer(middleware::from_fn(security::same_origin_mutations))
         .layer(middleware::from_fn(security::security_headers));
     if secure {

@@ -90,7 +90,7 @@ async fn a_claim_code_is_single_use_and_bad_input_is_a_clear_4xx() {
     assert_eq!(res.status(), 422);
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"]["code"],
-        "claim_not_valid"
+        "sign_up_refused"
     );
     let res = c
         .post(app.url("/api/v1/accounts"))
@@ -114,7 +114,7 @@ async fn a_claim_code_is_single_use_and_bad_input_is_a_clear_4xx() {
     .unwrap();
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"]["code"],
-        "claim_not_valid",
+        "sign_up_refused",
         "used once only"
     );
     // A failed sign-up leaves no account behind.

@@ -110,14 +110,19 @@ async fn location_is_left_out_unless_asked_and_coarse_rounds_it() {
         !header.contains(&"lat (°)") && !header.contains(&"lon (°)"),
         "{none}"
     );
+    // The heading is of the location class too: `none` leaves it out.
     assert!(
-        header.contains(&"heading_deg (°)") && !none.contains("31.23"),
+        !header.contains(&"heading_deg (°)") && !none.contains("31.23"),
         "{none}"
     );
     let (_, _, coarse) = export(&c, &app, CAR, "format=csv&location=coarse").await;
     assert!(
         coarse.lines().nth(1).unwrap().contains(",31.23,121.47,"),
         "{coarse}"
+    );
+    assert!(
+        coarse.lines().next().unwrap().contains("heading_deg (°)"),
+        "coarse keeps the heading: {coarse}"
     );
     let (_, _, full) = export(&c, &app, CAR, "format=csv&location=full").await;
     assert!(
@@ -126,7 +131,7 @@ async fn location_is_left_out_unless_asked_and_coarse_rounds_it() {
     );
     let (_, _, ndjson) = export(&c, &app, CAR, "format=ndjson").await;
     assert!(
-        !ndjson.contains("\"lat\"") && ndjson.contains("\"heading_deg\""),
+        !ndjson.contains("\"lat\"") && !ndjson.contains("\"heading_deg\""),
         "{ndjson}"
     );
 }

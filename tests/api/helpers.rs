@@ -116,6 +116,15 @@ impl TestApp {
         .expect("raw SQL");
     }
 
+    /// One number read from the database behind the store, bypassing it.
+    pub async fn scalar(&self, sqlite: &str, postgres: &str) -> i64 {
+        match &self.pool {
+            store::Pool::Sqlite(pool) => sqlx::query_scalar(sqlite).fetch_one(pool).await,
+            store::Pool::Postgres(pool) => sqlx::query_scalar(postgres).fetch_one(pool).await,
+        }
+        .expect("scalar SQL")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -6,6 +6,7 @@ mod accounts;
 mod browse;
 mod evidence;
 mod export;
+mod hardening;
 mod http;
 mod ingest;
 mod openapi;

@@ -29,17 +29,34 @@ pub(crate) mod ssr {
         portal.principal(session).await.map_err(|e| fail(&e))
     }
 
-    /// Logs internal causes; the client gets the code only.
+    /// Logs internal causes; the client gets the code only, with the
+    /// error's HTTP status when the function was called over HTTP (a page
+    /// rendering on the server keeps its own status).
     pub fn fail(e: &ServiceError) -> ServerFnError {
-        if e.status() >= 500 {
-            tracing::error!(error = %e, "server function failed");
+        log_cause(e);
+        let called_over_http = use_context::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with(crate::api::SERVER_FN_PREFIX));
+        if called_over_http {
+            if let (Some(response), Ok(status)) = (
+                use_context::<leptos_axum::ResponseOptions>(),
+                axum::http::StatusCode::from_u16(e.status()),
+            ) {
+                response.set_status(status);
+            }
         }
         ServerFnError::new(e.code())
     }
 
-    /// Back to a form page with the error's code in the query.
+    fn log_cause(e: &ServiceError) {
+        if e.status() >= 500 {
+            tracing::error!(error = %e, "server function failed");
+        }
+    }
+
+    /// Back to a form page with the error's code in the query (a redirect,
+    /// so the status stays the redirect's).
     pub fn back_with_error(page: &str, e: &ServiceError) {
-        fail(e);
+        log_cause(e);
         let mut target = format!("{page}?error={}", e.code());
         if let ServiceError::Throttled { retry_after_secs } = e {
             target.push_str(&format!("&retry={retry_after_secs}"));
@@ -93,8 +110,13 @@ pub async fn sign_up(
     vin: String,
     claim_code: String,
 ) -> Result<(), ServerFnError> {
+    use crate::server::client::ClientAddress;
     let (portal, _) = ssr::context().await?;
-    match portal.sign_up(&account, &password, &vin, &claim_code).await {
+    let ClientAddress(address) = leptos_axum::extract::<ClientAddress>().await?;
+    match portal
+        .sign_up(&account, &password, &vin, &claim_code, &address)
+        .await
+    {
         Ok(_) => leptos_axum::redirect("/signin?created=1"),
         Err(e) => ssr::back_with_error("/signup", &e),
     }

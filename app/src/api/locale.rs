@@ -14,8 +14,13 @@ pub async fn set_locale(locale: String, back: String) -> Result<(), ServerFnErro
     use leptos_i18n::Locale as _;
     use std::str::FromStr;
 
-    let locale = Locale::from_str(&locale)
-        .map_err(|_| ServerFnError::new(format!("unsupported language `{locale}`")))?;
+    let locale = Locale::from_str(&locale).map_err(|_| {
+        super::auth::ssr::fail(&crate::server::error::ServiceError::invalid(
+            "unsupported_language",
+            "locale",
+            "the language is zh-CN or en",
+        ))
+    })?;
     let cookie = format!(
         "{LOCALE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         locale.as_str()

@@ -3,3 +3,7 @@ pub mod auth;
 pub mod browse;
 pub mod locale;
 pub mod staff;
+
+/// Where server functions are served (`/api/<endpoint>`); the REST API
+/// lives apart, under `/api/v1`.
+pub const SERVER_FN_PREFIX: &str = "/api/";

@@ -19,6 +19,7 @@ pub fn ErrorMessage(code: String) -> impl IntoView {
         "claim_not_valid" => t!(i18n, error_claim_not_valid).into_any(),
         "vehicle_owned" => t!(i18n, error_vehicle_owned).into_any(),
         "account_exists" => t!(i18n, error_account_exists).into_any(),
+        "sign_up_refused" => t!(i18n, error_sign_up_refused).into_any(),
         "wrong_password" => t!(i18n, error_wrong_password).into_any(),
         "missing_field" => t!(i18n, error_missing_field).into_any(),
         "not_found" => t!(i18n, error_not_found).into_any(),

@@ -76,6 +76,25 @@ pub enum Problem {
     HashMismatch {
         file: String,
     },
+    /// Two members share a name: zip readers disagree on which one counts,
+    /// so what is extracted need not be what was checked.
+    DuplicateMember {
+        file: String,
+    },
+    /// The zip could be read in more than one way (data before, between or
+    /// over its members, headers that disagree, names that are not plain).
+    AmbiguousArchive {
+        reason: String,
+    },
+    /// Beyond the bounds a bundle stays in (members, inflated size, ratio),
+    /// or encrypted, or compressed in a way bundles never are.
+    UnsafeArchive {
+        reason: String,
+    },
+    /// A member's content does not match its own size and CRC-32.
+    CorruptMember {
+        file: String,
+    },
 }
 
 impl Problem {
@@ -90,11 +109,17 @@ impl Problem {
             Problem::MissingFile { .. } => "missing_file",
             Problem::ExtraFile { .. } => "extra_file",
             Problem::HashMismatch { .. } => "hash_mismatch",
+            Problem::DuplicateMember { .. } => "duplicate_member",
+            Problem::AmbiguousArchive { .. } => "ambiguous_archive",
+            Problem::UnsafeArchive { .. } => "unsafe_archive",
+            Problem::CorruptMember { .. } => "corrupt_member",
         };
         match self {
             Problem::MissingFile { file }
             | Problem::ExtraFile { file }
-            | Problem::HashMismatch { file } => format!("{code}:{file}"),
+            | Problem::HashMismatch { file }
+            | Problem::DuplicateMember { file }
+            | Problem::CorruptMember { file } => format!("{code}:{file}"),
             _ => code.to_string(),
         }
     }

@@ -32,6 +32,8 @@ pub struct TimelineEntry {
     pub at: Instant,
     /// The staff role that acted (`support`, `admin`).
     pub role: String,
+    /// The staff account that acted (staff see who; owners see the role only).
+    pub by: String,
     /// `case_opened`, `case_note`, `case_status`, `staff_read` or `export`.
     pub action: String,
     pub text: String,

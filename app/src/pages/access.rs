@@ -57,7 +57,11 @@ pub fn AccessPage() -> impl IntoView {
                                                 "support" | "admin" => view! { {t!(i18n, by_staff)} " (" {e.by.clone()} ")" }.into_any(),
                                                 _ => t!(i18n, by_other).into_any(),
                                             };
-                                            let action = if e.action == "staff_read" { t!(i18n, action_staff_read).into_any() } else { t!(i18n, nav_export).into_any() };
+                                            let action = match e.action.as_str() {
+                                                "staff_read" => t!(i18n, action_staff_read).into_any(),
+                                                "case_download" => t!(i18n, action_case_download).into_any(),
+                                                _ => t!(i18n, nav_export).into_any(),
+                                            };
                                             let case = e.case_no.clone().map(|no| format!("{no} · {}", e.purpose.clone().unwrap_or_default()));
                                             let recipient = e.recipient.clone().map(|r| format!("{r} · {}", e.legal_basis.clone().unwrap_or_default()));
                                             view! {

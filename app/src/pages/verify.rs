@@ -24,6 +24,10 @@ pub fn VerifyPage() -> impl IntoView {
             "missing_file" => t!(i18n, problem_missing_file).into_any(),
             "extra_file" => t!(i18n, problem_extra_file).into_any(),
             "hash_mismatch" => t!(i18n, problem_hash_mismatch).into_any(),
+            "duplicate_member" => t!(i18n, problem_duplicate_member).into_any(),
+            "ambiguous_archive" => t!(i18n, problem_ambiguous_archive).into_any(),
+            "unsafe_archive" => t!(i18n, problem_unsafe_archive).into_any(),
+            "corrupt_member" => t!(i18n, problem_corrupt_member).into_any(),
             _ => t!(i18n, error_generic).into_any(),
         };
         view! { <li>{text} " " <code>{file}</code></li> }
@@ -50,6 +54,7 @@ pub fn VerifyPage() -> impl IntoView {
                         <ul>{query.with(|q| q.get_all("problem").unwrap_or_default()).into_iter().map(problem).collect_view()}</ul>
                     </div>
                 }.into_any(),
+                Some("too_large") => view! { <p class="form-error" role="alert">{t!(i18n, verify_too_large)}</p> }.into_any(),
                 Some(_) => view! { <p class="form-error" role="alert">{t!(i18n, verify_empty)}</p> }.into_any(),
                 None => ().into_any(),
             }}

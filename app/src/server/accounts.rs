@@ -7,6 +7,7 @@ use super::claims::hash_claim_code;
 use super::error::ServiceError;
 use super::password;
 use super::store::{AccountId, ClaimRefusal, NewAuditEntry, OwnershipPeriod};
+use super::throttle::{account_key, address_key};
 use super::Portal;
 use crate::domain::account::{Me, Role, VehicleBinding};
 use crate::domain::time::format_utc;
@@ -68,16 +69,16 @@ fn parse_vin(input: &str) -> Result<Vin, ServiceError> {
 
 fn claim_refused(refusal: ClaimRefusal) -> ServiceError {
     match refusal {
-        ClaimRefusal::AccountExists => ServiceError::Conflict {
-            code: "account_exists",
-            message: "an account with this name exists; sign in instead".into(),
-        },
         // Deliberately one answer for "no such VIN", "wrong code", "used" and "expired".
         ClaimRefusal::NoMatchingCode => ServiceError::invalid(
             "claim_not_valid",
             "claim_code",
             "the VIN and claim code do not match an unused, unexpired code",
         ),
+        ClaimRefusal::AccountExists => ServiceError::Conflict {
+            code: "account_exists",
+            message: "an account with this name exists".into(),
+        },
         ClaimRefusal::VehicleOwned => ServiceError::Conflict {
             code: "vehicle_owned",
             message:
@@ -87,29 +88,64 @@ fn claim_refused(refusal: ClaimRefusal) -> ServiceError {
     }
 }
 
-/// Sign-in keys for throttling: the account tried and the client address.
-fn throttle_keys(account: &str, address: &str) -> [String; 2] {
-    [format!("account:{account}"), format!("address:{address}")]
+/// Sign-up's one answer for "the account exists" and "the code does not
+/// match", so that sign-up cannot be used to learn which accounts exist.
+fn sign_up_refused(refusal: ClaimRefusal) -> ServiceError {
+    match refusal {
+        ClaimRefusal::AccountExists | ClaimRefusal::NoMatchingCode => ServiceError::Invalid {
+            code: "sign_up_refused",
+            field: None,
+            message: "no account was created: the VIN and claim code must match an unused, \
+                      unexpired code, and the account must be new (with an account already, \
+                      sign in and add the vehicle on the account page)"
+                .into(),
+        },
+        other => claim_refused(other),
+    }
+}
+
+/// The longest account name kept as typed (an e-mail address is at most 254).
+const MAX_ACCOUNT_INPUT: usize = 254;
+
+/// What an unparseable account name is recorded as: at most
+/// [`MAX_ACCOUNT_INPUT`] characters of it, trimmed and lower-cased, with its
+/// length when it was longer.
+fn bounded_stand_in(input: &str) -> String {
+    let trimmed = input.trim().to_lowercase();
+    let chars = trimmed.chars().count();
+    if chars <= MAX_ACCOUNT_INPUT {
+        return trimmed;
+    }
+    let head: String = trimmed.chars().take(MAX_ACCOUNT_INPUT).collect();
+    format!("{head}… ({chars} characters)")
 }
 
 impl Portal {
+    /// Creates an owner account holding the claimed vehicle. Failures count
+    /// towards the client address's sign-in throttle.
     pub async fn sign_up(
         &self,
         account: &str,
         password: &str,
         vin: &str,
         claim_code: &str,
+        client_address: &str,
     ) -> Result<String, ServiceError> {
         let account = normalize_account(account)?;
         password::check_policy(password)?;
         let vin = parse_vin(vin)?;
+        let attempt = self
+            .throttle
+            .admit(&*self.store, vec![address_key(client_address)])
+            .await?;
         let hash = password::hash(password.to_string()).await?;
         let now = chrono::Utc::now().timestamp_micros();
         let (id, period) = self
             .store
             .sign_up_with_claim(&account, &hash, &vin, &hash_claim_code(claim_code), now)
             .await?
-            .map_err(claim_refused)?;
+            .map_err(sign_up_refused)?;
+        self.throttle.succeeded(&*self.store, attempt).await?;
         self.audit(
             format!("account:{id}"),
             "sign_up",
@@ -132,23 +168,29 @@ impl Portal {
         totp: Option<&str>,
         client_address: &str,
     ) -> Result<Principal, ServiceError> {
-        let name = normalize_account(account).unwrap_or_else(|_| account.trim().to_lowercase());
-        let keys = throttle_keys(&name, client_address);
-        self.throttle.check(&*self.store, &keys).await?;
+        // Whatever was typed is kept only as a normalised account or a short,
+        // bounded stand-in (it reaches the failure table and the audit record).
+        let name = normalize_account(account).unwrap_or_else(|_| bounded_stand_in(account));
+        let attempt = self
+            .throttle
+            .admit(
+                &*self.store,
+                vec![account_key(&name), address_key(client_address)],
+            )
+            .await?;
         let record = self.store.account_by_name(&name).await?;
         let ok = password::verify(
             password.to_string(),
             record.as_ref().map(|r| r.password_hash.clone()),
         )
         .await?;
-        let now = chrono::Utc::now().timestamp_micros();
         let ok = match &record {
             Some(r) if ok && r.role.is_staff() => self.second_factor(r.id, totp).await?,
             _ => ok,
         };
         match record {
             Some(r) if ok => {
-                self.store.clear_sign_in_failures(&keys[0]).await?;
+                self.throttle.succeeded(&*self.store, attempt).await?;
                 self.audit(
                     format!("account:{}", r.id),
                     "sign_in",
@@ -165,7 +207,7 @@ impl Portal {
                 })
             }
             _ => {
-                self.store.record_sign_in_failure(&keys, now).await?;
+                // The attempt was counted as a failure when it was admitted.
                 self.audit(
                     "anonymous".into(),
                     "sign_in_failed",
@@ -353,5 +395,14 @@ mod tests {
         ] {
             assert!(normalize_account(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_unparseable_account_is_kept_only_in_bounded_form() {
+        let huge = "x".repeat(900_000);
+        let kept = super::bounded_stand_in(&huge);
+        assert!(kept.chars().count() < 300, "{}", kept.len());
+        assert!(kept.ends_with("(900000 characters)"), "{kept}");
+        assert_eq!(super::bounded_stand_in(" Someone "), "someone");
     }
 }

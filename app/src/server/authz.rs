@@ -59,6 +59,33 @@ impl Portal {
         vin: &str,
         requested: TimeRange,
     ) -> Result<Access, ServiceError> {
+        self.authorize_in_zone(who, vin, |_| Ok(requested)).await
+    }
+
+    /// The gate for a query whose `from`/`to` are RFC 3339 with an offset,
+    /// or vehicle-local times (`2021-02-21T10:15`) as a form sends them.
+    pub async fn authorize_range(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Access, ServiceError> {
+        self.authorize_in_zone(who, vin, |zone| {
+            super::query::range_in_zone(from, to, zone)
+        })
+        .await
+    }
+
+    /// The gate itself. `requested` reads the range in the vehicle's zone,
+    /// and only once the caller may see the vehicle at all: a VIN the caller
+    /// may not see is a 404 whatever else the request says.
+    async fn authorize_in_zone(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        requested: impl FnOnce(&str) -> Result<TimeRange, ServiceError>,
+    ) -> Result<Access, ServiceError> {
         let who = who.ok_or(ServiceError::Unauthenticated)?;
         let vin = Vin::parse(vin).map_err(|_| ServiceError::NotFound)?;
         let vehicle = self
@@ -67,6 +94,10 @@ impl Portal {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let (permitted, case) = self.permitted(who, &vehicle).await?;
+        if permitted.is_empty() {
+            return Err(ServiceError::NotFound);
+        }
+        let requested = requested(&vehicle.vehicle.timezone)?;
         let ranges: Vec<TimeRange> = permitted
             .into_iter()
             .filter_map(|r| intersect(r, requested))
@@ -138,21 +169,5 @@ impl Access {
             vehicle: self.vehicle.clone(),
             ranges,
         })
-    }
-}
-
-impl Portal {
-    /// The gate for a list query whose `from`/`to` are RFC 3339 with an
-    /// offset, or vehicle-local times as a form sends them.
-    pub async fn authorize_range(
-        &self,
-        who: Option<&Principal>,
-        vin: &str,
-        from: Option<&str>,
-        to: Option<&str>,
-    ) -> Result<Access, ServiceError> {
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
-        let range = super::query::range_in_zone(from, to, &access.vehicle.vehicle.timezone)?;
-        access.narrow(range)
     }
 }

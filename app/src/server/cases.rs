@@ -22,6 +22,7 @@ pub(crate) const CASE_ACTIONS: &[&str] = &[
     "case_status",
     "staff_read",
     "export",
+    "case_download",
 ];
 /// Longest subject, purpose, note, recipient or legal basis.
 const MAX_TEXT: usize = 2_000;
@@ -182,6 +183,9 @@ impl Portal {
         details["case_no"] = case.case_no.clone().into();
         details["purpose"] = case.purpose.clone().into();
         details["role"] = who.role.as_str().into();
+        // Any staff member may work any case (a shared queue); the timeline
+        // names who did each thing. Owners are shown the role only.
+        details["staff"] = who.account.clone().into();
         self.audit(
             format!("account:{}", who.account_id),
             action,
@@ -211,6 +215,7 @@ impl Portal {
                 (d["case_no"] == case.case_no.as_str()).then(|| TimelineEntry {
                     at: instant(e.at_us, &zone, None),
                     role: d["role"].as_str().unwrap_or_default().to_string(),
+                    by: d["staff"].as_str().unwrap_or_default().to_string(),
                     action: e.action.clone(),
                     text: timeline_text(&e.action, &d),
                 })
@@ -367,18 +372,40 @@ impl Portal {
     }
 
     /// `GET /api/v1/staff/cases/{case_no}/exports/{bundle_id}`: the zip.
+    /// Every download is a disclosure: recorded (with who downloaded it)
+    /// before a byte is sent, and shown to the owner.
     pub async fn case_export_file(
         &self,
         who: Option<&Principal>,
         case_no: &str,
         bundle_id: &str,
     ) -> Result<(String, Vec<u8>), ServiceError> {
-        let (_, case) = self.case_record(who, case_no).await?;
+        let (staff, case) = self.case_record(who, case_no).await?;
+        let export = self
+            .store
+            .case_exports(case.id)
+            .await?
+            .into_iter()
+            .find(|x| x.bundle_id == bundle_id)
+            .ok_or(ServiceError::NotFound)?;
         let bytes = self
             .store
             .case_export_bundle(case.id, bundle_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        self.audit_case(
+            &staff,
+            &case,
+            "case_download",
+            json!({
+                "bundle_id": export.bundle_id,
+                "manifest_sha256": export.manifest_sha256,
+                "recipient": export.recipient,
+                "legal_basis": export.legal_basis,
+                "format": "bundle",
+            }),
+        )
+        .await?;
         Ok((format!("{}-{bundle_id}.zip", case.vin), bytes))
     }
 }
@@ -390,7 +417,7 @@ fn timeline_text(action: &str, d: &serde_json::Value) -> String {
         "case_opened" => s("subject"),
         "case_note" => s("text"),
         "case_status" => format!("{} → {}", s("from"), s("to")),
-        "export" => format!(
+        "export" | "case_download" => format!(
             "{} → {} ({})",
             s("bundle_id"),
             s("recipient"),

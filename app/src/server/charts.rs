@@ -21,7 +21,6 @@ impl Portal {
         vin: &str,
         q: &ChartQuery,
     ) -> Result<Chart, ServiceError> {
-        let range = query::range(q.from.as_deref(), q.to.as_deref())?;
         let channels = query::list(
             "channels",
             q.channels.as_deref(),
@@ -29,7 +28,9 @@ impl Portal {
             "speed_kmh, accel_pedal_pct, brake_pedal, brake_pressure_bar, steering_angle_deg, abs_active or aeb_state",
         )?
         .unwrap_or_else(|| vec![ChartChannel::Speed]);
-        let access = self.authorize(who, vin, range).await?;
+        let access = self
+            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .await?;
         self.chart_for(&access, &channels, None).await
     }
 

@@ -11,8 +11,9 @@ use super::Portal;
 use crate::domain::export::{AccessEntry, AccessPage};
 
 /// Audit actions that disclose a vehicle's data: exports (the owner's own,
-/// or staff's to a case) and staff reads within a case.
-const DISCLOSURES: &[&str] = &["export", "staff_read"];
+/// or staff's to a case), staff reads within a case, and every download of
+/// a case's bundle.
+const DISCLOSURES: &[&str] = &["export", "staff_read", "case_download"];
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/access-log`.

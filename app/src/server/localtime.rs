@@ -207,7 +207,9 @@ pub fn parse_in_zone(s: &str, zone: &str) -> Option<i64> {
     }
     let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
         .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        // No leap seconds (`:60`): they would become the next second.
+        .filter(|t| t.and_utc().timestamp_subsec_nanos() < 1_000_000_000)?;
     let tz: chrono_tz::Tz = zone.parse().ok()?;
     tz.from_local_datetime(&naive)
         .earliest()

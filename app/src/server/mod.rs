@@ -36,6 +36,8 @@ use throttle::ThrottlePolicy;
 
 /// 1 GiB: a day of a busy fleet's logs, gzip, per request.
 pub const DEFAULT_INGEST_MAX_BYTES: u64 = 1 << 30;
+/// 512 MiB: the whole history of a vehicle driven daily for years, as a bundle.
+pub const DEFAULT_VERIFY_MAX_BYTES: u64 = 512 << 20;
 
 /// What `/readyz` reports.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -61,6 +63,9 @@ pub struct Portal {
     /// `POST /api/v1/ingest` refuses bodies larger than this (as sent,
     /// compressed or not).
     pub ingest_max_bytes: u64,
+    /// `POST /api/v1/verify` and the `/verify` page check bundles up to this
+    /// size (anyone may call them; `portal verify` takes any size).
+    pub verify_max_bytes: u64,
 }
 
 /// Now, in µs since the epoch (the store's time unit).
@@ -100,6 +105,7 @@ impl Portal {
             signer: None,
             report_font: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
+            verify_max_bytes: DEFAULT_VERIFY_MAX_BYTES,
         }
     }
 }

@@ -106,6 +106,14 @@ impl Portal {
                 "enter a case number, a VIN or an account",
             ));
         }
+        // Lookups are audited with what was asked: bounded like an account name.
+        if q.chars().count() > 254 {
+            return Err(ServiceError::invalid(
+                "too_long",
+                "q",
+                "a case number, VIN or account is at most 254 characters",
+            ));
+        }
         let mut cases = Vec::new();
         let mut accounts = Vec::new();
         let mut vehicles = Vec::new();
@@ -170,7 +178,8 @@ impl Portal {
             let account = self.store.account_by_id(p.account_id).await?;
             metas.push(PeriodMeta {
                 account: account.map(|a| a.account).unwrap_or_default(),
-                from: Some(format_utc(p.from_us)),
+                // Open at the start: "from the first record" (no time to show).
+                from: (p.from_us != i64::MIN).then(|| format_utc(p.from_us)),
                 to: p.to_us.map(format_utc),
             });
         }

@@ -12,8 +12,9 @@ use crate::domain::log_format::{AebState, Gear, CHANNELS};
 use crate::domain::records::Sample;
 
 /// A checked query.
+/// A sample query's filters; its range is read by the gate, in the
+/// vehicle's zone (`Portal::authorize_range`).
 pub(crate) struct ParsedQuery {
-    pub range: TimeRange,
     pub filter: SampleFilter,
     pub page: PageRequest,
     /// `None`: every channel.
@@ -23,7 +24,14 @@ pub(crate) struct ParsedQuery {
 
 impl SampleQuery {
     pub(crate) fn parse(&self) -> Result<ParsedQuery, ServiceError> {
-        let range = query::range(self.from.as_deref(), self.to.as_deref())?;
+        for (field, value) in [
+            ("min_speed_kmh", self.min_speed_kmh),
+            ("max_speed_kmh", self.max_speed_kmh),
+        ] {
+            if value.is_some_and(|v| !v.is_finite()) {
+                return Err(query::bad(field, format!("{field} must be a finite number")));
+            }
+        }
         let aeb_state = query::one(
             "aeb_state",
             self.aeb_state.as_deref(),
@@ -51,7 +59,6 @@ impl SampleQuery {
             limit: query::limit(self.limit)?,
         };
         Ok(ParsedQuery {
-            range,
             filter,
             page,
             fields,
@@ -95,13 +102,14 @@ impl Portal {
         query: &SampleQuery,
     ) -> Result<SamplePage, ServiceError> {
         let ParsedQuery {
-            range,
             filter,
             page,
             fields,
             viewer_zone,
         } = query.parse()?;
-        let access = self.authorize(who, vin, range).await?;
+        let access = self
+            .authorize_range(who, vin, query.from.as_deref(), query.to.as_deref())
+            .await?;
         let tz = &access.vehicle.vehicle.timezone;
         let rows = self
             .store

@@ -12,8 +12,10 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// Channels that locate the vehicle (removed or rounded by the redaction).
-const POSITION: &[&str] = &["lat", "lon"];
+/// The interchange format's location class: all of it is left out with
+/// location `none`; `coarse` rounds the coordinates (and keeps the heading,
+/// which says nothing of where the vehicle is).
+const LOCATION_CLASS: &[&str] = &["lat", "lon", "heading_deg"];
 
 /// A cell that starts like a formula (`= + - @`, tab, CR) and is not a number
 /// gets a leading `'`, so a spreadsheet shows it instead of running it.
@@ -115,7 +117,7 @@ pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
                 .as_ref()
                 .is_none_or(|f| f.iter().any(|x| x == name))
         })
-        .filter(|(name, _)| plan.location != LocationRedaction::None || !POSITION.contains(name))
+        .filter(|(name, _)| plan.location != LocationRedaction::None || !LOCATION_CLASS.contains(name))
         .collect()
 }
 

@@ -203,6 +203,35 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The longest line a record may take. A crash record, the longest kind,
+/// stays under 64 KiB; past this the line is an error and is not held.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// Reads one line (with its `\n`) into `buf`, but never more than
+/// [`MAX_LINE_BYTES`] + 2 bytes of it (enough to tell a line that is too
+/// long): the rest of a longer line is read and dropped. Returns the bytes
+/// the line had in all (0 at the end).
+fn read_line_bounded(lines: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut total = 0usize;
+    loop {
+        let available = lines.fill_buf()?;
+        if available.is_empty() {
+            return Ok(total);
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        let room = (MAX_LINE_BYTES + 2).saturating_sub(buf.len());
+        buf.extend_from_slice(&available[..take.min(room)]);
+        lines.consume(take);
+        total += take;
+        if done {
+            return Ok(total);
+        }
+    }
+}
+
 fn read_lines<R: Read>(
     reader: R,
     strict: bool,
@@ -232,10 +261,23 @@ fn read_lines<R: Read>(
         let mut chunk: Chunk = Vec::with_capacity(CHUNK_LINES);
         loop {
             buf.clear();
-            if lines.read_until(b'\n', &mut buf)? == 0 {
+            if read_line_bounded(&mut lines, &mut buf)? == 0 {
                 break;
             }
             line_no += 1;
+            if buf.strip_suffix(b"\n").unwrap_or(&buf).len() > MAX_LINE_BYTES {
+                let error = LineError {
+                    line: line_no,
+                    field: None,
+                    reason: format!(
+                        "the line is longer than {} bytes (the longest a record may be)",
+                        MAX_LINE_BYTES
+                    ),
+                };
+                chunk.push((line_no, Err(vec![error])));
+                buf = Vec::with_capacity(1024);
+                continue;
+            }
             match std::str::from_utf8(&buf) {
                 Ok(text) => {
                     let text = text.trim_end_matches(['\n', '\r']);
@@ -590,5 +632,39 @@ impl<'o> Writer<'o> {
             .await?;
         self.tx.commit().await?;
         Ok(self.summary)
+    }
+}
+
+#[cfg(test)]
+mod line_bound_tests {
+    use super::{read_line_bounded, MAX_LINE_BYTES};
+    use std::io::BufReader;
+
+    #[test]
+    fn a_line_longer_than_the_bound_is_never_held_whole() {
+        let mut input = vec![b'{'; 3 * MAX_LINE_BYTES];
+        input.extend_from_slice(b"\nnext\n");
+        let mut lines = BufReader::with_capacity(4096, input.as_slice());
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_line_bounded(&mut lines, &mut buf).unwrap(),
+            3 * MAX_LINE_BYTES + 1
+        );
+        assert_eq!(buf.len(), MAX_LINE_BYTES + 2, "held no more than the bound");
+        buf.clear();
+        read_line_bounded(&mut lines, &mut buf).unwrap();
+        assert_eq!(buf, b"next\n", "the next line starts where it should");
+        buf.clear();
+        assert_eq!(read_line_bounded(&mut lines, &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_bound_is_read_whole() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES];
+        input.push(b'\n');
+        let mut buf = Vec::new();
+        read_line_bounded(&mut BufReader::new(input.as_slice()), &mut buf).unwrap();
+        assert_eq!(buf.len(), MAX_LINE_BYTES + 1);
+        assert_eq!(buf.last(), Some(&b'\n'));
     }
 }

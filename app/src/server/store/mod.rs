@@ -442,6 +442,15 @@ pub struct CaseExportRecord {
     pub size: u64,
 }
 
+/// What the throttle decided about one sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptVerdict {
+    /// Counted as a failure until forgiven.
+    Counted,
+    /// A key is at its limit; its oldest counted failure was at `oldest_us`.
+    Refused { oldest_us: i64 },
+}
+
 /// Why a claim code could not bind a vehicle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefusal {
@@ -587,13 +596,20 @@ pub trait Store: Send + Sync + 'static {
         at_us: i64,
     ) -> Result<Option<OwnershipPeriod>, StoreError>;
 
-    async fn record_sign_in_failure(&self, keys: &[String], at_us: i64) -> Result<(), StoreError>;
-    /// Failures of `key` since `since_us`: how many, and the oldest one's time.
-    async fn sign_in_failures(
+    /// Decides and counts one sign-in attempt in one transaction, serialised
+    /// per key across every portal server: refused when a key already holds
+    /// its limit of failures since `since_us`; otherwise the attempt is
+    /// recorded as a failure of every key at `at_us` (so attempts racing
+    /// each other all count) until [`Store::forgive_sign_in_attempt`] takes
+    /// it back.
+    async fn take_sign_in_attempt(
         &self,
-        key: &str,
+        limits: &[(String, u32)],
         since_us: i64,
-    ) -> Result<(u32, Option<i64>), StoreError>;
+        at_us: i64,
+    ) -> Result<AttemptVerdict, StoreError>;
+    /// Removes the one failure `take_sign_in_attempt` recorded for `key` at `at_us`.
+    async fn forgive_sign_in_attempt(&self, key: &str, at_us: i64) -> Result<(), StoreError>;
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;

@@ -18,7 +18,7 @@ pub use time::Ts;
 
 use super::rows::{parse_wire, AccountKey};
 use super::{
-    AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
+    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, ExportJobEnd,
     ExportJobRecord, Holdings, ImportTx, IngestToken, NewAuditEntry, NewCase, NewCaseExport,
     NewExportJob, OwnershipPeriod, PageRequest, SampleFilter, Store, StoreError, StoredVehicle,
@@ -546,28 +546,57 @@ impl Store for PgStore {
         Ok(ended)
     }
 
-    async fn record_sign_in_failure(&self, keys: &[String], at_us: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sign_in_failures (key, at) SELECT unnest($1::text[]), $2")
-            .bind(keys)
-            .bind(Ts(at_us))
-            .execute(&self.pool)
+    async fn take_sign_in_attempt(
+        &self,
+        limits: &[(String, u32)],
+        since_us: i64,
+        at_us: i64,
+    ) -> Result<AttemptVerdict, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // One attempt per key at a time, on every server: a transaction lock
+        // per key, taken in one order so two attempts never wait on each other.
+        let mut keys: Vec<&str> = limits.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        for key in keys {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (key, limit) in limits {
+            let row = sqlx::query(
+                "SELECT count(*), min(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+            )
+            .bind(key)
+            .bind(Ts(since_us))
+            .fetch_one(&mut *tx)
             .await?;
-        Ok(())
+            if row.try_get::<i64, _>(0)? >= *limit as i64 {
+                return Ok(AttemptVerdict::Refused {
+                    oldest_us: opt_time(&row, 1)?.unwrap_or(at_us),
+                });
+            }
+        }
+        let keys: Vec<&str> = limits.iter().map(|(k, _)| k.as_str()).collect();
+        sqlx::query("INSERT INTO sign_in_failures (key, at) SELECT unnest($1::text[]), $2")
+            .bind(&keys)
+            .bind(Ts(at_us))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(AttemptVerdict::Counted)
     }
 
-    async fn sign_in_failures(
-        &self,
-        key: &str,
-        since_us: i64,
-    ) -> Result<(u32, Option<i64>), StoreError> {
-        let row = sqlx::query(
-            "SELECT count(*), min(at) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+    async fn forgive_sign_in_attempt(&self, key: &str, at_us: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM sign_in_failures WHERE ctid IN \
+             (SELECT ctid FROM sign_in_failures WHERE key = $1 AND at = $2 LIMIT 1)",
         )
         .bind(key)
-        .bind(Ts(since_us))
-        .fetch_one(&self.pool)
+        .bind(Ts(at_us))
+        .execute(&self.pool)
         .await?;
-        Ok((row.try_get::<i64, _>(0)? as u32, opt_time(&row, 1)?))
+        Ok(())
     }
 
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use bulk::Bind;
 
 use super::rows::{chained_entry, classify_against_held, parse_wire, spans, AccountKey};
 use super::{
-    AccountId, AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
+    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
     ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, ExportJobEnd,
     ExportJobRecord, Holdings, ImportTx, IngestToken, NewAuditEntry, NewCase, NewCaseExport,
     NewExportJob, OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store,
@@ -605,30 +605,50 @@ impl Store for SqliteStore {
         Ok(ended)
     }
 
-    async fn record_sign_in_failure(&self, keys: &[String], at_us: i64) -> Result<(), StoreError> {
-        for key in keys {
+    async fn take_sign_in_attempt(
+        &self,
+        limits: &[(String, u32)],
+        since_us: i64,
+        at_us: i64,
+    ) -> Result<AttemptVerdict, StoreError> {
+        // BEGIN IMMEDIATE: one writer at a time, so no two attempts count
+        // the same failures.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (key, limit) in limits {
+            let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT count(*), min(at_us) FROM sign_in_failures WHERE key = ? AND at_us >= ?",
+            )
+            .bind(key)
+            .bind(since_us)
+            .fetch_one(&mut *tx)
+            .await?;
+            if n >= *limit as i64 {
+                return Ok(AttemptVerdict::Refused {
+                    oldest_us: oldest.unwrap_or(at_us),
+                });
+            }
+        }
+        for (key, _) in limits {
             sqlx::query("INSERT INTO sign_in_failures (key, at_us) VALUES (?, ?)")
                 .bind(key)
                 .bind(at_us)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
-        Ok(())
+        tx.commit().await?;
+        Ok(AttemptVerdict::Counted)
     }
 
-    async fn sign_in_failures(
-        &self,
-        key: &str,
-        since_us: i64,
-    ) -> Result<(u32, Option<i64>), StoreError> {
-        let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT count(*), min(at_us) FROM sign_in_failures WHERE key = ? AND at_us >= ?",
+    async fn forgive_sign_in_attempt(&self, key: &str, at_us: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM sign_in_failures WHERE rowid IN \
+             (SELECT rowid FROM sign_in_failures WHERE key = ? AND at_us = ? LIMIT 1)",
         )
         .bind(key)
-        .bind(since_us)
-        .fetch_one(&self.pool)
+        .bind(at_us)
+        .execute(&self.pool)
         .await?;
-        Ok((n as u32, oldest))
+        Ok(())
     }
 
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {

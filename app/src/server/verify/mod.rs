@@ -1,0 +1,138 @@
+//! Checks an evidence bundle with nothing but the public key: the archive's
+//! structure (one reading only, bounded work: see [`archive`]), the
+//! signature over the manifest, then every file against the manifest's
+//! SHA-256 and size, and that no file was added or removed. Offline by
+//! construction.
+
+pub mod archive;
+
+use super::export::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
+use super::signing::PublicKey;
+use crate::domain::export::{Problem, Verification};
+use archive::{ArchiveError, StrictZip};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+
+/// The manifest is read whole; larger ones are refused.
+const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;
+/// A hex Ed25519 signature is 128 characters.
+const SIGNATURE_LIMIT: u64 = 1024;
+
+/// What the manifest says about one file.
+struct Listed {
+    sha256: String,
+    size: u64,
+}
+
+fn refused(problem: Problem) -> Verification {
+    Verification {
+        valid: false,
+        problems: vec![problem],
+        bundle_id: None,
+        vin: None,
+        manifest_sha256: None,
+    }
+}
+
+fn archive_problem(e: ArchiveError) -> Problem {
+    match e {
+        ArchiveError::Unreadable(reason) => Problem::NotABundle { reason },
+        ArchiveError::DuplicateMember(file) => Problem::DuplicateMember { file },
+        ArchiveError::Ambiguous(reason) => Problem::AmbiguousArchive { reason },
+        ArchiveError::Unsafe(reason) => Problem::UnsafeArchive { reason },
+    }
+}
+
+pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification {
+    let mut zip = match StrictZip::open(reader) {
+        Ok(z) => z,
+        Err(e) => return refused(archive_problem(e)),
+    };
+    let mut problems = Vec::new();
+    let Some(manifest_member) = zip.member(MANIFEST_FILE).cloned() else {
+        return refused(Problem::MissingManifest);
+    };
+    let manifest_bytes = match zip.read_small(&manifest_member, MANIFEST_LIMIT) {
+        Ok(bytes) => bytes,
+        Err(_) => return refused(Problem::CorruptMember { file: MANIFEST_FILE.into() }),
+    };
+    match zip.member(SIGNATURE_FILE).cloned() {
+        None => problems.push(Problem::MissingSignature),
+        Some(member) => {
+            let signature = zip
+                .read_small(&member, SIGNATURE_LIMIT)
+                .ok()
+                .and_then(|sig| String::from_utf8(sig).ok())
+                .and_then(|s| hex::decode(s.trim()).ok());
+            if !signature.is_some_and(|s| key.verifies(&manifest_bytes, &s)) {
+                problems.push(Problem::BadSignature);
+            }
+        }
+    }
+    let manifest: serde_json::Value = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(Problem::BadManifest {
+                reason: e.to_string(),
+            });
+            serde_json::Value::Null
+        }
+    };
+    let mut listed: BTreeMap<String, Listed> = BTreeMap::new();
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        if let (Some(name), Some(sha256), Some(size)) =
+            (f["name"].as_str(), f["sha256"].as_str(), f["size"].as_u64())
+        {
+            let entry = Listed {
+                sha256: sha256.to_string(),
+                size,
+            };
+            if listed.insert(name.to_string(), entry).is_some() {
+                problems.push(Problem::BadManifest {
+                    reason: format!("{name} is listed twice"),
+                });
+            }
+        } else {
+            problems.push(Problem::BadManifest {
+                reason: "a file entry lacks name, sha256 or size".into(),
+            });
+        }
+    }
+    let members = zip.members().to_vec();
+    for member in &members {
+        let name = &member.name;
+        if name == MANIFEST_FILE || name == SIGNATURE_FILE {
+            continue;
+        }
+        let Some(expected) = listed.get(name) else {
+            problems.push(Problem::ExtraFile { file: name.clone() });
+            continue;
+        };
+        if member.size != expected.size {
+            // Not inflated at all: the size alone says it differs.
+            problems.push(Problem::HashMismatch { file: name.clone() });
+            continue;
+        }
+        let mut hash = Sha256::new();
+        match zip.read_member(member, |chunk| hash.update(chunk)) {
+            Err(_) => problems.push(Problem::CorruptMember { file: name.clone() }),
+            Ok(()) if hex::encode(hash.finalize()) != expected.sha256 => {
+                problems.push(Problem::HashMismatch { file: name.clone() })
+            }
+            Ok(()) => {}
+        }
+    }
+    for name in listed.keys() {
+        if !members.iter().any(|m| &m.name == name) {
+            problems.push(Problem::MissingFile { file: name.clone() });
+        }
+    }
+    Verification {
+        valid: problems.is_empty(),
+        problems,
+        bundle_id: manifest["bundle_id"].as_str().map(str::to_string),
+        vin: manifest["vin"].as_str().map(str::to_string),
+        manifest_sha256: Some(hex::encode(Sha256::digest(&manifest_bytes))),
+    }
+}
