@@ -139,7 +139,8 @@ where
         _: &S,
     ) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
             .map(ApiQuery)
             .map_err(|e| {
@@ -158,7 +159,10 @@ where
 /// plain text or nothing: 405 and 413 anywhere, any other 4xx under `/api/`
 /// (pages keep their own 404). A server function whose arguments could not
 /// be read is a 400 (the framework says 500).
-pub async fn json_error_bodies(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn json_error_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let under_api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();

@@ -114,7 +114,11 @@ fn is_static_asset(path: &str) -> bool {
 /// Behind HTTPS every cookie is `Secure`, deletions included: browsers
 /// ignore a `__Host-` cookie (and its deletion) without it.
 fn secure_every_cookie(headers: &mut axum::http::HeaderMap) {
-    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
     if cookies.is_empty() {
         return;
     }

@@ -95,7 +95,10 @@ async fn verify_api(app: &TestApp, zip: Vec<u8>) -> (u16, Value) {
         .send()
         .await
         .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
 }
 
 /// The `/verify` page's form: where it sends the reader back to.
@@ -115,7 +118,10 @@ async fn verify_form(app: &TestApp, zip: Vec<u8>) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
-    res.headers()[header::LOCATION].to_str().unwrap().to_string()
+    res.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn codes(reply: &Value) -> Vec<String> {
@@ -136,7 +142,11 @@ async fn a_member_named_twice_is_refused_by_every_verifier() {
     let genuine = genuine_bundle(&app, &c).await;
     let files = members(&genuine);
     let (status, reply) = verify_api(&app, genuine).await;
-    assert_eq!((status, reply["valid"].as_bool()), (200, Some(true)), "{reply}");
+    assert_eq!(
+        (status, reply["valid"].as_bool()),
+        (200, Some(true)),
+        "{reply}"
+    );
 
     // A tampered samples.csv first: `unzip -p` extracts it, while a reader
     // that keeps the last of two names would check the genuine one.
@@ -161,8 +171,10 @@ async fn a_member_named_twice_is_refused_by_every_verifier() {
 
     // A second manifest saying "court copy", after the genuine one.
     let court = br#"{"note":"court copy"}"#.to_vec();
-    let mut listed: Vec<(&str, &[u8])> =
-        files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let mut listed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     listed.push(("manifest.json", &court));
     let (_, reply) = verify_api(&app, raw_zip(&listed, &[])).await;
     assert_eq!(codes(&reply), ["duplicate_member:manifest.json"], "{reply}");
@@ -172,10 +184,16 @@ async fn a_member_named_twice_is_refused_by_every_verifier() {
 async fn ambiguous_layouts_are_refused_before_anything_is_trusted() {
     let (app, c) = fixture().await;
     let files = members(&genuine_bundle(&app, &c).await);
-    let listed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let listed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
     let plain = raw_zip(&listed, &[]);
     let (_, reply) = verify_api(&app, plain.clone()).await;
-    assert_eq!(reply["valid"], true, "the hand-written zip itself is fine: {reply}");
+    assert_eq!(
+        reply["valid"], true,
+        "the hand-written zip itself is fine: {reply}"
+    );
 
     // Two names for one member's bytes (the overlapping-entry zip bomb's trick).
     let overlapping = raw_zip(&listed, &[(0, "copy.csv")]);
@@ -210,8 +228,8 @@ async fn archives_beyond_the_bounds_are_not_inflated() {
     let app = TestApp::spawn().await;
     // 64 MiB of zeros deflate to about 64 KiB: a ratio near 1,000.
     let mut bomb = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let deflated =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     bomb.start_file("samples.csv", deflated).unwrap();
     let zeros = vec![0u8; 1024 * 1024];
     for _ in 0..64 {
@@ -223,7 +241,10 @@ async fn archives_beyond_the_bounds_are_not_inflated() {
     assert_eq!(status, 200);
     assert_eq!(codes(&reply), ["unsafe_archive"], "{reply}");
     assert!(
-        reply["problems"][0]["reason"].as_str().unwrap().contains("more than 200 times"),
+        reply["problems"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("more than 200 times"),
         "{reply}"
     );
 
@@ -237,7 +258,8 @@ async fn archives_beyond_the_bounds_are_not_inflated() {
 /// a few MB uncompressed).
 fn busy_log(vin: &str, n: u32) -> String {
     let start = chrono::DateTime::parse_from_rfc3339("2021-02-21T10:00:00+08:00").unwrap();
-    let mut text = format!("{{\"kind\":\"vehicle\",\"vin\":\"{vin}\",\"timezone\":\"Asia/Shanghai\"}}\n");
+    let mut text =
+        format!("{{\"kind\":\"vehicle\",\"vin\":\"{vin}\",\"timezone\":\"Asia/Shanghai\"}}\n");
     for i in 0..n {
         let t = start + chrono::Duration::milliseconds(100 * i as i64);
         text.push_str(&format!(
@@ -284,10 +306,15 @@ async fn the_verify_page_takes_bundles_over_two_megabytes_and_refuses_past_its_l
         "/verify?result=too_large"
     );
     let (status, reply) = verify_api(&app, too_large.clone()).await;
-    assert_eq!((status, reply["error"]["code"].as_str()), (413, Some("body_too_large")));
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
     // Without a length announced, the upload is cut off as it arrives.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        too_large.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = too_large
+        .chunks(64 * 1024)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
     let res = app
         .client
         .post(app.url("/api/v1/verify"))
@@ -472,7 +499,10 @@ async fn every_download_of_a_case_bundle_is_recorded_and_shown_to_the_owner() {
         .filter(|i| i["action"] == "case_download")
         .collect();
     assert_eq!(downloads.len(), 1, "{log}");
-    assert_eq!(downloads[0]["by"], "support", "owners see the role, not the name");
+    assert_eq!(
+        downloads[0]["by"], "support",
+        "owners see the role, not the name"
+    );
     assert_eq!(downloads[0]["bundle_id"], bundle_id);
     assert_eq!(downloads[0]["recipient"], "Insurer");
     assert!(!log.to_string().contains("other@example.com"));
@@ -484,7 +514,10 @@ async fn every_download_of_a_case_bundle_is_recorded_and_shown_to_the_owner() {
         .find(|e| e["action"] == "case_download")
         .expect("the download is on the case timeline");
     assert_eq!(download["by"], "other@example.com");
-    let opened = timeline.iter().find(|e| e["action"] == "case_opened").unwrap();
+    let opened = timeline
+        .iter()
+        .find(|e| e["action"] == "case_opened")
+        .unwrap();
     assert_eq!(opened["by"], "opener@example.com");
 }
 
@@ -501,7 +534,10 @@ async fn another_site_cannot_start_an_export_in_the_owners_name() {
     assert_eq!(res.status(), 403);
     let reply: Value = res.json().await.unwrap();
     assert_eq!(reply["error"]["code"], "cross_site_request");
-    assert_eq!(app.store.audit_entries(0, 1000).await.unwrap().len(), before);
+    assert_eq!(
+        app.store.audit_entries(0, 1000).await.unwrap().len(),
+        before
+    );
     let res = owner
         .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?format=csv")))
         .header("Sec-Fetch-Site", "same-origin")
@@ -578,13 +614,17 @@ async fn queries_name_the_bad_parameter_and_take_local_times() {
     assert_eq!(status, 400);
     assert_eq!(reply["error"]["details"][0]["field"], "limit", "{reply}");
     for bad in ["NaN", "inf", "-inf"] {
-        let (status, reply) = get_json(&owner, &app, &samples(&format!("min_speed_kmh={bad}"))).await;
+        let (status, reply) =
+            get_json(&owner, &app, &samples(&format!("min_speed_kmh={bad}"))).await;
         assert_eq!(status, 422, "{bad}: {reply}");
         assert_eq!(reply["error"]["details"][0]["field"], "min_speed_kmh");
     }
     let (status, reply) = get_json(&owner, &app, &samples("from=2021-02-21T23:59:60Z")).await;
     assert_eq!(status, 422, "{reply}");
-    assert!(reply["error"]["message"].as_str().unwrap().contains("leap second"));
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("leap second"));
 
     // Vehicle-local times, as the README says: the same rows as with offsets.
     let (status, local) = get_json(
@@ -625,11 +665,40 @@ async fn an_ownership_open_at_the_start_reads_as_such_in_the_support_console() {
         .await
         .unwrap();
     let (staff, _) = new_staff(&app, "agent@example.com", "support").await;
-    let (status, lookup) =
-        get_json(&staff, &app, &format!("/api/v1/staff/lookup?q={VIN}")).await;
+    let (status, lookup) = get_json(&staff, &app, &format!("/api/v1/staff/lookup?q={VIN}")).await;
     assert_eq!(status, 200, "{lookup}");
     assert!(!lookup.to_string().contains("invalid time"), "{lookup}");
     let period = &lookup["vehicles"][0]["periods"][0];
     assert_eq!(period["account"], "demo@example.com", "{lookup}");
     assert_eq!(period["from"], Value::Null, "{lookup}");
+}
+
+#[tokio::test]
+async fn an_imported_leap_second_rejects_the_file_naming_its_line() {
+    let app = TestApp::spawn().await;
+    let log = format!(
+        "{{\"kind\":\"vehicle\",\"vin\":\"{VIN}\",\"timezone\":\"UTC\"}}\n\
+         {{\"kind\":\"sample\",\"vin\":\"{VIN}\",\"t\":\"2016-12-31T23:59:59Z\",\"speed_kmh\":1}}\n\
+         {{\"kind\":\"sample\",\"vin\":\"{VIN}\",\"t\":\"2016-12-31T23:59:60Z\",\"speed_kmh\":2}}\n"
+    );
+    let refused = app::server::import::import_reader(
+        &*app.store,
+        "leap.ndjson",
+        Cursor::new(log.into_bytes()),
+        &Default::default(),
+        None,
+    )
+    .await
+    .expect_err("a leap second is refused");
+    let app::server::import::ImportError::Rejected { errors, .. } = refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(errors[0].line, 3, "{errors:?}");
+    assert!(errors[0].reason.contains("leap second"), "{errors:?}");
+    assert!(app
+        .store
+        .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -143,7 +143,8 @@ async fn a_line_over_the_length_cap_is_named_by_its_number_and_stores_nothing() 
         gz.write_all(&pad).unwrap();
     }
     gz.write_all(b"\"}\n").unwrap();
-    gz.write_all(log(&[1]).lines().nth(1).unwrap().as_bytes()).unwrap();
+    gz.write_all(log(&[1]).lines().nth(1).unwrap().as_bytes())
+        .unwrap();
     gz.write_all(b"\n").unwrap();
     let body = gz.finish().unwrap();
     assert!(body.len() < 1024 * 1024, "{}", body.len());
@@ -154,7 +155,10 @@ async fn a_line_over_the_length_cap_is_named_by_its_number_and_stores_nothing() 
     let details = &reply["error"]["details"][0];
     assert_eq!(details["line"], 3, "{reply}");
     assert!(
-        details["reason"].as_str().unwrap().contains("longer than 1048576 bytes"),
+        details["reason"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1048576 bytes"),
         "{reply}"
     );
     assert_eq!(sample_count(&app).await, 0, "nothing of the file is stored");

@@ -10,7 +10,9 @@ pub fn parse_rfc3339_micros(s: &str) -> Result<i64, String> {
     })?;
     if dt.timestamp_subsec_nanos() >= 1_000_000_000 {
         // chrono would carry it into the next second's key, silently.
-        return Err("a leap second (:60) is not accepted: times count UTC seconds without them".into());
+        return Err(
+            "a leap second (:60) is not accepted: times count UTC seconds without them".into(),
+        );
     }
     if dt.timestamp_subsec_nanos() % 1_000 != 0 {
         return Err("more than microsecond precision".into());

@@ -71,10 +71,8 @@ impl Portal {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<Access, ServiceError> {
-        self.authorize_in_zone(who, vin, |zone| {
-            super::query::range_in_zone(from, to, zone)
-        })
-        .await
+        self.authorize_in_zone(who, vin, |zone| super::query::range_in_zone(from, to, zone))
+            .await
     }
 
     /// The gate itself. `requested` reads the range in the vehicle's zone,

@@ -29,7 +29,10 @@ impl SampleQuery {
             ("max_speed_kmh", self.max_speed_kmh),
         ] {
             if value.is_some_and(|v| !v.is_finite()) {
-                return Err(query::bad(field, format!("{field} must be a finite number")));
+                return Err(query::bad(
+                    field,
+                    format!("{field} must be a finite number"),
+                ));
             }
         }
         let aeb_state = query::one(

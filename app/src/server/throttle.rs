@@ -58,11 +58,19 @@ impl ThrottlePolicy {
     /// Lets one attempt through under `keys`' limits and counts it, or
     /// refuses with the seconds until the oldest counted failure leaves
     /// the window.
-    pub async fn admit(&self, store: &dyn Store, keys: Vec<String>) -> Result<Attempt, ServiceError> {
+    pub async fn admit(
+        &self,
+        store: &dyn Store,
+        keys: Vec<String>,
+    ) -> Result<Attempt, ServiceError> {
         let now = chrono::Utc::now().timestamp_micros();
         let window_us = self.window.as_micros() as i64;
-        let limits: Vec<(String, u32)> = keys.iter().map(|k| (k.clone(), self.limit_of(k))).collect();
-        match store.take_sign_in_attempt(&limits, now - window_us, now).await? {
+        let limits: Vec<(String, u32)> =
+            keys.iter().map(|k| (k.clone(), self.limit_of(k))).collect();
+        match store
+            .take_sign_in_attempt(&limits, now - window_us, now)
+            .await?
+        {
             AttemptVerdict::Counted => Ok(Attempt { keys, at_us: now }),
             AttemptVerdict::Refused { oldest_us } => {
                 let frees_at = oldest_us + window_us;

@@ -117,7 +117,9 @@ pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
                 .as_ref()
                 .is_none_or(|f| f.iter().any(|x| x == name))
         })
-        .filter(|(name, _)| plan.location != LocationRedaction::None || !LOCATION_CLASS.contains(name))
+        .filter(|(name, _)| {
+            plan.location != LocationRedaction::None || !LOCATION_CLASS.contains(name)
+        })
         .collect()
 }
 

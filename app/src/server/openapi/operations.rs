@@ -337,7 +337,7 @@ pub(super) fn operations() -> Vec<Op> {
                 200,
                 json_reply("what checking found", reference("Verification")),
             ),
-            errors: &[400, 413],
+            errors: &[400, 413, 422],
             ..op(
                 "post",
                 "/api/v1/verify",

@@ -112,17 +112,27 @@ impl<'a> Fields<'a> {
         Ok(out)
     }
     fn u16(&mut self) -> Result<u16, ArchiveError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
     fn u32(&mut self) -> Result<u32, ArchiveError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, ArchiveError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 }
 
-fn read_at<R: Read + Seek>(reader: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, ArchiveError> {
+fn read_at<R: Read + Seek>(
+    reader: &mut R,
+    offset: u64,
+    len: usize,
+) -> Result<Vec<u8>, ArchiveError> {
     reader.seek(SeekFrom::Start(offset)).map_err(io_error)?;
     let mut buf = vec![0u8; len];
     reader
@@ -159,7 +169,9 @@ fn find_directory<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Directory,
     let (on_disk, total) = (f.u16()?, f.u16()?);
     let (size, offset) = (f.u32()?, f.u32()?);
     if disk != 0 || cd_disk != 0 || on_disk != total {
-        return Err(ArchiveError::Unsafe("archives split over several disks are not read".into()));
+        return Err(ArchiveError::Unsafe(
+            "archives split over several disks are not read".into(),
+        ));
     }
     let eocd_at = tail_start + at as u64;
     // A zip64 locator, when present, sits right before the end record.
@@ -183,22 +195,30 @@ fn find_directory<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Directory,
     let mut l = Fields::new(&locator[4..]);
     let (disk, end64_at, disks) = (l.u32()?, l.u64()?, l.u32()?);
     if disk != 0 || disks != 1 {
-        return Err(ArchiveError::Unsafe("archives split over several disks are not read".into()));
+        return Err(ArchiveError::Unsafe(
+            "archives split over several disks are not read".into(),
+        ));
     }
     let locator_at = eocd_at - 20;
     if end64_at.checked_add(56) != Some(locator_at) {
-        return Err(ambiguous("the zip64 end record is not where its locator says, or data lies between them"));
+        return Err(ambiguous(
+            "the zip64 end record is not where its locator says, or data lies between them",
+        ));
     }
     let record = read_at(reader, end64_at, 56)?;
     let mut z = Fields::new(&record);
     if z.u32()? != ZIP64_END || z.u64()? != 44 {
-        return Err(ambiguous("the zip64 end record is malformed or carries extra data"));
+        return Err(ambiguous(
+            "the zip64 end record is malformed or carries extra data",
+        ));
     }
     let _versions = (z.u16()?, z.u16()?);
     let (disk, cd_disk, on_disk, total) = (z.u32()?, z.u32()?, z.u64()?, z.u64()?);
     let (size, offset) = (z.u64()?, z.u64()?);
     if disk != 0 || cd_disk != 0 || on_disk != total {
-        return Err(ArchiveError::Unsafe("archives split over several disks are not read".into()));
+        return Err(ArchiveError::Unsafe(
+            "archives split over several disks are not read".into(),
+        ));
     }
     Ok(Directory {
         entries: total,
@@ -223,7 +243,9 @@ fn plain_name(raw: &[u8]) -> Result<String, ArchiveError> {
     if ok {
         Ok(name.to_string())
     } else {
-        Err(ambiguous(format!("the member name {name:?} is not a plain file name")))
+        Err(ambiguous(format!(
+            "the member name {name:?} is not a plain file name"
+        )))
     }
 }
 
@@ -257,7 +279,9 @@ fn parse_central(f: &mut Fields<'_>) -> Result<Entry, ArchiveError> {
     f.take(comment_len as usize)?;
     let name = plain_name(&name_bytes)?;
     if disk != 0 {
-        return Err(ArchiveError::Unsafe("archives split over several disks are not read".into()));
+        return Err(ArchiveError::Unsafe(
+            "archives split over several disks are not read".into(),
+        ));
     }
     if flags & FLAG_ENCRYPTED != 0 {
         return Err(ArchiveError::Unsafe(format!("{name} is encrypted")));
@@ -304,12 +328,18 @@ fn parse_central(f: &mut Fields<'_>) -> Result<Entry, ArchiveError> {
 
 /// Checks `entry`'s local header at its offset; returns where its bytes end
 /// (after the data descriptor, if it has one) and sets where its data starts.
-fn check_local<R: Read + Seek>(reader: &mut R, entry: &mut Entry, file_len: u64) -> Result<u64, ArchiveError> {
+fn check_local<R: Read + Seek>(
+    reader: &mut R,
+    entry: &mut Entry,
+    file_len: u64,
+) -> Result<u64, ArchiveError> {
     let name = entry.member.name.clone();
     let header = read_at(reader, entry.local_offset, 30)?;
     let mut f = Fields::new(&header);
     if f.u32()? != LOCAL_HEADER {
-        return Err(ambiguous(format!("{name}: no local header where the directory says")));
+        return Err(ambiguous(format!(
+            "{name}: no local header where the directory says"
+        )));
     }
     let _needed = f.u16()?;
     let flags = f.u16()?;
@@ -352,8 +382,13 @@ fn check_local<R: Read + Seek>(reader: &mut R, entry: &mut Entry, file_len: u64)
     } else {
         (d.u32()? as u64, d.u32()? as u64)
     };
-    if crc != entry.member.crc32 || compressed != entry.member.compressed || size != entry.member.size {
-        return Err(ambiguous(format!("{name}: its data descriptor disagrees with the directory")));
+    if crc != entry.member.crc32
+        || compressed != entry.member.compressed
+        || size != entry.member.size
+    {
+        return Err(ambiguous(format!(
+            "{name}: its data descriptor disagrees with the directory"
+        )));
     }
     Ok(data_end + len as u64)
 }
@@ -375,7 +410,9 @@ impl<R: Read + Seek> StrictZip<R> {
             ));
         }
         if dir.size > (MAX_MEMBERS as u64) * (46 + 3 * 65_535) {
-            return Err(ArchiveError::Unsafe("the central directory is too large".into()));
+            return Err(ArchiveError::Unsafe(
+                "the central directory is too large".into(),
+            ));
         }
         let bytes = read_at(&mut reader, dir.offset, dir.size as usize)?;
         let mut f = Fields::new(&bytes);
@@ -389,7 +426,9 @@ impl<R: Read + Seek> StrictZip<R> {
             entries.push(entry);
         }
         if f.at != bytes.len() {
-            return Err(ambiguous("the central directory holds more than its entries"));
+            return Err(ambiguous(
+                "the central directory holds more than its entries",
+            ));
         }
         let mut inflated = 0u64;
         for e in &entries {
@@ -402,7 +441,10 @@ impl<R: Read + Seek> StrictZip<R> {
                 )));
             }
             if m.method == 0 && m.size != m.compressed {
-                return Err(ambiguous(format!("{}: stored, yet its two sizes differ", m.name)));
+                return Err(ambiguous(format!(
+                    "{}: stored, yet its two sizes differ",
+                    m.name
+                )));
             }
         }
         if inflated > MAX_INFLATED {
@@ -474,7 +516,10 @@ impl<R: Read + Seek> StrictZip<R> {
         if total != member.size || crc.finalize() != member.crc32 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{}: its content does not match its size and CRC-32", member.name),
+                format!(
+                    "{}: its content does not match its size and CRC-32",
+                    member.name
+                ),
             ));
         }
         Ok(())

@@ -55,7 +55,11 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
     };
     let manifest_bytes = match zip.read_small(&manifest_member, MANIFEST_LIMIT) {
         Ok(bytes) => bytes,
-        Err(_) => return refused(Problem::CorruptMember { file: MANIFEST_FILE.into() }),
+        Err(_) => {
+            return refused(Problem::CorruptMember {
+                file: MANIFEST_FILE.into(),
+            })
+        }
     };
     match zip.member(SIGNATURE_FILE).cloned() {
         None => problems.push(Problem::MissingSignature),

@@ -18,11 +18,11 @@ pub use time::Ts;
 
 use super::rows::{parse_wire, AccountKey};
 use super::{
-    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
-    ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, ExportJobEnd,
-    ExportJobRecord, Holdings, ImportTx, IngestToken, NewAuditEntry, NewCase, NewCaseExport,
-    NewExportJob, OwnershipPeriod, PageRequest, SampleFilter, Store, StoreError, StoredVehicle,
-    TimeRange, VehicleId,
+    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord,
+    ChartRequest, ChartRow, ClaimRefusal, ClassHoldings, DriveSummary, EventFilter,
+    EventPageRequest, ExportJobEnd, ExportJobRecord, Holdings, ImportTx, IngestToken,
+    NewAuditEntry, NewCase, NewCaseExport, NewExportJob, OwnershipPeriod, PageRequest,
+    SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;

@@ -11,11 +11,12 @@ use bulk::Bind;
 
 use super::rows::{chained_entry, classify_against_held, parse_wire, spans, AccountKey};
 use super::{
-    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord, ChartRequest, ChartRow,
-    ClaimRefusal, ClassHoldings, DriveSummary, EventFilter, EventPageRequest, ExportJobEnd,
-    ExportJobRecord, Holdings, ImportTx, IngestToken, NewAuditEntry, NewCase, NewCaseExport,
-    NewExportJob, OwnershipPeriod, PageRequest, SampleBatchOutcome, SampleFilter, Store,
-    StoreError, StoredVehicle, TimeRange, VehicleId, WriteOutcome,
+    AccountId, AccountRecord, AttemptVerdict, AuditEntry, CaseExportRecord, CaseRecord,
+    ChartRequest, ChartRow, ClaimRefusal, ClassHoldings, DriveSummary, EventFilter,
+    EventPageRequest, ExportJobEnd, ExportJobRecord, Holdings, ImportTx, IngestToken,
+    NewAuditEntry, NewCase, NewCaseExport, NewExportJob, OwnershipPeriod, PageRequest,
+    SampleBatchOutcome, SampleFilter, Store, StoreError, StoredVehicle, TimeRange, VehicleId,
+    WriteOutcome,
 };
 use crate::domain::account::Role;
 use crate::domain::chart::ChartChannel;
