@@ -7,7 +7,7 @@ use app::server::verify::verify_bundle;
 use serde_json::Value;
 use std::io::{Cursor, Read, Write};
 
-async fn bundle(c: &reqwest::Client, app: &TestApp, query: &str) -> Vec<u8> {
+pub async fn bundle(c: &reqwest::Client, app: &TestApp, query: &str) -> Vec<u8> {
     let res = c
         .get(app.url(&format!(
             "/api/v1/vehicles/{VIN}/export?format=bundle{query}"
@@ -20,7 +20,7 @@ async fn bundle(c: &reqwest::Client, app: &TestApp, query: &str) -> Vec<u8> {
     res.bytes().await.unwrap().to_vec()
 }
 
-fn members(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub fn members(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
     (0..archive.len())
         .map(|i| {

@@ -2,36 +2,15 @@
 //! failed on the code before the fix.
 
 use crate::browse::{fixture, VIN};
+use crate::evidence::{bundle, members};
 use crate::helpers::*;
 use reqwest::header;
 use serde_json::{json, Value};
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 const OTHER_VIN: &str = "1M8GDM9AXKP042788";
 
 // ---- Evidence bundles: one reading only, bounded work -------------------
-
-async fn genuine_bundle(app: &TestApp, c: &reqwest::Client) -> Vec<u8> {
-    let res = c
-        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?format=bundle")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.bytes().await.unwrap().to_vec()
-}
-
-fn members(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut f = archive.by_index(i).unwrap();
-            let mut bytes = Vec::new();
-            f.read_to_end(&mut bytes).unwrap();
-            (f.name().to_string(), bytes)
-        })
-        .collect()
-}
 
 /// A zip of stored members written byte by byte, so that it can hold what
 /// zip libraries refuse to write: two members of one name, members that
@@ -139,7 +118,7 @@ fn codes(reply: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_member_named_twice_is_refused_by_every_verifier() {
     let (app, c) = fixture().await;
-    let genuine = genuine_bundle(&app, &c).await;
+    let genuine = bundle(&c, &app, "").await;
     let files = members(&genuine);
     let (status, reply) = verify_api(&app, genuine).await;
     assert_eq!(
@@ -183,7 +162,7 @@ async fn a_member_named_twice_is_refused_by_every_verifier() {
 #[tokio::test]
 async fn ambiguous_layouts_are_refused_before_anything_is_trusted() {
     let (app, c) = fixture().await;
-    let files = members(&genuine_bundle(&app, &c).await);
+    let files = members(&bundle(&c, &app, "").await);
     let listed: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
@@ -285,7 +264,7 @@ async fn the_verify_page_takes_bundles_over_two_megabytes_and_refuses_past_its_l
     .await;
     import_log(&app, busy_log(VIN, 20_000)).await;
     let c = new_owner(&app, VIN, None, "o@example.com").await;
-    let genuine = genuine_bundle(&app, &c).await;
+    let genuine = bundle(&c, &app, "").await;
     // The same members stored, not deflated: still the genuine bundle, larger.
     let mut stored = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, bytes) in members(&genuine) {
@@ -552,29 +531,17 @@ async fn another_site_cannot_start_an_export_in_the_owners_name() {
 #[tokio::test]
 async fn server_functions_answer_bad_input_and_refusals_with_4xx() {
     let (app, owner) = fixture().await;
-    let res = app
-        .client
-        .post(app.url("/api/sign_in"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body("")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    let res = owner
-        .post(app.url("/api/vehicle_overview"))
-        .form(&[("vin", OTHER_VIN)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = owner
-        .post(app.url("/api/staff_lookup"))
-        .form(&[("q", VIN)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    let call = |c: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]| {
+        c.post(app.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+    };
+    let empty = call(&app.client, "sign_in", &[]).await.unwrap();
+    assert_eq!(empty.status(), 400, "arguments that cannot be read");
+    let unseen = call(&owner, "vehicle_overview", &[("vin", OTHER_VIN)]);
+    assert_eq!(unseen.await.unwrap().status(), 404);
+    let staff_only = call(&owner, "staff_lookup", &[("q", VIN)]);
+    assert_eq!(staff_only.await.unwrap().status(), 403);
 }
 
 #[tokio::test]
