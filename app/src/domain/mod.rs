@@ -4,6 +4,7 @@ pub mod browse;
 pub mod chart;
 pub mod export;
 pub mod log_format;
+pub mod manifest;
 pub mod records;
 pub mod staff;
 pub mod time;

@@ -5,11 +5,14 @@
 
 use super::{csv, file_sink, ndjson, Plan, Progress};
 use crate::domain::export::LocationRedaction;
+use crate::domain::manifest::{
+    Manifest, ManifestFile, ManifestGap, ManifestRange, ReportNote, SignatureNote,
+    MANIFEST_SCHEMA_VERSION,
+};
 use crate::domain::time::format_utc;
 use crate::server::error::ServiceError;
 use crate::server::signing::Signer;
 use crate::server::store::{Store, TimeRange};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::{Seek, Write};
 use std::sync::Arc;
@@ -46,11 +49,11 @@ fn io(what: &str) -> impl Fn(std::io::Error) -> ServiceError + '_ {
     move |e| ServiceError::Internal(format!("{what}: {e}"))
 }
 
-fn range_json(r: &TimeRange) -> serde_json::Value {
-    json!({
-        "from": (r.from_us > 0).then(|| format_utc(r.from_us)),
-        "to": (r.to_us != i64::MAX).then(|| format_utc(r.to_us)),
-    })
+fn manifest_range(r: &TimeRange) -> ManifestRange {
+    ManifestRange {
+        from: (r.from_us > 0).then(|| format_utc(r.from_us)),
+        to: (r.to_us != i64::MAX).then(|| format_utc(r.to_us)),
+    }
 }
 
 /// 128 random bits as hex: a bundle's (or a report's) id.
@@ -144,43 +147,58 @@ pub(crate) async fn build(
     let report_file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
     std::fs::write(report_file.path(), &pdf).map_err(io("writing the report"))?;
     let vehicle = &plan.access.vehicle.vehicle;
-    let manifest = json!({
-        "bundle_id": id,
-        "vin": vehicle.vin.as_str(),
-        "vehicle_timezone": vehicle.timezone,
-        "owner_periods": provenance.periods.iter().map(range_json).collect::<Vec<_>>(),
-        "ranges": plan.access.ranges.iter().map(range_json).collect::<Vec<_>>(),
-        "filters": provenance.query,
-        "generated_at": format_utc(generated_us),
-        "portal_version": env!("CARGO_PKG_VERSION"),
-        "schema_version": 1,
-        "files": [
-            {"name": SAMPLES_FILE, "sha256": samples_sha, "size": samples_size, "rows": stats.rows},
-            {"name": DATA_FILE, "sha256": data_sha, "size": data_size, "rows": lines},
-            {"name": REPORT_FILE, "sha256": report_sha, "size": pdf.len(), "rows": null},
+    let file = |name: &str, sha256: &str, size: u64, rows: Option<u64>| ManifestFile {
+        name: name.into(),
+        sha256: sha256.into(),
+        size,
+        rows,
+    };
+    let manifest = Manifest {
+        bundle_id: id.clone(),
+        vin: vehicle.vin.as_str().into(),
+        vehicle_timezone: vehicle.timezone.clone(),
+        owner_periods: provenance.periods.iter().map(manifest_range).collect(),
+        ranges: plan.access.ranges.iter().map(manifest_range).collect(),
+        filters: provenance.query,
+        generated_at: format_utc(generated_us),
+        portal_version: env!("CARGO_PKG_VERSION").into(),
+        schema_version: MANIFEST_SCHEMA_VERSION,
+        files: vec![
+            file(SAMPLES_FILE, &samples_sha, samples_size, Some(stats.rows)),
+            file(DATA_FILE, &data_sha, data_size, Some(lines)),
+            file(REPORT_FILE, &report_sha, pdf.len() as u64, None),
         ],
-        "report": {"file": REPORT_FILE, "languages": ["zh-CN", "en"], "note": "both languages in one document"},
-        "channels_present": stats.present,
-        "channels_absent": stats.absent,
-        "gap_threshold_s": super::GAP_US / 1_000_000,
-        "gaps": stats.gaps.iter().map(|(a, b)| json!({
-            "last_before": format_utc(*a),
-            "first_after": format_utc(*b),
-            "seconds": (b - a) / 1_000_000,
-        })).collect::<Vec<_>>(),
-        "location_redaction": plan.location.as_str(),
-        "location_redaction_note": match plan.location {
+        report: ReportNote {
+            file: REPORT_FILE.into(),
+            languages: vec!["zh-CN".into(), "en".into()],
+            note: "both languages in one document".into(),
+        },
+        channels_present: stats.present.iter().map(|c| c.to_string()).collect(),
+        channels_absent: stats.absent.iter().map(|c| c.to_string()).collect(),
+        gap_threshold_s: super::GAP_US / 1_000_000,
+        gaps: stats
+            .gaps
+            .iter()
+            .map(|(a, b)| ManifestGap {
+                last_before: format_utc(*a),
+                first_after: format_utc(*b),
+                seconds: (b - a) / 1_000_000,
+            })
+            .collect(),
+        location_redaction: plan.location,
+        location_redaction_note: match plan.location {
             LocationRedaction::None => "no coordinates",
             LocationRedaction::Coarse => "coordinates rounded to 0.01° (about 1 km)",
             LocationRedaction::Full => "coordinates as recorded",
+        }
+        .into(),
+        requested_by: provenance.requested_by,
+        signature: SignatureNote {
+            algorithm: "Ed25519".into(),
+            file: SIGNATURE_FILE.into(),
+            public_key_fingerprint: signer.public_key().fingerprint,
         },
-        "requested_by": provenance.requested_by,
-        "signature": {
-            "algorithm": "Ed25519",
-            "file": SIGNATURE_FILE,
-            "public_key_fingerprint": signer.public_key().fingerprint,
-        },
-    });
+    };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| ServiceError::Internal(format!("writing the manifest: {e}")))?;
     let signature = hex::encode(signer.sign(&manifest_bytes));

@@ -9,6 +9,7 @@ pub mod archive;
 use super::export::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
 use super::signing::PublicKey;
 use crate::domain::export::{Problem, Verification};
+use crate::domain::manifest::{Manifest, ManifestFile};
 use archive::{ArchiveError, StrictZip};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -18,12 +19,6 @@ use std::io::{Read, Seek};
 const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;
 /// A hex Ed25519 signature is 128 characters.
 const SIGNATURE_LIMIT: u64 = 1024;
-
-/// What the manifest says about one file.
-struct Listed {
-    sha256: String,
-    size: u64,
-}
 
 fn refused(problem: Problem) -> Verification {
     Verification {
@@ -74,32 +69,20 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
             }
         }
     }
-    let manifest: serde_json::Value = match serde_json::from_slice(&manifest_bytes) {
-        Ok(m) => m,
+    let manifest: Option<Manifest> = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => Some(m),
         Err(e) => {
             problems.push(Problem::BadManifest {
                 reason: e.to_string(),
             });
-            serde_json::Value::Null
+            None
         }
     };
-    let mut listed: BTreeMap<String, Listed> = BTreeMap::new();
-    for f in manifest["files"].as_array().into_iter().flatten() {
-        if let (Some(name), Some(sha256), Some(size)) =
-            (f["name"].as_str(), f["sha256"].as_str(), f["size"].as_u64())
-        {
-            let entry = Listed {
-                sha256: sha256.to_string(),
-                size,
-            };
-            if listed.insert(name.to_string(), entry).is_some() {
-                problems.push(Problem::BadManifest {
-                    reason: format!("{name} is listed twice"),
-                });
-            }
-        } else {
+    let mut listed: BTreeMap<&str, &ManifestFile> = BTreeMap::new();
+    for file in manifest.iter().flat_map(|m| &m.files) {
+        if listed.insert(&file.name, file).is_some() {
             problems.push(Problem::BadManifest {
-                reason: "a file entry lacks name, sha256 or size".into(),
+                reason: format!("{} is listed twice", file.name),
             });
         }
     }
@@ -109,7 +92,7 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
         if name == MANIFEST_FILE || name == SIGNATURE_FILE {
             continue;
         }
-        let Some(expected) = listed.get(name) else {
+        let Some(expected) = listed.get(name.as_str()) else {
             problems.push(Problem::ExtraFile { file: name.clone() });
             continue;
         };
@@ -128,15 +111,17 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
         }
     }
     for name in listed.keys() {
-        if !members.iter().any(|m| &m.name == name) {
-            problems.push(Problem::MissingFile { file: name.clone() });
+        if !members.iter().any(|m| m.name == *name) {
+            problems.push(Problem::MissingFile {
+                file: name.to_string(),
+            });
         }
     }
     Verification {
         valid: problems.is_empty(),
         problems,
-        bundle_id: manifest["bundle_id"].as_str().map(str::to_string),
-        vin: manifest["vin"].as_str().map(str::to_string),
+        bundle_id: manifest.as_ref().map(|m| m.bundle_id.clone()),
+        vin: manifest.as_ref().map(|m| m.vin.clone()),
         manifest_sha256: Some(hex::encode(Sha256::digest(&manifest_bytes))),
     }
 }
