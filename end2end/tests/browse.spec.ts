@@ -31,9 +31,14 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await page.getByLabel("Speed at least (km/h)").fill("50");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(/min_speed_kmh=50/);
+  // The address changes before the filtered rows arrive: wait for them.
+  await expect
+    .poll(async () => {
+      const shown = await speeds(page);
+      return shown.length > 0 && shown.every((s) => s >= 50);
+    })
+    .toBe(true);
   const filtered = await speeds(page);
-  expect(filtered.length).toBeGreaterThan(0);
-  expect(filtered.every((s) => s >= 50)).toBe(true);
   const filteredUrl = page.url();
 
   // Reload and back/forward keep the whole state.

@@ -47,7 +47,9 @@ test("staff: TOTP sign-in, look up a VIN, open a case, read the crash record, ex
   await form.getByLabel("Recipient").fill("Shanghai insurer");
   await form.getByLabel("Legal basis").fill("owner's written consent");
   await form.getByRole("button", { name: "Export to the case" }).click();
-  await expect(page.getByTestId("exported")).toBeVisible({ timeout: 20_000 });
+  // The bundle of the crash vehicle is built while the page waits; on a
+  // database loaded moments before, that can take a while.
+  await expect(page.getByTestId("exported")).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId("case-exports")).toContainText("Shanghai insurer");
   await expect(page.getByTestId("case-timeline")).toContainText("staff_read");
 
