@@ -331,14 +331,7 @@ impl Portal {
         }
         self.audit(actor, "export", Some(&vin), details).await?;
         let (mut sink, file) = file_sink(progress)?;
-        match format {
-            ExportFormat::Csv => csv::write(self.store.clone(), &plan, &mut sink)
-                .await
-                .map(drop)?,
-            _ => ndjson::write(self.store.clone(), &plan, &mut sink)
-                .await
-                .map(drop)?,
-        }
+        write_stream(format, self.store.clone(), &plan, &mut sink).await?;
         sink.finish().await?;
         Ok(ExportFile::new(format, &vin, None, file))
     }
@@ -369,10 +362,7 @@ impl Portal {
         let store = self.store.clone();
         tokio::spawn(async move {
             let mut sink = Sink::new(Destination::Client(tx.clone()), None);
-            let written = match format {
-                ExportFormat::Csv => csv::write(store, &plan, &mut sink).await.map(drop),
-                _ => ndjson::write(store, &plan, &mut sink).await.map(drop),
-            };
+            let written = write_stream(format, store, &plan, &mut sink).await;
             if let Err(e) = written.and(sink.flush(true).await) {
                 tracing::warn!(error = %e, "export stopped");
                 // The client sees a broken download, never a short file that looks whole.
@@ -486,6 +476,25 @@ fn receiver_stream(
     Box::pin(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     }))
+}
+
+/// Writes a row-by-row format (CSV or NDJSON) into `sink`. Bundles and
+/// reports are built as files (`bundle::build`, `bundle::report_only`); a
+/// new format must say here how it streams, or that it does not.
+async fn write_stream(
+    format: ExportFormat,
+    store: Arc<dyn Store>,
+    plan: &Plan,
+    sink: &mut Sink,
+) -> Result<(), ServiceError> {
+    match format {
+        ExportFormat::Csv => csv::write(store, plan, sink).await.map(drop),
+        ExportFormat::Ndjson => ndjson::write(store, plan, sink).await.map(drop),
+        ExportFormat::Bundle | ExportFormat::Pdf => Err(ServiceError::Internal(format!(
+            "{} is built as a file, not streamed",
+            format.as_str()
+        ))),
+    }
 }
 
 /// A sink writing into a new temporary file, hashed and counted on the way.
