@@ -104,9 +104,7 @@ impl Portal {
             return Err(ServiceError::NotFound);
         }
         if let Some(case) = case {
-            let bound = |us: i64| {
-                (us != i64::MIN && us != i64::MAX).then(|| crate::domain::time::format_utc(us))
-            };
+            use super::cases::bound;
             let details = serde_json::json!({
                 "from": bound(ranges[0].from_us),
                 "to": bound(ranges[ranges.len() - 1].to_us),

@@ -56,7 +56,8 @@ pub(crate) fn require_staff(who: Option<&Principal>) -> Result<&Principal, Servi
     }
 }
 
-fn bound(us: i64) -> Option<String> {
+/// A range end as RFC 3339, or `None` where the range is open.
+pub(crate) fn bound(us: i64) -> Option<String> {
     (us != i64::MIN && us != i64::MAX).then(|| format_utc(us))
 }
 

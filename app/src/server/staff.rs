@@ -179,7 +179,7 @@ impl Portal {
             metas.push(PeriodMeta {
                 account: account.map(|a| a.account).unwrap_or_default(),
                 // Open at the start: "from the first record" (no time to show).
-                from: (p.from_us != i64::MIN).then(|| format_utc(p.from_us)),
+                from: super::cases::bound(p.from_us),
                 to: p.to_us.map(format_utc),
             });
         }
