@@ -10,7 +10,7 @@
 //! whoever was preparing one starts it again).
 
 use super::postgres::{CopyWriter, Field, PgStore, Ts};
-use super::{SqliteStore, Store, StoreError};
+use super::{OperationsStore, SqliteStore, StoreError};
 use futures::TryStreamExt;
 use sqlx::{Row, ValueRef};
 

@@ -7,8 +7,8 @@
 //! literals; every one is a number, a time or one of our own enum names,
 //! never text from a request.
 
+use super::samples::SAMPLE_COLUMNS;
 use super::time::Ts;
-use super::SAMPLE_COLUMNS;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
 use crate::domain::records::Sample;
 use crate::server::store::rows::parse_wire;

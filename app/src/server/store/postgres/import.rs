@@ -9,24 +9,28 @@
 //! the held ones, as on SQLite. Minute summaries of new rows are computed as
 //! they pass (`minutes.rs`); those of overlapping spans from the samples.
 
+use super::audit::append_audit_on;
 use super::copy::CopyWriter;
-use super::minutes::MinuteSummaries;
+use super::events::insert_edr;
+use super::minutes::{refresh_minutes, MinuteSummaries};
 use super::sample_copy::{encode_sample, ImportConnection};
+use super::samples::{sample_from_row, SAMPLE_COLUMNS};
 use super::time::Ts;
-use super::{sample_from_row, vehicle_by_vin, SAMPLE_COLUMNS};
-use crate::domain::log_format::{AebState, BeltStatus, EventType};
+use super::vehicles::vehicle_by_vin;
+use super::PgStore;
+use crate::domain::log_format::EventType;
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::Vin;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
-    AuditEntry, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError, StoredVehicle, VehicleId,
-    WriteOutcome,
+    AuditEntry, ImportStore, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError,
+    StoredVehicle, VehicleId, WriteOutcome,
 };
 use async_trait::async_trait;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 
-pub(super) struct PgImportTx {
+struct PgImportTx {
     conn: ImportConnection,
     /// Vehicles locked for this import.
     locked: HashSet<VehicleId>,
@@ -346,83 +350,11 @@ impl ImportTx for PgImportTx {
         {
             return Ok(outcome);
         }
-        let done = sqlx::query(
-            "INSERT INTO edr_records (vehicle_id, event_id, t0, standard, trigger_kind, locked, complete, \
-             ignition_cycle_crash, ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, \
-             max_delta_v_lat_kmh, belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra, digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(vehicle)
-        .bind(&r.event_id)
-        .bind(Ts(r.t0_us))
-        .bind(&r.standard)
-        .bind(&r.trigger)
-        .bind(r.locked)
-        .bind(r.complete)
-        .bind(r.ignition_cycle_crash)
-        .bind(r.ignition_cycle_download)
-        .bind(r.max_delta_v_long_kmh)
-        .bind(r.time_max_delta_v_ms)
-        .bind(r.max_delta_v_lat_kmh)
-        .bind(r.belt_driver.map(BeltStatus::as_str))
-        .bind(r.pre_crash.rate_hz)
-        .bind(r.delta_v.rate_hz)
-        .bind(&r.extra)
-        .bind(digest)
-        .execute(&mut **self.conn.tx().await?)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !insert_edr(&mut **self.conn.tx().await?, vehicle, r, digest).await? {
             return Ok(self
                 .held_digest("edr_records", vehicle, &r.event_id, digest, differs)
                 .await?
                 .unwrap_or(WriteOutcome::Duplicate));
-        }
-        if !r.airbags.is_empty() {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO edr_airbags (vehicle_id, event_id, position, deploy_ms) ",
-            );
-            qb.push_values(&r.airbags, |mut b, a| {
-                b.push_bind(vehicle)
-                    .push_bind(&r.event_id)
-                    .push_bind(&a.position)
-                    .push_bind(a.deploy_ms);
-            });
-            qb.build().execute(&mut **self.conn.tx().await?).await?;
-        }
-        if !r.pre_crash.samples.is_empty() {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO edr_pre_crash (vehicle_id, event_id, t_ms, speed_kmh, accel_pedal_pct, brake_pedal, \
-                 brake_pressure_bar, steering_angle_deg, abs_active, esc_active, aeb_state, engine_rpm) ",
-            );
-            qb.push_values(&r.pre_crash.samples, |mut b, p| {
-                b.push_bind(vehicle)
-                    .push_bind(&r.event_id)
-                    .push_bind(p.t_ms)
-                    .push_bind(p.speed_kmh)
-                    .push_bind(p.accel_pedal_pct)
-                    .push_bind(p.brake_pedal)
-                    .push_bind(p.brake_pressure_bar)
-                    .push_bind(p.steering_angle_deg)
-                    .push_bind(p.abs_active)
-                    .push_bind(p.esc_active)
-                    .push_bind(p.aeb_state.map(AebState::as_str))
-                    .push_bind(p.engine_rpm);
-            });
-            qb.build().execute(&mut **self.conn.tx().await?).await?;
-        }
-        if !r.delta_v.samples.is_empty() {
-            let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO edr_delta_v (vehicle_id, event_id, t_ms, long_kmh, lat_kmh) ",
-            );
-            qb.push_values(&r.delta_v.samples, |mut b, d| {
-                b.push_bind(vehicle)
-                    .push_bind(&r.event_id)
-                    .push_bind(d.t_ms)
-                    .push_bind(d.long_kmh)
-                    .push_bind(d.lat_kmh);
-            });
-            qb.build().execute(&mut **self.conn.tx().await?).await?;
         }
         Ok(WriteOutcome::Inserted)
     }
@@ -443,7 +375,7 @@ impl ImportTx for PgImportTx {
     }
 
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
-        super::accounts::append_audit_on(self.conn.tx().await?, entry).await
+        append_audit_on(self.conn.tx().await?, entry).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -457,7 +389,7 @@ impl ImportTx for PgImportTx {
         minutes.merge_into(&mut tx).await?;
         // After the merge: these spans are recomputed whole, from the samples.
         for (&vehicle, &(lo, hi)) in &recompute {
-            super::browse::refresh_minutes(&mut tx, vehicle, lo, hi).await?;
+            refresh_minutes(&mut tx, vehicle, lo, hi).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -465,5 +397,12 @@ impl ImportTx for PgImportTx {
 
     async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
         self.conn.rollback().await
+    }
+}
+
+#[async_trait]
+impl ImportStore for PgStore {
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError> {
+        Ok(Box::new(PgImportTx::begin(&self.pool).await?))
     }
 }

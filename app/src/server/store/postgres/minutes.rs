@@ -5,11 +5,11 @@
 //! (the fast path only takes batches that overlap nothing held).
 
 use super::copy::{CopyWriter, Field};
-use super::time::Ts;
+use super::time::{Ts, EPOCH};
 use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{AebState, SampleChannels};
 use crate::domain::records::Sample;
-use crate::server::store::rows::{minute_stem, MINUTE_US};
+use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
 use crate::server::store::{StoreError, VehicleId};
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -42,7 +42,7 @@ fn is_level(channel: ChartChannel) -> bool {
 }
 
 #[derive(Default)]
-struct Minute {
+pub(super) struct Minute {
     n: i64,
     values: [Option<(f64, f64)>; ChartChannel::ALL.len()],
 }
@@ -128,4 +128,61 @@ impl MinuteSummaries {
         .await?;
         Ok(())
     }
+}
+
+/// Recomputes the minute summaries that `[lo_us, hi_us]` touches, from the
+/// samples, inside the import's transaction. A per-vehicle advisory lock
+/// keeps two servers importing the same vehicle from racing on one minute.
+pub(super) async fn refresh_minutes(
+    conn: &mut PgConnection,
+    vehicle: VehicleId,
+    lo_us: i64,
+    hi_us: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(1, $1::int)")
+        .bind(vehicle as i32)
+        .execute(&mut *conn)
+        .await?;
+    let from = Ts(lo_us.div_euclid(MINUTE_US) * MINUTE_US);
+    let to = Ts((hi_us.div_euclid(MINUTE_US) + 1) * MINUTE_US);
+    sqlx::query(
+        "DELETE FROM sample_minutes WHERE vehicle_id = $1 AND minute >= $2 AND minute < $3",
+    )
+    .bind(vehicle)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    let channels = ChartChannel::ALL
+        .iter()
+        .map(|&c| {
+            let e = match c {
+                ChartChannel::Aeb => AEB_LEVEL.to_string(),
+                ChartChannel::BrakePedal | ChartChannel::Abs => format!("{}::int", c.as_str()),
+                other => other.as_str().to_string(),
+            };
+            format!("min({e}), max({e})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let column_names = ChartChannel::ALL
+        .iter()
+        .map(|&c| {
+            let stem = minute_stem(c);
+            format!("{stem}_min, {stem}_max")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "INSERT INTO sample_minutes (vehicle_id, minute, n, {column_names}) \
+         SELECT vehicle_id, date_bin(interval '1 minute', t, {EPOCH}), count(*), {channels} \
+         FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t < $3 \
+         GROUP BY 1, 2"
+    ))
+    .bind(vehicle)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

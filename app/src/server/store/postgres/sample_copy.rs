@@ -6,8 +6,8 @@
 //! path (see `import.rs`).
 
 use super::copy::{CopyWriter, Field};
+use super::samples::SAMPLE_COLUMNS;
 use super::time::Ts;
-use super::SAMPLE_COLUMNS;
 use crate::domain::log_format::{AdasState, AebState, Gear};
 use crate::domain::records::Sample;
 use crate::server::store::{StoreError, VehicleId};

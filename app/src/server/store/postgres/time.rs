@@ -5,16 +5,19 @@
 //! open ends (`i64::MAX`, `i64::MIN`) map to those, so a period that has not
 //! ended reads back exactly as it was written, and no precision is lost.
 
+use crate::server::store::StoreError;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueFormat, PgValueRef};
-use sqlx::{Decode, Encode, Postgres, Type};
+use sqlx::postgres::{PgArgumentBuffer, PgRow, PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Decode, Encode, Postgres, Row, Type};
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
 const PG_EPOCH_US: i64 = 946_684_800_000_000;
+
 /// PostgreSQL's first valid timestamp (4714-11-24 BC), in its own epoch.
 const PG_MIN: i64 = -211_813_488_000_000_000;
+
 /// One past PostgreSQL's last valid timestamp (294277-01-01), in its own epoch.
 const PG_END: i64 = 9_223_371_331_200_000_000;
 
@@ -70,6 +73,17 @@ impl<'r> Decode<'r, Postgres> for Ts {
             PgValueFormat::Text => Err("timestamptz in text format is not expected".into()),
         }
     }
+}
+
+/// The Unix epoch as a timestamptz: the origin of minute buckets.
+pub(super) const EPOCH: &str = "timestamptz '1970-01-01 00:00:00+00'";
+
+pub(super) fn time(row: &PgRow, i: usize) -> Result<i64, StoreError> {
+    Ok(row.try_get::<Ts, _>(i)?.0)
+}
+
+pub(super) fn opt_time(row: &PgRow, i: usize) -> Result<Option<i64>, StoreError> {
+    Ok(row.try_get::<Option<Ts>, _>(i)?.map(|t| t.0))
 }
 
 #[cfg(test)]

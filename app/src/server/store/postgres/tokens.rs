@@ -1,7 +1,9 @@
-//! Ingest tokens (hashes only) on PostgreSQL.
+//! PostgreSQL: ingest tokens.
 
-use super::super::{IngestToken, StoreError};
-use super::Ts;
+use super::time::Ts;
+use super::PgStore;
+use crate::server::store::{IngestToken, IngestTokenStore, StoreError};
+use async_trait::async_trait;
 use sqlx::{PgPool, Row};
 
 const COLUMNS: &str = "id, name, created_at, revoked_at";
@@ -34,10 +36,7 @@ pub(super) async fn create(
     Ok(done.rows_affected() == 1)
 }
 
-pub(super) async fn live(
-    pool: &PgPool,
-    token_sha256: &str,
-) -> Result<Option<IngestToken>, StoreError> {
+async fn live(pool: &PgPool, token_sha256: &str) -> Result<Option<IngestToken>, StoreError> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL"
     ))
@@ -47,7 +46,7 @@ pub(super) async fn live(
     Ok(row.as_ref().map(from_row))
 }
 
-pub(super) async fn revoke(pool: &PgPool, name: &str, at_us: i64) -> Result<bool, StoreError> {
+async fn revoke(pool: &PgPool, name: &str, at_us: i64) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE ingest_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
     )
@@ -63,4 +62,31 @@ pub(super) async fn all(pool: &PgPool) -> Result<Vec<IngestToken>, StoreError> {
         .fetch_all(pool)
         .await?;
     Ok(rows.iter().map(from_row).collect())
+}
+
+#[async_trait]
+impl IngestTokenStore for PgStore {
+    async fn create_ingest_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        at_us: i64,
+    ) -> Result<bool, StoreError> {
+        create(&self.pool, name, token_sha256, at_us).await
+    }
+
+    async fn live_ingest_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<IngestToken>, StoreError> {
+        live(&self.pool, token_sha256).await
+    }
+
+    async fn revoke_ingest_token(&self, name: &str, at_us: i64) -> Result<bool, StoreError> {
+        revoke(&self.pool, name, at_us).await
+    }
+
+    async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError> {
+        all(&self.pool).await
+    }
 }

@@ -1,11 +1,10 @@
-//! SQLite: accounts, claim codes, ownership periods, sign-in throttling.
+//! SQLite: accounts, passwords, the sign-in throttle and the staff second factor.
 
+use super::SqliteStore;
 use crate::domain::account::Role;
-use crate::domain::Vin;
 use crate::server::store::rows::AccountKey;
-use crate::server::store::{
-    AccountId, AccountRecord, ClaimRefusal, OwnershipPeriod, StoreError, VehicleId,
-};
+use crate::server::store::{AccountId, AccountRecord, AccountStore, AttemptVerdict, StoreError};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
@@ -23,7 +22,7 @@ fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
     })
 }
 
-pub(super) async fn account_where(
+async fn account_where(
     pool: &SqlitePool,
     key: AccountKey<'_>,
 ) -> Result<Option<AccountRecord>, StoreError> {
@@ -48,30 +47,6 @@ pub(super) async fn account_where(
     row.as_ref().map(account_from_row).transpose()
 }
 
-const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_us, p.to_us \
-    FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
-
-fn period_from_row(row: &SqliteRow) -> Result<OwnershipPeriod, StoreError> {
-    Ok(OwnershipPeriod {
-        vehicle_id: row.try_get(0)?,
-        vin: row.try_get(1)?,
-        account_id: row.try_get(2)?,
-        from_us: row.try_get(3)?,
-        to_us: row.try_get(4)?,
-    })
-}
-
-/// Ownership periods whose `column` equals `id`, oldest first.
-pub(super) async fn periods_where(
-    pool: &SqlitePool,
-    column: &str,
-    id: i64,
-) -> Result<Vec<OwnershipPeriod>, StoreError> {
-    let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_us");
-    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
-    rows.iter().map(period_from_row).collect()
-}
-
 /// Inserts an account; `None` when the name is taken.
 pub(super) async fn insert_account(
     conn: &mut SqliteConnection,
@@ -92,74 +67,145 @@ pub(super) async fn insert_account(
     Ok(id)
 }
 
-/// Uses a claim code inside the caller's write transaction.
-pub(super) async fn redeem(
-    conn: &mut SqliteConnection,
+async fn set_totp_secret(
+    pool: &SqlitePool,
     account: AccountId,
-    vin: &Vin,
-    code_hash: &str,
-    now_us: i64,
-) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
-    let claim: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.vehicle_id, c.since_us FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
-         WHERE v.vin = ? AND c.code_hash = ? AND c.used_us IS NULL AND c.expires_us > ?",
-    )
-    .bind(vin.as_str())
-    .bind(code_hash)
-    .bind(now_us)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((claim_id, vehicle, since_us)) = claim else {
-        return Ok(Err(ClaimRefusal::NoMatchingCode));
-    };
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM ownership_periods WHERE vehicle_id = ? AND to_us IS NULL",
-    )
-    .bind(vehicle)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if open.is_some() {
-        return Ok(Err(ClaimRefusal::VehicleOwned));
-    }
-    sqlx::query("INSERT INTO ownership_periods (vehicle_id, account_id, from_us, to_us) VALUES (?, ?, ?, NULL)")
-        .bind(vehicle)
+    secret: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = NULL WHERE id = ?")
+        .bind(secret)
         .bind(account)
-        .bind(since_us)
-        .execute(&mut *conn)
+        .execute(pool)
         .await?;
-    sqlx::query("UPDATE claim_codes SET used_us = ?, used_by = ? WHERE id = ?")
-        .bind(now_us)
-        .bind(account)
-        .bind(claim_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Ok(OwnershipPeriod {
-        vehicle_id: vehicle,
-        vin: vin.to_string(),
-        account_id: account,
-        from_us: since_us,
-        to_us: None,
-    }))
+    Ok(())
 }
 
-pub(super) async fn end_open_period(
-    conn: &mut SqliteConnection,
-    vehicle: VehicleId,
-    at_us: i64,
-) -> Result<Option<OwnershipPeriod>, StoreError> {
-    let row = sqlx::query(&format!(
-        "{PERIOD_SELECT} WHERE p.vehicle_id = ? AND p.to_us IS NULL"
-    ))
-    .bind(vehicle)
-    .fetch_optional(&mut *conn)
+async fn totp_secret(pool: &SqlitePool, account: AccountId) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT totp_secret FROM accounts WHERE id = ?")
+            .bind(account)
+            .fetch_optional(pool)
+            .await?
+            .flatten(),
+    )
+}
+
+async fn use_totp_step(
+    pool: &SqlitePool,
+    account: AccountId,
+    step: i64,
+) -> Result<bool, StoreError> {
+    // One statement: two sign-ins racing with the same code cannot both win.
+    let done = sqlx::query(
+        "UPDATE accounts SET totp_last_step = ? \
+         WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+    )
+    .bind(step)
+    .bind(account)
+    .bind(step)
+    .execute(pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut period = period_from_row(&row)?;
-    sqlx::query("UPDATE ownership_periods SET to_us = ? WHERE vehicle_id = ? AND to_us IS NULL")
-        .bind(at_us)
-        .bind(vehicle)
-        .execute(&mut *conn)
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError> {
+        account_where(&self.pool, AccountKey::Name(account)).await
+    }
+
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
+        account_where(&self.pool, AccountKey::Id(id)).await
+    }
+
+    async fn create_account(
+        &self,
+        account: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Option<AccountId>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_account(&mut conn, account, password_hash, role).await
+    }
+
+    async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+    ) -> Result<i64, StoreError> {
+        let epoch: i64 = sqlx::query_scalar(
+            "UPDATE accounts SET password_hash = ?, session_epoch = session_epoch + 1 WHERE id = ? RETURNING session_epoch",
+        )
+        .bind(password_hash)
+        .bind(account)
+        .fetch_one(&self.pool)
         .await?;
-    period.to_us = Some(at_us);
-    Ok(Some(period))
+        Ok(epoch)
+    }
+
+    async fn take_sign_in_attempt(
+        &self,
+        limits: &[(String, u32)],
+        since_us: i64,
+        at_us: i64,
+    ) -> Result<AttemptVerdict, StoreError> {
+        // BEGIN IMMEDIATE: one writer at a time, so no two attempts count
+        // the same failures.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for (key, limit) in limits {
+            let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT count(*), min(at_us) FROM sign_in_failures WHERE key = ? AND at_us >= ?",
+            )
+            .bind(key)
+            .bind(since_us)
+            .fetch_one(&mut *tx)
+            .await?;
+            if n >= *limit as i64 {
+                return Ok(AttemptVerdict::Refused {
+                    oldest_us: oldest.unwrap_or(at_us),
+                });
+            }
+        }
+        for (key, _) in limits {
+            sqlx::query("INSERT INTO sign_in_failures (key, at_us) VALUES (?, ?)")
+                .bind(key)
+                .bind(at_us)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(AttemptVerdict::Counted)
+    }
+
+    async fn forgive_sign_in_attempt(&self, key: &str, at_us: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM sign_in_failures WHERE rowid IN \
+             (SELECT rowid FROM sign_in_failures WHERE key = ? AND at_us = ? LIMIT 1)",
+        )
+        .bind(key)
+        .bind(at_us)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_totp_secret(&self, account: AccountId, secret: &str) -> Result<(), StoreError> {
+        set_totp_secret(&self.pool, account, secret).await
+    }
+
+    async fn totp_secret(&self, account: AccountId) -> Result<Option<String>, StoreError> {
+        totp_secret(&self.pool, account).await
+    }
+
+    async fn use_totp_step(&self, account: AccountId, step: i64) -> Result<bool, StoreError> {
+        use_totp_step(&self.pool, account, step).await
+    }
 }

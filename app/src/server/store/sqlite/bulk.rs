@@ -10,6 +10,7 @@ use crate::domain::records::Sample;
 use crate::server::store::VehicleId;
 use libsqlite3_sys as ffi;
 use std::ffi::{c_int, CStr};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t_us, speed_kmh, accel_pedal_pct, brake_pedal, \
@@ -18,13 +19,40 @@ const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t_us, speed_kmh, ac
     belt_driver, lat, lon, heading_deg, extra) \
     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t_us) DO NOTHING";
 
-/// A prepared statement, finalized on drop whatever happens.
-struct Statement {
+/// A prepared statement, finalized on drop whatever happens. Text is bound
+/// without a copy (SQLITE_STATIC), so SQLite keeps pointers into it until the
+/// statement is finalized or rebound: `'text` makes every bound text outlive
+/// the statement.
+struct Statement<'text> {
     db: *mut ffi::sqlite3,
     stmt: *mut ffi::sqlite3_stmt,
+    bound: PhantomData<&'text str>,
 }
 
-impl Drop for Statement {
+impl<'text> Statement<'text> {
+    /// Prepares `sql` on `db`.
+    ///
+    /// # Safety
+    /// `db` is a live connection, locked for the caller for as long as the
+    /// statement lives.
+    unsafe fn prepare(db: *mut ffi::sqlite3, sql: &CStr) -> Result<Self, String> {
+        let mut stmt = std::ptr::null_mut();
+        // SAFETY: `db` is live (the caller's contract); the SQL is NUL-terminated.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut())
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(error_message(db));
+        }
+        Ok(Statement {
+            db,
+            stmt,
+            bound: PhantomData,
+        })
+    }
+}
+
+impl Drop for Statement<'_> {
     fn drop(&mut self) {
         // SAFETY: `stmt` came from sqlite3_prepare_v2 on `db` and is finalized once.
         unsafe { ffi::sqlite3_finalize(self.stmt) };
@@ -40,7 +68,7 @@ fn error_message(db: *mut ffi::sqlite3) -> String {
     }
 }
 
-impl Statement {
+impl<'text> Statement<'text> {
     fn check(&self, rc: c_int) -> Result<(), String> {
         if rc == ffi::SQLITE_OK {
             Ok(())
@@ -69,9 +97,10 @@ impl Statement {
         })
     }
 
-    /// Binds text that outlives the statement's next step (SQLITE_STATIC: no copy).
-    fn text(&self, i: c_int, v: Option<&str>) -> Result<(), String> {
-        // SAFETY: as in `int`; the caller keeps `v` alive until the row is stepped.
+    /// Binds text without a copy; `'text` keeps it alive as long as the statement.
+    fn text(&self, i: c_int, v: Option<&'text str>) -> Result<(), String> {
+        // SAFETY: as in `int`; `v` outlives the statement (`'text`), so the
+        // pointer SQLite keeps stays valid until it is rebound or finalized.
         self.check(unsafe {
             match v {
                 Some(v) => ffi::sqlite3_bind_text(
@@ -98,15 +127,8 @@ pub unsafe fn insert_samples(
     rows: &[(VehicleId, Sample)],
 ) -> Result<Vec<usize>, String> {
     let db = db.as_ptr();
-    let mut stmt = std::ptr::null_mut();
-    // SAFETY: `db` is live (caller's contract); the SQL is NUL-terminated.
-    let rc = unsafe {
-        ffi::sqlite3_prepare_v2(db, INSERT_SQL.as_ptr(), -1, &mut stmt, std::ptr::null_mut())
-    };
-    if rc != ffi::SQLITE_OK {
-        return Err(error_message(db));
-    }
-    let st = Statement { db, stmt };
+    // SAFETY: `db` is live and locked for this call (the caller's contract).
+    let st = unsafe { Statement::prepare(db, INSERT_SQL)? };
     let mut skipped = Vec::new();
     for (index, (vehicle, s)) in rows.iter().enumerate() {
         let c = &s.channels;
@@ -135,7 +157,7 @@ pub unsafe fn insert_samples(
         st.real(22, c.lon)?;
         st.real(23, c.heading_deg)?;
         st.text(24, s.extra.as_deref())?;
-        // SAFETY: every parameter is bound; the bound text lives in `rows`/statics.
+        // SAFETY: every parameter is bound; bound text outlives `st` (`'text`).
         let rc = unsafe { ffi::sqlite3_step(st.stmt) };
         if rc != ffi::SQLITE_DONE {
             return Err(error_message(db));
@@ -171,14 +193,8 @@ pub unsafe fn read_samples(
 ) -> Result<Vec<Sample>, String> {
     let db = db.as_ptr();
     let sql = std::ffi::CString::new(sql).map_err(|e| e.to_string())?;
-    let mut stmt = std::ptr::null_mut();
-    // SAFETY: `db` is live (caller's contract); the SQL is NUL-terminated.
-    let rc =
-        unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut()) };
-    if rc != ffi::SQLITE_OK {
-        return Err(error_message(db));
-    }
-    let st = Statement { db, stmt };
+    // SAFETY: `db` is live and locked for this call (the caller's contract).
+    let st = unsafe { Statement::prepare(db, &sql)? };
     for (i, b) in binds.iter().enumerate() {
         let i = i as c_int + 1;
         match *b {
@@ -189,7 +205,7 @@ pub unsafe fn read_samples(
     }
     let mut out = Vec::new();
     loop {
-        // SAFETY: the statement is prepared and bound; texts bound are 'static.
+        // SAFETY: the statement is prepared and bound; bound texts are 'static.
         match unsafe { ffi::sqlite3_step(st.stmt) } {
             ffi::SQLITE_ROW => out.push(st.sample()?),
             ffi::SQLITE_DONE => return Ok(out),
@@ -198,7 +214,7 @@ pub unsafe fn read_samples(
     }
 }
 
-impl Statement {
+impl Statement<'_> {
     fn is_null(&self, i: c_int) -> bool {
         // SAFETY: the statement has a current row and `i` is one of its columns.
         unsafe { ffi::sqlite3_column_type(self.stmt, i) == ffi::SQLITE_NULL }
@@ -246,7 +262,10 @@ impl Statement {
     fn sample(&self) -> Result<Sample, String> {
         let flag = |i| self.col_int(i).map(|v| v != 0);
         Ok(Sample {
-            t_us: self.col_int(1).unwrap_or_default(),
+            // The key column: NULL would be a damaged file, never the epoch.
+            t_us: self
+                .col_int(1)
+                .ok_or("a stored sample has no time (t_us is NULL)")?,
             channels: crate::domain::log_format::SampleChannels {
                 speed_kmh: self.col_real(2),
                 accel_pedal_pct: self.col_real(3),

@@ -1,10 +1,13 @@
-//! SQLite: staff second factor, cases and the bundles exported to them.
+//! SQLite: support cases and the bundles exported to them.
 
+use super::SqliteStore;
 use crate::domain::staff::CaseStatus;
 use crate::server::store::rows::case_number;
 use crate::server::store::{
-    AccountId, CaseExportRecord, CaseRecord, NewCase, NewCaseExport, StoreError, VehicleId,
+    AccountId, CaseExportRecord, CaseRecord, CaseStore, NewCase, NewCaseExport, StoreError,
+    VehicleId,
 };
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
@@ -33,51 +36,7 @@ fn case_from_row(row: &SqliteRow) -> Result<CaseRecord, StoreError> {
     })
 }
 
-pub(super) async fn set_totp_secret(
-    pool: &SqlitePool,
-    account: AccountId,
-    secret: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET totp_secret = ?, totp_last_step = NULL WHERE id = ?")
-        .bind(secret)
-        .bind(account)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-pub(super) async fn totp_secret(
-    pool: &SqlitePool,
-    account: AccountId,
-) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar::<_, Option<String>>("SELECT totp_secret FROM accounts WHERE id = ?")
-            .bind(account)
-            .fetch_optional(pool)
-            .await?
-            .flatten(),
-    )
-}
-
-pub(super) async fn use_totp_step(
-    pool: &SqlitePool,
-    account: AccountId,
-    step: i64,
-) -> Result<bool, StoreError> {
-    // One statement: two sign-ins racing with the same code cannot both win.
-    let done = sqlx::query(
-        "UPDATE accounts SET totp_last_step = ? \
-         WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
-    )
-    .bind(step)
-    .bind(account)
-    .bind(step)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub(super) async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, StoreError> {
+async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, StoreError> {
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (case_no, vehicle_id, owner_account_id, subject, purpose, status, \
@@ -109,10 +68,7 @@ pub(super) async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRe
     Ok(case)
 }
 
-pub(super) async fn case_by_no(
-    pool: &SqlitePool,
-    case_no: &str,
-) -> Result<Option<CaseRecord>, StoreError> {
+async fn case_by_no(pool: &SqlitePool, case_no: &str) -> Result<Option<CaseRecord>, StoreError> {
     let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.case_no = ?"))
         .bind(case_no)
         .fetch_optional(pool)
@@ -141,7 +97,7 @@ pub(super) async fn cases(
     rows.iter().map(case_from_row).collect()
 }
 
-pub(super) async fn set_case_status(
+async fn set_case_status(
     pool: &SqlitePool,
     case_id: i64,
     status: CaseStatus,
@@ -154,10 +110,7 @@ pub(super) async fn set_case_status(
     Ok(())
 }
 
-pub(super) async fn attach_case_export(
-    pool: &SqlitePool,
-    x: &NewCaseExport,
-) -> Result<(), StoreError> {
+async fn attach_case_export(pool: &SqlitePool, x: &NewCaseExport) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO case_exports (bundle_id, case_id, manifest_sha256, recipient, legal_basis, \
          created_by, created_us, size, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -176,7 +129,7 @@ pub(super) async fn attach_case_export(
     Ok(())
 }
 
-pub(super) async fn case_exports(
+async fn case_exports(
     pool: &SqlitePool,
     case_id: i64,
 ) -> Result<Vec<CaseExportRecord>, StoreError> {
@@ -201,7 +154,7 @@ pub(super) async fn case_exports(
         .collect()
 }
 
-pub(super) async fn case_export_bundle(
+async fn case_export_bundle(
     pool: &SqlitePool,
     case_id: i64,
     bundle_id: &str,
@@ -213,4 +166,48 @@ pub(super) async fn case_export_bundle(
             .fetch_optional(pool)
             .await?,
     )
+}
+
+#[async_trait]
+impl CaseStore for SqliteStore {
+    async fn create_case(&self, case: &NewCase) -> Result<CaseRecord, StoreError> {
+        create_case(&self.pool, case).await
+    }
+
+    async fn case_by_no(&self, case_no: &str) -> Result<Option<CaseRecord>, StoreError> {
+        case_by_no(&self.pool, case_no).await
+    }
+
+    async fn cases(
+        &self,
+        vehicle: Option<VehicleId>,
+        status: Option<CaseStatus>,
+        limit: u32,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        cases(&self.pool, vehicle, None, status, limit).await
+    }
+
+    async fn cases_of_owner(&self, account: AccountId) -> Result<Vec<CaseRecord>, StoreError> {
+        cases(&self.pool, None, Some(account), None, 200).await
+    }
+
+    async fn set_case_status(&self, case_id: i64, status: CaseStatus) -> Result<(), StoreError> {
+        set_case_status(&self.pool, case_id, status).await
+    }
+
+    async fn attach_case_export(&self, export: &NewCaseExport) -> Result<(), StoreError> {
+        attach_case_export(&self.pool, export).await
+    }
+
+    async fn case_exports(&self, case_id: i64) -> Result<Vec<CaseExportRecord>, StoreError> {
+        case_exports(&self.pool, case_id).await
+    }
+
+    async fn case_export_bundle(
+        &self,
+        case_id: i64,
+        bundle_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        case_export_bundle(&self.pool, case_id, bundle_id).await
+    }
 }

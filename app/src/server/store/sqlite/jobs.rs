@@ -1,8 +1,12 @@
-//! Background export jobs and their files on SQLite.
+//! SQLite: background export jobs and their files.
 
-use super::super::rows::parse_wire;
-use super::super::{AccountId, ExportJobEnd, ExportJobRecord, NewExportJob, StoreError};
+use super::SqliteStore;
 use crate::domain::export::{ExportFormat, ExportJobState};
+use crate::server::store::rows::parse_wire;
+use crate::server::store::{
+    AccountId, ExportJobEnd, ExportJobRecord, ExportJobStore, NewExportJob, StoreError,
+};
+use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
 const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
@@ -55,7 +59,7 @@ pub(super) async fn create(
     Ok(done.rows_affected() == 1)
 }
 
-pub(super) async fn progress(
+async fn progress(
     pool: &SqlitePool,
     id: &str,
     rows: u64,
@@ -75,12 +79,7 @@ pub(super) async fn progress(
     Ok(())
 }
 
-pub(super) async fn put_part(
-    pool: &SqlitePool,
-    id: &str,
-    seq: u32,
-    data: &[u8],
-) -> Result<(), StoreError> {
+async fn put_part(pool: &SqlitePool, id: &str, seq: u32, data: &[u8]) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO export_job_parts (job_id, seq, data) VALUES (?, ?, ?)")
         .bind(id)
         .bind(seq as i64)
@@ -90,7 +89,7 @@ pub(super) async fn put_part(
     Ok(())
 }
 
-pub(super) async fn end(
+async fn finish(
     pool: &SqlitePool,
     id: &str,
     end: &ExportJobEnd,
@@ -123,10 +122,7 @@ pub(super) async fn end(
     Ok(())
 }
 
-pub(super) async fn get(
-    pool: &SqlitePool,
-    id: &str,
-) -> Result<Option<ExportJobRecord>, StoreError> {
+async fn get(pool: &SqlitePool, id: &str) -> Result<Option<ExportJobRecord>, StoreError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM export_jobs WHERE id = ?"))
         .bind(id)
         .fetch_optional(pool)
@@ -134,11 +130,7 @@ pub(super) async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
-pub(super) async fn part(
-    pool: &SqlitePool,
-    id: &str,
-    seq: u32,
-) -> Result<Option<Vec<u8>>, StoreError> {
+async fn part(pool: &SqlitePool, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT data FROM export_job_parts WHERE job_id = ? AND seq = ?")
             .bind(id)
@@ -148,11 +140,58 @@ pub(super) async fn part(
     )
 }
 
-pub(super) async fn expire(pool: &SqlitePool, before_us: i64) -> Result<u64, StoreError> {
+async fn expire(pool: &SqlitePool, before_us: i64) -> Result<u64, StoreError> {
     // The parts go with their job (ON DELETE CASCADE).
     let done = sqlx::query("DELETE FROM export_jobs WHERE updated_us < ?")
         .bind(before_us)
         .execute(pool)
         .await?;
     Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl ExportJobStore for SqliteStore {
+    async fn create_export_job(
+        &self,
+        job: &NewExportJob,
+        max_running: u32,
+        alive_since_us: i64,
+    ) -> Result<bool, StoreError> {
+        create(&self.pool, job, max_running, alive_since_us).await
+    }
+
+    async fn export_job_progress(
+        &self,
+        id: &str,
+        rows: u64,
+        bytes: u64,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        progress(&self.pool, id, rows, bytes, at_us).await
+    }
+
+    async fn put_export_job_part(&self, id: &str, seq: u32, data: &[u8]) -> Result<(), StoreError> {
+        put_part(&self.pool, id, seq, data).await
+    }
+
+    async fn end_export_job(
+        &self,
+        id: &str,
+        end: &ExportJobEnd,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        finish(&self.pool, id, end, at_us).await
+    }
+
+    async fn export_job(&self, id: &str) -> Result<Option<ExportJobRecord>, StoreError> {
+        get(&self.pool, id).await
+    }
+
+    async fn export_job_part(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        part(&self.pool, id, seq).await
+    }
+
+    async fn expire_export_jobs(&self, before_us: i64) -> Result<u64, StoreError> {
+        expire(&self.pool, before_us).await
+    }
 }

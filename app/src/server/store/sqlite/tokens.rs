@@ -1,6 +1,8 @@
-//! Ingest tokens (hashes only) on SQLite.
+//! SQLite: ingest tokens.
 
-use super::super::{IngestToken, StoreError};
+use super::SqliteStore;
+use crate::server::store::{IngestToken, IngestTokenStore, StoreError};
+use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
 const COLUMNS: &str = "id, name, created_us, revoked_us";
@@ -46,7 +48,7 @@ pub(super) async fn live(
     Ok(row.as_ref().map(from_row))
 }
 
-pub(super) async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, StoreError> {
+async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE ingest_tokens SET revoked_us = ? WHERE name = ? AND revoked_us IS NULL",
     )
@@ -62,4 +64,31 @@ pub(super) async fn all(pool: &SqlitePool) -> Result<Vec<IngestToken>, StoreErro
         .fetch_all(pool)
         .await?;
     Ok(rows.iter().map(from_row).collect())
+}
+
+#[async_trait]
+impl IngestTokenStore for SqliteStore {
+    async fn create_ingest_token(
+        &self,
+        name: &str,
+        token_sha256: &str,
+        at_us: i64,
+    ) -> Result<bool, StoreError> {
+        create(&self.pool, name, token_sha256, at_us).await
+    }
+
+    async fn live_ingest_token(
+        &self,
+        token_sha256: &str,
+    ) -> Result<Option<IngestToken>, StoreError> {
+        live(&self.pool, token_sha256).await
+    }
+
+    async fn revoke_ingest_token(&self, name: &str, at_us: i64) -> Result<bool, StoreError> {
+        revoke(&self.pool, name, at_us).await
+    }
+
+    async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, StoreError> {
+        all(&self.pool).await
+    }
 }

@@ -1,82 +1,72 @@
-//! PostgreSQL browsing queries: event pages, drives, chart data, sampling
-//! intervals, and the per-minute summaries. Buckets are `date_bin`, gaps are
-//! intervals; times leave the database as timestamptz.
+//! PostgreSQL: telemetry samples: pages, counts, drives and chart data.
 
-use super::time::Ts;
-use super::{event_from_row, push_ranges, time, StoreError};
+use super::time::{time, Ts, EPOCH};
+use super::PgStore;
 use crate::domain::chart::ChartChannel;
-use crate::domain::records::Event;
-use crate::server::store::rows::{minute_stem, AEB_LEVEL, MINUTE_US};
+use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
+use crate::domain::records::Sample;
+use crate::server::store::rows::{minute_stem, parse_wire, AEB_LEVEL};
 use crate::server::store::{
-    after_cursor, ChartRequest, ChartRow, DriveSummary, EventFilter, EventPageRequest, PageRequest,
+    ChartRequest, ChartRow, DriveSummary, PageRequest, SampleFilter, SampleStore, StoreError,
     TimeRange, VehicleId,
 };
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
-/// The Unix epoch as a timestamptz: the origin of minute buckets.
-const EPOCH: &str = "timestamptz '1970-01-01 00:00:00+00'";
+pub(crate) const SAMPLE_COLUMNS: &str = "vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
+    brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
+    abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
+    belt_driver, lat, lon, heading_deg, extra";
 
-pub(super) async fn event_page(
-    pool: &PgPool,
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &EventFilter,
-    page: &EventPageRequest,
-) -> Result<Vec<Event>, StoreError> {
-    // The cursor's time narrows the ranges, so the index scan starts at the
-    // cursor (ties at that instant are ordered by id below).
-    let ranges = after_cursor(
-        ranges,
-        PageRequest {
-            descending: page.descending,
-            after_us: page.after.as_ref().map(|(t_us, _)| {
-                if page.descending {
-                    t_us.saturating_add(1)
-                } else {
-                    t_us.saturating_sub(1)
-                }
-            }),
-            limit: page.limit,
+/// Reads a sample from a row selected with `SAMPLE_COLUMNS` (vehicle_id first).
+pub(crate) fn sample_from_row(row: &PgRow) -> Result<Sample, StoreError> {
+    Ok(Sample {
+        t_us: time(row, 1)?,
+        channels: SampleChannels {
+            speed_kmh: row.try_get(2)?,
+            accel_pedal_pct: row.try_get(3)?,
+            brake_pedal: row.try_get(4)?,
+            brake_pressure_bar: row.try_get(5)?,
+            steering_angle_deg: row.try_get(6)?,
+            long_accel_mps2: row.try_get(7)?,
+            lat_accel_mps2: row.try_get(8)?,
+            yaw_rate_dps: row.try_get(9)?,
+            gear: parse_wire(row.try_get(10)?, Gear::parse, "gear")?,
+            abs_active: row.try_get(11)?,
+            esc_active: row.try_get(12)?,
+            aeb_state: parse_wire(row.try_get(13)?, AebState::parse, "aeb_state")?,
+            fcw: row.try_get(14)?,
+            adas_state: parse_wire(row.try_get(15)?, AdasState::parse, "adas_state")?,
+            motor_torque_nm: row.try_get(16)?,
+            odometer_km: row.try_get(17)?,
+            soc_pct: row.try_get(18)?,
+            belt_driver: row.try_get(19)?,
+            lat: row.try_get(20)?,
+            lon: row.try_get(21)?,
+            heading_deg: row.try_get(22)?,
         },
-    );
-    if ranges.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "SELECT {} FROM events WHERE vehicle_id = ",
-        super::EVENT_COLUMNS
-    ));
-    q.push_bind(vehicle);
-    push_ranges(&mut q, "t", &ranges);
-    if !filter.types.is_empty() {
-        let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
-        q.push(" AND event_type = ANY(").push_bind(types).push(")");
-    }
-    if let Some(severity) = filter.severity {
-        q.push(" AND severity = ").push_bind(severity.as_str());
-    }
-    if let Some((t_us, id)) = &page.after {
-        q.push(if page.descending {
-            " AND (t, event_id) < ("
-        } else {
-            " AND (t, event_id) > ("
-        })
-        .push_bind(Ts(*t_us))
-        .push(", ")
-        .push_bind(id.clone())
-        .push(")");
-    }
-    q.push(if page.descending {
-        " ORDER BY t DESC, event_id DESC LIMIT "
-    } else {
-        " ORDER BY t, event_id LIMIT "
+        extra: row.try_get(23)?,
     })
-    .push_bind(i64::from(page.limit));
-    let rows = q.build().fetch_all(pool).await?;
-    rows.iter().map(event_from_row).collect()
 }
 
-pub(super) async fn drives(
+/// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
+pub(crate) fn push_ranges(q: &mut QueryBuilder<'_, Postgres>, column: &str, ranges: &[TimeRange]) {
+    q.push(" AND (");
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push(format!("({column} >= "))
+            .push_bind(Ts(r.from_us))
+            .push(format!(" AND {column} < "))
+            .push_bind(Ts(r.to_us))
+            .push(")");
+    }
+    q.push(")");
+}
+
+async fn drives(
     pool: &PgPool,
     vehicle: VehicleId,
     range: TimeRange,
@@ -131,7 +121,7 @@ fn raw_expression(channel: ChartChannel) -> String {
     }
 }
 
-pub(super) async fn chart_rows(
+async fn chart_rows(
     pool: &PgPool,
     vehicle: VehicleId,
     range: TimeRange,
@@ -205,7 +195,7 @@ pub(super) async fn chart_rows(
         .collect()
 }
 
-pub(super) async fn sample_intervals(
+async fn sample_intervals(
     pool: &PgPool,
     vehicle: VehicleId,
     range: TimeRange,
@@ -227,59 +217,86 @@ pub(super) async fn sample_intervals(
     Ok(rows.into_iter().map(|(d, n)| (d, n as u64)).collect())
 }
 
-/// Recomputes the minute summaries that `[lo_us, hi_us]` touches, from the
-/// samples, inside the import's transaction. A per-vehicle advisory lock
-/// keeps two servers importing the same vehicle from racing on one minute.
-pub(super) async fn refresh_minutes(
-    conn: &mut PgConnection,
-    vehicle: VehicleId,
-    lo_us: i64,
-    hi_us: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(1, $1::int)")
-        .bind(vehicle as i32)
-        .execute(&mut *conn)
+#[async_trait]
+impl SampleStore for PgStore {
+    async fn samples(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        limit: u32,
+    ) -> Result<Vec<Sample>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t < $3 \
+             ORDER BY t LIMIT $4"
+        ))
+        .bind(vehicle)
+        .bind(Ts(range.from_us))
+        .bind(Ts(range.to_us))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
         .await?;
-    let from = Ts(lo_us.div_euclid(MINUTE_US) * MINUTE_US);
-    let to = Ts((hi_us.div_euclid(MINUTE_US) + 1) * MINUTE_US);
-    sqlx::query(
-        "DELETE FROM sample_minutes WHERE vehicle_id = $1 AND minute >= $2 AND minute < $3",
-    )
-    .bind(vehicle)
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
-    let channels = ChartChannel::ALL
-        .iter()
-        .map(|&c| {
-            let e = match c {
-                ChartChannel::Aeb => AEB_LEVEL.to_string(),
-                ChartChannel::BrakePedal | ChartChannel::Abs => format!("{}::int", c.as_str()),
-                other => other.as_str().to_string(),
-            };
-            format!("min({e}), max({e})")
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let column_names = ChartChannel::ALL
-        .iter()
-        .map(|&c| {
-            let stem = minute_stem(c);
-            format!("{stem}_min, {stem}_max")
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    sqlx::query(&format!(
-        "INSERT INTO sample_minutes (vehicle_id, minute, n, {column_names}) \
-         SELECT vehicle_id, date_bin(interval '1 minute', t, {EPOCH}), count(*), {channels} \
-         FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t < $3 \
-         GROUP BY 1, 2"
-    ))
-    .bind(vehicle)
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        rows.iter().map(sample_from_row).collect()
+    }
+
+    async fn sample_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Sample>, StoreError> {
+        // The cursor narrows the ranges themselves: each page's index scan
+        // starts where the last one ended.
+        let ranges = crate::server::store::after_cursor(ranges, page);
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
+        super::copy_out::sample_page(&self.pool, vehicle, &ranges, filter, page).await
+    }
+
+    async fn sample_count(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+    ) -> Result<u64, StoreError> {
+        if ranges.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "SELECT count(*) FROM samples {}",
+            super::copy_out::sample_where(vehicle, ranges, filter)
+        );
+        let n: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+        Ok(n as u64)
+    }
+
+    async fn drives(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        gap_us: i64,
+        limit: u32,
+    ) -> Result<Vec<DriveSummary>, StoreError> {
+        drives(&self.pool, vehicle, range, gap_us, limit).await
+    }
+
+    async fn chart_rows(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        channels: &[ChartChannel],
+        request: ChartRequest,
+    ) -> Result<Vec<ChartRow>, StoreError> {
+        chart_rows(&self.pool, vehicle, range, channels, request).await
+    }
+
+    async fn sample_intervals(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_samples: u32,
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        sample_intervals(&self.pool, vehicle, range, max_samples).await
+    }
 }

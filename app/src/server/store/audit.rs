@@ -1,0 +1,44 @@
+//! The audit chain: append and read.
+
+use super::StoreError;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// An audit entry to append; the store chains it to the one before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub vin: Option<String>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_us: i64,
+    pub actor: String,
+    pub action: String,
+    pub vin: Option<String>,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The audit chain: append and read.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+
+    /// Audit entries with `seq > after`, oldest first.
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// A VIN's audit entries with one of `actions`, newest first, `seq < before`.
+    async fn audit_for_vin(
+        &self,
+        vin: &str,
+        actions: &[&str],
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}

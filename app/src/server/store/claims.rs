@@ -1,0 +1,85 @@
+//! Claim codes and the ownership periods they open.
+
+use super::{AccountId, StoreError, TimeRange, VehicleId};
+use crate::domain::Vin;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// A span of time in which one account owned one vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnershipPeriod {
+    pub vehicle_id: VehicleId,
+    pub vin: String,
+    pub account_id: AccountId,
+    pub from_us: i64,
+    /// `None` while the period is open.
+    pub to_us: Option<i64>,
+}
+
+impl OwnershipPeriod {
+    pub fn range(&self) -> TimeRange {
+        TimeRange {
+            from_us: self.from_us,
+            to_us: self.to_us.unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Why a claim code could not bind a vehicle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    /// The account name is taken (sign-up only).
+    AccountExists,
+    /// No unused, unexpired code for that VIN matches.
+    NoMatchingCode,
+    /// The vehicle has a current owner: it must be transferred first.
+    VehicleOwned,
+}
+
+/// Claim codes and the ownership periods they open.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Creates an owner account and binds a vehicle with a claim code, all or nothing.
+    async fn sign_up_with_claim(
+        &self,
+        account: &str,
+        password_hash: &str,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<(AccountId, OwnershipPeriod), ClaimRefusal>, StoreError>;
+
+    /// Binds another vehicle to an existing account with a claim code.
+    async fn redeem_claim(
+        &self,
+        account: AccountId,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError>;
+
+    async fn ownership_of_account(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError>;
+
+    async fn ownership_of_vehicle(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError>;
+
+    async fn create_claim_code(
+        &self,
+        vehicle: VehicleId,
+        code_hash: &str,
+        since_us: i64,
+        expires_us: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Ends the vehicle's open ownership period at `at_us`; `None` when none is open.
+    async fn end_ownership(
+        &self,
+        vehicle: VehicleId,
+        at_us: i64,
+    ) -> Result<Option<OwnershipPeriod>, StoreError>;
+}

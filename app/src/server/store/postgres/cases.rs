@@ -1,0 +1,187 @@
+//! PostgreSQL: support cases and the bundles exported to them.
+
+use super::time::{time, Ts};
+use super::PgStore;
+use crate::domain::staff::CaseStatus;
+use crate::server::store::rows::case_number;
+use crate::server::store::{
+    AccountId, CaseExportRecord, CaseRecord, CaseStore, NewCase, NewCaseExport, StoreError,
+    VehicleId,
+};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+
+const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, c.owner_account_id, \
+    a.account, c.subject, c.purpose, c.status, c.from_at, c.to_at, c.created_by, c.created_at \
+    FROM cases c JOIN vehicles v ON v.id = c.vehicle_id \
+    LEFT JOIN accounts a ON a.id = c.owner_account_id";
+
+fn case_from_row(row: &PgRow) -> Result<CaseRecord, StoreError> {
+    let status: String = row.try_get(8)?;
+    Ok(CaseRecord {
+        id: row.try_get(0)?,
+        case_no: row.try_get(1)?,
+        vehicle_id: row.try_get(2)?,
+        vin: row.try_get(3)?,
+        owner_account_id: row.try_get(4)?,
+        owner_account: row.try_get(5)?,
+        subject: row.try_get(6)?,
+        purpose: row.try_get(7)?,
+        status: CaseStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown case status {status}")))?,
+        from_us: time(row, 9)?,
+        to_us: time(row, 10)?,
+        created_by: row.try_get(11)?,
+        created_us: time(row, 12)?,
+    })
+}
+
+async fn create_case(pool: &PgPool, c: &NewCase) -> Result<CaseRecord, StoreError> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (case_no, vehicle_id, owner_account_id, subject, purpose, status, \
+         from_at, to_at, created_by, created_at) \
+         VALUES ('C-' || gen_random_uuid(), $1, $2, $3, $4, 'open', $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(c.vehicle_id)
+    .bind(c.owner_account_id)
+    .bind(&c.subject)
+    .bind(&c.purpose)
+    .bind(Ts(c.from_us))
+    .bind(Ts(c.to_us))
+    .bind(c.created_by)
+    .bind(Ts(c.created_us))
+    .fetch_one(&mut *tx)
+    .await?;
+    let case_no = case_number(id, c.created_us);
+    sqlx::query("UPDATE cases SET case_no = $1 WHERE id = $2")
+        .bind(&case_no)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let case = case_from_row(&row)?;
+    tx.commit().await?;
+    Ok(case)
+}
+
+async fn case_by_no(pool: &PgPool, case_no: &str) -> Result<Option<CaseRecord>, StoreError> {
+    let row = sqlx::query(&format!("{CASE_SELECT} WHERE c.case_no = $1"))
+        .bind(case_no)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
+}
+
+pub(super) async fn cases(
+    pool: &PgPool,
+    vehicle: Option<VehicleId>,
+    owner: Option<AccountId>,
+    status: Option<CaseStatus>,
+    limit: u32,
+) -> Result<Vec<CaseRecord>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "{CASE_SELECT} WHERE ($1::bigint IS NULL OR c.vehicle_id = $1) \
+         AND ($2::bigint IS NULL OR c.owner_account_id = $2) AND ($3::text IS NULL OR c.status = $3) \
+         ORDER BY c.id DESC LIMIT $4"
+    ))
+    .bind(vehicle)
+    .bind(owner)
+    .bind(status.map(CaseStatus::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(case_from_row).collect()
+}
+
+#[async_trait]
+impl CaseStore for PgStore {
+    async fn create_case(&self, case: &NewCase) -> Result<CaseRecord, StoreError> {
+        create_case(&self.pool, case).await
+    }
+
+    async fn case_by_no(&self, case_no: &str) -> Result<Option<CaseRecord>, StoreError> {
+        case_by_no(&self.pool, case_no).await
+    }
+
+    async fn cases(
+        &self,
+        vehicle: Option<VehicleId>,
+        status: Option<CaseStatus>,
+        limit: u32,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        cases(&self.pool, vehicle, None, status, limit).await
+    }
+
+    async fn cases_of_owner(&self, account: AccountId) -> Result<Vec<CaseRecord>, StoreError> {
+        cases(&self.pool, None, Some(account), None, 200).await
+    }
+
+    async fn set_case_status(&self, case_id: i64, status: CaseStatus) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cases SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(case_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn attach_case_export(&self, x: &NewCaseExport) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO case_exports (bundle_id, case_id, manifest_sha256, recipient, legal_basis, \
+             created_by, created_at, size, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&x.bundle_id)
+        .bind(x.case_id)
+        .bind(&x.manifest_sha256)
+        .bind(&x.recipient)
+        .bind(&x.legal_basis)
+        .bind(x.created_by)
+        .bind(Ts(x.created_us))
+        .bind(x.bundle.len() as i64)
+        .bind(&x.bundle)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn case_exports(&self, case_id: i64) -> Result<Vec<CaseExportRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT bundle_id, manifest_sha256, recipient, legal_basis, created_at, size \
+             FROM case_exports WHERE case_id = $1 ORDER BY created_at DESC",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseExportRecord {
+                    bundle_id: r.try_get(0)?,
+                    manifest_sha256: r.try_get(1)?,
+                    recipient: r.try_get(2)?,
+                    legal_basis: r.try_get(3)?,
+                    created_us: time(r, 4)?,
+                    size: r.try_get::<i64, _>(5)? as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn case_export_bundle(
+        &self,
+        case_id: i64,
+        bundle_id: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT bundle FROM case_exports WHERE case_id = $1 AND bundle_id = $2",
+        )
+        .bind(case_id)
+        .bind(bundle_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,207 @@
+//! PostgreSQL: claim codes and ownership periods.
+
+use super::accounts::insert_account;
+use super::time::{opt_time, time, Ts};
+use super::PgStore;
+use crate::domain::account::Role;
+use crate::domain::Vin;
+use crate::server::store::{
+    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
+};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+
+const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_at, p.to_at \
+    FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
+
+fn period_from_row(row: &PgRow) -> Result<OwnershipPeriod, StoreError> {
+    Ok(OwnershipPeriod {
+        vehicle_id: row.try_get(0)?,
+        vin: row.try_get(1)?,
+        account_id: row.try_get(2)?,
+        from_us: time(row, 3)?,
+        to_us: opt_time(row, 4)?,
+    })
+}
+
+/// Ownership periods whose `column` (ours, never input) equals `id`, oldest first.
+async fn periods_where(
+    pool: &PgPool,
+    column: &str,
+    id: i64,
+) -> Result<Vec<OwnershipPeriod>, StoreError> {
+    let sql = format!("{PERIOD_SELECT} WHERE {column} = $1 ORDER BY p.from_at");
+    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
+    rows.iter().map(period_from_row).collect()
+}
+
+/// Uses a claim code inside the caller's transaction. The code's row is
+/// locked, so two servers redeeming it at once cannot both succeed.
+async fn redeem(
+    conn: &mut PgConnection,
+    account: AccountId,
+    vin: &Vin,
+    code_hash: &str,
+    now_us: i64,
+) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
+    let claim = sqlx::query(
+        "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
+         WHERE v.vin = $1 AND c.code_hash = $2 AND c.used_at IS NULL AND c.expires_at > $3 \
+         FOR UPDATE OF c",
+    )
+    .bind(vin.as_str())
+    .bind(code_hash)
+    .bind(Ts(now_us))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(claim) = claim else {
+        return Ok(Err(ClaimRefusal::NoMatchingCode));
+    };
+    let (claim_id, vehicle, since_us): (i64, i64, i64) =
+        (claim.try_get(0)?, claim.try_get(1)?, time(&claim, 2)?);
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM ownership_periods WHERE vehicle_id = $1 AND to_at IS NULL",
+    )
+    .bind(vehicle)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if open.is_some() {
+        return Ok(Err(ClaimRefusal::VehicleOwned));
+    }
+    // Another server may redeem a code for this vehicle at the same instant:
+    // the partial unique index `ownership_one_open` lets one of the two in.
+    let inserted = sqlx::query(
+        "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) \
+         VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING",
+    )
+    .bind(vehicle)
+    .bind(account)
+    .bind(Ts(since_us))
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Err(ClaimRefusal::VehicleOwned));
+    }
+    sqlx::query("UPDATE claim_codes SET used_at = $1, used_by = $2 WHERE id = $3")
+        .bind(Ts(now_us))
+        .bind(account)
+        .bind(claim_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Ok(OwnershipPeriod {
+        vehicle_id: vehicle,
+        vin: vin.to_string(),
+        account_id: account,
+        from_us: since_us,
+        to_us: None,
+    }))
+}
+
+async fn end_open_period(
+    conn: &mut PgConnection,
+    vehicle: VehicleId,
+    at_us: i64,
+) -> Result<Option<OwnershipPeriod>, StoreError> {
+    let row = sqlx::query(&format!(
+        "{PERIOD_SELECT} WHERE p.vehicle_id = $1 AND p.to_at IS NULL FOR UPDATE OF p"
+    ))
+    .bind(vehicle)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut period = period_from_row(&row)?;
+    sqlx::query("UPDATE ownership_periods SET to_at = $1 WHERE vehicle_id = $2 AND to_at IS NULL")
+        .bind(Ts(at_us))
+        .bind(vehicle)
+        .execute(&mut *conn)
+        .await?;
+    period.to_us = Some(at_us);
+    Ok(Some(period))
+}
+
+#[async_trait]
+impl ClaimStore for PgStore {
+    async fn sign_up_with_claim(
+        &self,
+        account: &str,
+        password_hash: &str,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<(AccountId, OwnershipPeriod), ClaimRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(id) = insert_account(&mut tx, account, password_hash, Role::Owner).await? else {
+            return Ok(Err(ClaimRefusal::AccountExists));
+        };
+        match redeem(&mut tx, id, vin, code_hash, now_us).await? {
+            Ok(period) => {
+                tx.commit().await?;
+                Ok(Ok((id, period)))
+            }
+            // Dropping the transaction rolls the new account back.
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    async fn redeem_claim(
+        &self,
+        account: AccountId,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let outcome = redeem(&mut tx, account, vin, code_hash, now_us).await?;
+        if outcome.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn ownership_of_account(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError> {
+        periods_where(&self.pool, "p.account_id", account).await
+    }
+
+    async fn ownership_of_vehicle(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError> {
+        periods_where(&self.pool, "p.vehicle_id", vehicle).await
+    }
+
+    async fn create_claim_code(
+        &self,
+        vehicle: VehicleId,
+        code_hash: &str,
+        since_us: i64,
+        expires_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO claim_codes (vehicle_id, code_hash, since_at, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(vehicle)
+        .bind(code_hash)
+        .bind(Ts(since_us))
+        .bind(Ts(expires_us))
+        .bind(Ts(chrono::Utc::now().timestamp_micros()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn end_ownership(
+        &self,
+        vehicle: VehicleId,
+        at_us: i64,
+    ) -> Result<Option<OwnershipPeriod>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = end_open_period(&mut tx, vehicle, at_us).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+}

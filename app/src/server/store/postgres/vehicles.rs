@@ -1,0 +1,126 @@
+//! PostgreSQL: vehicles and what is held of each.
+
+use super::time::{opt_time, Ts};
+use super::PgStore;
+use crate::domain::records::Vehicle;
+use crate::domain::Vin;
+use crate::server::store::{
+    ClassHoldings, Holdings, StoreError, StoredVehicle, TimeRange, VehicleId, VehicleStore,
+};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row};
+
+const VEHICLE_COLUMNS: &str = "id, vin, model, model_year, market, timezone, edr_ecu, extra";
+
+fn vehicle_from_row(row: &PgRow) -> Result<StoredVehicle, StoreError> {
+    let vin: String = row.try_get(1)?;
+    Ok(StoredVehicle {
+        id: row.try_get(0)?,
+        vehicle: Vehicle {
+            vin: Vin::parse(&vin)
+                .map_err(|e| StoreError::Corrupt(format!("stored VIN {vin}: {e}")))?,
+            model: row.try_get(2)?,
+            model_year: row.try_get(3)?,
+            market: row.try_get(4)?,
+            timezone: row.try_get(5)?,
+            edr_ecu: row.try_get(6)?,
+            extra: row.try_get(7)?,
+        },
+    })
+}
+
+pub(crate) async fn vehicle_by_vin<'e, E>(
+    executor: E,
+    vin: &Vin,
+) -> Result<Option<StoredVehicle>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vin = $1"
+    ))
+    .bind(vin.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(vehicle_from_row).transpose()
+}
+
+#[async_trait]
+impl VehicleStore for PgStore {
+    async fn vehicle(&self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
+        vehicle_by_vin(&self.pool, vin).await
+    }
+
+    async fn vehicles(&self) -> Result<Vec<StoredVehicle>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VEHICLE_COLUMNS} FROM vehicles ORDER BY vin"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(vehicle_from_row).collect()
+    }
+
+    async fn holdings(&self, vehicle: VehicleId, range: TimeRange) -> Result<Holdings, StoreError> {
+        let class = |row: &PgRow| -> Result<ClassHoldings, StoreError> {
+            Ok(ClassHoldings {
+                count: row.try_get::<i64, _>(0)? as u64,
+                first_us: opt_time(row, 1)?,
+                last_us: opt_time(row, 2)?,
+            })
+        };
+        let (from, to) = (Ts(range.from_us), Ts(range.to_us));
+        let samples = sqlx::query(
+            "SELECT count(*), min(t), max(t), count(lat), \
+             min(t) FILTER (WHERE lat IS NOT NULL), max(t) FILTER (WHERE lat IS NOT NULL) \
+             FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t < $3",
+        )
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        let events = sqlx::query(
+            "SELECT count(*), min(t), max(t) FROM events WHERE vehicle_id = $1 AND t >= $2 AND t < $3",
+        )
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        let edr = sqlx::query(
+            "SELECT count(*), min(t0), max(t0), count(*) FILTER (WHERE locked) FROM edr_records \
+             WHERE vehicle_id = $1 AND t0 >= $2 AND t0 < $3",
+        )
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        // Samples under legal hold: the 30 minutes before each locked crash record.
+        let held_samples: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT s.t) FROM edr_records e JOIN samples s \
+             ON s.vehicle_id = e.vehicle_id AND s.t >= e.t0 - $1::bigint * interval '1 microsecond' \
+             AND s.t <= e.t0 \
+             WHERE e.vehicle_id = $2 AND e.locked AND s.t >= $3 AND s.t < $4",
+        )
+        .bind(crate::server::store::HOLD_BEFORE_CRASH_US)
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Holdings {
+            held_samples: held_samples as u64,
+            samples: class(&samples)?,
+            location: ClassHoldings {
+                count: samples.try_get::<i64, _>(3)? as u64,
+                first_us: opt_time(&samples, 4)?,
+                last_us: opt_time(&samples, 5)?,
+            },
+            events: class(&events)?,
+            edr_records: class(&edr)?,
+            locked_edr_records: edr.try_get::<i64, _>(3)? as u64,
+        })
+    }
+}

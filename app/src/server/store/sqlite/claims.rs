@@ -1,0 +1,191 @@
+//! SQLite: claim codes and ownership periods.
+
+use super::accounts::insert_account;
+use super::SqliteStore;
+use crate::domain::account::Role;
+use crate::domain::Vin;
+use crate::server::store::{
+    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
+};
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_us, p.to_us \
+    FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
+
+fn period_from_row(row: &SqliteRow) -> Result<OwnershipPeriod, StoreError> {
+    Ok(OwnershipPeriod {
+        vehicle_id: row.try_get(0)?,
+        vin: row.try_get(1)?,
+        account_id: row.try_get(2)?,
+        from_us: row.try_get(3)?,
+        to_us: row.try_get(4)?,
+    })
+}
+
+/// Ownership periods whose `column` equals `id`, oldest first.
+async fn periods_where(
+    pool: &SqlitePool,
+    column: &str,
+    id: i64,
+) -> Result<Vec<OwnershipPeriod>, StoreError> {
+    let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_us");
+    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
+    rows.iter().map(period_from_row).collect()
+}
+
+/// Uses a claim code inside the caller's write transaction.
+async fn redeem(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    vin: &Vin,
+    code_hash: &str,
+    now_us: i64,
+) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
+    let claim: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT c.id, c.vehicle_id, c.since_us FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
+         WHERE v.vin = ? AND c.code_hash = ? AND c.used_us IS NULL AND c.expires_us > ?",
+    )
+    .bind(vin.as_str())
+    .bind(code_hash)
+    .bind(now_us)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((claim_id, vehicle, since_us)) = claim else {
+        return Ok(Err(ClaimRefusal::NoMatchingCode));
+    };
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM ownership_periods WHERE vehicle_id = ? AND to_us IS NULL",
+    )
+    .bind(vehicle)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if open.is_some() {
+        return Ok(Err(ClaimRefusal::VehicleOwned));
+    }
+    sqlx::query("INSERT INTO ownership_periods (vehicle_id, account_id, from_us, to_us) VALUES (?, ?, ?, NULL)")
+        .bind(vehicle)
+        .bind(account)
+        .bind(since_us)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE claim_codes SET used_us = ?, used_by = ? WHERE id = ?")
+        .bind(now_us)
+        .bind(account)
+        .bind(claim_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Ok(OwnershipPeriod {
+        vehicle_id: vehicle,
+        vin: vin.to_string(),
+        account_id: account,
+        from_us: since_us,
+        to_us: None,
+    }))
+}
+
+async fn end_open_period(
+    conn: &mut SqliteConnection,
+    vehicle: VehicleId,
+    at_us: i64,
+) -> Result<Option<OwnershipPeriod>, StoreError> {
+    let row = sqlx::query(&format!(
+        "{PERIOD_SELECT} WHERE p.vehicle_id = ? AND p.to_us IS NULL"
+    ))
+    .bind(vehicle)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut period = period_from_row(&row)?;
+    sqlx::query("UPDATE ownership_periods SET to_us = ? WHERE vehicle_id = ? AND to_us IS NULL")
+        .bind(at_us)
+        .bind(vehicle)
+        .execute(&mut *conn)
+        .await?;
+    period.to_us = Some(at_us);
+    Ok(Some(period))
+}
+
+#[async_trait]
+impl ClaimStore for SqliteStore {
+    async fn sign_up_with_claim(
+        &self,
+        account: &str,
+        password_hash: &str,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<(AccountId, OwnershipPeriod), ClaimRefusal>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(id) = insert_account(&mut tx, account, password_hash, Role::Owner).await? else {
+            return Ok(Err(ClaimRefusal::AccountExists));
+        };
+        match redeem(&mut tx, id, vin, code_hash, now_us).await? {
+            Ok(period) => {
+                tx.commit().await?;
+                Ok(Ok((id, period)))
+            }
+            // Dropping the transaction rolls the new account back.
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    async fn redeem_claim(
+        &self,
+        account: AccountId,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = redeem(&mut tx, account, vin, code_hash, now_us).await?;
+        if outcome.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn ownership_of_account(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError> {
+        periods_where(&self.pool, "p.account_id", account).await
+    }
+
+    async fn ownership_of_vehicle(
+        &self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<OwnershipPeriod>, StoreError> {
+        periods_where(&self.pool, "p.vehicle_id", vehicle).await
+    }
+
+    async fn create_claim_code(
+        &self,
+        vehicle: VehicleId,
+        code_hash: &str,
+        since_us: i64,
+        expires_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO claim_codes (vehicle_id, code_hash, since_us, expires_us, created_us) VALUES (?, ?, ?, ?, ?)")
+            .bind(vehicle)
+            .bind(code_hash)
+            .bind(since_us)
+            .bind(expires_us)
+            .bind(chrono::Utc::now().timestamp_micros())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_ownership(
+        &self,
+        vehicle: VehicleId,
+        at_us: i64,
+    ) -> Result<Option<OwnershipPeriod>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let ended = end_open_period(&mut tx, vehicle, at_us).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+}

@@ -1,0 +1,349 @@
+//! SQLite: events and crash (EDR) records.
+
+use super::samples::push_ranges;
+use super::SqliteStore;
+use crate::domain::log_format::{
+    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, PreCrash, PreCrashSample,
+    Severity, Trigger,
+};
+use crate::domain::records::{EdrRecord, Event};
+use crate::server::store::rows::parse_wire;
+use crate::server::store::{
+    EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
+};
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+pub(super) const EVENT_COLUMNS: &str =
+    "event_id, t_us, event_type, severity, trigger_metric, trigger_value, \
+    trigger_threshold, note, extra";
+
+fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
+    let metric: Option<String> = row.try_get(4)?;
+    let value: Option<f64> = row.try_get(5)?;
+    let threshold: Option<f64> = row.try_get(6)?;
+    let trigger = match (metric, value, threshold) {
+        (Some(metric), Some(value), Some(threshold)) => Some(Trigger {
+            metric,
+            value,
+            threshold,
+        }),
+        _ => None,
+    };
+    Ok(Event {
+        id: row.try_get(0)?,
+        t_us: row.try_get(1)?,
+        event_type: parse_wire(Some(row.try_get(2)?), EventType::parse, "event_type")?
+            .expect("value given"),
+        severity: parse_wire(Some(row.try_get(3)?), Severity::parse, "severity")?
+            .expect("value given"),
+        trigger,
+        note: row.try_get(7)?,
+        extra: row.try_get(8)?,
+    })
+}
+
+async fn load_edr(
+    conn: &mut sqlx::SqliteConnection,
+    vehicle: VehicleId,
+    event_id: &str,
+) -> Result<EdrRecord, StoreError> {
+    let r = sqlx::query(
+        "SELECT event_id, t0_us, standard, trigger_kind, locked, complete, ignition_cycle_crash, \
+         ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, max_delta_v_lat_kmh, \
+         belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra \
+         FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
+    )
+    .bind(vehicle)
+    .bind(event_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let airbags = sqlx::query(
+        "SELECT position, deploy_ms FROM edr_airbags WHERE vehicle_id = ? AND event_id = ? ORDER BY deploy_ms, position",
+    )
+    .bind(vehicle)
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|a| Ok(Airbag { position: a.try_get(0)?, deploy_ms: a.try_get(1)? }))
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let pre = sqlx::query(
+        "SELECT t_ms, speed_kmh, accel_pedal_pct, brake_pedal, brake_pressure_bar, steering_angle_deg, \
+         abs_active, esc_active, aeb_state, engine_rpm FROM edr_pre_crash \
+         WHERE vehicle_id = ? AND event_id = ? ORDER BY t_ms",
+    )
+    .bind(vehicle)
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|p| {
+        Ok(PreCrashSample {
+            t_ms: p.try_get(0)?,
+            speed_kmh: p.try_get(1)?,
+            accel_pedal_pct: p.try_get(2)?,
+            brake_pedal: p.try_get(3)?,
+            brake_pressure_bar: p.try_get(4)?,
+            steering_angle_deg: p.try_get(5)?,
+            abs_active: p.try_get(6)?,
+            esc_active: p.try_get(7)?,
+            aeb_state: parse_wire(p.try_get(8)?, AebState::parse, "aeb_state")?,
+            engine_rpm: p.try_get(9)?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let dv = sqlx::query(
+        "SELECT t_ms, long_kmh, lat_kmh FROM edr_delta_v WHERE vehicle_id = ? AND event_id = ? ORDER BY t_ms",
+    )
+    .bind(vehicle)
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|d| Ok(DeltaVSample { t_ms: d.try_get(0)?, long_kmh: d.try_get(1)?, lat_kmh: d.try_get(2)? }))
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(EdrRecord {
+        event_id: r.try_get(0)?,
+        t0_us: r.try_get(1)?,
+        standard: r.try_get(2)?,
+        trigger: r.try_get(3)?,
+        locked: r.try_get(4)?,
+        complete: r.try_get(5)?,
+        ignition_cycle_crash: r.try_get(6)?,
+        ignition_cycle_download: r.try_get(7)?,
+        max_delta_v_long_kmh: r.try_get(8)?,
+        time_max_delta_v_ms: r.try_get(9)?,
+        max_delta_v_lat_kmh: r.try_get(10)?,
+        belt_driver: parse_wire(r.try_get(11)?, BeltStatus::parse, "belt_driver")?,
+        airbags,
+        pre_crash: PreCrash {
+            rate_hz: r.try_get(12)?,
+            samples: pre,
+        },
+        delta_v: DeltaV {
+            rate_hz: r.try_get(13)?,
+            samples: dv,
+        },
+        extra: r.try_get(14)?,
+    })
+}
+
+async fn event_page(
+    pool: &SqlitePool,
+    vehicle: VehicleId,
+    ranges: &[TimeRange],
+    filter: &EventFilter,
+    page: &EventPageRequest,
+) -> Result<Vec<Event>, StoreError> {
+    // As for samples: the cursor's time narrows the ranges, so the index
+    // seek starts at the cursor (ties at that instant are sorted by id below).
+    let ranges = crate::server::store::after_cursor(
+        ranges,
+        crate::server::store::PageRequest {
+            descending: page.descending,
+            after_us: page.after.as_ref().map(|(t_us, _)| {
+                if page.descending {
+                    t_us.saturating_add(1)
+                } else {
+                    t_us.saturating_sub(1)
+                }
+            }),
+            limit: page.limit,
+        },
+    );
+    if ranges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {} FROM events WHERE vehicle_id = ",
+        EVENT_COLUMNS
+    ));
+    q.push_bind(vehicle);
+    push_ranges(&mut q, "t_us", &ranges);
+    if !filter.types.is_empty() {
+        q.push(" AND event_type IN (");
+        let mut list = q.separated(", ");
+        for t in &filter.types {
+            list.push_bind(t.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(severity) = filter.severity {
+        q.push(" AND severity = ").push_bind(severity.as_str());
+    }
+    if let Some((t_us, id)) = &page.after {
+        q.push(if page.descending {
+            " AND (t_us, event_id) < ("
+        } else {
+            " AND (t_us, event_id) > ("
+        })
+        .push_bind(*t_us)
+        .push(", ")
+        .push_bind(id.clone())
+        .push(")");
+    }
+    q.push(if page.descending {
+        " ORDER BY t_us DESC, event_id DESC LIMIT "
+    } else {
+        " ORDER BY t_us, event_id LIMIT "
+    })
+    .push_bind(page.limit);
+    let rows = q.build().fetch_all(pool).await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? \
+             ORDER BY t_us, event_id"
+        ))
+        .bind(vehicle)
+        .bind(range.from_us)
+        .bind(range.to_us)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn edr_records(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+    ) -> Result<Vec<EdrRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT event_id FROM edr_records WHERE vehicle_id = ? AND t0_us >= ? AND t0_us < ? ORDER BY t0_us",
+        )
+        .bind(vehicle)
+        .bind(range.from_us)
+        .bind(range.to_us)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(load_edr(&mut conn, vehicle, &id).await?);
+        }
+        Ok(records)
+    }
+
+    async fn event_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &EventFilter,
+        page: &EventPageRequest,
+    ) -> Result<Vec<Event>, StoreError> {
+        event_page(&self.pool, vehicle, ranges, filter, page).await
+    }
+
+    async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND event_id = ?"
+        ))
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(event_from_row).transpose()
+    }
+
+    async fn edr_record(
+        &self,
+        vehicle: VehicleId,
+        event_id: &str,
+    ) -> Result<Option<EdrRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let held: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?")
+                .bind(vehicle)
+                .bind(event_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match held {
+            Some(_) => Ok(Some(load_edr(&mut conn, vehicle, event_id).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Inserts a crash record with its airbags, pre-crash samples and delta-v curve.
+pub(super) async fn insert_edr(
+    conn: &mut SqliteConnection,
+    vehicle: VehicleId,
+    r: &EdrRecord,
+    digest: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO edr_records (vehicle_id, event_id, t0_us, standard, trigger_kind, locked, complete, \
+         ignition_cycle_crash, ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, \
+         max_delta_v_lat_kmh, belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra, digest) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(vehicle)
+    .bind(&r.event_id)
+    .bind(r.t0_us)
+    .bind(&r.standard)
+    .bind(&r.trigger)
+    .bind(r.locked)
+    .bind(r.complete)
+    .bind(r.ignition_cycle_crash)
+    .bind(r.ignition_cycle_download)
+    .bind(r.max_delta_v_long_kmh)
+    .bind(r.time_max_delta_v_ms)
+    .bind(r.max_delta_v_lat_kmh)
+    .bind(r.belt_driver.map(BeltStatus::as_str))
+    .bind(r.pre_crash.rate_hz)
+    .bind(r.delta_v.rate_hz)
+    .bind(&r.extra)
+    .bind(digest)
+    .execute(&mut *conn)
+    .await?;
+    for a in &r.airbags {
+        sqlx::query("INSERT INTO edr_airbags (vehicle_id, event_id, position, deploy_ms) VALUES (?, ?, ?, ?)")
+            .bind(vehicle)
+            .bind(&r.event_id)
+            .bind(&a.position)
+            .bind(a.deploy_ms)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if !r.pre_crash.samples.is_empty() {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO edr_pre_crash (vehicle_id, event_id, t_ms, speed_kmh, accel_pedal_pct, brake_pedal, \
+             brake_pressure_bar, steering_angle_deg, abs_active, esc_active, aeb_state, engine_rpm) ",
+        );
+        qb.push_values(&r.pre_crash.samples, |mut b, p| {
+            b.push_bind(vehicle)
+                .push_bind(&r.event_id)
+                .push_bind(p.t_ms)
+                .push_bind(p.speed_kmh)
+                .push_bind(p.accel_pedal_pct)
+                .push_bind(p.brake_pedal)
+                .push_bind(p.brake_pressure_bar)
+                .push_bind(p.steering_angle_deg)
+                .push_bind(p.abs_active)
+                .push_bind(p.esc_active)
+                .push_bind(p.aeb_state.map(AebState::as_str))
+                .push_bind(p.engine_rpm);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    if !r.delta_v.samples.is_empty() {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO edr_delta_v (vehicle_id, event_id, t_ms, long_kmh, lat_kmh) ",
+        );
+        qb.push_values(&r.delta_v.samples, |mut b, d| {
+            b.push_bind(vehicle)
+                .push_bind(&r.event_id)
+                .push_bind(d.t_ms)
+                .push_bind(d.long_kmh)
+                .push_bind(d.lat_kmh);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! SQLite: the import transaction.
+
+use super::audit::append_audit_on;
+use super::events::insert_edr;
+use super::events::EVENT_COLUMNS;
+use super::minutes::refresh_minutes;
+use super::samples::{sample_from_row, SAMPLE_COLUMNS};
+use super::vehicles::vehicle_by_vin;
+use super::SqliteStore;
+use crate::domain::log_format::EventType;
+use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::Vin;
+use crate::server::store::rows::{classify_against_held, parse_wire, spans};
+use crate::server::store::{
+    AuditEntry, ImportStore, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError,
+    StoredVehicle, VehicleId, WriteOutcome,
+};
+use async_trait::async_trait;
+use sqlx::{Row, Sqlite, Transaction};
+use std::collections::HashMap;
+
+struct SqliteImportTx {
+    tx: Transaction<'static, Sqlite>,
+    /// Per vehicle, the first and last sample time inserted: their minute
+    /// summaries are recomputed before commit.
+    touched: HashMap<VehicleId, (i64, i64)>,
+}
+
+impl SqliteImportTx {
+    /// For records identified by (vehicle, event id) and compared by digest:
+    /// `None` when nothing is held, else a duplicate or a conflict.
+    /// `table` is one of ours (`events`, `edr_records`), never input.
+    async fn held_digest(
+        &mut self,
+        table: &str,
+        vehicle: VehicleId,
+        event_id: &str,
+        digest: &str,
+        differences: impl FnOnce() -> String,
+    ) -> Result<Option<WriteOutcome>, StoreError> {
+        let held: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT digest FROM {table} WHERE vehicle_id = ? AND event_id = ?"
+        ))
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(held.map(|held| {
+            if held == digest {
+                WriteOutcome::Duplicate
+            } else {
+                WriteOutcome::Conflict {
+                    differences: differences(),
+                }
+            }
+        }))
+    }
+
+    /// Classifies rows that were not inserted: the same values held (a
+    /// duplicate) or other values held (a conflict, the held row is kept).
+    async fn classify_skipped(
+        &mut self,
+        rows: &[(VehicleId, Sample)],
+        skipped: &[usize],
+        outcome: &mut SampleBatchOutcome,
+    ) -> Result<(), StoreError> {
+        let by_vehicle = spans(rows, skipped.iter().copied());
+        let mut held: HashMap<(VehicleId, i64), Sample> = HashMap::new();
+        for (vehicle, (lo, hi)) in by_vehicle {
+            let found = sqlx::query(&format!(
+                "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t_us BETWEEN ? AND ?"
+            ))
+            .bind(vehicle)
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for row in &found {
+                held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
+            }
+        }
+        classify_against_held(rows, skipped, &held, outcome)
+    }
+}
+
+#[async_trait]
+impl ImportTx for SqliteImportTx {
+    async fn vehicle(&mut self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
+        vehicle_by_vin(&mut *self.tx, vin).await
+    }
+
+    async fn put_vehicle(&mut self, v: &Vehicle) -> Result<(VehicleId, WriteOutcome), StoreError> {
+        if let Some(held) = vehicle_by_vin(&mut *self.tx, &v.vin).await? {
+            let outcome = if held.vehicle == *v {
+                WriteOutcome::Duplicate
+            } else {
+                WriteOutcome::Conflict {
+                    differences: format!(
+                        "vehicle {} is held with other attributes (timezone {}, model {:?})",
+                        v.vin, held.vehicle.timezone, held.vehicle.model
+                    ),
+                }
+            };
+            return Ok((held.id, outcome));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO vehicles (vin, model, model_year, market, timezone, edr_ecu, extra, created_us) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(v.vin.as_str())
+        .bind(&v.model)
+        .bind(v.model_year)
+        .bind(&v.market)
+        .bind(&v.timezone)
+        .bind(&v.edr_ecu)
+        .bind(&v.extra)
+        .bind(chrono::Utc::now().timestamp_micros())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((id, WriteOutcome::Inserted))
+    }
+
+    async fn put_samples(
+        &mut self,
+        rows: &[(VehicleId, Sample)],
+    ) -> Result<SampleBatchOutcome, StoreError> {
+        let skipped = {
+            let mut handle = self.tx.lock_handle().await?;
+            // SAFETY: the handle is locked for us until `handle` drops, and
+            // the transaction opened on it stays open.
+            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows) }
+                .map_err(StoreError::Engine)?
+        };
+        for (vehicle, sample) in rows {
+            let span = self
+                .touched
+                .entry(*vehicle)
+                .or_insert((sample.t_us, sample.t_us));
+            span.0 = span.0.min(sample.t_us);
+            span.1 = span.1.max(sample.t_us);
+        }
+        let mut outcome = SampleBatchOutcome {
+            inserted: (rows.len() - skipped.len()) as u64,
+            ..SampleBatchOutcome::default()
+        };
+        if !skipped.is_empty() {
+            self.classify_skipped(rows, &skipped, &mut outcome).await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn put_event(
+        &mut self,
+        vehicle: VehicleId,
+        e: &Event,
+        digest: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        if let Some(outcome) = self
+            .held_digest("events", vehicle, &e.id, digest, || {
+                format!("event {} is held with other values", e.id)
+            })
+            .await?
+        {
+            return Ok(outcome);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO events (vehicle_id, {EVENT_COLUMNS}, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(vehicle)
+        .bind(&e.id)
+        .bind(e.t_us)
+        .bind(e.event_type.as_str())
+        .bind(e.severity.as_str())
+        .bind(e.trigger.as_ref().map(|t| t.metric.as_str()))
+        .bind(e.trigger.as_ref().map(|t| t.value))
+        .bind(e.trigger.as_ref().map(|t| t.threshold))
+        .bind(&e.note)
+        .bind(&e.extra)
+        .bind(digest)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(WriteOutcome::Inserted)
+    }
+
+    async fn put_edr(
+        &mut self,
+        vehicle: VehicleId,
+        r: &EdrRecord,
+        digest: &str,
+    ) -> Result<WriteOutcome, StoreError> {
+        let differs = || {
+            format!(
+                "crash record for event {} is held with other values",
+                r.event_id
+            )
+        };
+        if let Some(outcome) = self
+            .held_digest("edr_records", vehicle, &r.event_id, digest, differs)
+            .await?
+        {
+            return Ok(outcome);
+        }
+        insert_edr(&mut *self.tx, vehicle, r, digest).await?;
+        Ok(WriteOutcome::Inserted)
+    }
+
+    async fn event_type(
+        &mut self,
+        vehicle: VehicleId,
+        event_id: &str,
+    ) -> Result<Option<EventType>, StoreError> {
+        let t: Option<String> = sqlx::query_scalar(
+            "SELECT event_type FROM events WHERE vehicle_id = ? AND event_id = ?",
+        )
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        parse_wire(t, EventType::parse, "event_type")
+    }
+
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        append_audit_on(&mut self.tx, entry).await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        for (&vehicle, &(lo, hi)) in &self.touched {
+            refresh_minutes(&mut self.tx, vehicle, lo, hi).await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ImportStore for SqliteStore {
+    async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError> {
+        // IMMEDIATE takes the write lock now, so a read-then-write import never
+        // fails half-way with SQLITE_BUSY when another writer got in between.
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteImportTx {
+            tx,
+            touched: HashMap::new(),
+        }))
+    }
+}

@@ -1,0 +1,363 @@
+//! SQLite: telemetry samples: pages, counts, drives and chart data.
+
+use super::bulk::Bind;
+use super::SqliteStore;
+use crate::domain::chart::ChartChannel;
+use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
+use crate::domain::records::Sample;
+use crate::server::store::rows::{minute_stem, parse_wire, AEB_LEVEL, MINUTE_US};
+use crate::server::store::{
+    ChartRequest, ChartRow, DriveSummary, PageRequest, SampleFilter, SampleStore, StoreError,
+    TimeRange, VehicleId,
+};
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+pub(super) const SAMPLE_COLUMNS: &str =
+    "vehicle_id, t_us, speed_kmh, accel_pedal_pct, brake_pedal, \
+    brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
+    abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
+    belt_driver, lat, lon, heading_deg, extra";
+
+/// Reads a sample from a row selected with `SAMPLE_COLUMNS` (vehicle_id first).
+pub(super) fn sample_from_row(row: &SqliteRow) -> Result<Sample, StoreError> {
+    Ok(Sample {
+        t_us: row.try_get(1)?,
+        channels: SampleChannels {
+            speed_kmh: row.try_get(2)?,
+            accel_pedal_pct: row.try_get(3)?,
+            brake_pedal: row.try_get(4)?,
+            brake_pressure_bar: row.try_get(5)?,
+            steering_angle_deg: row.try_get(6)?,
+            long_accel_mps2: row.try_get(7)?,
+            lat_accel_mps2: row.try_get(8)?,
+            yaw_rate_dps: row.try_get(9)?,
+            gear: parse_wire(row.try_get(10)?, Gear::parse, "gear")?,
+            abs_active: row.try_get(11)?,
+            esc_active: row.try_get(12)?,
+            aeb_state: parse_wire(row.try_get(13)?, AebState::parse, "aeb_state")?,
+            fcw: row.try_get(14)?,
+            adas_state: parse_wire(row.try_get(15)?, AdasState::parse, "adas_state")?,
+            motor_torque_nm: row.try_get(16)?,
+            odometer_km: row.try_get(17)?,
+            soc_pct: row.try_get(18)?,
+            belt_driver: row.try_get(19)?,
+            lat: row.try_get(20)?,
+            lon: row.try_get(21)?,
+            heading_deg: row.try_get(22)?,
+        },
+        extra: row.try_get(23)?,
+    })
+}
+
+/// ` WHERE` the vehicle, any of the ranges, and the value filters, with
+/// the values to bind in order.
+fn sample_filter_sql(
+    vehicle: VehicleId,
+    ranges: &[TimeRange],
+    filter: &SampleFilter,
+    binds: &mut Vec<Bind>,
+) -> String {
+    let mut sql = String::from(" WHERE vehicle_id = ? AND (");
+    binds.push(Bind::Int(vehicle));
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str("(t_us >= ? AND t_us < ?)");
+        binds.extend([Bind::Int(r.from_us), Bind::Int(r.to_us)]);
+    }
+    sql.push(')');
+    let mut add = |clause: &str, bind: Bind| {
+        sql.push_str(clause);
+        binds.push(bind);
+    };
+    if let Some(v) = filter.min_speed_kmh {
+        add(" AND speed_kmh >= ?", Bind::Real(v));
+    }
+    if let Some(v) = filter.max_speed_kmh {
+        add(" AND speed_kmh <= ?", Bind::Real(v));
+    }
+    if let Some(v) = filter.brake_pedal {
+        add(" AND brake_pedal = ?", Bind::Int(v.into()));
+    }
+    if let Some(v) = filter.abs_active {
+        add(" AND abs_active = ?", Bind::Int(v.into()));
+    }
+    if let Some(v) = filter.aeb_state {
+        add(" AND aeb_state = ?", Bind::Text(v.as_str()));
+    }
+    if let Some(v) = filter.gear {
+        add(" AND gear = ?", Bind::Text(v.as_str()));
+    }
+    sql
+}
+
+/// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
+pub(super) fn push_ranges(q: &mut QueryBuilder<'_, Sqlite>, column: &str, ranges: &[TimeRange]) {
+    q.push(" AND (");
+    for (i, r) in ranges.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push(format!("({column} >= "))
+            .push_bind(r.from_us)
+            .push(format!(" AND {column} < "))
+            .push_bind(r.to_us)
+            .push(")");
+    }
+    q.push(")");
+}
+
+async fn drives(
+    pool: &SqlitePool,
+    vehicle: VehicleId,
+    range: TimeRange,
+    gap_us: i64,
+    limit: u32,
+) -> Result<Vec<DriveSummary>, StoreError> {
+    // A drive starts at the first sample and after every gap longer than `gap_us`.
+    let rows = sqlx::query(
+        "WITH s AS (
+             SELECT t_us, speed_kmh, odometer_km, t_us - lag(t_us) OVER (ORDER BY t_us) AS gap
+             FROM samples WHERE vehicle_id = ?1 AND t_us >= ?2 AND t_us < ?3),
+         d AS (
+             SELECT *, sum(CASE WHEN gap IS NULL OR gap > ?4 THEN 1 ELSE 0 END)
+                 OVER (ORDER BY t_us ROWS UNBOUNDED PRECEDING) AS drive
+             FROM s)
+         SELECT min(t_us), max(t_us), count(*), max(speed_kmh),
+                max(odometer_km) - min(odometer_km),
+                sum(CASE WHEN gap <= ?4 THEN speed_kmh * gap END) / 3600000000.0
+         FROM d GROUP BY drive ORDER BY drive LIMIT ?5",
+    )
+    .bind(vehicle)
+    .bind(range.from_us)
+    .bind(range.to_us)
+    .bind(gap_us)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let odometer: Option<f64> = r.try_get(4)?;
+            let integrated: Option<f64> = r.try_get(5)?;
+            Ok(DriveSummary {
+                first_us: r.try_get(0)?,
+                last_us: r.try_get(1)?,
+                samples: r.try_get::<i64, _>(2)? as u64,
+                max_speed_kmh: r.try_get(3)?,
+                distance_km: odometer.or(integrated),
+            })
+        })
+        .collect()
+}
+
+/// The SQL for one channel's value in `samples`, as REAL.
+fn raw_expression(channel: ChartChannel) -> String {
+    match channel {
+        ChartChannel::Aeb => format!("CAST({AEB_LEVEL} AS REAL)"),
+        other => format!("CAST({} AS REAL)", other.as_str()),
+    }
+}
+
+async fn chart_rows(
+    pool: &SqlitePool,
+    vehicle: VehicleId,
+    range: TimeRange,
+    channels: &[ChartChannel],
+    request: ChartRequest,
+) -> Result<Vec<ChartRow>, StoreError> {
+    let grouped = request.buckets.is_some();
+    let (time, count, mut columns) = if request.per_minute {
+        ("minute_us", "n", Vec::new())
+    } else {
+        ("t_us", "1", Vec::new())
+    };
+    for &c in channels {
+        let (lo, hi) = if request.per_minute {
+            let stem = minute_stem(c);
+            (format!("{stem}_min"), format!("{stem}_max"))
+        } else {
+            let e = raw_expression(c);
+            (e.clone(), e)
+        };
+        columns.push(if grouped {
+            format!("CAST(min({lo}) AS REAL), CAST(max({hi}) AS REAL)")
+        } else {
+            format!("CAST({lo} AS REAL), CAST({hi} AS REAL)")
+        });
+    }
+    let (table, end) = if request.per_minute {
+        ("sample_minutes", format!("minute_us + {MINUTE_US} <= ?"))
+    } else {
+        ("samples", "t_us < ?".to_string())
+    };
+    let (key, n, tail) = match request.buckets {
+        // Buckets start at `origin + k·width`; `time >= origin` holds.
+        Some((origin, width)) => (
+            format!("{origin} + (({time} - {origin}) / {width}) * {width}"),
+            format!("sum({count})"),
+            " GROUP BY 1".to_string(),
+        ),
+        None => (time.to_string(), count.to_string(), String::new()),
+    };
+    let sql = format!(
+        "SELECT {key}, {n}, {} FROM {table} WHERE vehicle_id = ? AND {time} >= ? AND {end}{tail} \
+         ORDER BY 1 LIMIT ?",
+        columns.join(", ")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(vehicle)
+        .bind(range.from_us)
+        .bind(range.to_us)
+        .bind(request.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let mut values = Vec::with_capacity(channels.len());
+            for i in 0..channels.len() {
+                let lo: Option<f64> = r.try_get(2 + 2 * i)?;
+                let hi: Option<f64> = r.try_get(3 + 2 * i)?;
+                values.push(lo.zip(hi));
+            }
+            Ok(ChartRow {
+                t_us: r.try_get(0)?,
+                n: r.try_get::<i64, _>(1)? as u64,
+                values,
+            })
+        })
+        .collect()
+}
+
+async fn sample_intervals(
+    pool: &SqlitePool,
+    vehicle: VehicleId,
+    range: TimeRange,
+    max_samples: u32,
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT d, count(*) FROM (
+             SELECT t_us - lag(t_us) OVER (ORDER BY t_us) AS d FROM (
+                 SELECT t_us FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ?
+                 ORDER BY t_us LIMIT ?))
+         WHERE d IS NOT NULL GROUP BY d ORDER BY count(*) DESC, d LIMIT 8",
+    )
+    .bind(vehicle)
+    .bind(range.from_us)
+    .bind(range.to_us)
+    .bind(max_samples)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(d, n)| (d, n as u64)).collect())
+}
+
+#[async_trait]
+impl SampleStore for SqliteStore {
+    async fn samples(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        limit: u32,
+    ) -> Result<Vec<Sample>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? \
+             ORDER BY t_us LIMIT ?"
+        ))
+        .bind(vehicle)
+        .bind(range.from_us)
+        .bind(range.to_us)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sample_from_row).collect()
+    }
+
+    async fn sample_page(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Sample>, StoreError> {
+        // The cursor narrows the ranges themselves: with a second lower bound
+        // (`t_us > ?`) SQLite seeks to the range's start and every page would
+        // re-read all the pages before it.
+        let ranges = crate::server::store::after_cursor(ranges, page);
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut binds = Vec::new();
+        let mut sql = format!(
+            "SELECT {SAMPLE_COLUMNS} FROM samples{}",
+            sample_filter_sql(vehicle, &ranges, filter, &mut binds)
+        );
+        sql.push_str(if page.descending {
+            " ORDER BY t_us DESC LIMIT ?"
+        } else {
+            " ORDER BY t_us LIMIT ?"
+        });
+        binds.push(Bind::Int(page.limit.into()));
+        let mut conn = self.pool.acquire().await?;
+        let mut handle = conn.lock_handle().await?;
+        // SAFETY: the handle is locked for us until `handle` drops.
+        unsafe { super::bulk::read_samples(handle.as_raw_handle(), &sql, &binds) }
+            .map_err(StoreError::Engine)
+    }
+
+    async fn sample_count(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        filter: &SampleFilter,
+    ) -> Result<u64, StoreError> {
+        if ranges.is_empty() {
+            return Ok(0);
+        }
+        let mut binds = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM samples{}",
+            sample_filter_sql(vehicle, ranges, filter, &mut binds)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for b in binds {
+            q = match b {
+                Bind::Int(v) => q.bind(v),
+                Bind::Real(v) => q.bind(v),
+                Bind::Text(v) => q.bind(v),
+            };
+        }
+        let n = q.fetch_one(&self.pool).await?;
+        Ok(n as u64)
+    }
+
+    async fn drives(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        gap_us: i64,
+        limit: u32,
+    ) -> Result<Vec<DriveSummary>, StoreError> {
+        drives(&self.pool, vehicle, range, gap_us, limit).await
+    }
+
+    async fn chart_rows(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        channels: &[ChartChannel],
+        request: ChartRequest,
+    ) -> Result<Vec<ChartRow>, StoreError> {
+        chart_rows(&self.pool, vehicle, range, channels, request).await
+    }
+
+    async fn sample_intervals(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_samples: u32,
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        sample_intervals(&self.pool, vehicle, range, max_samples).await
+    }
+}
