@@ -93,3 +93,124 @@ async fn a_documented_error_is_what_the_server_sends() {
         assert!(body["error"].get(key).is_some(), "{body}");
     }
 }
+
+/// The documented parameters of one operation, by name.
+fn parameters(doc: &serde_json::Value, path: &str) -> Vec<serde_json::Value> {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path} has no parameters"))
+        .clone()
+}
+
+fn named<'a>(params: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    params
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no parameter {name}"))
+}
+
+#[tokio::test]
+async fn the_export_parameters_say_what_the_server_takes() {
+    const VIN: &str = "LRW3E7EK9NC000017";
+    let app = TestApp::spawn().await;
+    import_vehicle(&app, VIN, &[0, 1, 2]).await;
+    let owner = new_owner(&app, VIN, None, "doc@example.com").await;
+    let (_, doc) = get_json(&app.client, &app, "/api/v1/openapi.json").await;
+    let params = parameters(&doc, "/api/v1/vehicles/{vin}/export");
+
+    // The format has no default: the server refuses a request without one.
+    let format = named(&params, "format");
+    assert_eq!(format["required"], true, "{format}");
+    assert!(format["schema"].get("default").is_none(), "{format}");
+    let res = owner
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    // Every documented format is served, and nothing else is.
+    let formats = format["schema"]["enum"].as_array().unwrap().clone();
+    assert_eq!(formats.len(), 4, "{formats:?}");
+    for value in formats
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .chain(["report"])
+    {
+        let res = owner
+            .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?format={value}")))
+            .send()
+            .await
+            .unwrap();
+        let documented = formats.iter().any(|f| f == value);
+        assert_eq!(
+            res.status().is_success(),
+            documented,
+            "format={value}: {}",
+            res.status()
+        );
+    }
+    // The documented default location is the one applied: no position columns.
+    let location = named(&params, "location");
+    assert_eq!(location["schema"]["default"], "none");
+    for value in location["schema"]["enum"].as_array().unwrap() {
+        let res = owner
+            .get(app.url(&format!(
+                "/api/v1/vehicles/{VIN}/export?format=csv&location={}",
+                value.as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "location={value}");
+    }
+    let csv = owner
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?format=csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let header = csv.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(
+        !header.split(',').any(|c| c == "lat" || c == "lon"),
+        "{header}"
+    );
+}
+
+#[tokio::test]
+async fn every_documented_enumeration_is_accepted_by_the_server() {
+    const VIN: &str = "LRW3E7EK9NC000017";
+    let app = TestApp::spawn().await;
+    import_vehicle(&app, VIN, &[0, 1, 2]).await;
+    let owner = new_owner(&app, VIN, None, "enum@example.com").await;
+    let (_, doc) = get_json(&app.client, &app, "/api/v1/openapi.json").await;
+    for path in [
+        "/api/v1/vehicles/{vin}/samples",
+        "/api/v1/vehicles/{vin}/events",
+        "/api/v1/vehicles/{vin}/drives",
+        "/api/v1/vehicles/{vin}/chart",
+    ] {
+        for param in parameters(&doc, path) {
+            let Some(values) = param["schema"]["enum"].as_array() else {
+                continue;
+            };
+            let name = param["name"].as_str().unwrap();
+            for value in values.iter().map(|v| v.as_str().unwrap()).chain(["bogus"]) {
+                let url = path.replace("{vin}", VIN);
+                let res = owner
+                    .get(app.url(&format!("{url}?{name}={value}")))
+                    .send()
+                    .await
+                    .unwrap();
+                let documented = value != "bogus";
+                assert_eq!(
+                    res.status().is_success(),
+                    documented,
+                    "{path}?{name}={value}: {}",
+                    res.status()
+                );
+            }
+        }
+    }
+}

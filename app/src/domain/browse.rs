@@ -228,3 +228,16 @@ pub struct TelemetryView {
     pub page: SamplePage,
     pub chart: super::chart::Chart,
 }
+
+/// A reply that is one record, read in the reader's zone (`?tz=`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ZoneQuery {
+    pub tz: Option<String>,
+}
+
+/// One page of a list with nothing else to filter by.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}

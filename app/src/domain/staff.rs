@@ -135,3 +135,16 @@ pub struct OperationLine {
     pub parameters: Vec<String>,
     pub statuses: Vec<String>,
 }
+
+/// `GET /api/v1/staff/lookup`: a case number, VIN or account name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+/// `GET /api/v1/staff/cases`: cases with one status, or all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseListQuery {
+    pub status: Option<String>,
+}

@@ -1,113 +1,20 @@
 //! The OpenAPI 3.1 document of `/api/v1` (served at `/api/v1/openapi.json`
 //! and shown to staff at `/staff/api`), written next to the services:
-//! `operations.rs` lists every operation, this file holds the shared pieces
-//! and the schemas. A test checks that every route the router registers is
-//! described here, and nothing else.
+//! `operations.rs` lists every operation, `params.rs` generates the query
+//! parameters from the query types the handlers read, this file holds the
+//! shared pieces and the schemas. A test checks that every route the
+//! router registers is described here, and nothing else.
 
 mod operations;
+mod params;
 
 use crate::domain::staff::OperationLine;
 use operations::operations;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
-fn query(name: &str, schema: Value, description: &str) -> Value {
-    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
-}
-
 fn path_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description})
-}
-
-fn text() -> Value {
-    json!({"type": "string"})
-}
-
-fn time_query(name: &str) -> Value {
-    query(
-        name,
-        text(),
-        "RFC 3339 instant with offset (pages also take a vehicle-local `YYYY-MM-DDTHH:MM`)",
-    )
-}
-
-fn page_params() -> Vec<Value> {
-    vec![
-        query(
-            "limit",
-            json!({"type": "integer", "minimum": 1, "maximum": 1000}),
-            "page size (default 100)",
-        ),
-        query(
-            "cursor",
-            text(),
-            "`next_cursor` of the previous page (opaque)",
-        ),
-    ]
-}
-
-fn sample_filters() -> Vec<Value> {
-    vec![
-        time_query("from"),
-        time_query("to"),
-        query("min_speed_kmh", json!({"type": "number"}), "speed at least"),
-        query("max_speed_kmh", json!({"type": "number"}), "speed at most"),
-        query(
-            "brake_pedal",
-            json!({"type": "boolean"}),
-            "brake pedal pressed",
-        ),
-        query("abs_active", json!({"type": "boolean"}), "ABS intervening"),
-        query(
-            "aeb_state",
-            json!({"type": "string", "enum": ["off", "standby", "warning", "braking"]}),
-            "AEB state",
-        ),
-        query(
-            "gear",
-            json!({"type": "string", "enum": ["P", "R", "N", "D"]}),
-            "gear",
-        ),
-        query(
-            "fields",
-            text(),
-            "comma list of channels to return (default: all)",
-        ),
-    ]
-}
-
-fn event_filters() -> Vec<Value> {
-    vec![
-        time_query("from"),
-        time_query("to"),
-        query("type", text(), "comma list of event types"),
-        query(
-            "group",
-            text(),
-            "comma list of groups: brake, crash, warning, other",
-        ),
-        query(
-            "severity",
-            json!({"type": "string", "enum": ["info", "warning", "critical"]}),
-            "severity",
-        ),
-    ]
-}
-
-fn order() -> Value {
-    query(
-        "order",
-        json!({"type": "string", "enum": ["asc", "desc"]}),
-        "time order (default asc)",
-    )
-}
-
-fn tz() -> Value {
-    query(
-        "tz",
-        text(),
-        "the reader's zone for `t_viewer` (IANA name or UTC)",
-    )
 }
 
 fn reference(schema: &str) -> Value {

@@ -1,14 +1,15 @@
 //! Every `/api/v1` operation: its parameters, body and replies.
 
+use super::params::{path_and_query, query_of, vin};
 use super::*;
+use crate::domain::browse::{
+    ChartQuery, DriveQuery, EventQuery, PageQuery, SampleQuery, ZoneQuery,
+};
+use crate::domain::export::ExportQuery;
+use crate::domain::staff::{CaseListQuery, LookupQuery};
 
 pub(super) fn operations() -> Vec<Op> {
-    let vin = || path_param("vin", "the vehicle's VIN");
     let case_no = || path_param("case_no", "case number, C-YYYY-NNNNNN");
-    let with = |mut base: Vec<Value>, more: Vec<Value>| {
-        base.extend(more);
-        base
-    };
     let file = |description: &str| {
         json!({"description": description, "content": {
             "text/csv": {"schema": {"type": "string"}},
@@ -147,10 +148,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                with(vec![vin()], sample_filters()),
-                with(vec![order(), tz()], page_params()),
-            ),
+            params: path_and_query::<SampleQuery>(vec![vin()]),
             ok: (
                 200,
                 json_reply("a page of samples", reference("SamplePage")),
@@ -165,10 +163,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                with(vec![vin()], event_filters()),
-                with(vec![order(), tz()], page_params()),
-            ),
+            params: path_and_query::<EventQuery>(vec![vin()]),
             ok: (200, json_reply("a page of events", reference("EventPage"))),
             errors: &[400, 401, 404, 422],
             ..op(
@@ -180,7 +175,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: vec![vin(), path_param("id", "the event's id"), tz()],
+            params: path_and_query::<ZoneQuery>(vec![vin(), path_param("id", "the event's id")]),
             ok: (
                 200,
                 json_reply(
@@ -198,10 +193,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                vec![vin(), time_query("from"), time_query("to"), tz()],
-                page_params(),
-            ),
+            params: path_and_query::<DriveQuery>(vec![vin()]),
             ok: (200, json_reply("a page of drives", reference("Page"))),
             errors: &[400, 401, 404, 422],
             ..op(
@@ -213,12 +205,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: vec![
-                vin(),
-                time_query("from"),
-                time_query("to"),
-                query("channels", text(), "comma list of channels (default speed)"),
-            ],
+            params: path_and_query::<ChartQuery>(vec![vin()]),
             ok: (
                 200,
                 json_reply(
@@ -236,29 +223,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                with(
-                    vec![
-                        vin(),
-                        query(
-                            "format",
-                            json!({"type": "string", "enum": ["csv", "ndjson", "bundle", "report"]}),
-                            "file format (default csv)",
-                        ),
-                        query(
-                            "location",
-                            json!({"type": "string", "enum": ["none", "coarse", "full"]}),
-                            "location detail (default none)",
-                        ),
-                    ],
-                    sample_filters(),
-                ),
-                vec![
-                    query("type", text(), "event types"),
-                    query("group", text(), "event groups"),
-                    query("severity", text(), "event severity"),
-                ],
-            ),
+            params: path_and_query::<ExportQuery>(vec![vin()]),
             ok: (200, file("the export, streamed; a bundle is a signed zip")),
             errors: &[400, 401, 404, 422],
             ..op(
@@ -312,7 +277,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(vec![vin()], page_params()),
+            params: path_and_query::<PageQuery>(vec![vin()]),
             ok: (
                 200,
                 json_reply(
@@ -362,7 +327,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: vec![query("q", text(), "case number, VIN or account")],
+            params: query_of::<LookupQuery>(),
             ok: (
                 200,
                 json_reply("matches, metadata only", json!({"type": "object"})),
@@ -398,11 +363,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: vec![query(
-                "status",
-                json!({"type": "string", "enum": ["open", "waiting", "closed"]}),
-                "case status",
-            )],
+            params: query_of::<CaseListQuery>(),
             ok: (
                 200,
                 json_reply(
@@ -480,10 +441,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                with(vec![case_no()], sample_filters()),
-                with(vec![order(), tz()], page_params()),
-            ),
+            params: path_and_query::<SampleQuery>(vec![case_no()]),
             ok: (
                 200,
                 json_reply(
@@ -501,10 +459,7 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: with(
-                with(vec![case_no()], event_filters()),
-                with(vec![order(), tz()], page_params()),
-            ),
+            params: path_and_query::<EventQuery>(vec![case_no()]),
             ok: (
                 200,
                 json_reply(
@@ -522,7 +477,10 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
-            params: vec![case_no(), path_param("id", "the event's id"), tz()],
+            params: path_and_query::<ZoneQuery>(vec![
+                case_no(),
+                path_param("id", "the event's id"),
+            ]),
             ok: (
                 200,
                 json_reply("the event in detail (audited)", reference("EventDetail")),
