@@ -11,5 +11,7 @@ pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod session;
 
 pub use app::{shell, App};

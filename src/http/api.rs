@@ -1,10 +1,12 @@
 //! The REST API under `/api/v1` (`shared/spec/api.md`). Handlers are thin:
 //! they read the request, call `Portal`, and shape the reply.
 
+use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
+use super::principal::{MaybeSignedIn, SignedIn};
 use super::AppState;
+use app::domain::browse::{PageQuery, ZoneQuery};
 use app::domain::export::ExportQuery;
-use app::server::authz::Principal;
 use app::server::charts::ChartQuery;
 use app::server::client::ClientAddress;
 use app::server::drives::DriveQuery;
@@ -44,17 +46,6 @@ pub fn routes() -> Router<AppState> {
 
 async fn openapi() -> Json<&'static serde_json::Value> {
     Json(app::server::openapi::document())
-}
-
-async fn signed_in(portal: &Portal, session: &Session) -> Result<Option<Principal>, ApiError> {
-    Ok(portal.principal(session).await?)
-}
-
-/// The signed-in principal, or 401.
-async fn require_signed_in(portal: &Portal, session: &Session) -> Result<Principal, ApiError> {
-    signed_in(portal, session)
-        .await?
-        .ok_or(ApiError(app::server::error::ServiceError::Unauthenticated))
 }
 
 #[derive(Deserialize)]
@@ -105,17 +96,19 @@ async fn sign_in(
             &address,
         )
         .await?;
-    portal.start_session(&session, &who).await?;
+    app::session::start(&session, &who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn sign_out(State(portal): State<Portal>, session: Session) -> Result<StatusCode, ApiError> {
-    portal.end_session(&session).await?;
+async fn sign_out(session: Session) -> Result<StatusCode, ApiError> {
+    app::session::end(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(portal): State<Portal>, session: Session) -> Result<impl IntoResponse, ApiError> {
-    let who = require_signed_in(&portal, &session).await?;
+async fn me(
+    State(portal): State<Portal>,
+    SignedIn(who): SignedIn,
+) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(portal.me(&who).await?))
 }
 
@@ -127,10 +120,9 @@ struct Bind {
 
 async fn bind_vehicle(
     State(portal): State<Portal>,
-    session: Session,
+    SignedIn(who): SignedIn,
     ApiJson(body): ApiJson<Bind>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = require_signed_in(&portal, &session).await?;
     let period = portal
         .bind_vehicle(&who, &body.vin, &body.claim_code)
         .await?;
@@ -145,22 +137,21 @@ struct PasswordChange {
 
 async fn change_password(
     State(portal): State<Portal>,
+    SignedIn(who): SignedIn,
     session: Session,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let who = require_signed_in(&portal, &session).await?;
     let epoch = portal
         .change_password(&who, &body.current, &body.new)
         .await?;
-    portal.renew_session_epoch(&session, epoch).await?;
+    app::session::renew_epoch(&session, epoch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn vehicles(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(
         json!({ "items": portal.my_vehicles(who.as_ref()).await?, "next_cursor": null }),
     ))
@@ -168,45 +159,36 @@ async fn vehicles(
 
 async fn overview(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.overview(who.as_ref(), &vin).await?))
 }
 
 async fn samples(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<SampleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.samples(who.as_ref(), &vin, &query).await?))
 }
 
 async fn events(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.events(who.as_ref(), &vin, &query).await?))
-}
-
-#[derive(Deserialize)]
-struct Zone {
-    tz: Option<String>,
 }
 
 async fn event_detail(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path((vin, id)): Path<(String, String)>,
-    ApiQuery(zone): ApiQuery<Zone>,
+    ApiQuery(zone): ApiQuery<ZoneQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(
         portal
             .event_detail(who.as_ref(), &vin, &id, zone.tz.as_deref())
@@ -216,60 +198,36 @@ async fn event_detail(
 
 async fn drives(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<DriveQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.drives(who.as_ref(), &vin, &query).await?))
 }
 
 async fn chart(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<ChartQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.chart(who.as_ref(), &vin, &query).await?))
 }
 
 async fn export(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let who = signed_in(&portal, &session).await?;
-    Ok(download(portal.export(who.as_ref(), &vin, &query).await?))
-}
-
-/// An export as a download: its type, name and (when known) length.
-fn download(export: app::server::export::Export) -> axum::response::Response {
-    use axum::http::header;
-    let disposition = format!("attachment; filename=\"{}\"", export.filename);
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, export.content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        axum::body::Body::from_stream(export.body),
-    )
-        .into_response();
-    if let Some(length) = export.length {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, length.into());
-    }
-    response
+) -> Result<Download, ApiError> {
+    Ok(Download(portal.export(who.as_ref(), &vin, &query).await?))
 }
 
 /// Starts a background export. A browser form (urlencoded) is sent on to
 /// the job's progress page; an API client gets 202 and the job's status.
 async fn start_export_job(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     request: axum::extract::Request,
 ) -> Result<axum::response::Response, ApiError> {
@@ -291,7 +249,6 @@ async fn start_export_job(
             Err(response) => return Ok(response),
         }
     };
-    let who = signed_in(&portal, &session).await?;
     let status = portal.start_export_job(who.as_ref(), &vin, &query).await?;
     let page = format!("/vehicles/{}/exports/{}", status.vin, status.id);
     if is_form {
@@ -312,35 +269,26 @@ fn invalid_body(message: String) -> axum::response::Response {
 
 async fn export_job(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(portal.export_job(who.as_ref(), &id).await?))
 }
 
 async fn export_job_file(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(id): Path<String>,
-) -> Result<axum::response::Response, ApiError> {
-    let who = signed_in(&portal, &session).await?;
-    Ok(download(portal.export_job_file(who.as_ref(), &id).await?))
-}
-
-#[derive(Deserialize)]
-struct Page {
-    limit: Option<u32>,
-    cursor: Option<String>,
+) -> Result<Download, ApiError> {
+    Ok(Download(portal.export_job_file(who.as_ref(), &id).await?))
 }
 
 async fn access_log(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
-    ApiQuery(page): ApiQuery<Page>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = signed_in(&portal, &session).await?;
     Ok(Json(
         portal
             .access_log(who.as_ref(), &vin, page.cursor.as_deref(), page.limit)

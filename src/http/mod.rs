@@ -3,10 +3,12 @@
 
 mod api;
 mod assets;
+mod download;
 pub mod error;
 mod evidence;
 mod health;
 mod ingest;
+mod principal;
 pub mod security;
 pub mod sessions;
 mod staff;

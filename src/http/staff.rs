@@ -2,20 +2,21 @@
 //! thin: staff reads of a vehicle call the owners' services as the staff
 //! member acting in the case, so they pass the same gate.
 
+use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
+use super::principal::MaybeSignedIn;
 use super::AppState;
-use app::domain::staff::{CaseExportRequest, NewCaseRequest};
+use app::domain::staff::{CaseExportRequest, CaseListQuery, LookupQuery, NewCaseRequest};
 use app::server::events::EventQuery;
 use app::server::telemetry::SampleQuery;
 use app::server::Portal;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,24 +39,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-type Who = Option<app::server::authz::Principal>;
-
-async fn who(portal: &Portal, session: &Session) -> Result<Who, ApiError> {
-    Ok(portal.principal(session).await?)
-}
-
-#[derive(Deserialize)]
-struct Q {
-    #[serde(default)]
-    q: String,
-}
-
 async fn lookup(
     State(portal): State<Portal>,
-    session: Session,
-    ApiQuery(query): ApiQuery<Q>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    ApiQuery(query): ApiQuery<LookupQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     Ok(Json(portal.lookup(who.as_ref(), &query.q).await?))
 }
 
@@ -68,10 +56,9 @@ struct NewStaffBody {
 /// Admins only (support gets 403): a staff account and its enrolment, once.
 async fn add_staff(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     ApiJson(body): ApiJson<NewStaffBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     let by = who
         .as_ref()
         .ok_or(ApiError(app::server::error::ServiceError::Unauthenticated))?;
@@ -81,17 +68,11 @@ async fn add_staff(
     Ok((StatusCode::CREATED, Json(staff)))
 }
 
-#[derive(Deserialize)]
-struct StatusFilter {
-    status: Option<String>,
-}
-
 async fn list_cases(
     State(portal): State<Portal>,
-    session: Session,
-    ApiQuery(filter): ApiQuery<StatusFilter>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    ApiQuery(filter): ApiQuery<CaseListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     let items = portal
         .case_list(who.as_ref(), filter.status.as_deref())
         .await?;
@@ -100,20 +81,18 @@ async fn list_cases(
 
 async fn open_case(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     ApiJson(body): ApiJson<NewCaseRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     let case = portal.open_case(who.as_ref(), &body).await?;
     Ok((StatusCode::CREATED, Json(case)))
 }
 
 async fn case_view(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     Ok(Json(portal.case_view(who.as_ref(), &case_no).await?))
 }
 
@@ -124,11 +103,10 @@ struct Note {
 
 async fn add_note(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
     ApiJson(body): ApiJson<Note>,
 ) -> Result<StatusCode, ApiError> {
-    let who = who(&portal, &session).await?;
     portal.case_note(who.as_ref(), &case_no, &body.text).await?;
     Ok(StatusCode::CREATED)
 }
@@ -140,53 +118,42 @@ struct NewStatus {
 
 async fn set_status(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
     ApiJson(body): ApiJson<NewStatus>,
 ) -> Result<StatusCode, ApiError> {
-    let who = who(&portal, &session).await?;
     portal
         .set_case_status(who.as_ref(), &case_no, &body.status)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The staff member acting in the case, and the case's VIN.
-async fn in_case(
-    portal: &Portal,
-    session: &Session,
-    case_no: &str,
-) -> Result<(app::server::authz::Principal, String), ApiError> {
-    let who = who(portal, session).await?;
-    Ok(portal.in_case(who.as_ref(), case_no).await?)
-}
-
 async fn samples(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
     ApiQuery(query): ApiQuery<SampleQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
+    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
     Ok(Json(portal.samples(Some(&reader), &vin, &query).await?))
 }
 
 async fn events(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
+    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
     Ok(Json(portal.events(Some(&reader), &vin, &query).await?))
 }
 
 async fn event_detail(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path((case_no, id)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (reader, vin) = in_case(&portal, &session, &case_no).await?;
+    let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await?;
     Ok(Json(
         portal.event_detail(Some(&reader), &vin, &id, None).await?,
     ))
@@ -194,33 +161,22 @@ async fn event_detail(
 
 async fn export(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path(case_no): Path<String>,
     ApiJson(body): ApiJson<CaseExportRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
     let attached = portal.export_to_case(who.as_ref(), &case_no, &body).await?;
     Ok((StatusCode::CREATED, Json(attached)))
 }
 
 async fn export_file(
     State(portal): State<Portal>,
-    session: Session,
+    MaybeSignedIn(who): MaybeSignedIn,
     Path((case_no, bundle_id)): Path<(String, String)>,
-) -> Result<impl IntoResponse, ApiError> {
-    let who = who(&portal, &session).await?;
-    let (filename, bytes) = portal
-        .case_export_file(who.as_ref(), &case_no, &bundle_id)
-        .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
+) -> Result<Download, ApiError> {
+    Ok(Download(
+        portal
+            .case_export_file(who.as_ref(), &case_no, &bundle_id)
+            .await?,
     ))
 }

@@ -26,7 +26,9 @@ pub(crate) mod ssr {
         portal: &Portal,
         session: &Session,
     ) -> Result<Option<Principal>, ServerFnError> {
-        portal.principal(session).await.map_err(|e| fail(&e))
+        crate::session::principal(portal, session)
+            .await
+            .map_err(|e| fail(&e))
     }
 
     /// Logs internal causes; the client gets the code only, with the
@@ -92,8 +94,7 @@ pub async fn sign_in(
         .await
     {
         Ok(who) => {
-            portal
-                .start_session(&session, &who)
+            crate::session::start(&session, &who)
                 .await
                 .map_err(|e| ssr::fail(&e))?;
             leptos_axum::redirect(if who.role.is_staff() { "/staff" } else { "/" });
@@ -125,9 +126,8 @@ pub async fn sign_up(
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    let (portal, session) = ssr::context().await?;
-    portal
-        .end_session(&session)
+    let (_, session) = ssr::context().await?;
+    crate::session::end(&session)
         .await
         .map_err(|e| ssr::fail(&e))?;
     leptos_axum::redirect("/");
@@ -143,8 +143,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     };
     match portal.change_password(&who, &current, &new).await {
         Ok(epoch) => {
-            portal
-                .renew_session_epoch(&session, epoch)
+            crate::session::renew_epoch(&session, epoch)
                 .await
                 .map_err(|e| ssr::fail(&e))?;
             leptos_axum::redirect("/account?done=password");

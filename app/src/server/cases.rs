@@ -4,10 +4,11 @@
 
 use super::authz::Principal;
 use super::error::ServiceError;
+use super::export::Export;
 use super::localtime::instant;
 use super::store::{CaseRecord, NewCase, NewCaseExport, TimeRange};
 use super::Portal;
-use crate::domain::export::ExportQuery;
+use crate::domain::export::{ExportFormat, ExportQuery};
 use crate::domain::staff::{
     CaseExport, CaseExportRequest, CaseStatus, CaseSummary, CaseView, NewCaseRequest, TimelineEntry,
 };
@@ -380,7 +381,7 @@ impl Portal {
         who: Option<&Principal>,
         case_no: &str,
         bundle_id: &str,
-    ) -> Result<(String, Vec<u8>), ServiceError> {
+    ) -> Result<Export, ServiceError> {
         let (staff, case) = self.case_record(who, case_no).await?;
         let export = self
             .store
@@ -407,7 +408,12 @@ impl Portal {
             }),
         )
         .await?;
-        Ok((format!("{}-{bundle_id}.zip", case.vin), bytes))
+        Ok(Export::held(
+            ExportFormat::Bundle,
+            &case.vin,
+            Some(bundle_id),
+            bytes,
+        ))
     }
 }
 

@@ -14,13 +14,13 @@ pub mod drives;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod identity;
 pub mod import;
 pub mod ingest;
 pub mod localtime;
 pub mod openapi;
 pub mod password;
 pub mod query;
-pub mod session;
 pub mod signing;
 pub mod staff;
 pub mod store;
@@ -100,7 +100,7 @@ impl Portal {
         Portal {
             store,
             throttle: ThrottlePolicy::default(),
-            session_lifetime: std::time::Duration::from_secs(session::ABSOLUTE_LIFETIME_SECS),
+            session_lifetime: std::time::Duration::from_secs(identity::ABSOLUTE_LIFETIME_SECS),
             retention: vehicles::Retention::default(),
             signer: None,
             report_font: None,

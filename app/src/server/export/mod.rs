@@ -21,6 +21,7 @@ use super::Portal;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
 use crate::domain::time::format_utc;
 use futures::stream::BoxStream;
+use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -39,6 +40,25 @@ pub struct Export {
     /// Known for bundles (built before sending), so browsers show progress.
     pub length: Option<u64>,
     pub body: BoxStream<'static, Result<Vec<u8>, ServiceError>>,
+}
+
+impl Export {
+    /// A file already held in full (a bundle exported to a case), named
+    /// and typed as its format's files are.
+    pub(crate) fn held(
+        format: ExportFormat,
+        vin: &str,
+        bundle_id: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Export {
+        let (content_type, filename) = naming(format, vin, bundle_id);
+        Export {
+            content_type,
+            filename,
+            length: Some(bytes.len() as u64),
+            body: futures::stream::once(async move { Ok(bytes) }).boxed(),
+        }
+    }
 }
 
 /// What one export writes, checked before the first byte.

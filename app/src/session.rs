@@ -1,0 +1,66 @@
+//! The one place that reads and writes who is signed in in the
+//! tower-sessions session, for server functions and REST handlers alike
+//! (the REST extractors in the binary call `principal`). Services never see
+//! a session: they take a `Principal`, or a `SignedInAs` identity.
+
+use crate::server::authz::Principal;
+use crate::server::error::ServiceError;
+use crate::server::identity::SignedInAs;
+use crate::server::Portal;
+use tower_sessions::Session;
+
+const AUTH_KEY: &str = "auth";
+
+fn session_error(e: tower_sessions::session::Error) -> ServiceError {
+    ServiceError::Internal(format!("session store: {e}"))
+}
+
+/// The signed-in principal, or `None`. A session whose identity no longer
+/// holds (past its lifetime, from before a password change) is ended here.
+pub async fn principal(
+    portal: &Portal,
+    session: &Session,
+) -> Result<Option<Principal>, ServiceError> {
+    let Some(identity) = session
+        .get::<SignedInAs>(AUTH_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let who = portal.principal_of(&identity).await?;
+    if who.is_none() {
+        end(session).await?;
+    }
+    Ok(who)
+}
+
+/// Starts a signed-in session under a fresh id (no session fixation).
+pub async fn start(session: &Session, who: &Principal) -> Result<(), ServiceError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(AUTH_KEY, SignedInAs::now(who))
+        .await
+        .map_err(session_error)
+}
+
+/// Keeps this session valid after a password change ended all the others.
+pub async fn renew_epoch(session: &Session, epoch: i64) -> Result<(), ServiceError> {
+    if let Some(mut identity) = session
+        .get::<SignedInAs>(AUTH_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        identity.epoch = epoch;
+        session
+            .insert(AUTH_KEY, identity)
+            .await
+            .map_err(session_error)?;
+    }
+    Ok(())
+}
+
+/// Deletes the session server-side; its cookie is worthless afterwards.
+pub async fn end(session: &Session) -> Result<(), ServiceError> {
+    session.flush().await.map_err(session_error)
+}
