@@ -137,9 +137,9 @@ pub struct AccessEntry {
     /// Staff exports: who received the bundle, and on what legal basis.
     pub recipient: Option<String>,
     pub legal_basis: Option<String>,
-    pub action: String,
-    pub format: Option<String>,
-    pub location: Option<String>,
+    pub action: super::audit::AuditAction,
+    pub format: Option<ExportFormat>,
+    pub location: Option<LocationRedaction>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub bundle_id: Option<String>,

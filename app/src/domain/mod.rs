@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser.
 pub mod account;
+pub mod audit;
 pub mod browse;
 pub mod chart;
 pub mod export;

@@ -34,8 +34,8 @@ pub struct TimelineEntry {
     pub role: String,
     /// The staff account that acted (staff see who; owners see the role only).
     pub by: String,
-    /// `case_opened`, `case_note`, `case_status`, `staff_read` or `export`.
-    pub action: String,
+    /// One of `AuditAction::CASE_TIMELINE`.
+    pub action: super::audit::AuditAction,
     pub text: String,
 }
 

@@ -4,6 +4,8 @@
 use crate::api::browse::disclosures;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
+use crate::domain::audit::AuditAction;
+use crate::domain::export::{ExportFormat, LocationRedaction};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
@@ -57,21 +59,21 @@ pub fn AccessPage() -> impl IntoView {
                                                 "support" | "admin" => view! { {t!(i18n, by_staff)} " (" {e.by.clone()} ")" }.into_any(),
                                                 _ => t!(i18n, by_other).into_any(),
                                             };
-                                            let action = match e.action.as_str() {
-                                                "staff_read" => t!(i18n, action_staff_read).into_any(),
-                                                "case_download" => t!(i18n, action_case_download).into_any(),
+                                            let action = match e.action {
+                                                AuditAction::StaffRead => t!(i18n, action_staff_read).into_any(),
+                                                AuditAction::CaseDownload => t!(i18n, action_case_download).into_any(),
                                                 _ => t!(i18n, nav_export).into_any(),
                                             };
                                             let case = e.case_no.clone().map(|no| format!("{no} · {}", e.purpose.clone().unwrap_or_default()));
                                             let recipient = e.recipient.clone().map(|r| format!("{r} · {}", e.legal_basis.clone().unwrap_or_default()));
                                             view! {
-                                                <tr data-action=e.action.clone()>
+                                                <tr data-action=e.action.as_str()>
                                                     <td>{readable(&e.at.t_local)}</td>
                                                     <td>{by}</td>
                                                     <td>{action}</td>
-                                                    <td>{e.format.clone().unwrap_or_default()}</td>
+                                                    <td>{e.format.map(ExportFormat::as_str)}</td>
                                                     <td>{range}</td>
-                                                    <td>{e.location.clone().unwrap_or_default()}</td>
+                                                    <td>{e.location.map(LocationRedaction::as_str)}</td>
                                                     <td>{case}</td>
                                                     <td>{recipient}</td>
                                                     <td><code>{e.manifest_sha256.clone().unwrap_or_default()}</code></td>

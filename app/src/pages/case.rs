@@ -153,8 +153,8 @@ pub fn CasePage() -> impl IntoView {
                         </ActionForm>
                         <ol class="timeline" data-testid="case-timeline">
                             {view.timeline.into_iter().map(|e| view! {
-                                <li data-action=e.action.clone()>
-                                    <time>{readable(&e.at.t_local)}</time> " · " {e.role} " " <span class="muted" data-testid="timeline-by">{e.by}</span> " · " <strong>{e.action.clone()}</strong> " " {e.text}
+                                <li data-action=e.action.as_str()>
+                                    <time>{readable(&e.at.t_local)}</time> " · " {e.role} " " <span class="muted" data-testid="timeline-by">{e.by}</span> " · " <strong>{e.action.as_str()}</strong> " " {e.text}
                                 </li>
                             }).collect_view()}
                         </ol>

@@ -10,6 +10,7 @@ use super::store::{AccountId, ClaimRefusal, NewAuditEntry, OwnershipPeriod};
 use super::throttle::{account_key, address_key};
 use super::Portal;
 use crate::domain::account::{Me, Role, VehicleBinding};
+use crate::domain::audit::AuditAction;
 use crate::domain::time::format_utc;
 use crate::domain::Vin;
 use crate::server::localtime::format_local;
@@ -148,7 +149,7 @@ impl Portal {
         self.throttle.succeeded(&*self.store, attempt).await?;
         self.audit(
             format!("account:{id}"),
-            "sign_up",
+            AuditAction::SignUp,
             Some(&period.vin),
             serde_json::json!({"from_us": period.from_us}),
         )
@@ -193,7 +194,7 @@ impl Portal {
                 self.throttle.succeeded(&*self.store, attempt).await?;
                 self.audit(
                     format!("account:{}", r.id),
-                    "sign_in",
+                    AuditAction::SignIn,
                     None,
                     serde_json::json!({"address": client_address}),
                 )
@@ -210,7 +211,7 @@ impl Portal {
                 // The attempt was counted as a failure when it was admitted.
                 self.audit(
                     "anonymous".into(),
-                    "sign_in_failed",
+                    AuditAction::SignInFailed,
                     None,
                     serde_json::json!({"account": name, "address": client_address}),
                 )
@@ -245,7 +246,7 @@ impl Portal {
         let epoch = self.store.set_password(who.account_id, &hash).await?;
         self.audit(
             format!("account:{}", who.account_id),
-            "password_changed",
+            AuditAction::PasswordChanged,
             None,
             serde_json::json!({}),
         )
@@ -272,7 +273,7 @@ impl Portal {
             .map_err(claim_refused)?;
         self.audit(
             format!("account:{}", who.account_id),
-            "vehicle_bound",
+            AuditAction::VehicleBound,
             Some(&period.vin),
             serde_json::json!({"from_us": period.from_us}),
         )
@@ -346,14 +347,14 @@ impl Portal {
     pub(crate) async fn audit(
         &self,
         actor: String,
-        action: &str,
+        action: AuditAction,
         vin: Option<&str>,
         details: serde_json::Value,
     ) -> Result<(), ServiceError> {
         self.store
             .append_audit(&NewAuditEntry {
                 actor,
-                action: action.into(),
+                action,
                 vin: vin.map(str::to_string),
                 details,
             })

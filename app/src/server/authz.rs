@@ -7,6 +7,7 @@ use super::error::ServiceError;
 use super::store::{AccountId, CaseRecord, StoredVehicle, TimeRange};
 use super::Portal;
 use crate::domain::account::Role;
+use crate::domain::audit::AuditAction;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 
@@ -109,7 +110,8 @@ impl Portal {
                 "from": bound(ranges[0].from_us),
                 "to": bound(ranges[ranges.len() - 1].to_us),
             });
-            self.audit_case(who, &case, "staff_read", details).await?;
+            self.audit_case(who, &case, AuditAction::StaffRead, details)
+                .await?;
         }
         Ok(Access { vehicle, ranges })
     }

@@ -8,6 +8,7 @@ use super::export::Export;
 use super::localtime::instant;
 use super::store::{CaseRecord, NewCase, NewCaseExport, TimeRange};
 use super::Portal;
+use crate::domain::audit::AuditAction;
 use crate::domain::export::{ExportFormat, ExportQuery};
 use crate::domain::staff::{
     CaseExport, CaseExportRequest, CaseStatus, CaseSummary, CaseView, NewCaseRequest, TimelineEntry,
@@ -16,15 +17,6 @@ use crate::domain::time::format_utc;
 use crate::domain::Vin;
 use serde_json::json;
 
-/// Audit actions a case's timeline shows.
-pub(crate) const CASE_ACTIONS: &[&str] = &[
-    "case_opened",
-    "case_note",
-    "case_status",
-    "staff_read",
-    "export",
-    "case_download",
-];
 /// Longest subject, purpose, note, recipient or legal basis.
 const MAX_TEXT: usize = 2_000;
 
@@ -169,8 +161,13 @@ impl Portal {
                 created_us: chrono::Utc::now().timestamp_micros(),
             })
             .await?;
-        self.audit_case(who, &case, "case_opened", json!({"subject": subject}))
-            .await?;
+        self.audit_case(
+            who,
+            &case,
+            AuditAction::CaseOpened,
+            json!({"subject": subject}),
+        )
+        .await?;
         Ok(summary(&case, &zone))
     }
 
@@ -179,7 +176,7 @@ impl Portal {
         &self,
         who: &Principal,
         case: &CaseRecord,
-        action: &str,
+        action: AuditAction,
         mut details: serde_json::Value,
     ) -> Result<(), ServiceError> {
         details["case_no"] = case.case_no.clone().into();
@@ -208,18 +205,19 @@ impl Portal {
         let zone = self.zone_of(&case.vin).await?;
         let entries = self
             .store
-            .audit_for_vin(&case.vin, CASE_ACTIONS, None, 1_000)
+            .audit_for_vin(&case.vin, AuditAction::CASE_TIMELINE, None, 1_000)
             .await?;
         let timeline = entries
             .iter()
             .filter_map(|e| {
+                let action = AuditAction::parse(&e.action)?;
                 let d: serde_json::Value = serde_json::from_str(&e.details).ok()?;
                 (d["case_no"] == case.case_no.as_str()).then(|| TimelineEntry {
                     at: instant(e.at_us, &zone, None),
                     role: d["role"].as_str().unwrap_or_default().to_string(),
                     by: d["staff"].as_str().unwrap_or_default().to_string(),
-                    action: e.action.clone(),
-                    text: timeline_text(&e.action, &d),
+                    action,
+                    text: timeline_text(action, &d),
                 })
             })
             .collect();
@@ -284,7 +282,7 @@ impl Portal {
     ) -> Result<(), ServiceError> {
         let (who, case) = self.case_record(who, case_no).await?;
         let text = required_text("text", text)?;
-        self.audit_case(&who, &case, "case_note", json!({"text": text}))
+        self.audit_case(&who, &case, AuditAction::CaseNote, json!({"text": text}))
             .await
     }
 
@@ -303,7 +301,7 @@ impl Portal {
         self.audit_case(
             &who,
             &case,
-            "case_status",
+            AuditAction::CaseStatus,
             json!({"from": case.status.as_str(), "to": status.as_str()}),
         )
         .await
@@ -398,7 +396,7 @@ impl Portal {
         self.audit_case(
             &staff,
             &case,
-            "case_download",
+            AuditAction::CaseDownload,
             json!({
                 "bundle_id": export.bundle_id,
                 "manifest_sha256": export.manifest_sha256,
@@ -418,13 +416,13 @@ impl Portal {
 }
 
 /// A timeline line's text, from the entry's details.
-fn timeline_text(action: &str, d: &serde_json::Value) -> String {
+fn timeline_text(action: AuditAction, d: &serde_json::Value) -> String {
     let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
     match action {
-        "case_opened" => s("subject"),
-        "case_note" => s("text"),
-        "case_status" => format!("{} → {}", s("from"), s("to")),
-        "export" | "case_download" => format!(
+        AuditAction::CaseOpened => s("subject"),
+        AuditAction::CaseNote => s("text"),
+        AuditAction::CaseStatus => format!("{} → {}", s("from"), s("to")),
+        AuditAction::Export | AuditAction::CaseDownload => format!(
             "{} → {} ({})",
             s("bundle_id"),
             s("recipient"),

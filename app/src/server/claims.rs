@@ -3,6 +3,7 @@
 
 use super::error::ServiceError;
 use super::Portal;
+use crate::domain::audit::AuditAction;
 use crate::domain::Vin;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -93,7 +94,7 @@ impl Portal {
             .await?;
         self.audit(
             "admin".into(),
-            "claim_code_issued",
+            AuditAction::ClaimCodeIssued,
             Some(vin.as_str()),
             serde_json::json!({"since_us": since_us, "expires_us": expires_us}),
         )
@@ -135,7 +136,7 @@ impl Portal {
                 self.store.end_ownership(vehicle.id, at_us).await?;
                 self.audit(
                     "admin".into(),
-                    "transfer",
+                    AuditAction::Transfer,
                     Some(vin.as_str()),
                     serde_json::json!({"at_us": at_us}),
                 )

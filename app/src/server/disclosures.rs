@@ -8,12 +8,8 @@ use super::localtime::instant;
 use super::query;
 use super::store::TimeRange;
 use super::Portal;
-use crate::domain::export::{AccessEntry, AccessPage};
-
-/// Audit actions that disclose a vehicle's data: exports (the owner's own,
-/// or staff's to a case), staff reads within a case, and every download of
-/// a case's bundle.
-const DISCLOSURES: &[&str] = &["export", "staff_read", "case_download"];
+use crate::domain::audit::AuditAction;
+use crate::domain::export::{AccessEntry, AccessPage, ExportFormat, LocationRedaction};
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/access-log`.
@@ -32,7 +28,7 @@ impl Portal {
         let zone = &access.vehicle.vehicle.timezone;
         let rows = self
             .store
-            .audit_for_vin(&vin, DISCLOSURES, before, limit)
+            .audit_for_vin(&vin, AuditAction::DISCLOSURES, before, limit)
             .await?;
         let next_cursor = (rows.len() == limit as usize)
             .then(|| rows.last().map(|e| e.seq.to_string()))
@@ -45,10 +41,12 @@ impl Portal {
                     .iter()
                     .any(|r| r.from_us <= e.at_us && e.at_us < r.to_us)
             })
-            .map(|e| {
+            .filter_map(|e| {
+                // Only disclosure actions were asked for: each parses.
+                let action = AuditAction::parse(&e.action)?;
                 let d: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
                 let text = |k: &str| d[k].as_str().map(str::to_string);
-                AccessEntry {
+                Some(AccessEntry {
                     at: instant(e.at_us, zone, None),
                     // Staff appear by role and case, never by name.
                     by: if Some(&e.actor) == me.as_ref() {
@@ -60,14 +58,14 @@ impl Portal {
                     purpose: text("purpose"),
                     recipient: text("recipient"),
                     legal_basis: text("legal_basis"),
-                    action: e.action.clone(),
-                    format: text("format"),
-                    location: text("location"),
+                    action,
+                    format: d["format"].as_str().and_then(ExportFormat::parse),
+                    location: d["location"].as_str().and_then(LocationRedaction::parse),
                     from: text("from"),
                     to: text("to"),
                     bundle_id: text("bundle_id"),
                     manifest_sha256: text("manifest_sha256"),
-                }
+                })
             })
             .collect();
         Ok(AccessPage { items, next_cursor })

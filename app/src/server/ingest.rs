@@ -8,6 +8,7 @@ use super::error::ServiceError;
 use super::import::{import_reader, ImportError, ImportOptions, ImportSummary};
 use super::store::IngestToken;
 use super::{now_us, Portal};
+use crate::domain::audit::AuditAction;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -64,7 +65,7 @@ impl Portal {
         }
         self.audit(
             "admin".into(),
-            "ingest_token_issued",
+            AuditAction::IngestTokenIssued,
             None,
             serde_json::json!({ "name": name }),
         )
@@ -82,7 +83,7 @@ impl Portal {
         }
         self.audit(
             "admin".into(),
-            "ingest_token_revoked",
+            AuditAction::IngestTokenRevoked,
             None,
             serde_json::json!({ "name": name }),
         )

@@ -8,6 +8,7 @@ use super::cases::{require_staff, summary};
 use super::error::ServiceError;
 use super::{password, totp, Portal};
 use crate::domain::account::Role;
+use crate::domain::audit::AuditAction;
 use crate::domain::staff::{AccountMeta, Lookup, NewStaff, PeriodMeta, VehicleMeta};
 use crate::domain::time::format_utc;
 use crate::domain::Vin;
@@ -55,7 +56,7 @@ impl Portal {
         self.store.set_totp_secret(id, &secret).await?;
         self.audit(
             actor,
-            "role_change",
+            AuditAction::RoleChange,
             None,
             json!({"account": account, "role": role.as_str(), "change": "staff account created"}),
         )
@@ -157,7 +158,7 @@ impl Portal {
         }
         self.audit(
             format!("account:{}", who.account_id),
-            "staff_lookup",
+            AuditAction::StaffLookup,
             None,
             json!({"q": q, "role": who.role.as_str(), "cases": lookup.cases.len(), "vehicles": lookup.vehicles.len()}),
         )

@@ -18,6 +18,7 @@ use super::query;
 use super::store::{SampleFilter, Store};
 use super::telemetry::SampleQuery;
 use super::Portal;
+use crate::domain::audit::AuditAction;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
 use crate::domain::time::format_utc;
 use futures::stream::BoxStream;
@@ -338,18 +339,21 @@ impl Portal {
                     bundle::report_only(sources, &plan, provenance, progress).await?;
                 details["report_id"] = id.clone().into();
                 details["report_sha256"] = sha.into();
-                self.audit(actor, "export", Some(&vin), details).await?;
+                self.audit(actor, AuditAction::Export, Some(&vin), details)
+                    .await?;
                 return Ok(ExportFile::new(format, &vin, Some(&id), report));
             }
             let built = bundle::build(sources, &plan, provenance, progress).await?;
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
-            self.audit(actor, "export", Some(&vin), details).await?;
+            self.audit(actor, AuditAction::Export, Some(&vin), details)
+                .await?;
             let mut file = ExportFile::new(format, &vin, Some(&built.id), built.file);
             file.manifest_sha256 = Some(built.manifest_sha256);
             return Ok(file);
         }
-        self.audit(actor, "export", Some(&vin), details).await?;
+        self.audit(actor, AuditAction::Export, Some(&vin), details)
+            .await?;
         let (mut sink, file) = file_sink(progress)?;
         write_stream(format, self.store.clone(), &plan, &mut sink).await?;
         sink.finish().await?;
@@ -377,7 +381,8 @@ impl Portal {
             plan,
             ..
         } = planned;
-        self.audit(actor, "export", Some(&vin), details).await?;
+        self.audit(actor, AuditAction::Export, Some(&vin), details)
+            .await?;
         let (tx, rx) = mpsc::channel(4);
         let store = self.store.clone();
         tokio::spawn(async move {

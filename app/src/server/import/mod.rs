@@ -8,6 +8,7 @@ mod parse;
 
 pub use parse::{LineError, LineParser, Parsed};
 
+use crate::domain::audit::AuditAction;
 use crate::domain::log_format::EventType;
 use crate::domain::records::{EdrRecord, Event, Sample};
 use crate::domain::Vin;
@@ -625,7 +626,7 @@ impl<'o> Writer<'o> {
         self.tx
             .append_audit(&NewAuditEntry {
                 actor: self.options.actor.clone(),
-                action: "import".into(),
+                action: AuditAction::Import,
                 vin: None,
                 details,
             })

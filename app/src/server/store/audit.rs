@@ -1,6 +1,7 @@
 //! The audit chain: append and read.
 
 use super::StoreError;
+use crate::domain::audit::AuditAction;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewAuditEntry {
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub vin: Option<String>,
     pub details: serde_json::Value,
 }
@@ -37,7 +38,7 @@ pub trait AuditStore: Send + Sync {
     async fn audit_for_vin(
         &self,
         vin: &str,
-        actions: &[&str],
+        actions: &[AuditAction],
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;

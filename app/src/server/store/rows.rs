@@ -113,7 +113,7 @@ pub(crate) fn chained_entry(last: Option<(i64, String)>, entry: &NewAuditEntry) 
         seq,
         at_us,
         &entry.actor,
-        &entry.action,
+        entry.action.as_str(),
         entry.vin.as_deref(),
         &details,
     );
@@ -121,7 +121,7 @@ pub(crate) fn chained_entry(last: Option<(i64, String)>, entry: &NewAuditEntry) 
         seq,
         at_us,
         actor: entry.actor.clone(),
-        action: entry.action.clone(),
+        action: entry.action.as_str().to_string(),
         vin: entry.vin.clone(),
         details,
         prev_hash,

@@ -2,6 +2,7 @@
 
 use super::time::{time, Ts};
 use super::PgStore;
+use crate::domain::audit::AuditAction;
 use crate::server::store::rows::chained_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
@@ -48,7 +49,7 @@ pub(super) async fn append_audit_on(
     .bind(e.seq)
     .bind(Ts(e.at_us))
     .bind(&e.actor)
-    .bind(&e.action)
+    .bind(e.action.as_str())
     .bind(&e.vin)
     .bind(&e.details)
     .bind(&e.prev_hash)
@@ -82,7 +83,7 @@ impl AuditStore for PgStore {
     async fn audit_for_vin(
         &self,
         vin: &str,
-        actions: &[&str],
+        actions: &[AuditAction],
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {

@@ -1,6 +1,7 @@
 //! SQLite: the audit chain.
 
 use super::SqliteStore;
+use crate::domain::audit::AuditAction;
 use crate::server::store::rows::chained_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
@@ -38,7 +39,7 @@ pub(super) async fn append_audit_on(
     .bind(e.seq)
     .bind(e.at_us)
     .bind(&e.actor)
-    .bind(&e.action)
+    .bind(e.action.as_str())
     .bind(&e.vin)
     .bind(&e.details)
     .bind(&e.prev_hash)
@@ -71,7 +72,7 @@ impl AuditStore for SqliteStore {
     async fn audit_for_vin(
         &self,
         vin: &str,
-        actions: &[&str],
+        actions: &[AuditAction],
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
@@ -85,7 +86,7 @@ impl AuditStore for SqliteStore {
         q.push(" AND action IN (");
         let mut list = q.separated(", ");
         for a in actions {
-            list.push_bind(a.to_string());
+            list.push_bind(a.as_str());
         }
         q.push(") ORDER BY seq DESC LIMIT ").push_bind(limit);
         let rows = q.build().fetch_all(&self.pool).await?;
