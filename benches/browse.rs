@@ -130,8 +130,8 @@ async fn main() {
         )
     } else {
         format!(
-            "SELECT * FROM samples WHERE vehicle_id = 1 AND t_us >= {} AND t_us < {} \
-             AND speed_kmh >= 100 ORDER BY t_us LIMIT 100;",
+            "SELECT * FROM samples WHERE vehicle_id = 1 AND t >= {} AND t < {} \
+             AND speed_kmh >= 100 ORDER BY t LIMIT 100;",
             day.0, day.1
         )
     };

@@ -94,7 +94,7 @@ async fn main() {
             f.db.cli().arg("-c").arg(copy).output(),
         )
     } else {
-        let select = "SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t_us;";
+        let select = "SELECT * FROM samples WHERE vehicle_id = 1 ORDER BY t;";
         (
             "sqlite3 -csv",
             f.db.cli().args(["-csv", "-header", select]).output(),

@@ -431,10 +431,7 @@ async fn unknown_account_and_wrong_password_answer_identically_and_throttling_re
     // The window passes: every recorded failure becomes older than it.
     let secs = (window_us + 1_000_000) / 1_000_000;
     app.sql(
-        &format!(
-            "UPDATE sign_in_failures SET at_us = at_us - {}",
-            secs * 1_000_000
-        ),
+        &format!("UPDATE sign_in_failures SET at = at - {}", secs * 1_000_000),
         &format!("UPDATE sign_in_failures SET at = at - interval '{secs} seconds'"),
     )
     .await;

@@ -353,7 +353,7 @@ async fn an_export_to_a_case_is_a_signed_bundle_naming_recipient_and_basis() {
 /// Runs SQL on the database behind the store (tampering, as an attacker
 /// with file access would); the same on both backends unless times differ.
 async fn tamper(app: &TestApp, sql: &str) {
-    let postgres = sql.replace("at_us = at_us + 1", "at = at + interval '1 microsecond'");
+    let postgres = sql.replace("at = at + 1", "at = at + interval '1 microsecond'");
     app.sql(sql, &postgres).await;
 }
 
@@ -366,7 +366,7 @@ async fn the_audit_chain_shows_edits_deletions_and_reordering() {
         // Swapping two entries' places: each now follows the wrong one.
         ("UPDATE audit_log SET seq = -2 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; \
           UPDATE audit_log SET seq = 3 WHERE seq = -2", 2),
-        ("UPDATE audit_log SET at_us = at_us + 1 WHERE seq = 4", 4),
+        ("UPDATE audit_log SET at = at + 1 WHERE seq = 4", 4),
     ] {
         let (app, _owner) = fixture().await;
         let (staff, _) = new_staff(&app, "agent@example.com", "support").await;

@@ -7,3 +7,4 @@ mod batches;
 mod import;
 mod jobs;
 mod store;
+mod vocabulary;

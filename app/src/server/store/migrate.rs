@@ -2,9 +2,9 @@
 //! as stored: ids, password hashes, claim codes, cases, bundles and the audit
 //! chain (its hashes cover the times, so they are copied to the microsecond).
 //!
-//! The target's own schema says how each column is typed; SQLite's column
-//! names are the same but for times (`t_us` there is `t` here, `created_us`
-//! is `created_at`, …). Everything goes in one transaction: a failure leaves
+//! The target's own schema says how each column is typed; both backends
+//! name every table and column alike (times are integer microseconds in
+//! SQLite, timestamptz here). Everything goes in one transaction: a failure leaves
 //! the target as empty as it was. Sessions are not moved (everyone signs in
 //! again), nor are background export jobs (they expire within the hour:
 //! whoever was preparing one starts it again).
@@ -55,20 +55,10 @@ enum Kind {
     Time,
 }
 
-/// A target column and where it comes from.
+/// A column of a table, by its name in both schemas and its type in the target's.
 struct Column {
-    target: String,
-    source: String,
+    name: String,
     kind: Kind,
-}
-
-/// The SQLite column a PostgreSQL column is kept in.
-fn source_name(target: &str, kind: Kind) -> String {
-    match (target, kind) {
-        ("t" | "t0" | "minute" | "at", Kind::Time) => format!("{target}_us"),
-        (name, Kind::Time) => format!("{}_us", name.strip_suffix("_at").unwrap_or(name)),
-        (name, _) => name.to_string(),
-    }
 }
 
 async fn target_columns(
@@ -98,11 +88,7 @@ async fn target_columns(
                     )))
                 }
             };
-            Ok(Column {
-                source: source_name(&name, kind),
-                target: name,
-                kind,
-            })
+            Ok(Column { name, kind })
         })
         .collect()
 }
@@ -213,23 +199,18 @@ async fn copy_table(
     table: &str,
     columns: &[Column],
 ) -> Result<u64, StoreError> {
-    let select = columns
+    let names = columns
         .iter()
-        .map(|c| c.source.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let insert = columns
-        .iter()
-        .map(|c| c.target.as_str())
+        .map(|c| c.name.as_str())
         .collect::<Vec<_>>()
         .join(", ");
     let mut copy = pg
         .copy_in_raw(&format!(
-            "COPY {table} ({insert}) FROM STDIN (FORMAT binary)"
+            "COPY {table} ({names}) FROM STDIN (FORMAT binary)"
         ))
         .await?;
     let mut writer = CopyWriter::new();
-    let sql = format!("SELECT {select} FROM {table}");
+    let sql = format!("SELECT {names} FROM {table}");
     let mut rows = sqlx::query(&sql).fetch(source);
     let mut n = 0u64;
     while let Some(row) = rows.try_next().await? {
@@ -254,7 +235,7 @@ async fn copy_table(
             fields.push(match (v, c.kind) {
                 (Value::Null, _) => Field::Null,
                 (Value::Int(v), Kind::Int4) => Field::Int4(i32::try_from(*v).map_err(|_| {
-                    StoreError::Corrupt(format!("{table}.{}: {v} is out of range", c.source))
+                    StoreError::Corrupt(format!("{table}.{}: {v} is out of range", c.name))
                 })?),
                 (Value::Int(v), Kind::Bool) => Field::Bool(*v != 0),
                 (Value::Int(v), Kind::Time) => Field::Time(Ts(*v)),
@@ -273,20 +254,4 @@ async fn copy_table(
     copy.send(writer.finish()).await?;
     copy.finish().await?;
     Ok(n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_columns_map_to_their_sqlite_names() {
-        assert_eq!(source_name("t", Kind::Time), "t_us");
-        assert_eq!(source_name("t0", Kind::Time), "t0_us");
-        assert_eq!(source_name("minute", Kind::Time), "minute_us");
-        assert_eq!(source_name("at", Kind::Time), "at_us");
-        assert_eq!(source_name("created_at", Kind::Time), "created_us");
-        assert_eq!(source_name("from_at", Kind::Time), "from_us");
-        assert_eq!(source_name("t_ms", Kind::Int4), "t_ms");
-    }
 }

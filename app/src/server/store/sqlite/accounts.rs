@@ -55,7 +55,7 @@ pub(super) async fn insert_account(
     role: Role,
 ) -> Result<Option<AccountId>, StoreError> {
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO accounts (account, password_hash, role, created_us) VALUES (?, ?, ?, ?) \
+        "INSERT INTO accounts (account, password_hash, role, created_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (account) DO NOTHING RETURNING id",
     )
     .bind(account)
@@ -154,7 +154,7 @@ impl AccountStore for SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for (key, limit) in limits {
             let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT count(*), min(at_us) FROM sign_in_failures WHERE key = ? AND at_us >= ?",
+                "SELECT count(*), min(at) FROM sign_in_failures WHERE key = ? AND at >= ?",
             )
             .bind(key)
             .bind(since_us)
@@ -167,7 +167,7 @@ impl AccountStore for SqliteStore {
             }
         }
         for (key, _) in limits {
-            sqlx::query("INSERT INTO sign_in_failures (key, at_us) VALUES (?, ?)")
+            sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)")
                 .bind(key)
                 .bind(at_us)
                 .execute(&mut *tx)
@@ -180,7 +180,7 @@ impl AccountStore for SqliteStore {
     async fn forgive_sign_in_attempt(&self, key: &str, at_us: i64) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM sign_in_failures WHERE rowid IN \
-             (SELECT rowid FROM sign_in_failures WHERE key = ? AND at_us = ? LIMIT 1)",
+             (SELECT rowid FROM sign_in_failures WHERE key = ? AND at = ? LIMIT 1)",
         )
         .bind(key)
         .bind(at_us)

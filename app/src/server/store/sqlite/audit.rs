@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-const AUDIT_COLUMNS: &str = "seq, at_us, actor, action, vin, details, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, prev_hash, hash";
 
 fn audit_from_row(r: &SqliteRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
@@ -34,7 +34,7 @@ pub(super) async fn append_audit_on(
             .await?;
     let e = chained_entry(last, entry);
     sqlx::query(
-        "INSERT INTO audit_log (seq, at_us, actor, action, vin, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (seq, at, actor, action, vin, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(e.seq)
     .bind(e.at_us)

@@ -13,11 +13,11 @@ use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t_us, speed_kmh, accel_pedal_pct, brake_pedal, \
+const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
     brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
     belt_driver, lat, lon, heading_deg, extra) \
-    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t_us) DO NOTHING";
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t) DO NOTHING";
 
 /// A prepared statement, finalized on drop whatever happens. Text is bound
 /// without a copy (SQLITE_STATIC), so SQLite keeps pointers into it until the
@@ -265,7 +265,7 @@ impl Statement<'_> {
             // The key column: NULL would be a damaged file, never the epoch.
             t_us: self
                 .col_int(1)
-                .ok_or("a stored sample has no time (t_us is NULL)")?,
+                .ok_or("a stored sample has no time (t is NULL)")?,
             channels: crate::domain::log_format::SampleChannels {
                 speed_kmh: self.col_real(2),
                 accel_pedal_pct: self.col_real(3),

@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, c.owner_account_id, \
-    a.account, c.subject, c.purpose, c.status, c.from_us, c.to_us, c.created_by, c.created_us \
+    a.account, c.subject, c.purpose, c.status, c.from_at, c.to_at, c.created_by, c.created_at \
     FROM cases c JOIN vehicles v ON v.id = c.vehicle_id \
     LEFT JOIN accounts a ON a.id = c.owner_account_id";
 
@@ -40,7 +40,7 @@ async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, Store
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (case_no, vehicle_id, owner_account_id, subject, purpose, status, \
-         from_us, to_us, created_by, created_us) \
+         from_at, to_at, created_by, created_at) \
          VALUES ('', ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING id",
     )
     .bind(c.vehicle_id)
@@ -113,7 +113,7 @@ async fn set_case_status(
 async fn attach_case_export(pool: &SqlitePool, x: &NewCaseExport) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO case_exports (bundle_id, case_id, manifest_sha256, recipient, legal_basis, \
-         created_by, created_us, size, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         created_by, created_at, size, bundle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&x.bundle_id)
     .bind(x.case_id)
@@ -134,8 +134,8 @@ async fn case_exports(
     case_id: i64,
 ) -> Result<Vec<CaseExportRecord>, StoreError> {
     let rows = sqlx::query(
-        "SELECT bundle_id, manifest_sha256, recipient, legal_basis, created_us, size \
-         FROM case_exports WHERE case_id = ? ORDER BY created_us DESC",
+        "SELECT bundle_id, manifest_sha256, recipient, legal_basis, created_at, size \
+         FROM case_exports WHERE case_id = ? ORDER BY created_at DESC",
     )
     .bind(case_id)
     .fetch_all(pool)

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_us, p.to_us \
+const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_at, p.to_at \
     FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
 
 fn period_from_row(row: &SqliteRow) -> Result<OwnershipPeriod, StoreError> {
@@ -30,7 +30,7 @@ async fn periods_where(
     column: &str,
     id: i64,
 ) -> Result<Vec<OwnershipPeriod>, StoreError> {
-    let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_us");
+    let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_at");
     let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
     rows.iter().map(period_from_row).collect()
 }
@@ -44,8 +44,8 @@ async fn redeem(
     now_us: i64,
 ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
     let claim: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.vehicle_id, c.since_us FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
-         WHERE v.vin = ? AND c.code_hash = ? AND c.used_us IS NULL AND c.expires_us > ?",
+        "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
+         WHERE v.vin = ? AND c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ?",
     )
     .bind(vin.as_str())
     .bind(code_hash)
@@ -56,7 +56,7 @@ async fn redeem(
         return Ok(Err(ClaimRefusal::NoMatchingCode));
     };
     let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM ownership_periods WHERE vehicle_id = ? AND to_us IS NULL",
+        "SELECT id FROM ownership_periods WHERE vehicle_id = ? AND to_at IS NULL",
     )
     .bind(vehicle)
     .fetch_optional(&mut *conn)
@@ -64,13 +64,13 @@ async fn redeem(
     if open.is_some() {
         return Ok(Err(ClaimRefusal::VehicleOwned));
     }
-    sqlx::query("INSERT INTO ownership_periods (vehicle_id, account_id, from_us, to_us) VALUES (?, ?, ?, NULL)")
+    sqlx::query("INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) VALUES (?, ?, ?, NULL)")
         .bind(vehicle)
         .bind(account)
         .bind(since_us)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE claim_codes SET used_us = ?, used_by = ? WHERE id = ?")
+    sqlx::query("UPDATE claim_codes SET used_at = ?, used_by = ? WHERE id = ?")
         .bind(now_us)
         .bind(account)
         .bind(claim_id)
@@ -91,14 +91,14 @@ async fn end_open_period(
     at_us: i64,
 ) -> Result<Option<OwnershipPeriod>, StoreError> {
     let row = sqlx::query(&format!(
-        "{PERIOD_SELECT} WHERE p.vehicle_id = ? AND p.to_us IS NULL"
+        "{PERIOD_SELECT} WHERE p.vehicle_id = ? AND p.to_at IS NULL"
     ))
     .bind(vehicle)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let mut period = period_from_row(&row)?;
-    sqlx::query("UPDATE ownership_periods SET to_us = ? WHERE vehicle_id = ? AND to_us IS NULL")
+    sqlx::query("UPDATE ownership_periods SET to_at = ? WHERE vehicle_id = ? AND to_at IS NULL")
         .bind(at_us)
         .bind(vehicle)
         .execute(&mut *conn)
@@ -167,7 +167,7 @@ impl ClaimStore for SqliteStore {
         since_us: i64,
         expires_us: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO claim_codes (vehicle_id, code_hash, since_us, expires_us, created_us) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO claim_codes (vehicle_id, code_hash, since_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(vehicle)
             .bind(code_hash)
             .bind(since_us)

@@ -16,7 +16,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 pub(super) const EVENT_COLUMNS: &str =
-    "event_id, t_us, event_type, severity, trigger_metric, trigger_value, \
+    "event_id, t, event_type, severity, trigger_metric, trigger_value, \
     trigger_threshold, note, extra";
 
 fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
@@ -50,7 +50,7 @@ async fn load_edr(
     event_id: &str,
 ) -> Result<EdrRecord, StoreError> {
     let r = sqlx::query(
-        "SELECT event_id, t0_us, standard, trigger_kind, locked, complete, ignition_cycle_crash, \
+        "SELECT event_id, t0, standard, trigger_kind, locked, complete, ignition_cycle_crash, \
          ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, max_delta_v_lat_kmh, \
          belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra \
          FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
@@ -161,7 +161,7 @@ async fn event_page(
         EVENT_COLUMNS
     ));
     q.push_bind(vehicle);
-    push_ranges(&mut q, "t_us", &ranges);
+    push_ranges(&mut q, "t", &ranges);
     if !filter.types.is_empty() {
         q.push(" AND event_type IN (");
         let mut list = q.separated(", ");
@@ -175,9 +175,9 @@ async fn event_page(
     }
     if let Some((t_us, id)) = &page.after {
         q.push(if page.descending {
-            " AND (t_us, event_id) < ("
+            " AND (t, event_id) < ("
         } else {
-            " AND (t_us, event_id) > ("
+            " AND (t, event_id) > ("
         })
         .push_bind(*t_us)
         .push(", ")
@@ -185,9 +185,9 @@ async fn event_page(
         .push(")");
     }
     q.push(if page.descending {
-        " ORDER BY t_us DESC, event_id DESC LIMIT "
+        " ORDER BY t DESC, event_id DESC LIMIT "
     } else {
-        " ORDER BY t_us, event_id LIMIT "
+        " ORDER BY t, event_id LIMIT "
     })
     .push_bind(page.limit);
     let rows = q.build().fetch_all(pool).await?;
@@ -198,8 +198,8 @@ async fn event_page(
 impl EventStore for SqliteStore {
     async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? \
-             ORDER BY t_us, event_id"
+            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND t >= ? AND t < ? \
+             ORDER BY t, event_id"
         ))
         .bind(vehicle)
         .bind(range.from_us)
@@ -216,7 +216,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<EdrRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT event_id FROM edr_records WHERE vehicle_id = ? AND t0_us >= ? AND t0_us < ? ORDER BY t0_us",
+            "SELECT event_id FROM edr_records WHERE vehicle_id = ? AND t0 >= ? AND t0 < ? ORDER BY t0",
         )
         .bind(vehicle)
         .bind(range.from_us)
@@ -278,7 +278,7 @@ pub(super) async fn insert_edr(
     digest: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO edr_records (vehicle_id, event_id, t0_us, standard, trigger_kind, locked, complete, \
+        "INSERT INTO edr_records (vehicle_id, event_id, t0, standard, trigger_kind, locked, complete, \
          ignition_cycle_crash, ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, \
          max_delta_v_lat_kmh, belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra, digest) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -68,7 +68,7 @@ impl SqliteImportTx {
         let mut held: HashMap<(VehicleId, i64), Sample> = HashMap::new();
         for (vehicle, (lo, hi)) in by_vehicle {
             let found = sqlx::query(&format!(
-                "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t_us BETWEEN ? AND ?"
+                "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t BETWEEN ? AND ?"
             ))
             .bind(vehicle)
             .bind(lo)
@@ -104,7 +104,7 @@ impl ImportTx for SqliteImportTx {
             return Ok((held.id, outcome));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO vehicles (vin, model, model_year, market, timezone, edr_ecu, extra, created_us) \
+            "INSERT INTO vehicles (vin, model, model_year, market, timezone, edr_ecu, extra, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(v.vin.as_str())

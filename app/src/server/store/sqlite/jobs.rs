@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
 const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
-     rows_written, bytes_written, filename, size, updated_us";
+     rows_written, bytes_written, filename, size, updated_at";
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExportJobRecord, StoreError> {
     Ok(ExportJobRecord {
@@ -27,7 +27,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExportJobRecord, StoreError
         bytes_written: row.get::<i64, _>("bytes_written") as u64,
         filename: row.get("filename"),
         size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
-        updated_us: row.get("updated_us"),
+        updated_us: row.get("updated_at"),
     })
 }
 
@@ -40,10 +40,10 @@ pub(super) async fn create(
     // One statement: the count and the insert see the same database.
     let done = sqlx::query(
         "INSERT INTO export_jobs (id, account_id, vin, format, state, rows_expected, \
-         bytes_expected, started_us, updated_us) \
+         bytes_expected, started_at, updated_at) \
          SELECT ?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?7 \
          WHERE (SELECT count(*) FROM export_jobs WHERE account_id = ?2 \
-                AND state = 'running' AND updated_us >= ?8) < ?9",
+                AND state = 'running' AND updated_at >= ?8) < ?9",
     )
     .bind(&job.id)
     .bind(job.account)
@@ -67,7 +67,7 @@ async fn progress(
     at_us: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE export_jobs SET rows_written = ?, bytes_written = ?, updated_us = ? \
+        "UPDATE export_jobs SET rows_written = ?, bytes_written = ?, updated_at = ? \
          WHERE id = ? AND state = 'running'",
     )
     .bind(rows as i64)
@@ -107,7 +107,7 @@ async fn finish(
     sqlx::query(
         "UPDATE export_jobs SET state = ?2, filename = ?3, size = ?4, \
          rows_written = coalesce(?5, rows_written), bytes_written = coalesce(?6, bytes_written), \
-         updated_us = ?7 WHERE id = ?1",
+         updated_at = ?7 WHERE id = ?1",
     )
     .bind(id)
     .bind(state.as_str())
@@ -142,7 +142,7 @@ async fn part(pool: &SqlitePool, id: &str, seq: u32) -> Result<Option<Vec<u8>>, 
 
 async fn expire(pool: &SqlitePool, before_us: i64) -> Result<u64, StoreError> {
     // The parts go with their job (ON DELETE CASCADE).
-    let done = sqlx::query("DELETE FROM export_jobs WHERE updated_us < ?")
+    let done = sqlx::query("DELETE FROM export_jobs WHERE updated_at < ?")
         .bind(before_us)
         .execute(pool)
         .await?;

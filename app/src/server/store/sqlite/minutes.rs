@@ -15,14 +15,12 @@ pub(super) async fn refresh_minutes(
 ) -> Result<(), StoreError> {
     let from = lo_us.div_euclid(MINUTE_US) * MINUTE_US;
     let to = (hi_us.div_euclid(MINUTE_US) + 1) * MINUTE_US;
-    sqlx::query(
-        "DELETE FROM sample_minutes WHERE vehicle_id = ? AND minute_us >= ? AND minute_us < ?",
-    )
-    .bind(vehicle)
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("DELETE FROM sample_minutes WHERE vehicle_id = ? AND minute >= ? AND minute < ?")
+        .bind(vehicle)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
     let channels = ChartChannel::ALL
         .iter()
         .map(|&c| {
@@ -43,10 +41,10 @@ pub(super) async fn refresh_minutes(
         .collect::<Vec<_>>()
         .join(", ");
     sqlx::query(&format!(
-        "INSERT INTO sample_minutes (vehicle_id, minute_us, n, {column_names}) \
-         SELECT vehicle_id, (t_us / {MINUTE_US}) * {MINUTE_US}, count(*), {channels} \
-         FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? \
-         GROUP BY t_us / {MINUTE_US}"
+        "INSERT INTO sample_minutes (vehicle_id, minute, n, {column_names}) \
+         SELECT vehicle_id, (t / {MINUTE_US}) * {MINUTE_US}, count(*), {channels} \
+         FROM samples WHERE vehicle_id = ? AND t >= ? AND t < ? \
+         GROUP BY t / {MINUTE_US}"
     ))
     .bind(vehicle)
     .bind(from)

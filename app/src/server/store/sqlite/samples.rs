@@ -14,8 +14,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-pub(super) const SAMPLE_COLUMNS: &str =
-    "vehicle_id, t_us, speed_kmh, accel_pedal_pct, brake_pedal, \
+pub(super) const SAMPLE_COLUMNS: &str = "vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
     brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
     belt_driver, lat, lon, heading_deg, extra";
@@ -65,7 +64,7 @@ fn sample_filter_sql(
         if i > 0 {
             sql.push_str(" OR ");
         }
-        sql.push_str("(t_us >= ? AND t_us < ?)");
+        sql.push_str("(t >= ? AND t < ?)");
         binds.extend([Bind::Int(r.from_us), Bind::Int(r.to_us)]);
     }
     sql.push(')');
@@ -120,13 +119,13 @@ async fn drives(
     // A drive starts at the first sample and after every gap longer than `gap_us`.
     let rows = sqlx::query(
         "WITH s AS (
-             SELECT t_us, speed_kmh, odometer_km, t_us - lag(t_us) OVER (ORDER BY t_us) AS gap
-             FROM samples WHERE vehicle_id = ?1 AND t_us >= ?2 AND t_us < ?3),
+             SELECT t, speed_kmh, odometer_km, t - lag(t) OVER (ORDER BY t) AS gap
+             FROM samples WHERE vehicle_id = ?1 AND t >= ?2 AND t < ?3),
          d AS (
              SELECT *, sum(CASE WHEN gap IS NULL OR gap > ?4 THEN 1 ELSE 0 END)
-                 OVER (ORDER BY t_us ROWS UNBOUNDED PRECEDING) AS drive
+                 OVER (ORDER BY t ROWS UNBOUNDED PRECEDING) AS drive
              FROM s)
-         SELECT min(t_us), max(t_us), count(*), max(speed_kmh),
+         SELECT min(t), max(t), count(*), max(speed_kmh),
                 max(odometer_km) - min(odometer_km),
                 sum(CASE WHEN gap <= ?4 THEN speed_kmh * gap END) / 3600000000.0
          FROM d GROUP BY drive ORDER BY drive LIMIT ?5",
@@ -170,9 +169,9 @@ async fn chart_rows(
 ) -> Result<Vec<ChartRow>, StoreError> {
     let grouped = request.buckets.is_some();
     let (time, count, mut columns) = if request.per_minute {
-        ("minute_us", "n", Vec::new())
+        ("minute", "n", Vec::new())
     } else {
-        ("t_us", "1", Vec::new())
+        ("t", "1", Vec::new())
     };
     for &c in channels {
         let (lo, hi) = if request.per_minute {
@@ -189,9 +188,9 @@ async fn chart_rows(
         });
     }
     let (table, end) = if request.per_minute {
-        ("sample_minutes", format!("minute_us + {MINUTE_US} <= ?"))
+        ("sample_minutes", format!("minute + {MINUTE_US} <= ?"))
     } else {
-        ("samples", "t_us < ?".to_string())
+        ("samples", "t < ?".to_string())
     };
     let (key, n, tail) = match request.buckets {
         // Buckets start at `origin + k·width`; `time >= origin` holds.
@@ -239,9 +238,9 @@ async fn sample_intervals(
 ) -> Result<Vec<(i64, u64)>, StoreError> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT d, count(*) FROM (
-             SELECT t_us - lag(t_us) OVER (ORDER BY t_us) AS d FROM (
-                 SELECT t_us FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ?
-                 ORDER BY t_us LIMIT ?))
+             SELECT t - lag(t) OVER (ORDER BY t) AS d FROM (
+                 SELECT t FROM samples WHERE vehicle_id = ? AND t >= ? AND t < ?
+                 ORDER BY t LIMIT ?))
          WHERE d IS NOT NULL GROUP BY d ORDER BY count(*) DESC, d LIMIT 8",
     )
     .bind(vehicle)
@@ -262,8 +261,8 @@ impl SampleStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Sample>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t_us >= ? AND t_us < ? \
-             ORDER BY t_us LIMIT ?"
+            "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t >= ? AND t < ? \
+             ORDER BY t LIMIT ?"
         ))
         .bind(vehicle)
         .bind(range.from_us)
@@ -294,9 +293,9 @@ impl SampleStore for SqliteStore {
             sample_filter_sql(vehicle, &ranges, filter, &mut binds)
         );
         sql.push_str(if page.descending {
-            " ORDER BY t_us DESC LIMIT ?"
+            " ORDER BY t DESC LIMIT ?"
         } else {
-            " ORDER BY t_us LIMIT ?"
+            " ORDER BY t LIMIT ?"
         });
         binds.push(Bind::Int(page.limit.into()));
         let mut conn = self.pool.acquire().await?;

@@ -5,14 +5,14 @@ use crate::server::store::{IngestToken, IngestTokenStore, StoreError};
 use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
-const COLUMNS: &str = "id, name, created_us, revoked_us";
+const COLUMNS: &str = "id, name, created_at, revoked_at";
 
 fn from_row(row: &sqlx::sqlite::SqliteRow) -> IngestToken {
     IngestToken {
         id: row.get("id"),
         name: row.get("name"),
-        created_us: row.get("created_us"),
-        revoked_us: row.get("revoked_us"),
+        created_us: row.get("created_at"),
+        revoked_us: row.get("revoked_at"),
     }
 }
 
@@ -24,7 +24,7 @@ pub(super) async fn create(
 ) -> Result<bool, StoreError> {
     // The partial unique index refuses a second live token of one name.
     let done = sqlx::query(
-        "INSERT INTO ingest_tokens (name, token_sha256, created_us) VALUES (?, ?, ?) \
+        "INSERT INTO ingest_tokens (name, token_sha256, created_at) VALUES (?, ?, ?) \
          ON CONFLICT DO NOTHING",
     )
     .bind(name)
@@ -40,7 +40,7 @@ pub(super) async fn live(
     token_sha256: &str,
 ) -> Result<Option<IngestToken>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = ? AND revoked_us IS NULL"
+        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = ? AND revoked_at IS NULL"
     ))
     .bind(token_sha256)
     .fetch_optional(pool)
@@ -50,7 +50,7 @@ pub(super) async fn live(
 
 async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE ingest_tokens SET revoked_us = ? WHERE name = ? AND revoked_us IS NULL",
+        "UPDATE ingest_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
     )
     .bind(at_us)
     .bind(name)

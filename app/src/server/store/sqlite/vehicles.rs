@@ -70,9 +70,9 @@ impl VehicleStore for SqliteStore {
         };
         let (from, to) = (range.from_us, range.to_us);
         let samples = sqlx::query(
-            "SELECT count(*), min(t_us), max(t_us), count(lat), \
-             min(CASE WHEN lat IS NOT NULL THEN t_us END), max(CASE WHEN lat IS NOT NULL THEN t_us END) FROM samples \
-             WHERE vehicle_id = ? AND t_us >= ? AND t_us < ?",
+            "SELECT count(*), min(t), max(t), count(lat), \
+             min(CASE WHEN lat IS NOT NULL THEN t END), max(CASE WHEN lat IS NOT NULL THEN t END) FROM samples \
+             WHERE vehicle_id = ? AND t >= ? AND t < ?",
         )
         .bind(vehicle)
         .bind(from)
@@ -80,7 +80,7 @@ impl VehicleStore for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         let events = sqlx::query(
-            "SELECT count(*), min(t_us), max(t_us) FROM events WHERE vehicle_id = ? AND t_us >= ? AND t_us < ?",
+            "SELECT count(*), min(t), max(t) FROM events WHERE vehicle_id = ? AND t >= ? AND t < ?",
         )
         .bind(vehicle)
         .bind(from)
@@ -88,8 +88,8 @@ impl VehicleStore for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         let edr = sqlx::query(
-            "SELECT count(*), min(t0_us), max(t0_us), coalesce(sum(locked), 0) FROM edr_records \
-             WHERE vehicle_id = ? AND t0_us >= ? AND t0_us < ?",
+            "SELECT count(*), min(t0), max(t0), coalesce(sum(locked), 0) FROM edr_records \
+             WHERE vehicle_id = ? AND t0 >= ? AND t0 < ?",
         )
         .bind(vehicle)
         .bind(from)
@@ -98,9 +98,9 @@ impl VehicleStore for SqliteStore {
         .await?;
         // Samples under legal hold: the 30 minutes before each locked crash record.
         let held_samples: i64 = sqlx::query_scalar(
-            "SELECT count(DISTINCT s.t_us) FROM edr_records e JOIN samples s \
-             ON s.vehicle_id = e.vehicle_id AND s.t_us >= e.t0_us - ? AND s.t_us <= e.t0_us \
-             WHERE e.vehicle_id = ? AND e.locked = 1 AND s.t_us >= ? AND s.t_us < ?",
+            "SELECT count(DISTINCT s.t) FROM edr_records e JOIN samples s \
+             ON s.vehicle_id = e.vehicle_id AND s.t >= e.t0 - ? AND s.t <= e.t0 \
+             WHERE e.vehicle_id = ? AND e.locked = 1 AND s.t >= ? AND s.t < ?",
         )
         .bind(crate::server::store::HOLD_BEFORE_CRASH_US)
         .bind(vehicle)
