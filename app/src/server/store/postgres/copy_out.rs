@@ -12,6 +12,7 @@ use super::time::Ts;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
 use crate::domain::records::Sample;
 use crate::server::store::rows::parse_wire;
+use crate::server::store::sql::{self, Part, Query, SqlValue};
 use crate::server::store::{PageRequest, SampleFilter, StoreError, TimeRange, VehicleId};
 use futures::TryStreamExt;
 use sqlx::postgres::PgPoolCopyExt;
@@ -42,47 +43,38 @@ fn float_literal(v: f64) -> String {
     }
 }
 
-/// The page's SELECT, with its values written in.
-/// `WHERE …` for the vehicle, any of the ranges and the value filters, with
-/// the values written as literals (COPY takes no bind parameters). Every
-/// value is a number, a boolean, a time or one of the enums' own names, so
-/// nothing from a request reaches the SQL as text.
-pub(super) fn sample_where(
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &SampleFilter,
-) -> String {
-    let ranges = ranges
-        .iter()
-        .map(|r| {
-            format!(
-                "(t >= {} AND t < {})",
-                time_literal(r.from_us),
-                time_literal(r.to_us)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let mut sql = format!("WHERE vehicle_id = {vehicle} AND ({ranges})");
-    if let Some(v) = filter.min_speed_kmh {
-        sql.push_str(&format!(" AND speed_kmh >= {}", float_literal(v)));
-    }
-    if let Some(v) = filter.max_speed_kmh {
-        sql.push_str(&format!(" AND speed_kmh <= {}", float_literal(v)));
-    }
-    if let Some(v) = filter.brake_pedal {
-        sql.push_str(&format!(" AND brake_pedal = {v}"));
-    }
-    if let Some(v) = filter.abs_active {
-        sql.push_str(&format!(" AND abs_active = {v}"));
-    }
-    if let Some(v) = filter.aeb_state {
-        sql.push_str(&format!(" AND aeb_state = '{}'", v.as_str()));
-    }
-    if let Some(v) = filter.gear {
-        sql.push_str(&format!(" AND gear = '{}'", v.as_str()));
+/// A shared query with its values written as literals (COPY takes no bind
+/// parameters). Every value is a number, a boolean, a time or one of the
+/// enums' own names, so nothing from a request reaches the SQL as text.
+fn with_literals(query: Query) -> String {
+    let mut sql = String::new();
+    for part in query.0 {
+        match part {
+            Part::Sql(text) => sql.push_str(&text),
+            Part::Value(value) => sql.push_str(&literal(value)),
+        }
     }
     sql
+}
+
+fn literal(value: SqlValue) -> String {
+    match value {
+        SqlValue::Int(v) => v.to_string(),
+        SqlValue::Time(v) => time_literal(v),
+        SqlValue::Real(v) => float_literal(v),
+        SqlValue::Bool(v) => v.to_string(),
+        SqlValue::Name(v) => format!("'{v}'"),
+        SqlValue::Names(names) => format!(
+            " IN ({})",
+            names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // Not used by sample reads; quoted all the same.
+        SqlValue::Text(v) => format!("'{}'", v.replace('\'', "''")),
+    }
 }
 
 fn page_sql(
@@ -93,8 +85,8 @@ fn page_sql(
 ) -> String {
     let order = if page.descending { "DESC" } else { "ASC" };
     format!(
-        "COPY (SELECT {SAMPLE_COLUMNS} FROM samples {} ORDER BY t {order} LIMIT {}) TO STDOUT (FORMAT binary)",
-        sample_where(vehicle, ranges, filter),
+        "COPY (SELECT {SAMPLE_COLUMNS} FROM samples{} ORDER BY t {order} LIMIT {}) TO STDOUT (FORMAT binary)",
+        with_literals(sql::sample_where(vehicle, ranges, filter)),
         page.limit
     )
 }

@@ -1,6 +1,6 @@
 //! PostgreSQL: events and crash (EDR) records.
 
-use super::samples::push_ranges;
+use super::binds::bind;
 use super::time::{time, Ts};
 use super::PgStore;
 use crate::domain::log_format::{
@@ -9,9 +9,9 @@ use crate::domain::log_format::{
 };
 use crate::domain::records::{EdrRecord, Event};
 use crate::server::store::rows::parse_wire;
+use crate::server::store::sql;
 use crate::server::store::{
-    after_cursor, EventFilter, EventPageRequest, EventStore, PageRequest, StoreError, TimeRange,
-    VehicleId,
+    EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
@@ -153,55 +153,11 @@ async fn event_page(
     filter: &EventFilter,
     page: &EventPageRequest,
 ) -> Result<Vec<Event>, StoreError> {
-    // The cursor's time narrows the ranges, so the index scan starts at the
-    // cursor (ties at that instant are ordered by id below).
-    let ranges = after_cursor(
-        ranges,
-        PageRequest {
-            descending: page.descending,
-            after_us: page.after.as_ref().map(|(t_us, _)| {
-                if page.descending {
-                    t_us.saturating_add(1)
-                } else {
-                    t_us.saturating_sub(1)
-                }
-            }),
-            limit: page.limit,
-        },
-    );
-    if ranges.is_empty() {
+    let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
         return Ok(Vec::new());
-    }
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "SELECT {} FROM events WHERE vehicle_id = ",
-        EVENT_COLUMNS
-    ));
-    q.push_bind(vehicle);
-    push_ranges(&mut q, "t", &ranges);
-    if !filter.types.is_empty() {
-        let types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
-        q.push(" AND event_type = ANY(").push_bind(types).push(")");
-    }
-    if let Some(severity) = filter.severity {
-        q.push(" AND severity = ").push_bind(severity.as_str());
-    }
-    if let Some((t_us, id)) = &page.after {
-        q.push(if page.descending {
-            " AND (t, event_id) < ("
-        } else {
-            " AND (t, event_id) > ("
-        })
-        .push_bind(Ts(*t_us))
-        .push(", ")
-        .push_bind(id.clone())
-        .push(")");
-    }
-    q.push(if page.descending {
-        " ORDER BY t DESC, event_id DESC LIMIT "
-    } else {
-        " ORDER BY t, event_id LIMIT "
-    })
-    .push_bind(i64::from(page.limit));
+    };
+    let mut q = QueryBuilder::<Postgres>::new("");
+    query.push_into(&mut q, bind);
     let rows = q.build().fetch_all(pool).await?;
     rows.iter().map(event_from_row).collect()
 }

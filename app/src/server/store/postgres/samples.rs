@@ -1,11 +1,13 @@
 //! PostgreSQL: telemetry samples: pages, counts, drives and chart data.
 
+use super::binds::bind;
 use super::time::{time, Ts, EPOCH};
 use super::PgStore;
 use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
 use crate::domain::records::Sample;
 use crate::server::store::rows::{minute_stem, parse_wire, AEB_LEVEL};
+use crate::server::store::sql;
 use crate::server::store::{
     ChartRequest, ChartRow, DriveSummary, PageRequest, SampleFilter, SampleStore, StoreError,
     TimeRange, VehicleId,
@@ -48,22 +50,6 @@ pub(crate) fn sample_from_row(row: &PgRow) -> Result<Sample, StoreError> {
         },
         extra: row.try_get(23)?,
     })
-}
-
-/// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
-pub(crate) fn push_ranges(q: &mut QueryBuilder<'_, Postgres>, column: &str, ranges: &[TimeRange]) {
-    q.push(" AND (");
-    for (i, r) in ranges.iter().enumerate() {
-        if i > 0 {
-            q.push(" OR ");
-        }
-        q.push(format!("({column} >= "))
-            .push_bind(Ts(r.from_us))
-            .push(format!(" AND {column} < "))
-            .push_bind(Ts(r.to_us))
-            .push(")");
-    }
-    q.push(")");
 }
 
 async fn drives(
@@ -263,11 +249,9 @@ impl SampleStore for PgStore {
         if ranges.is_empty() {
             return Ok(0);
         }
-        let sql = format!(
-            "SELECT count(*) FROM samples {}",
-            super::copy_out::sample_where(vehicle, ranges, filter)
-        );
-        let n: i64 = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
+        let mut q = QueryBuilder::<Postgres>::new("SELECT count(*) FROM samples");
+        sql::sample_where(vehicle, ranges, filter).push_into(&mut q, bind);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 

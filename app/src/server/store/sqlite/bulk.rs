@@ -172,12 +172,12 @@ pub unsafe fn insert_samples(
     Ok(skipped)
 }
 
-/// A value bound to a read statement (texts are the wire names of enums).
-#[derive(Debug, Clone, Copy)]
+/// A value bound to a read statement.
+#[derive(Debug, Clone)]
 pub enum Bind {
     Int(i64),
     Real(f64),
-    Text(&'static str),
+    Text(String),
 }
 
 /// Reads samples with `sql` (selecting `SAMPLE_COLUMNS` in order) and `binds`.
@@ -197,15 +197,15 @@ pub unsafe fn read_samples(
     let st = unsafe { Statement::prepare(db, &sql)? };
     for (i, b) in binds.iter().enumerate() {
         let i = i as c_int + 1;
-        match *b {
-            Bind::Int(v) => st.int(i, Some(v))?,
-            Bind::Real(v) => st.real(i, Some(v))?,
+        match b {
+            Bind::Int(v) => st.int(i, Some(*v))?,
+            Bind::Real(v) => st.real(i, Some(*v))?,
             Bind::Text(v) => st.text(i, Some(v))?,
         }
     }
     let mut out = Vec::new();
     loop {
-        // SAFETY: the statement is prepared and bound; bound texts are 'static.
+        // SAFETY: the statement is prepared and bound; bound texts outlive it.
         match unsafe { ffi::sqlite3_step(st.stmt) } {
             ffi::SQLITE_ROW => out.push(st.sample()?),
             ffi::SQLITE_DONE => return Ok(out),

@@ -1,11 +1,13 @@
 //! SQLite: telemetry samples: pages, counts, drives and chart data.
 
+use super::binds::{bind, bulk_sql};
 use super::bulk::Bind;
 use super::SqliteStore;
 use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
 use crate::domain::records::Sample;
 use crate::server::store::rows::{minute_stem, parse_wire, AEB_LEVEL, MINUTE_US};
+use crate::server::store::sql;
 use crate::server::store::{
     ChartRequest, ChartRow, DriveSummary, PageRequest, SampleFilter, SampleStore, StoreError,
     TimeRange, VehicleId,
@@ -48,65 +50,6 @@ pub(super) fn sample_from_row(row: &SqliteRow) -> Result<Sample, StoreError> {
         },
         extra: row.try_get(23)?,
     })
-}
-
-/// ` WHERE` the vehicle, any of the ranges, and the value filters, with
-/// the values to bind in order.
-fn sample_filter_sql(
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &SampleFilter,
-    binds: &mut Vec<Bind>,
-) -> String {
-    let mut sql = String::from(" WHERE vehicle_id = ? AND (");
-    binds.push(Bind::Int(vehicle));
-    for (i, r) in ranges.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str("(t >= ? AND t < ?)");
-        binds.extend([Bind::Int(r.from_us), Bind::Int(r.to_us)]);
-    }
-    sql.push(')');
-    let mut add = |clause: &str, bind: Bind| {
-        sql.push_str(clause);
-        binds.push(bind);
-    };
-    if let Some(v) = filter.min_speed_kmh {
-        add(" AND speed_kmh >= ?", Bind::Real(v));
-    }
-    if let Some(v) = filter.max_speed_kmh {
-        add(" AND speed_kmh <= ?", Bind::Real(v));
-    }
-    if let Some(v) = filter.brake_pedal {
-        add(" AND brake_pedal = ?", Bind::Int(v.into()));
-    }
-    if let Some(v) = filter.abs_active {
-        add(" AND abs_active = ?", Bind::Int(v.into()));
-    }
-    if let Some(v) = filter.aeb_state {
-        add(" AND aeb_state = ?", Bind::Text(v.as_str()));
-    }
-    if let Some(v) = filter.gear {
-        add(" AND gear = ?", Bind::Text(v.as_str()));
-    }
-    sql
-}
-
-/// ` AND (t >= a AND t < b OR …)` for the permitted ranges.
-pub(super) fn push_ranges(q: &mut QueryBuilder<'_, Sqlite>, column: &str, ranges: &[TimeRange]) {
-    q.push(" AND (");
-    for (i, r) in ranges.iter().enumerate() {
-        if i > 0 {
-            q.push(" OR ");
-        }
-        q.push(format!("({column} >= "))
-            .push_bind(r.from_us)
-            .push(format!(" AND {column} < "))
-            .push_bind(r.to_us)
-            .push(")");
-    }
-    q.push(")");
 }
 
 async fn drives(
@@ -287,16 +230,10 @@ impl SampleStore for SqliteStore {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let mut binds = Vec::new();
-        let mut sql = format!(
-            "SELECT {SAMPLE_COLUMNS} FROM samples{}",
-            sample_filter_sql(vehicle, &ranges, filter, &mut binds)
-        );
-        sql.push_str(if page.descending {
-            " ORDER BY t DESC LIMIT ?"
-        } else {
-            " ORDER BY t LIMIT ?"
-        });
+        let (conditions, mut binds) = bulk_sql(sql::sample_where(vehicle, &ranges, filter));
+        let order = if page.descending { "DESC" } else { "ASC" };
+        let sql =
+            format!("SELECT {SAMPLE_COLUMNS} FROM samples{conditions} ORDER BY t {order} LIMIT ?");
         binds.push(Bind::Int(page.limit.into()));
         let mut conn = self.pool.acquire().await?;
         let mut handle = conn.lock_handle().await?;
@@ -314,20 +251,9 @@ impl SampleStore for SqliteStore {
         if ranges.is_empty() {
             return Ok(0);
         }
-        let mut binds = Vec::new();
-        let sql = format!(
-            "SELECT count(*) FROM samples{}",
-            sample_filter_sql(vehicle, ranges, filter, &mut binds)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
-        for b in binds {
-            q = match b {
-                Bind::Int(v) => q.bind(v),
-                Bind::Real(v) => q.bind(v),
-                Bind::Text(v) => q.bind(v),
-            };
-        }
-        let n = q.fetch_one(&self.pool).await?;
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM samples");
+        sql::sample_where(vehicle, ranges, filter).push_into(&mut q, bind);
+        let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 
