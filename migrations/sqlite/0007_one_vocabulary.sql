@@ -27,3 +27,8 @@ ALTER TABLE sample_minutes RENAME COLUMN minute_us TO minute;
 ALTER TABLE samples RENAME COLUMN t_us TO t;
 ALTER TABLE sign_in_failures RENAME COLUMN at_us TO at;
 ALTER TABLE vehicles RENAME COLUMN created_us TO created_at;
+
+-- And PostgreSQL's guard against two open ownership periods of one vehicle
+-- (here writes are serialised anyway; the claim redemption both backends
+-- share relies on it).
+CREATE UNIQUE INDEX ownership_one_open ON ownership_periods(vehicle_id) WHERE to_at IS NULL;

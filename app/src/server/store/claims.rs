@@ -83,3 +83,71 @@ pub trait ClaimStore: Send + Sync {
         at_us: i64,
     ) -> Result<Option<OwnershipPeriod>, StoreError>;
 }
+
+/// An unused, unexpired claim code as redemption finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnusedClaim {
+    pub id: i64,
+    pub vehicle: VehicleId,
+    /// Where the new owner's period starts.
+    pub since_us: i64,
+}
+
+/// The steps of redeeming a claim code inside the caller's write
+/// transaction, each backend on its own connection type; `redeem` is the
+/// one routine that puts them together.
+#[async_trait]
+pub(crate) trait ClaimSteps: Send {
+    /// The code for `vin` with `code_hash`, held against a concurrent
+    /// redemption until the transaction ends.
+    async fn unused_claim(
+        &mut self,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Option<UnusedClaim>, StoreError>;
+    /// Opens the account's period on the vehicle; false when the vehicle
+    /// already has an open one (the `ownership_one_open` index decides, so
+    /// two servers redeeming at once cannot both win).
+    async fn open_period(
+        &mut self,
+        vehicle: VehicleId,
+        account: AccountId,
+        from_us: i64,
+    ) -> Result<bool, StoreError>;
+    async fn use_claim(
+        &mut self,
+        claim: i64,
+        account: AccountId,
+        at_us: i64,
+    ) -> Result<(), StoreError>;
+}
+
+/// Binds `vin` to `account` with a claim code: the code must be unused and
+/// unexpired, and the vehicle without a current owner. The caller commits
+/// on success and rolls back on a refusal.
+pub(crate) async fn redeem(
+    steps: &mut (impl ClaimSteps + ?Sized),
+    account: AccountId,
+    vin: &Vin,
+    code_hash: &str,
+    now_us: i64,
+) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
+    let Some(claim) = steps.unused_claim(vin, code_hash, now_us).await? else {
+        return Ok(Err(ClaimRefusal::NoMatchingCode));
+    };
+    if !steps
+        .open_period(claim.vehicle, account, claim.since_us)
+        .await?
+    {
+        return Ok(Err(ClaimRefusal::VehicleOwned));
+    }
+    steps.use_claim(claim.id, account, now_us).await?;
+    Ok(Ok(OwnershipPeriod {
+        vehicle_id: claim.vehicle,
+        vin: vin.to_string(),
+        account_id: account,
+        from_us: claim.since_us,
+        to_us: None,
+    }))
+}

@@ -17,7 +17,7 @@ mod accounts;
 mod audit;
 pub mod backup;
 mod cases;
-mod claims;
+pub(crate) mod claims;
 mod events;
 mod import;
 mod jobs;
@@ -26,7 +26,9 @@ mod operations;
 pub mod postgres;
 pub(crate) mod rows;
 mod samples;
+#[cfg(feature = "test-support")]
 pub mod scratch;
+pub(crate) mod sql;
 mod sqlite;
 mod tokens;
 mod vehicles;

@@ -5,6 +5,7 @@ use super::time::{opt_time, time, Ts};
 use super::PgStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
+use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
 use crate::server::store::{
     AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
 };
@@ -36,66 +37,67 @@ async fn periods_where(
     rows.iter().map(period_from_row).collect()
 }
 
-/// Uses a claim code inside the caller's transaction. The code's row is
-/// locked, so two servers redeeming it at once cannot both succeed.
-async fn redeem(
-    conn: &mut PgConnection,
-    account: AccountId,
-    vin: &Vin,
-    code_hash: &str,
-    now_us: i64,
-) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
-    let claim = sqlx::query(
-        "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
-         WHERE v.vin = $1 AND c.code_hash = $2 AND c.used_at IS NULL AND c.expires_at > $3 \
-         FOR UPDATE OF c",
-    )
-    .bind(vin.as_str())
-    .bind(code_hash)
-    .bind(Ts(now_us))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(claim) = claim else {
-        return Ok(Err(ClaimRefusal::NoMatchingCode));
-    };
-    let (claim_id, vehicle, since_us): (i64, i64, i64) =
-        (claim.try_get(0)?, claim.try_get(1)?, time(&claim, 2)?);
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM ownership_periods WHERE vehicle_id = $1 AND to_at IS NULL",
-    )
-    .bind(vehicle)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if open.is_some() {
-        return Ok(Err(ClaimRefusal::VehicleOwned));
-    }
-    // Another server may redeem a code for this vehicle at the same instant:
-    // the partial unique index `ownership_one_open` lets one of the two in.
-    let inserted = sqlx::query(
-        "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) \
-         VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING",
-    )
-    .bind(vehicle)
-    .bind(account)
-    .bind(Ts(since_us))
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(Err(ClaimRefusal::VehicleOwned));
-    }
-    sqlx::query("UPDATE claim_codes SET used_at = $1, used_by = $2 WHERE id = $3")
+#[async_trait]
+impl ClaimSteps for PgConnection {
+    async fn unused_claim(
+        &mut self,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Option<UnusedClaim>, StoreError> {
+        let claim = sqlx::query(
+            "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
+             WHERE v.vin = $1 AND c.code_hash = $2 AND c.used_at IS NULL AND c.expires_at > $3 \
+             FOR UPDATE OF c",
+        )
+        .bind(vin.as_str())
+        .bind(code_hash)
         .bind(Ts(now_us))
-        .bind(account)
-        .bind(claim_id)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *self)
         .await?;
-    Ok(Ok(OwnershipPeriod {
-        vehicle_id: vehicle,
-        vin: vin.to_string(),
-        account_id: account,
-        from_us: since_us,
-        to_us: None,
-    }))
+        claim
+            .map(|row| {
+                Ok(UnusedClaim {
+                    id: row.try_get(0)?,
+                    vehicle: row.try_get(1)?,
+                    since_us: time(&row, 2)?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn open_period(
+        &mut self,
+        vehicle: VehicleId,
+        account: AccountId,
+        from_us: i64,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) \
+             VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING",
+        )
+        .bind(vehicle)
+        .bind(account)
+        .bind(Ts(from_us))
+        .execute(&mut *self)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn use_claim(
+        &mut self,
+        claim: i64,
+        account: AccountId,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE claim_codes SET used_at = $1, used_by = $2 WHERE id = $3")
+            .bind(Ts(at_us))
+            .bind(account)
+            .bind(claim)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
 }
 
 async fn end_open_period(
@@ -134,7 +136,7 @@ impl ClaimStore for PgStore {
         let Some(id) = insert_account(&mut tx, account, password_hash, Role::Owner).await? else {
             return Ok(Err(ClaimRefusal::AccountExists));
         };
-        match redeem(&mut tx, id, vin, code_hash, now_us).await? {
+        match redeem(&mut *tx, id, vin, code_hash, now_us).await? {
             Ok(period) => {
                 tx.commit().await?;
                 Ok(Ok((id, period)))
@@ -152,7 +154,7 @@ impl ClaimStore for PgStore {
         now_us: i64,
     ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let outcome = redeem(&mut tx, account, vin, code_hash, now_us).await?;
+        let outcome = redeem(&mut *tx, account, vin, code_hash, now_us).await?;
         if outcome.is_ok() {
             tx.commit().await?;
         }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod binds;
 mod cases;
 mod claims;
 mod copy;

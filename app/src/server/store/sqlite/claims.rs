@@ -4,6 +4,7 @@ use super::accounts::insert_account;
 use super::SqliteStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
+use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
 use crate::server::store::{
     AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
 };
@@ -35,54 +36,64 @@ async fn periods_where(
     rows.iter().map(period_from_row).collect()
 }
 
-/// Uses a claim code inside the caller's write transaction.
-async fn redeem(
-    conn: &mut SqliteConnection,
-    account: AccountId,
-    vin: &Vin,
-    code_hash: &str,
-    now_us: i64,
-) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
-    let claim: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
-         WHERE v.vin = ? AND c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ?",
-    )
-    .bind(vin.as_str())
-    .bind(code_hash)
-    .bind(now_us)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((claim_id, vehicle, since_us)) = claim else {
-        return Ok(Err(ClaimRefusal::NoMatchingCode));
-    };
-    let open: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM ownership_periods WHERE vehicle_id = ? AND to_at IS NULL",
-    )
-    .bind(vehicle)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if open.is_some() {
-        return Ok(Err(ClaimRefusal::VehicleOwned));
+// Writes are serialised by `BEGIN IMMEDIATE`; the unique index on open
+// periods is the same as PostgreSQL's all the same.
+#[async_trait]
+impl ClaimSteps for SqliteConnection {
+    async fn unused_claim(
+        &mut self,
+        vin: &Vin,
+        code_hash: &str,
+        now_us: i64,
+    ) -> Result<Option<UnusedClaim>, StoreError> {
+        let claim: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT c.id, c.vehicle_id, c.since_at FROM claim_codes c JOIN vehicles v ON v.id = c.vehicle_id \
+             WHERE v.vin = ? AND c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ?",
+        )
+        .bind(vin.as_str())
+        .bind(code_hash)
+        .bind(now_us)
+        .fetch_optional(&mut *self)
+        .await?;
+        Ok(claim.map(|(id, vehicle, since_us)| UnusedClaim {
+            id,
+            vehicle,
+            since_us,
+        }))
     }
-    sqlx::query("INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) VALUES (?, ?, ?, NULL)")
+
+    async fn open_period(
+        &mut self,
+        vehicle: VehicleId,
+        account: AccountId,
+        from_us: i64,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO ownership_periods (vehicle_id, account_id, from_at, to_at) \
+             VALUES (?, ?, ?, NULL) ON CONFLICT DO NOTHING",
+        )
         .bind(vehicle)
         .bind(account)
-        .bind(since_us)
-        .execute(&mut *conn)
+        .bind(from_us)
+        .execute(&mut *self)
         .await?;
-    sqlx::query("UPDATE claim_codes SET used_at = ?, used_by = ? WHERE id = ?")
-        .bind(now_us)
-        .bind(account)
-        .bind(claim_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Ok(OwnershipPeriod {
-        vehicle_id: vehicle,
-        vin: vin.to_string(),
-        account_id: account,
-        from_us: since_us,
-        to_us: None,
-    }))
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn use_claim(
+        &mut self,
+        claim: i64,
+        account: AccountId,
+        at_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE claim_codes SET used_at = ?, used_by = ? WHERE id = ?")
+            .bind(at_us)
+            .bind(account)
+            .bind(claim)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
 }
 
 async fn end_open_period(
@@ -121,7 +132,7 @@ impl ClaimStore for SqliteStore {
         let Some(id) = insert_account(&mut tx, account, password_hash, Role::Owner).await? else {
             return Ok(Err(ClaimRefusal::AccountExists));
         };
-        match redeem(&mut tx, id, vin, code_hash, now_us).await? {
+        match redeem(&mut *tx, id, vin, code_hash, now_us).await? {
             Ok(period) => {
                 tx.commit().await?;
                 Ok(Ok((id, period)))
@@ -139,7 +150,7 @@ impl ClaimStore for SqliteStore {
         now_us: i64,
     ) -> Result<Result<OwnershipPeriod, ClaimRefusal>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let outcome = redeem(&mut tx, account, vin, code_hash, now_us).await?;
+        let outcome = redeem(&mut *tx, account, vin, code_hash, now_us).await?;
         if outcome.is_ok() {
             tx.commit().await?;
         }

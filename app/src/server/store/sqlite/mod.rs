@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod binds;
 mod bulk;
 mod cases;
 mod claims;
