@@ -10,7 +10,9 @@
 
 use app::server::store;
 use app::server::Portal;
-use portal::http::serve_loopback;
+#[path = "../tests/support/serve.rs"]
+mod serve;
+use serve::serve_loopback;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

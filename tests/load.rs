@@ -8,6 +8,8 @@
 
 #[path = "support/load.rs"]
 mod load;
+#[path = "support/serve.rs"]
+mod serve;
 
 use app::server::store::scratch::ScratchDatabase;
 use app::server::{store, Portal};
@@ -89,9 +91,7 @@ async fn a_hundred_sessions_browse_without_errors_while_an_ingest_and_an_export_
     served.signer = Some(Arc::new(
         app::server::signing::Signer::load_or_create(db.dir()).unwrap(),
     ));
-    let addr = portal::http::serve_loopback(served, &pool, false)
-        .await
-        .unwrap();
+    let addr = serve::serve_loopback(served, &pool, false).await.unwrap();
     let origin = format!("http://{addr}");
     let res = reqwest::Client::new()
         .post(format!("{origin}/api/v1/accounts"))

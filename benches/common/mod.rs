@@ -5,14 +5,18 @@
 //!
 //! `BENCH_BACKEND=postgres` runs on a fresh database on the server that
 //! `TEST_POSTGRES_URL` names (dropped afterwards) instead of a SQLite file.
+
 #![allow(dead_code)] // each bench uses its own part of this module
+
+#[path = "../../tests/support/serve.rs"]
+mod serve;
+use serve::serve_loopback;
 
 use app::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};
 use app::domain::records::{Event, Sample, Vehicle};
 use app::domain::Vin;
 use app::server::store::{self, Store};
 use app::server::Portal;
-use portal::http::serve_loopback;
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -1,10 +1,10 @@
 //! A real portal on a loopback port with its own database (a SQLite file, or
 //! a fresh PostgreSQL database with `PORTAL_TEST_BACKEND=postgres`), and clients.
 
+use crate::serve::serve_loopback;
 use app::server::store::scratch::{Backend, ScratchDatabase};
 use app::server::store::{self, Store};
 use app::server::Portal;
-use portal::http::serve_loopback;
 use std::net::SocketAddr;
 use std::sync::Arc;
 

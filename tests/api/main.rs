@@ -1,6 +1,8 @@
 //! The server over real HTTP, one test binary (shared helpers compile once).
 
 mod helpers;
+#[path = "../support/serve.rs"]
+mod serve;
 
 mod accounts;
 mod browse;
