@@ -1,0 +1,132 @@
+//! The `portal` command line: every command reads `DATABASE_URL` and exits
+//! non-zero with a clear message on bad input.
+
+mod admin;
+mod audit;
+mod database;
+mod demo;
+mod import;
+mod serve;
+mod verify;
+
+use crate::config::{init_tracing, GlobalOptions};
+use admin::{admin, AdminCommand};
+use anyhow::Context;
+use app::server::store;
+use app::server::store::{Pool, Store};
+use audit::{audit_verify, AuditCommand};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use database::{backup, migrate_store, BackupArgs, MigrateStoreArgs};
+use demo::{demo, DemoArgs};
+use import::{import, ImportArgs};
+use serve::{serve, ServeArgs};
+use std::process::ExitCode;
+use std::sync::Arc;
+use verify::{verify, VerifyArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about = "Owner vehicle-data portal")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// What to do; without one, `serve`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (creates and migrates the database on start).
+    Serve(ServeArgs),
+    /// Import NDJSON files (optionally gzip), atomically per file.
+    Import(ImportArgs),
+    /// Generate realistic demo data and import it (or only write it with --out).
+    Demo(DemoArgs),
+    /// Administration: claim codes, staff accounts, ingest tokens, ownership transfers.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check an evidence bundle offline: its signature, every file, nothing added or missing.
+    Verify(VerifyArgs),
+    /// The audit log (a hash chain).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the database while the portal runs: SQLite
+    /// to a new file (VACUUM INTO), PostgreSQL with pg_dump (custom format).
+    Backup(BackupArgs),
+    /// Move a SQLite deployment into an empty PostgreSQL database: every
+    /// table as stored, audit chain included; checked after the move.
+    MigrateStore(MigrateStoreArgs),
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    init_tracing(&cli.global.log_level);
+    let result = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::from_env()))
+    {
+        Command::Serve(args) => serve(&cli.global, args).await,
+        Command::Import(args) => import(&cli.global, args).await,
+        Command::Demo(args) => demo(&cli.global, args).await,
+        Command::Admin(command) => admin(&cli.global, command).await,
+        Command::Verify(args) => verify(&cli.global, args),
+        Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
+        Command::MigrateStore(args) => migrate_store(&cli.global, args).await,
+        Command::Backup(args) => backup(&cli.global, args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(super) async fn open_store(global: &GlobalOptions) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_database(global).await?.0)
+}
+
+pub(super) async fn open_database(
+    global: &GlobalOptions,
+) -> anyhow::Result<(Arc<dyn Store>, Pool)> {
+    let url = global
+        .database_url()
+        .context("creating the data directory")?;
+    store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))
+}
+
+pub(super) fn parse_vin(input: &str) -> anyhow::Result<app::domain::Vin> {
+    app::domain::Vin::parse(input).map_err(|e| anyhow::anyhow!("invalid VIN {input}: {e}"))
+}
+
+/// RFC 3339, or a plain date taken as midnight in the vehicle's own zone.
+pub(super) async fn parse_instant(
+    store: &dyn Store,
+    vin: &app::domain::Vin,
+    input: &str,
+) -> anyhow::Result<i64> {
+    use chrono::TimeZone;
+    if let Ok(t) = app::domain::time::parse_rfc3339_micros(input) {
+        return Ok(t);
+    }
+    let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")
+        .map_err(|_| anyhow::anyhow!("`{input}` is neither RFC 3339 nor a date (YYYY-MM-DD)"))?;
+    let vehicle = store
+        .vehicle(vin)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no vehicle {vin} is held"))?;
+    let tz: chrono_tz::Tz = vehicle
+        .vehicle
+        .timezone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("the stored zone of {vin} is unreadable"))?;
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let t = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .ok_or_else(|| anyhow::anyhow!("midnight of {date} does not exist in {tz}"))?;
+    Ok(t.timestamp_micros())
+}

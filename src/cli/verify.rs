@@ -1,0 +1,61 @@
+//! `portal verify`: an evidence bundle, offline.
+
+use crate::config::GlobalOptions;
+use anyhow::Context;
+use app::server::signing::{PublicKey, Signer};
+use app::server::verify::verify_bundle;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle (a zip file).
+    pub bundle: PathBuf,
+    /// The portal's public key: the JSON of /.well-known/portal-signing-key or
+    /// its hex (default: this installation's own key in the data directory).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+/// `portal verify`: exit 0 when the bundle verifies, 1 when it does not.
+pub(super) fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let key = match &args.key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the key {}", path.display()))?;
+            PublicKey::parse(&text)?
+        }
+        None => {
+            if !global.data_dir.join("signing-key.ed25519").exists() {
+                anyhow::bail!(
+                    "no key in {}: pass --key FILE (the portal's /.well-known/portal-signing-key)",
+                    global.data_dir.display()
+                );
+            }
+            Signer::load_or_create(&global.data_dir)?.public_key()
+        }
+    };
+    let file = std::fs::File::open(&args.bundle)
+        .with_context(|| format!("opening {}", args.bundle.display()))?;
+    let v = verify_bundle(std::io::BufReader::new(file), &key);
+    println!("key fingerprint: {}", key.fingerprint);
+    if let Some(id) = &v.bundle_id {
+        println!("bundle: {id} (VIN {})", v.vin.as_deref().unwrap_or("?"));
+    }
+    if let Some(sha) = &v.manifest_sha256 {
+        println!("manifest SHA-256: {sha}");
+    }
+    if v.valid {
+        println!("valid: the signature matches and every file is as the manifest lists it");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("NOT valid:");
+    for p in &v.problems {
+        println!(
+            "  - {}",
+            serde_json::to_string(p).unwrap_or_else(|_| p.short())
+        );
+    }
+    Ok(ExitCode::from(1))
+}
