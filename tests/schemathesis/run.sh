@@ -2,7 +2,8 @@
 # Schemathesis against the portal's own OpenAPI document: generated requests
 # to every /api/v1 operation, as a signed-in owner and as staff (with an
 # ingest token), and
-# the run fails on any 5xx (a panic is one). Bounded: MAX_EXAMPLES per
+# the run fails on any 5xx (a panic is one) and on any reply that does not
+# match the schema the document gives for its status. Bounded: MAX_EXAMPLES per
 # operation (default 20) and MAX_TIME seconds per pass (default 150).
 #   tests/schemathesis/run.sh [PORTAL_BIN]   (default target/debug/portal)
 # A longer run: MAX_EXAMPLES=500 MAX_TIME=3600 tests/schemathesis/run.sh
@@ -72,7 +73,7 @@ run_pass() {
   shift
   "$VENV/bin/schemathesis" run "http://$addr/api/v1/openapi.json" \
     --url "http://$addr" \
-    --checks not_a_server_error \
+    --checks not_a_server_error,response_schema_conformance \
     --phases coverage,fuzzing,stateful \
     --max-examples "${MAX_EXAMPLES:-20}" \
     --max-time "${MAX_TIME:-150}" \

@@ -119,8 +119,13 @@ pub(super) fn operations() -> Vec<Op> {
             ok: (
                 200,
                 json_reply(
-                    "the caller's vehicles",
-                    json!({"type": "array", "items": reference("Vehicle")}),
+                    "the caller's vehicles (one page: next_cursor is null)",
+                    object(
+                        &["items", "next_cursor"],
+                        json!({
+                            "items": {"type": "array", "items": reference("Vehicle")},
+                            "next_cursor": {"type": "null"}}),
+                    ),
                 ),
             ),
             errors: &[401],
@@ -367,8 +372,13 @@ pub(super) fn operations() -> Vec<Op> {
             ok: (
                 200,
                 json_reply(
-                    "cases",
-                    json!({"type": "array", "items": reference("Case")}),
+                    "cases, newest first (one page: next_cursor is null)",
+                    object(
+                        &["items", "next_cursor"],
+                        json!({
+                            "items": {"type": "array", "items": reference("Case")},
+                            "next_cursor": {"type": "null"}}),
+                    ),
                 ),
             ),
             errors: &[400, 401, 403, 422],
