@@ -200,7 +200,7 @@ impl ImportTx for SqliteImportTx {
         {
             return Ok(outcome);
         }
-        insert_edr(&mut *self.tx, vehicle, r, digest).await?;
+        insert_edr(&mut self.tx, vehicle, r, digest).await?;
         Ok(WriteOutcome::Inserted)
     }
 
