@@ -7,7 +7,11 @@
 //! `tokens`, `jobs`, `operations`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
-//! file and its two mirrors. The remaining backend files are dialect
+//! file and its two mirrors. Both schemas name every column alike, so SQL
+//! and row decoding are shared where the dialects allow: `sql.rs` (sample
+//! and event reads, whose values each backend's `binds.rs` puts in),
+//! `decode.rs` (one decoder per record, over each backend's `rows.rs`).
+//! The remaining backend files are dialect
 //! helpers: `sqlite/bulk.rs` (prepared statements on the raw connection),
 //! `sqlite/minutes.rs` and `postgres/minutes.rs` (per-minute chart
 //! summaries), `postgres/copy*.rs`, `postgres/sample_copy.rs` (binary COPY)
@@ -18,6 +22,7 @@ mod audit;
 pub mod backup;
 mod cases;
 pub(crate) mod claims;
+pub(crate) mod decode;
 mod events;
 mod import;
 mod jobs;

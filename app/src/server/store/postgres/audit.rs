@@ -1,28 +1,13 @@
 //! PostgreSQL: the audit chain.
 
-use super::time::{time, Ts};
+use super::time::Ts;
 use super::PgStore;
 use crate::domain::audit::AuditAction;
+use crate::server::store::decode::{self, AUDIT_COLUMNS};
 use crate::server::store::rows::chained_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
-
-const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, prev_hash, hash";
-
-fn audit_from_row(r: &PgRow) -> Result<AuditEntry, StoreError> {
-    Ok(AuditEntry {
-        seq: r.try_get(0)?,
-        at_us: time(r, 1)?,
-        actor: r.try_get(2)?,
-        action: r.try_get(3)?,
-        vin: r.try_get(4)?,
-        details: r.try_get(5)?,
-        prev_hash: r.try_get(6)?,
-        hash: r.try_get(7)?,
-    })
-}
+use sqlx::PgConnection;
 
 /// The advisory lock that serialises audit appends across every server.
 const AUDIT_LOCK: i64 = 0x0417_4155_4449_5400;
@@ -77,7 +62,7 @@ impl AuditStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(audit_from_row).collect()
+        rows.iter().map(decode::audit_entry).collect()
     }
 
     async fn audit_for_vin(
@@ -99,6 +84,6 @@ impl AuditStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(audit_from_row).collect()
+        rows.iter().map(decode::audit_entry).collect()
     }
 }

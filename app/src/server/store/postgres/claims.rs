@@ -1,30 +1,17 @@
 //! PostgreSQL: claim codes and ownership periods.
 
 use super::accounts::insert_account;
-use super::time::{opt_time, time, Ts};
+use super::time::{time, Ts};
 use super::PgStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
 use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
+use crate::server::store::decode::{self, PERIOD_SELECT};
 use crate::server::store::{
     AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
-
-const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_at, p.to_at \
-    FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
-
-fn period_from_row(row: &PgRow) -> Result<OwnershipPeriod, StoreError> {
-    Ok(OwnershipPeriod {
-        vehicle_id: row.try_get(0)?,
-        vin: row.try_get(1)?,
-        account_id: row.try_get(2)?,
-        from_us: time(row, 3)?,
-        to_us: opt_time(row, 4)?,
-    })
-}
 
 /// Ownership periods whose `column` (ours, never input) equals `id`, oldest first.
 async fn periods_where(
@@ -34,7 +21,7 @@ async fn periods_where(
 ) -> Result<Vec<OwnershipPeriod>, StoreError> {
     let sql = format!("{PERIOD_SELECT} WHERE {column} = $1 ORDER BY p.from_at");
     let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
-    rows.iter().map(period_from_row).collect()
+    rows.iter().map(decode::period).collect()
 }
 
 #[async_trait]
@@ -112,7 +99,7 @@ async fn end_open_period(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut period = period_from_row(&row)?;
+    let mut period = decode::period(&row)?;
     sqlx::query("UPDATE ownership_periods SET to_at = $1 WHERE vehicle_id = $2 AND to_at IS NULL")
         .bind(Ts(at_us))
         .bind(vehicle)

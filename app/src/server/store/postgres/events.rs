@@ -4,48 +4,17 @@ use super::binds::bind;
 use super::time::{time, Ts};
 use super::PgStore;
 use crate::domain::log_format::{
-    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, PreCrash, PreCrashSample,
-    Severity, Trigger,
+    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, PreCrash, PreCrashSample,
 };
 use crate::domain::records::{EdrRecord, Event};
+use crate::server::store::decode::{self, EVENT_COLUMNS};
 use crate::server::store::rows::parse_wire;
 use crate::server::store::sql;
 use crate::server::store::{
     EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
-
-const EVENT_COLUMNS: &str = "event_id, t, event_type, severity, trigger_metric, trigger_value, \
-    trigger_threshold, note, extra";
-
-pub(crate) fn event_from_row(row: &PgRow) -> Result<Event, StoreError> {
-    let metric: Option<String> = row.try_get(4)?;
-    let value: Option<f64> = row.try_get(5)?;
-    let threshold: Option<f64> = row.try_get(6)?;
-    let trigger = match (metric, value, threshold) {
-        (Some(metric), Some(value), Some(threshold)) => Some(Trigger {
-            metric,
-            value,
-            threshold,
-        }),
-        _ => None,
-    };
-    let event_type: String = row.try_get(2)?;
-    let severity: String = row.try_get(3)?;
-    Ok(Event {
-        id: row.try_get(0)?,
-        t_us: time(row, 1)?,
-        event_type: EventType::parse(&event_type)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {event_type}")))?,
-        severity: Severity::parse(&severity)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown severity {severity}")))?,
-        trigger,
-        note: row.try_get(7)?,
-        extra: row.try_get(8)?,
-    })
-}
 
 async fn load_edr(
     conn: &mut PgConnection,
@@ -159,7 +128,7 @@ async fn event_page(
     let mut q = QueryBuilder::<Postgres>::new("");
     query.push_into(&mut q, bind);
     let rows = q.build().fetch_all(pool).await?;
-    rows.iter().map(event_from_row).collect()
+    rows.iter().map(decode::event).collect()
 }
 
 #[async_trait]
@@ -174,7 +143,7 @@ impl EventStore for PgStore {
         .bind(Ts(range.to_us))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter().map(decode::event).collect()
     }
 
     async fn edr_records(
@@ -216,7 +185,7 @@ impl EventStore for PgStore {
         .bind(event_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(event_from_row).transpose()
+        row.as_ref().map(decode::event).transpose()
     }
 
     async fn edr_record(

@@ -2,35 +2,12 @@
 
 use super::time::Ts;
 use super::PgStore;
-use crate::domain::export::{ExportFormat, ExportJobState};
-use crate::server::store::rows::parse_wire;
+use crate::server::store::decode::{self, JOB_COLUMNS};
 use crate::server::store::{
-    AccountId, ExportJobEnd, ExportJobRecord, ExportJobStore, NewExportJob, StoreError,
+    ExportJobEnd, ExportJobRecord, ExportJobStore, NewExportJob, StoreError,
 };
 use async_trait::async_trait;
-use sqlx::{PgPool, Row};
-
-const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
-     rows_written, bytes_written, filename, size, updated_at";
-
-fn from_row(row: &sqlx::postgres::PgRow) -> Result<ExportJobRecord, StoreError> {
-    Ok(ExportJobRecord {
-        id: row.get("id"),
-        account: row.get::<AccountId, _>("account_id"),
-        vin: row.get("vin"),
-        format: parse_wire(Some(row.try_get("format")?), ExportFormat::parse, "format")?
-            .expect("value given"),
-        state: parse_wire(Some(row.try_get("state")?), ExportJobState::parse, "state")?
-            .expect("value given"),
-        rows_expected: row.get::<i64, _>("rows_expected") as u64,
-        bytes_expected: row.get::<i64, _>("bytes_expected") as u64,
-        rows_written: row.get::<i64, _>("rows_written") as u64,
-        bytes_written: row.get::<i64, _>("bytes_written") as u64,
-        filename: row.get("filename"),
-        size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
-        updated_us: row.get::<Ts, _>("updated_at").0,
-    })
-}
+use sqlx::PgPool;
 
 pub(super) async fn create(
     pool: &PgPool,
@@ -113,11 +90,13 @@ async fn finish(pool: &PgPool, id: &str, end: &ExportJobEnd, at_us: i64) -> Resu
 }
 
 async fn get(pool: &PgPool, id: &str) -> Result<Option<ExportJobRecord>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM export_jobs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    let row = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(decode::export_job).transpose()
 }
 
 async fn part(pool: &PgPool, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {

@@ -14,6 +14,7 @@ mod import;
 mod jobs;
 mod minutes;
 mod operations;
+mod rows;
 mod sample_copy;
 mod samples;
 pub(crate) mod time;

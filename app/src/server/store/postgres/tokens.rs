@@ -2,20 +2,10 @@
 
 use super::time::Ts;
 use super::PgStore;
+use crate::server::store::decode::{self, TOKEN_COLUMNS};
 use crate::server::store::{IngestToken, IngestTokenStore, StoreError};
 use async_trait::async_trait;
-use sqlx::{PgPool, Row};
-
-const COLUMNS: &str = "id, name, created_at, revoked_at";
-
-fn from_row(row: &sqlx::postgres::PgRow) -> IngestToken {
-    IngestToken {
-        id: row.get("id"),
-        name: row.get("name"),
-        created_us: row.get::<Ts, _>("created_at").0,
-        revoked_us: row.get::<Option<Ts>, _>("revoked_at").map(|t| t.0),
-    }
-}
+use sqlx::PgPool;
 
 pub(super) async fn create(
     pool: &PgPool,
@@ -38,12 +28,12 @@ pub(super) async fn create(
 
 async fn live(pool: &PgPool, token_sha256: &str) -> Result<Option<IngestToken>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL"
+        "SELECT {TOKEN_COLUMNS} FROM ingest_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL"
     ))
     .bind(token_sha256)
     .fetch_optional(pool)
     .await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(decode::ingest_token).transpose()
 }
 
 async fn revoke(pool: &PgPool, name: &str, at_us: i64) -> Result<bool, StoreError> {
@@ -58,10 +48,12 @@ async fn revoke(pool: &PgPool, name: &str, at_us: i64) -> Result<bool, StoreErro
 }
 
 pub(super) async fn all(pool: &PgPool) -> Result<Vec<IngestToken>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ingest_tokens ORDER BY id"))
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.iter().map(from_row).collect())
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM ingest_tokens ORDER BY id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(decode::ingest_token).collect()
 }
 
 #[async_trait]

@@ -2,25 +2,11 @@
 
 use super::SqliteStore;
 use crate::domain::account::Role;
+use crate::server::store::decode::{self, ACCOUNT_COLUMNS};
 use crate::server::store::rows::AccountKey;
 use crate::server::store::{AccountId, AccountRecord, AccountStore, AttemptVerdict, StoreError};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
-
-const ACCOUNT_COLUMNS: &str = "id, account, password_hash, role, session_epoch";
-
-fn account_from_row(row: &SqliteRow) -> Result<AccountRecord, StoreError> {
-    let role: String = row.try_get(3)?;
-    Ok(AccountRecord {
-        id: row.try_get(0)?,
-        account: row.try_get(1)?,
-        password_hash: row.try_get(2)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
-        session_epoch: row.try_get(4)?,
-    })
-}
+use sqlx::{SqliteConnection, SqlitePool};
 
 async fn account_where(
     pool: &SqlitePool,
@@ -44,7 +30,7 @@ async fn account_where(
             .await?
         }
     };
-    row.as_ref().map(account_from_row).transpose()
+    row.as_ref().map(decode::account).transpose()
 }
 
 /// Inserts an account; `None` when the name is taken.

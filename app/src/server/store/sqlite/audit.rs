@@ -2,26 +2,11 @@
 
 use super::SqliteStore;
 use crate::domain::audit::AuditAction;
+use crate::server::store::decode::{self, AUDIT_COLUMNS};
 use crate::server::store::rows::chained_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
-
-const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, prev_hash, hash";
-
-fn audit_from_row(r: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    Ok(AuditEntry {
-        seq: r.try_get(0)?,
-        at_us: r.try_get(1)?,
-        actor: r.try_get(2)?,
-        action: r.try_get(3)?,
-        vin: r.try_get(4)?,
-        details: r.try_get(5)?,
-        prev_hash: r.try_get(6)?,
-        hash: r.try_get(7)?,
-    })
-}
+use sqlx::{QueryBuilder, Sqlite};
 
 /// Appends an entry chained to the last one; the caller holds the write lock.
 pub(super) async fn append_audit_on(
@@ -66,7 +51,7 @@ impl AuditStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(audit_from_row).collect()
+        rows.iter().map(decode::audit_entry).collect()
     }
 
     async fn audit_for_vin(
@@ -90,6 +75,6 @@ impl AuditStore for SqliteStore {
         }
         q.push(") ORDER BY seq DESC LIMIT ").push_bind(limit);
         let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(audit_from_row).collect()
+        rows.iter().map(decode::audit_entry).collect()
     }
 }

@@ -2,39 +2,14 @@
 
 use super::SqliteStore;
 use crate::domain::staff::CaseStatus;
+use crate::server::store::decode::{self, CASE_SELECT};
 use crate::server::store::rows::case_number;
 use crate::server::store::{
     AccountId, CaseExportRecord, CaseRecord, CaseStore, NewCase, NewCaseExport, StoreError,
     VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-
-const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, c.owner_account_id, \
-    a.account, c.subject, c.purpose, c.status, c.from_at, c.to_at, c.created_by, c.created_at \
-    FROM cases c JOIN vehicles v ON v.id = c.vehicle_id \
-    LEFT JOIN accounts a ON a.id = c.owner_account_id";
-
-fn case_from_row(row: &SqliteRow) -> Result<CaseRecord, StoreError> {
-    let status: String = row.try_get(8)?;
-    Ok(CaseRecord {
-        id: row.try_get(0)?,
-        case_no: row.try_get(1)?,
-        vehicle_id: row.try_get(2)?,
-        vin: row.try_get(3)?,
-        owner_account_id: row.try_get(4)?,
-        owner_account: row.try_get(5)?,
-        subject: row.try_get(6)?,
-        purpose: row.try_get(7)?,
-        status: CaseStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown case status {status}")))?,
-        from_us: row.try_get(9)?,
-        to_us: row.try_get(10)?,
-        created_by: row.try_get(11)?,
-        created_us: row.try_get(12)?,
-    })
-}
 
 async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, StoreError> {
     let mut tx = pool.begin().await?;
@@ -63,7 +38,7 @@ async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, Store
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-    let case = case_from_row(&row)?;
+    let case = decode::case(&row)?;
     tx.commit().await?;
     Ok(case)
 }
@@ -73,7 +48,7 @@ async fn case_by_no(pool: &SqlitePool, case_no: &str) -> Result<Option<CaseRecor
         .bind(case_no)
         .fetch_optional(pool)
         .await?;
-    row.as_ref().map(case_from_row).transpose()
+    row.as_ref().map(decode::case).transpose()
 }
 
 pub(super) async fn cases(
@@ -94,7 +69,7 @@ pub(super) async fn cases(
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(case_from_row).collect()
+    rows.iter().map(decode::case).collect()
 }
 
 async fn set_case_status(

@@ -5,25 +5,12 @@ use super::SqliteStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
 use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
+use crate::server::store::decode::{self, PERIOD_SELECT};
 use crate::server::store::{
     AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
-
-const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_at, p.to_at \
-    FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
-
-fn period_from_row(row: &SqliteRow) -> Result<OwnershipPeriod, StoreError> {
-    Ok(OwnershipPeriod {
-        vehicle_id: row.try_get(0)?,
-        vin: row.try_get(1)?,
-        account_id: row.try_get(2)?,
-        from_us: row.try_get(3)?,
-        to_us: row.try_get(4)?,
-    })
-}
+use sqlx::{SqliteConnection, SqlitePool};
 
 /// Ownership periods whose `column` equals `id`, oldest first.
 async fn periods_where(
@@ -33,7 +20,7 @@ async fn periods_where(
 ) -> Result<Vec<OwnershipPeriod>, StoreError> {
     let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_at");
     let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
-    rows.iter().map(period_from_row).collect()
+    rows.iter().map(decode::period).collect()
 }
 
 // Writes are serialised by `BEGIN IMMEDIATE`; the unique index on open
@@ -108,7 +95,7 @@ async fn end_open_period(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut period = period_from_row(&row)?;
+    let mut period = decode::period(&row)?;
     sqlx::query("UPDATE ownership_periods SET to_at = ? WHERE vehicle_id = ? AND to_at IS NULL")
         .bind(at_us)
         .bind(vehicle)

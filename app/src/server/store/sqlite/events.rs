@@ -3,47 +3,17 @@
 use super::binds::bind;
 use super::SqliteStore;
 use crate::domain::log_format::{
-    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, PreCrash, PreCrashSample,
-    Severity, Trigger,
+    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, PreCrash, PreCrashSample,
 };
 use crate::domain::records::{EdrRecord, Event};
+use crate::server::store::decode::{self, EVENT_COLUMNS};
 use crate::server::store::rows::parse_wire;
 use crate::server::store::sql;
 use crate::server::store::{
     EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
-
-pub(super) const EVENT_COLUMNS: &str =
-    "event_id, t, event_type, severity, trigger_metric, trigger_value, \
-    trigger_threshold, note, extra";
-
-fn event_from_row(row: &SqliteRow) -> Result<Event, StoreError> {
-    let metric: Option<String> = row.try_get(4)?;
-    let value: Option<f64> = row.try_get(5)?;
-    let threshold: Option<f64> = row.try_get(6)?;
-    let trigger = match (metric, value, threshold) {
-        (Some(metric), Some(value), Some(threshold)) => Some(Trigger {
-            metric,
-            value,
-            threshold,
-        }),
-        _ => None,
-    };
-    Ok(Event {
-        id: row.try_get(0)?,
-        t_us: row.try_get(1)?,
-        event_type: parse_wire(Some(row.try_get(2)?), EventType::parse, "event_type")?
-            .expect("value given"),
-        severity: parse_wire(Some(row.try_get(3)?), Severity::parse, "severity")?
-            .expect("value given"),
-        trigger,
-        note: row.try_get(7)?,
-        extra: row.try_get(8)?,
-    })
-}
 
 async fn load_edr(
     conn: &mut sqlx::SqliteConnection,
@@ -144,7 +114,7 @@ async fn event_page(
     let mut q = QueryBuilder::<Sqlite>::new("");
     query.push_into(&mut q, bind);
     let rows = q.build().fetch_all(pool).await?;
-    rows.iter().map(event_from_row).collect()
+    rows.iter().map(decode::event).collect()
 }
 
 #[async_trait]
@@ -159,7 +129,7 @@ impl EventStore for SqliteStore {
         .bind(range.to_us)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.iter().map(decode::event).collect()
     }
 
     async fn edr_records(
@@ -201,7 +171,7 @@ impl EventStore for SqliteStore {
         .bind(event_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(event_from_row).transpose()
+        row.as_ref().map(decode::event).transpose()
     }
 
     async fn edr_record(

@@ -2,7 +2,6 @@
 
 use super::audit::append_audit_on;
 use super::events::insert_edr;
-use super::events::EVENT_COLUMNS;
 use super::minutes::refresh_minutes;
 use super::samples::{sample_from_row, SAMPLE_COLUMNS};
 use super::vehicles::vehicle_by_vin;
@@ -10,6 +9,7 @@ use super::SqliteStore;
 use crate::domain::log_format::EventType;
 use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
 use crate::domain::Vin;
+use crate::server::store::decode::EVENT_COLUMNS;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
     AuditEntry, ImportStore, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError,

@@ -1,35 +1,12 @@
 //! SQLite: background export jobs and their files.
 
 use super::SqliteStore;
-use crate::domain::export::{ExportFormat, ExportJobState};
-use crate::server::store::rows::parse_wire;
+use crate::server::store::decode::{self, JOB_COLUMNS};
 use crate::server::store::{
-    AccountId, ExportJobEnd, ExportJobRecord, ExportJobStore, NewExportJob, StoreError,
+    ExportJobEnd, ExportJobRecord, ExportJobStore, NewExportJob, StoreError,
 };
 use async_trait::async_trait;
-use sqlx::{Row, SqlitePool};
-
-const COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, bytes_expected, \
-     rows_written, bytes_written, filename, size, updated_at";
-
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExportJobRecord, StoreError> {
-    Ok(ExportJobRecord {
-        id: row.get("id"),
-        account: row.get::<AccountId, _>("account_id"),
-        vin: row.get("vin"),
-        format: parse_wire(Some(row.try_get("format")?), ExportFormat::parse, "format")?
-            .expect("value given"),
-        state: parse_wire(Some(row.try_get("state")?), ExportJobState::parse, "state")?
-            .expect("value given"),
-        rows_expected: row.get::<i64, _>("rows_expected") as u64,
-        bytes_expected: row.get::<i64, _>("bytes_expected") as u64,
-        rows_written: row.get::<i64, _>("rows_written") as u64,
-        bytes_written: row.get::<i64, _>("bytes_written") as u64,
-        filename: row.get("filename"),
-        size: row.get::<Option<i64>, _>("size").map(|n| n as u64),
-        updated_us: row.get("updated_at"),
-    })
-}
+use sqlx::SqlitePool;
 
 pub(super) async fn create(
     pool: &SqlitePool,
@@ -123,11 +100,13 @@ async fn finish(
 }
 
 async fn get(pool: &SqlitePool, id: &str) -> Result<Option<ExportJobRecord>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM export_jobs WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    let row = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(decode::export_job).transpose()
 }
 
 async fn part(pool: &SqlitePool, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {

@@ -11,6 +11,7 @@ mod import;
 mod jobs;
 mod minutes;
 mod operations;
+mod rows;
 mod samples;
 mod tokens;
 mod vehicles;

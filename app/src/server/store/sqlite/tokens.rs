@@ -1,20 +1,10 @@
 //! SQLite: ingest tokens.
 
 use super::SqliteStore;
+use crate::server::store::decode::{self, TOKEN_COLUMNS};
 use crate::server::store::{IngestToken, IngestTokenStore, StoreError};
 use async_trait::async_trait;
-use sqlx::{Row, SqlitePool};
-
-const COLUMNS: &str = "id, name, created_at, revoked_at";
-
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> IngestToken {
-    IngestToken {
-        id: row.get("id"),
-        name: row.get("name"),
-        created_us: row.get("created_at"),
-        revoked_us: row.get("revoked_at"),
-    }
-}
+use sqlx::SqlitePool;
 
 pub(super) async fn create(
     pool: &SqlitePool,
@@ -40,12 +30,12 @@ pub(super) async fn live(
     token_sha256: &str,
 ) -> Result<Option<IngestToken>, StoreError> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM ingest_tokens WHERE token_sha256 = ? AND revoked_at IS NULL"
+        "SELECT {TOKEN_COLUMNS} FROM ingest_tokens WHERE token_sha256 = ? AND revoked_at IS NULL"
     ))
     .bind(token_sha256)
     .fetch_optional(pool)
     .await?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(decode::ingest_token).transpose()
 }
 
 async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, StoreError> {
@@ -60,10 +50,12 @@ async fn revoke(pool: &SqlitePool, name: &str, at_us: i64) -> Result<bool, Store
 }
 
 pub(super) async fn all(pool: &SqlitePool) -> Result<Vec<IngestToken>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM ingest_tokens ORDER BY id"))
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.iter().map(from_row).collect())
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM ingest_tokens ORDER BY id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(decode::ingest_token).collect()
 }
 
 #[async_trait]

@@ -1,33 +1,14 @@
 //! SQLite: vehicles and what is held of each.
 
 use super::SqliteStore;
-use crate::domain::records::Vehicle;
 use crate::domain::Vin;
+use crate::server::store::decode::{self, VEHICLE_COLUMNS};
 use crate::server::store::{
     ClassHoldings, Holdings, StoreError, StoredVehicle, TimeRange, VehicleId, VehicleStore,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
-
-const VEHICLE_COLUMNS: &str = "id, vin, model, model_year, market, timezone, edr_ecu, extra";
-
-fn vehicle_from_row(row: &SqliteRow) -> Result<StoredVehicle, StoreError> {
-    let vin: String = row.try_get(1)?;
-    Ok(StoredVehicle {
-        id: row.try_get(0)?,
-        vehicle: Vehicle {
-            vin: Vin::parse(&vin)
-                .map_err(|e| StoreError::Corrupt(format!("stored VIN {vin}: {e}")))?,
-            model: row.try_get(2)?,
-            model_year: row.try_get(3)?,
-            market: row.try_get(4)?,
-            timezone: row.try_get(5)?,
-            edr_ecu: row.try_get(6)?,
-            extra: row.try_get(7)?,
-        },
-    })
-}
 
 pub(super) async fn vehicle_by_vin<'e, E>(
     executor: E,
@@ -42,7 +23,7 @@ where
     .bind(vin.as_str())
     .fetch_optional(executor)
     .await?;
-    row.as_ref().map(vehicle_from_row).transpose()
+    row.as_ref().map(decode::vehicle).transpose()
 }
 
 #[async_trait]
@@ -57,7 +38,7 @@ impl VehicleStore for SqliteStore {
         ))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(vehicle_from_row).collect()
+        rows.iter().map(decode::vehicle).collect()
     }
 
     async fn holdings(&self, vehicle: VehicleId, range: TimeRange) -> Result<Holdings, StoreError> {

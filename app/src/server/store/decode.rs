@@ -1,0 +1,192 @@
+//! Reading stored records, once for both backends. The two schemas name
+//! every column alike, so each record has one column list and one decoder
+//! that reads its row by column name; a backend only says how it reads a
+//! value of each kind (`sqlite/rows.rs`, `postgres/rows.rs`: times are
+//! integer microseconds in SQLite and timestamptz in PostgreSQL). A stored
+//! value the record cannot hold (an unknown enum name, a bad VIN) is
+//! reported as corruption, never replaced by a default.
+
+use super::rows::parse_wire;
+use super::{
+    AccountRecord, AuditEntry, CaseRecord, ExportJobRecord, IngestToken, OwnershipPeriod,
+    StoreError, StoredVehicle,
+};
+use crate::domain::account::Role;
+use crate::domain::export::{ExportFormat, ExportJobState};
+use crate::domain::log_format::{EventType, Severity, Trigger};
+use crate::domain::records::{Event, Vehicle};
+use crate::domain::staff::CaseStatus;
+use crate::domain::Vin;
+
+/// A result row of either backend, read by column name.
+pub(crate) trait StoredRow {
+    fn int(&self, column: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError>;
+    fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError>;
+    fn text(&self, column: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
+    /// Microseconds since the epoch.
+    fn time(&self, column: &str) -> Result<i64, StoreError>;
+    fn opt_time(&self, column: &str) -> Result<Option<i64>, StoreError>;
+
+    /// A column holding one of an enum's wire names.
+    fn wire<T>(&self, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError>
+    where
+        Self: Sized,
+    {
+        let value = self.text(column)?;
+        Ok(parse_wire(Some(value), parse, column)?.expect("a value was given"))
+    }
+}
+
+/// A count or size, stored signed.
+fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} is negative: {value}")))
+}
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, account, password_hash, role, session_epoch";
+
+pub(crate) fn account(row: &impl StoredRow) -> Result<AccountRecord, StoreError> {
+    Ok(AccountRecord {
+        id: row.int("id")?,
+        account: row.text("account")?,
+        password_hash: row.text("password_hash")?,
+        role: row.wire("role", Role::parse)?,
+        session_epoch: row.int("session_epoch")?,
+    })
+}
+
+pub(crate) const PERIOD_SELECT: &str = "SELECT p.vehicle_id, v.vin, p.account_id, p.from_at, \
+    p.to_at FROM ownership_periods p JOIN vehicles v ON v.id = p.vehicle_id";
+
+pub(crate) fn period(row: &impl StoredRow) -> Result<OwnershipPeriod, StoreError> {
+    Ok(OwnershipPeriod {
+        vehicle_id: row.int("vehicle_id")?,
+        vin: row.text("vin")?,
+        account_id: row.int("account_id")?,
+        from_us: row.time("from_at")?,
+        to_us: row.opt_time("to_at")?,
+    })
+}
+
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, prev_hash, hash";
+
+pub(crate) fn audit_entry(row: &impl StoredRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: row.int("seq")?,
+        at_us: row.time("at")?,
+        actor: row.text("actor")?,
+        action: row.text("action")?,
+        vin: row.opt_text("vin")?,
+        details: row.text("details")?,
+        prev_hash: row.text("prev_hash")?,
+        hash: row.text("hash")?,
+    })
+}
+
+pub(crate) const CASE_SELECT: &str = "SELECT c.id, c.case_no, c.vehicle_id, v.vin, \
+    c.owner_account_id, a.account, c.subject, c.purpose, c.status, c.from_at, c.to_at, \
+    c.created_by, c.created_at \
+    FROM cases c JOIN vehicles v ON v.id = c.vehicle_id \
+    LEFT JOIN accounts a ON a.id = c.owner_account_id";
+
+pub(crate) fn case(row: &impl StoredRow) -> Result<CaseRecord, StoreError> {
+    Ok(CaseRecord {
+        id: row.int("id")?,
+        case_no: row.text("case_no")?,
+        vehicle_id: row.int("vehicle_id")?,
+        vin: row.text("vin")?,
+        owner_account_id: row.opt_int("owner_account_id")?,
+        owner_account: row.opt_text("account")?,
+        subject: row.text("subject")?,
+        purpose: row.text("purpose")?,
+        status: row.wire("status", CaseStatus::parse)?,
+        from_us: row.time("from_at")?,
+        to_us: row.time("to_at")?,
+        created_by: row.int("created_by")?,
+        created_us: row.time("created_at")?,
+    })
+}
+
+pub(crate) const VEHICLE_COLUMNS: &str =
+    "id, vin, model, model_year, market, timezone, edr_ecu, extra";
+
+pub(crate) fn vehicle(row: &impl StoredRow) -> Result<StoredVehicle, StoreError> {
+    let vin = row.text("vin")?;
+    Ok(StoredVehicle {
+        id: row.int("id")?,
+        vehicle: Vehicle {
+            vin: Vin::parse(&vin)
+                .map_err(|e| StoreError::Corrupt(format!("stored VIN {vin}: {e}")))?,
+            model: row.opt_text("model")?,
+            model_year: row.opt_int32("model_year")?,
+            market: row.opt_text("market")?,
+            timezone: row.text("timezone")?,
+            edr_ecu: row.opt_text("edr_ecu")?,
+            extra: row.opt_text("extra")?,
+        },
+    })
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "event_id, t, event_type, severity, trigger_metric, \
+    trigger_value, trigger_threshold, note, extra";
+
+pub(crate) fn event(row: &impl StoredRow) -> Result<Event, StoreError> {
+    let trigger = match (
+        row.opt_text("trigger_metric")?,
+        row.opt_real("trigger_value")?,
+        row.opt_real("trigger_threshold")?,
+    ) {
+        (Some(metric), Some(value), Some(threshold)) => Some(Trigger {
+            metric,
+            value,
+            threshold,
+        }),
+        _ => None,
+    };
+    Ok(Event {
+        id: row.text("event_id")?,
+        t_us: row.time("t")?,
+        event_type: row.wire("event_type", EventType::parse)?,
+        severity: row.wire("severity", Severity::parse)?,
+        trigger,
+        note: row.opt_text("note")?,
+        extra: row.opt_text("extra")?,
+    })
+}
+
+pub(crate) const TOKEN_COLUMNS: &str = "id, name, created_at, revoked_at";
+
+pub(crate) fn ingest_token(row: &impl StoredRow) -> Result<IngestToken, StoreError> {
+    Ok(IngestToken {
+        id: row.int("id")?,
+        name: row.text("name")?,
+        created_us: row.time("created_at")?,
+        revoked_us: row.opt_time("revoked_at")?,
+    })
+}
+
+pub(crate) const JOB_COLUMNS: &str = "id, account_id, vin, format, state, rows_expected, \
+    bytes_expected, rows_written, bytes_written, filename, size, updated_at";
+
+pub(crate) fn export_job(row: &impl StoredRow) -> Result<ExportJobRecord, StoreError> {
+    let count = |column: &str| unsigned(row.int(column)?, column);
+    Ok(ExportJobRecord {
+        id: row.text("id")?,
+        account: row.int("account_id")?,
+        vin: row.text("vin")?,
+        format: row.wire("format", ExportFormat::parse)?,
+        state: row.wire("state", ExportJobState::parse)?,
+        rows_expected: count("rows_expected")?,
+        bytes_expected: count("bytes_expected")?,
+        rows_written: count("rows_written")?,
+        bytes_written: count("bytes_written")?,
+        filename: row.opt_text("filename")?,
+        size: row
+            .opt_int("size")?
+            .map(|n| unsigned(n, "size"))
+            .transpose()?,
+        updated_us: row.time("updated_at")?,
+    })
+}

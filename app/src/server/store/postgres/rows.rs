@@ -1,0 +1,42 @@
+//! PostgreSQL: how a row's values are read for the shared decoders
+//! (`store::decode`); times are timestamptz, read as microseconds.
+
+use super::time::Ts;
+use crate::server::store::decode::StoredRow;
+use crate::server::store::StoreError;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+impl StoredRow for PgRow {
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn time(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get::<Ts, _>(column)?.0)
+    }
+
+    fn opt_time(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get::<Option<Ts>, _>(column)?.map(|t| t.0))
+    }
+}
