@@ -6,7 +6,6 @@
 //! value the record cannot hold (an unknown enum name, a bad VIN) is
 //! reported as corruption, never replaced by a default.
 
-use super::rows::parse_wire;
 use super::{
     AccountRecord, AuditEntry, CaseRecord, ExportJobRecord, IngestToken, OwnershipPeriod,
     StoreError, StoredVehicle,
@@ -36,7 +35,8 @@ pub(crate) trait StoredRow {
         Self: Sized,
     {
         let value = self.text(column)?;
-        Ok(parse_wire(Some(value), parse, column)?.expect("a value was given"))
+        parse(&value)
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} holds unknown value `{value}`")))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::server::store::{
     EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 async fn load_edr(
     conn: &mut PgConnection,
@@ -115,22 +115,6 @@ async fn load_edr(
     })
 }
 
-async fn event_page(
-    pool: &PgPool,
-    vehicle: VehicleId,
-    ranges: &[TimeRange],
-    filter: &EventFilter,
-    page: &EventPageRequest,
-) -> Result<Vec<Event>, StoreError> {
-    let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
-        return Ok(Vec::new());
-    };
-    let mut q = QueryBuilder::<Postgres>::new("");
-    query.push_into(&mut q, bind);
-    let rows = q.build().fetch_all(pool).await?;
-    rows.iter().map(decode::event).collect()
-}
-
 #[async_trait]
 impl EventStore for PgStore {
     async fn events(&self, vehicle: VehicleId, range: TimeRange) -> Result<Vec<Event>, StoreError> {
@@ -174,7 +158,13 @@ impl EventStore for PgStore {
         filter: &EventFilter,
         page: &EventPageRequest,
     ) -> Result<Vec<Event>, StoreError> {
-        event_page(&self.pool, vehicle, ranges, filter, page).await
+        let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
+            return Ok(Vec::new());
+        };
+        let mut q = QueryBuilder::<Postgres>::new("");
+        query.push_into(&mut q, bind);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(decode::event).collect()
     }
 
     async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {
