@@ -113,7 +113,7 @@ run_tests() {
   # afterwards. (The crash test runs both backends in the pass above.)
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     say "storage, API, CLI and load tests on PostgreSQL ($TEST_POSTGRES_URL)"
-    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p app --test storage 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test -p portal-core --features test-support --test storage 2>&1 | tee -a "$log"
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test api 2>&1 | tee -a "$log"
     PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test cli --test load 2>&1 | tee -a "$log"
   else

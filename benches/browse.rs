@@ -18,8 +18,8 @@
 
 mod common;
 
-use app::server::store;
 use common::{env_or, fixture, vin, BenchDb, Fixture, DAY_US, START_US};
+use portal_core::server::store;
 use std::time::{Duration, Instant};
 
 fn summary(label: &str, mut runs: Vec<Duration>) -> f64 {
@@ -108,7 +108,7 @@ async fn main() {
     println!("store: {total} samples in all; vehicle 0 holds {per_vehicle} (1 Hz)");
     let v = vin(0);
     let day = (START_US + 5 * DAY_US, START_US + 6 * DAY_US);
-    let fmt = app::domain::time::format_utc;
+    let fmt = portal_core::domain::time::format_utc;
 
     // 1. First page of a day at speed >= 100 km/h: HTTP API vs the sqlite3 CLI.
     let url = format!(

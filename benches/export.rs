@@ -64,9 +64,9 @@ async fn main() {
             .store
             .sample_page(
                 vehicle,
-                &[app::server::store::TimeRange::ALL],
+                &[portal_core::server::store::TimeRange::ALL],
                 &Default::default(),
-                app::server::store::PageRequest {
+                portal_core::server::store::PageRequest {
                     descending: false,
                     after_us: after,
                     limit: 5_000,

@@ -12,10 +12,10 @@
 
 mod common;
 
-use app::server::demo::{generate, DemoConfig};
-use app::server::import::{import_file, ImportOptions};
-use app::server::store::Store;
 use common::{env_or, reset_peak_rss, status_kib};
+use portal_core::server::demo::{generate, DemoConfig};
+use portal_core::server::import::{import_file, ImportOptions};
+use portal_core::server::store::Store;
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
@@ -49,7 +49,7 @@ async fn main() {
 
     // Parsing and validation alone, on one thread, for the breakdown.
     let started = Instant::now();
-    let mut parser = app::server::import::LineParser::new(true);
+    let mut parser = portal_core::server::import::LineParser::new(true);
     let text = std::fs::read_to_string(&file).expect("read");
     let mut parsed = 0u64;
     for (i, line) in text.lines().enumerate() {
@@ -70,7 +70,7 @@ async fn main() {
         None => format!("sqlite://{}", dir.path().join("bench.db").display()),
     };
     println!("store: {}", url.split('@').next_back().unwrap_or(&url));
-    let (store, _) = app::server::store::open(&url).await.expect("store");
+    let (store, _) = portal_core::server::store::open(&url).await.expect("store");
     let store: &dyn Store = &*store;
     reset_peak_rss();
     let rss_before = status_kib("VmRSS:");

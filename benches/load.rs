@@ -42,7 +42,7 @@ fn main() {
         let per_vehicle = env_or("BENCH_SAMPLES", 1_000_000);
         let f = fixture(2, 1_000_000).await;
         let days = (per_vehicle as i64 / 86_400).max(1) as u32;
-        let token = app::server::Portal::new(f.store.clone())
+        let token = portal_core::server::Portal::new(f.store.clone())
             .issue_ingest_token(&format!("bench-{}", std::process::id()))
             .await
             .expect("token")

@@ -16,7 +16,7 @@ use serde_json::json;
 use std::time::Instant;
 
 fn t(us: i64) -> String {
-    app::domain::time::format_utc(us)
+    portal_core::domain::time::format_utc(us)
 }
 
 #[tokio::main]
@@ -45,7 +45,7 @@ async fn main() {
         "max_delta_v_long_kmh": -25.0, "time_max_delta_v_ms": 250.0,
         "pre_crash": {"rate_hz": 2.0, "samples": pre}, "delta_v": {"rate_hz": 100.0, "samples": dv}}));
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    if app::server::import::import_reader(
+    if portal_core::server::import::import_reader(
         &*f.store,
         "bench-events.ndjson",
         std::io::Cursor::new(text.into_bytes()),

@@ -8,8 +8,8 @@
 //! p50/p99/max and sign-ins per second. Argon2id costs ~20 ms of CPU per
 //! sign-in; the goal is that pages stay fast (p99 < 100 ms) regardless.
 
-use app::server::store;
-use app::server::Portal;
+use portal_core::server::store;
+use portal_core::server::Portal;
 #[path = "../tests/support/serve.rs"]
 mod serve;
 use serve::serve_loopback;
@@ -29,11 +29,11 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let (store, pool) = store::open(&url).await.expect("store");
-    let hash = app::server::password::hash(PASSWORD.into())
+    let hash = portal_core::server::password::hash(PASSWORD.into())
         .await
         .expect("hash");
     store
-        .create_account(ACCOUNT, &hash, app::domain::account::Role::Owner)
+        .create_account(ACCOUNT, &hash, portal_core::domain::account::Role::Owner)
         .await
         .expect("account");
     let addr = serve_loopback(Portal::new(store.clone()), &pool, false)

@@ -3,7 +3,7 @@
 
 mod support;
 
-use app::server::store::scratch::{Backend, ScratchDatabase};
+use portal_core::server::store::scratch::{Backend, ScratchDatabase};
 use std::process::Command;
 use support::*;
 
@@ -372,7 +372,7 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
 
 #[test]
 fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
-    use app::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
+    use portal_core::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
     if postgres_server().is_none() {
         eprintln!("SKIPPED a_postgres_backup_…: set TEST_POSTGRES_URL to run it");
         return;

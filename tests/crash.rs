@@ -10,7 +10,7 @@
 
 mod support;
 
-use app::server::store::scratch::{Backend, ScratchDatabase};
+use portal_core::server::store::scratch::{Backend, ScratchDatabase};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use support::*;
@@ -95,7 +95,7 @@ impl Database {
     /// its files: SQLite's `integrity_check`, or amcheck on every B-tree
     /// index of PostgreSQL (tables against their indexes).
     fn inspect(&self, days: u64) -> (Vec<u64>, String) {
-        use app::server::store::{self, Pool, TimeRange};
+        use portal_core::server::store::{self, Pool, TimeRange};
         let day_us = |k: u64| (DAY0_S + k as i64 * 86_400) * 1_000_000;
         let url = match self {
             Database::Sqlite(path) => format!("sqlite://{}", path.display()),
@@ -104,7 +104,7 @@ impl Database {
         tokio::runtime::Runtime::new().unwrap().block_on(async {
             let (store, pool) = store::open(&url).await.expect("store");
             let vehicle = store
-                .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+                .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
                 .await
                 .unwrap()
                 .expect("the vehicle is held");
@@ -254,7 +254,7 @@ fn killed_mid_import_sqlite_keeps_every_acknowledged_import_whole_and_no_partial
 
 #[test]
 fn killed_mid_import_postgres_keeps_every_acknowledged_import_whole_and_no_partial_one() {
-    if app::server::store::scratch::postgres_server().is_none() {
+    if portal_core::server::store::scratch::postgres_server().is_none() {
         eprintln!("SKIPPED killed_mid_import_postgres_…: set TEST_POSTGRES_URL to run it");
         return;
     }

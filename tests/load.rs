@@ -11,9 +11,9 @@ mod load;
 #[path = "support/serve.rs"]
 mod serve;
 
-use app::server::store::scratch::ScratchDatabase;
-use app::server::{store, Portal};
 use load::{run, LoadPlan};
+use portal_core::server::store::scratch::ScratchDatabase;
+use portal_core::server::{store, Portal};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +71,7 @@ async fn a_hundred_sessions_browse_without_errors_while_an_ingest_and_an_export_
     let db = ScratchDatabase::create().await.expect("scratch database");
     let (store, pool) = store::open(&db.url).await.expect("store");
     // 7 days held (100,800 samples); the ingest brings 3 more.
-    app::server::import::import_reader(
+    portal_core::server::import::import_reader(
         &*store,
         "load.ndjson",
         std::io::Cursor::new(log(0, 7, true)),
@@ -82,14 +82,14 @@ async fn a_hundred_sessions_browse_without_errors_while_an_ingest_and_an_export_
     .expect("import");
     let portal = Portal::new(store.clone());
     let code = portal
-        .issue_claim_code(&app::domain::Vin::parse(VIN).unwrap(), None)
+        .issue_claim_code(&portal_core::domain::Vin::parse(VIN).unwrap(), None)
         .await
         .unwrap()
         .code;
     let token = portal.issue_ingest_token("load-test").await.unwrap().token;
     let mut served = Portal::new(store.clone());
     served.signer = Some(Arc::new(
-        app::server::signing::Signer::load_or_create(db.dir()).unwrap(),
+        portal_core::server::signing::Signer::load_or_create(db.dir()).unwrap(),
     ));
     let addr = serve::serve_loopback(served, &pool, false).await.unwrap();
     let origin = format!("http://{addr}");

@@ -36,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         use_context::<leptos_axum::ResponseOptions>(),
     ) {
         if let Ok(value) =
-            axum::http::HeaderValue::from_str(&crate::server::csp::page_policy(&nonce))
+            axum::http::HeaderValue::from_str(&portal_core::server::csp::page_policy(&nonce))
         {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }

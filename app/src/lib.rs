@@ -1,16 +1,17 @@
-//! The Leptos application: pages, components, server functions and shared
-//! types; with the `ssr` feature also the server-side services and the store.
+//! The Leptos application: pages, components and server functions. The
+//! types they share with the server, and the services the server functions
+//! call, are in `portal-core`; with `ssr`, `session` and `client` are the
+//! request glue the server functions share with the REST handlers.
 #![recursion_limit = "256"]
 
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 pub mod api;
 mod app;
-pub mod components;
-pub mod domain;
-pub mod pages;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod client;
+pub mod components;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
 

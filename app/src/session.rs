@@ -3,10 +3,10 @@
 //! (the REST extractors in the binary call `principal`). Services never see
 //! a session: they take a `Principal`, or a `SignedInAs` identity.
 
-use crate::server::authz::Principal;
-use crate::server::error::ServiceError;
-use crate::server::identity::SignedInAs;
-use crate::server::Portal;
+use portal_core::server::authz::Principal;
+use portal_core::server::error::ServiceError;
+use portal_core::server::identity::SignedInAs;
+use portal_core::server::Portal;
 use tower_sessions::Session;
 
 const AUTH_KEY: &str = "auth";

@@ -12,11 +12,11 @@
 mod serve;
 use serve::serve_loopback;
 
-use app::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};
-use app::domain::records::{Event, Sample, Vehicle};
-use app::domain::Vin;
-use app::server::store::{self, Store};
-use app::server::Portal;
+use portal_core::domain::log_format::{AebState, EventType, Gear, SampleChannels, Severity};
+use portal_core::domain::records::{Event, Sample, Vehicle};
+use portal_core::domain::Vin;
+use portal_core::server::store::{self, Store};
+use portal_core::server::Portal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,7 +33,7 @@ pub fn env_or(name: &str, default: u64) -> u64 {
 }
 
 pub fn vin(i: u64) -> Vin {
-    app::server::demo::demo_vin(i as u32)
+    portal_core::server::demo::demo_vin(i as u32)
 }
 
 /// Town driving at 30–70 km/h all day, except a quarter hour on the
@@ -164,8 +164,8 @@ impl BenchDb {
 }
 
 /// A fresh PostgreSQL database when `BENCH_BACKEND=postgres`.
-pub async fn scratch_postgres() -> Option<app::server::store::scratch::ScratchDatabase> {
-    use app::server::store::scratch::{Backend, ScratchDatabase};
+pub async fn scratch_postgres() -> Option<portal_core::server::store::scratch::ScratchDatabase> {
+    use portal_core::server::store::scratch::{Backend, ScratchDatabase};
     (std::env::var("BENCH_BACKEND").as_deref() == Ok("postgres")).then_some(())?;
     Some(
         ScratchDatabase::create_on(Backend::Postgres)
@@ -178,7 +178,7 @@ pub struct Fixture {
     pub store: Arc<dyn Store>,
     pub pool: store::Pool,
     pub db: BenchDb,
-    pub _scratch: Option<app::server::store::scratch::ScratchDatabase>,
+    pub _scratch: Option<portal_core::server::store::scratch::ScratchDatabase>,
     /// Signed in as vehicle 0's owner.
     pub client: reqwest::Client,
     /// `http://127.0.0.1:PORT/api/v1`
@@ -230,9 +230,10 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
     let (store, pool) = store::open(&db.url()).await.expect("store");
     let mut portal = Portal::new(store.clone());
     // Bundles and reports need the signing key and the report's font.
-    let signer = app::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
+    let signer =
+        portal_core::server::signing::Signer::load_or_create(dir.path()).expect("signing key");
     portal.signer = Some(Arc::new(signer));
-    portal.report_font = app::server::export::report::ReportFont::load(None)
+    portal.report_font = portal_core::server::export::report::ReportFont::load(None)
         .ok()
         .map(Arc::new);
     // A reused store already has its owner (the same account every run).

@@ -3,8 +3,8 @@
 use super::{open_store, parse_instant, parse_vin};
 use crate::config::GlobalOptions;
 use anyhow::Context;
-use app::server::Portal;
 use clap::Subcommand;
+use portal_core::server::Portal;
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
@@ -63,12 +63,12 @@ pub(super) async fn admin(
             let from = if issued.since_us == i64::MIN {
                 "the first record".to_string()
             } else {
-                app::domain::time::format_utc(issued.since_us)
+                portal_core::domain::time::format_utc(issued.since_us)
             };
             println!("  the new owner's period starts at {from}");
             println!(
                 "  valid until {} (single use)",
-                app::domain::time::format_utc(issued.expires_us)
+                portal_core::domain::time::format_utc(issued.expires_us)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -77,7 +77,10 @@ pub(super) async fn admin(
             println!("{} account {} created.", staff.role, staff.account);
             println!("  first password (shown once): {}", staff.initial_password);
             println!("  enrol the second factor in an authenticator app:");
-            println!("{}", app::server::totp::qr_text(&staff.otpauth_url)?);
+            println!(
+                "{}",
+                portal_core::server::totp::qr_text(&staff.otpauth_url)?
+            );
             println!("  or enter the secret by hand: {}", staff.totp_secret);
             println!("  otpauth address: {}", staff.otpauth_url);
             Ok(ExitCode::SUCCESS)
@@ -91,7 +94,7 @@ pub(super) async fn admin(
             portal.transfer(&vin, at_us).await?;
             println!(
                 "{vin}: the current ownership period ends at {}",
-                app::domain::time::format_utc(at_us)
+                portal_core::domain::time::format_utc(at_us)
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -106,7 +109,7 @@ async fn ingest_token(
     revoke: bool,
     list: bool,
 ) -> anyhow::Result<ExitCode> {
-    use app::domain::time::format_utc;
+    use portal_core::domain::time::format_utc;
     if list {
         for t in portal.ingest_tokens().await? {
             let state = match t.revoked_us {
@@ -127,7 +130,7 @@ async fn ingest_token(
             .revoke_ingest_token(&name)
             .await
             .map_err(|e| match e {
-                app::server::error::ServiceError::NotFound => {
+                portal_core::server::error::ServiceError::NotFound => {
                     anyhow::anyhow!("no live ingest token is named {name}")
                 }
                 other => other.into(),

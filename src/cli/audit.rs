@@ -16,7 +16,7 @@ pub enum AuditCommand {
 
 /// `portal audit verify`: exit 0 when the chain is whole, 1 at the first break.
 pub(super) async fn audit_verify(global: &GlobalOptions) -> anyhow::Result<ExitCode> {
-    use app::server::audit::{verify_chain, ChainHead};
+    use portal_core::server::audit::{verify_chain, ChainHead};
     let store = open_store(global).await?;
     let head_file = global.data_dir.join("audit-head.json");
     let known: Option<ChainHead> = match std::fs::read_to_string(&head_file) {

@@ -3,8 +3,8 @@
 use super::open_database;
 use crate::config::GlobalOptions;
 use anyhow::Context;
-use app::server::store;
 use clap::Args;
+use portal_core::server::store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -3,12 +3,12 @@
 use super::open_store;
 use crate::config::GlobalOptions;
 use anyhow::{bail, Context};
-use app::server::demo::DemoConfig;
-use app::server::import::{import_file, ImportOptions};
-use app::server::store::Store;
-use app::server::{demo, Portal};
 use chrono::NaiveDate;
 use clap::Args;
+use portal_core::server::demo::DemoConfig;
+use portal_core::server::import::{import_file, ImportOptions};
+use portal_core::server::store::Store;
+use portal_core::server::{demo, Portal};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

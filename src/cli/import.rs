@@ -2,10 +2,10 @@
 
 use super::open_store;
 use crate::config::GlobalOptions;
-use app::server::import::{
+use clap::{Args, ValueEnum};
+use portal_core::server::import::{
     import_file, ImportError, ImportOptions, ImportSummary, Progress, ProgressFn,
 };
-use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

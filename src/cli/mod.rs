@@ -12,14 +12,14 @@ mod verify;
 use crate::config::{init_tracing, GlobalOptions};
 use admin::{admin, AdminCommand};
 use anyhow::Context;
-use app::server::store;
-use app::server::store::{Pool, Store};
 use audit::{audit_verify, AuditCommand};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use database::{backup, migrate_store, BackupArgs, MigrateStoreArgs};
 use demo::{demo, DemoArgs};
 use import::{import, ImportArgs};
+use portal_core::server::store;
+use portal_core::server::store::{Pool, Store};
 use serve::{serve, ServeArgs};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -98,18 +98,18 @@ pub(super) async fn open_database(
         .with_context(|| format!("opening the database {url}"))
 }
 
-pub(super) fn parse_vin(input: &str) -> anyhow::Result<app::domain::Vin> {
-    app::domain::Vin::parse(input).map_err(|e| anyhow::anyhow!("invalid VIN {input}: {e}"))
+pub(super) fn parse_vin(input: &str) -> anyhow::Result<portal_core::domain::Vin> {
+    portal_core::domain::Vin::parse(input).map_err(|e| anyhow::anyhow!("invalid VIN {input}: {e}"))
 }
 
 /// RFC 3339, or a plain date taken as midnight in the vehicle's own zone.
 pub(super) async fn parse_instant(
     store: &dyn Store,
-    vin: &app::domain::Vin,
+    vin: &portal_core::domain::Vin,
     input: &str,
 ) -> anyhow::Result<i64> {
     use chrono::TimeZone;
-    if let Ok(t) = app::domain::time::parse_rfc3339_micros(input) {
+    if let Ok(t) = portal_core::domain::time::parse_rfc3339_micros(input) {
         return Ok(t);
     }
     let date = NaiveDate::parse_from_str(input, "%Y-%m-%d")

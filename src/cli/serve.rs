@@ -6,11 +6,11 @@ use crate::config::GlobalOptions;
 use crate::http::sessions::Sessions;
 use crate::http::{router, shutdown_signal, AppState};
 use anyhow::Context;
-use app::server::demo::DemoConfig;
-use app::server::signing::Signer;
-use app::server::vehicles::Retention;
-use app::server::Portal;
 use clap::Args;
+use portal_core::server::demo::DemoConfig;
+use portal_core::server::signing::Signer;
+use portal_core::server::vehicles::Retention;
+use portal_core::server::Portal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,11 +41,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_RETENTION_CRASH_DAYS", default_value_t = Retention::default().crash_records_days)]
     pub retention_crash_days: u32,
     /// `POST /api/v1/ingest` refuses bodies larger than this many bytes (as sent).
-    #[arg(long, env = "PORTAL_INGEST_MAX_BYTES", default_value_t = app::server::DEFAULT_INGEST_MAX_BYTES)]
+    #[arg(long, env = "PORTAL_INGEST_MAX_BYTES", default_value_t = portal_core::server::DEFAULT_INGEST_MAX_BYTES)]
     pub ingest_max_bytes: u64,
     /// The public bundle check (`/verify`, `POST /api/v1/verify`) refuses
     /// uploads larger than this many bytes.
-    #[arg(long, env = "PORTAL_VERIFY_MAX_BYTES", default_value_t = app::server::DEFAULT_VERIFY_MAX_BYTES)]
+    #[arg(long, env = "PORTAL_VERIFY_MAX_BYTES", default_value_t = portal_core::server::DEFAULT_VERIFY_MAX_BYTES)]
     pub verify_max_bytes: u64,
 }
 
@@ -61,8 +61,9 @@ impl ServeArgs {
 
 pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before anything else: a report without its font would show empty boxes.
-    let report_font = app::server::export::report::ReportFont::load(args.report_font.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let report_font =
+        portal_core::server::export::report::ReportFont::load(args.report_font.as_deref())
+            .map_err(anyhow::Error::msg)?;
     let (store, pool) = open_database(global).await?;
     let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
     println!(

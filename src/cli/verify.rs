@@ -2,9 +2,9 @@
 
 use crate::config::GlobalOptions;
 use anyhow::Context;
-use app::server::signing::{PublicKey, Signer};
-use app::server::verify::verify_bundle;
 use clap::Args;
+use portal_core::server::signing::{PublicKey, Signer};
+use portal_core::server::verify::verify_bundle;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

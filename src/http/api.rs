@@ -5,19 +5,19 @@ use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::principal::{MaybeSignedIn, SignedIn};
 use super::AppState;
-use app::domain::browse::{PageQuery, ZoneQuery};
-use app::domain::export::ExportQuery;
-use app::server::charts::ChartQuery;
-use app::server::client::ClientAddress;
-use app::server::drives::DriveQuery;
-use app::server::events::EventQuery;
-use app::server::telemetry::SampleQuery;
-use app::server::Portal;
+use app::client::ClientAddress;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use portal_core::domain::browse::{PageQuery, ZoneQuery};
+use portal_core::domain::export::ExportQuery;
+use portal_core::server::charts::ChartQuery;
+use portal_core::server::drives::DriveQuery;
+use portal_core::server::events::EventQuery;
+use portal_core::server::telemetry::SampleQuery;
+use portal_core::server::Portal;
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn openapi() -> Json<&'static serde_json::Value> {
-    Json(app::server::openapi::document())
+    Json(portal_core::server::openapi::document())
 }
 
 #[derive(Deserialize)]

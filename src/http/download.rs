@@ -2,9 +2,9 @@
 //! background export's file, a case's bundle): its type, a download name,
 //! its length when known, and never a cached copy.
 
-use app::server::export::Export;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use portal_core::server::export::Export;
 
 pub struct Download(pub Export);
 

@@ -1,13 +1,13 @@
 //! The one mapping from service errors to HTTP: the JSON error shape of the
 //! API spec; causes of internal errors go to the log, never to the client.
 
-use app::server::error::ServiceError;
-use app::server::import::ImportError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::FromRequest;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portal_core::server::error::ServiceError;
+use portal_core::server::import::ImportError;
 use serde_json::json;
 
 pub struct ApiError(pub ServiceError);

@@ -8,10 +8,6 @@
 
 use super::error::{error_response, ApiError};
 use super::AppState;
-use app::server::error::ServiceError;
-use app::server::signing::PublicKey;
-use app::server::verify::verify_bundle;
-use app::server::Portal;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -19,6 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{Stream, TryStreamExt};
+use portal_core::server::error::ServiceError;
+use portal_core::server::signing::PublicKey;
+use portal_core::server::verify::verify_bundle;
+use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -93,7 +93,7 @@ fn verify_slots() -> &'static tokio::sync::Semaphore {
 async fn check(
     file: tempfile::NamedTempFile,
     key: PublicKey,
-) -> Result<app::domain::export::Verification, ApiError> {
+) -> Result<portal_core::domain::export::Verification, ApiError> {
     let _slot = verify_slots().acquire().await.map_err(internal)?;
     tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::new(file.reopen()?);

@@ -3,11 +3,11 @@
 //! (the database answers and every migration is applied), 503 otherwise.
 
 use super::AppState;
-use app::server::Portal;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use portal_core::server::Portal;
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<AppState> {

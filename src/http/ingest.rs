@@ -5,7 +5,6 @@
 
 use super::error::{error_response, ApiError, ImportFailure};
 use super::AppState;
-use app::server::Portal;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use futures::{StreamExt, TryStreamExt};
+use portal_core::server::Portal;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/ingest", post(ingest))
@@ -62,7 +62,9 @@ async fn ingest(
     };
     let token = match portal.ingest_token(secret).await {
         Ok(token) => token,
-        Err(app::server::error::ServiceError::Unauthenticated) => return Ok(unauthenticated()),
+        Err(portal_core::server::error::ServiceError::Unauthenticated) => {
+            return Ok(unauthenticated())
+        }
         Err(e) => return Err(e.into()),
     };
     let limit = portal.ingest_max_bytes;

@@ -13,11 +13,11 @@ pub mod security;
 pub mod sessions;
 mod staff;
 
-use app::server::Portal;
 use app::{shell, App};
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use portal_core::server::Portal;
 use sessions::Sessions;
 
 /// Request bodies above this are refused (413) unless a route allows more.

@@ -3,11 +3,11 @@
 //! VIN stays a 404 for everyone) and never touch the session themselves.
 
 use super::error::ApiError;
-use app::server::authz::Principal;
-use app::server::error::ServiceError;
-use app::server::Portal;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
+use portal_core::server::authz::Principal;
+use portal_core::server::error::ServiceError;
+use portal_core::server::Portal;
 use tower_sessions::Session;
 
 /// The signed-in principal, if any.

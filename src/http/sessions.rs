@@ -1,8 +1,8 @@
 //! Sessions: tower-sessions with the database's own session store, so any
 //! portal server can serve any request.
 
-use app::server::store::Pool;
 use async_trait::async_trait;
+use portal_core::server::store::Pool;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};

@@ -6,15 +6,15 @@ use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::principal::MaybeSignedIn;
 use super::AppState;
-use app::domain::staff::{CaseExportRequest, CaseListQuery, LookupQuery, NewCaseRequest};
-use app::server::events::EventQuery;
-use app::server::telemetry::SampleQuery;
-use app::server::Portal;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use portal_core::domain::staff::{CaseExportRequest, CaseListQuery, LookupQuery, NewCaseRequest};
+use portal_core::server::events::EventQuery;
+use portal_core::server::telemetry::SampleQuery;
+use portal_core::server::Portal;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -59,9 +59,9 @@ async fn add_staff(
     MaybeSignedIn(who): MaybeSignedIn,
     ApiJson(body): ApiJson<NewStaffBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let by = who
-        .as_ref()
-        .ok_or(ApiError(app::server::error::ServiceError::Unauthenticated))?;
+    let by = who.as_ref().ok_or(ApiError(
+        portal_core::server::error::ServiceError::Unauthenticated,
+    ))?;
     let staff = portal
         .add_staff(Some(by), &body.account, &body.role)
         .await?;

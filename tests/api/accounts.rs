@@ -142,9 +142,10 @@ async fn authorization_matrix() {
 
     let code = claim_code(&app, VIN_A, None).await;
     sign_up_and_in(&app, &first, "first@example.com", VIN_A, &code).await;
-    let sale_us = app::domain::time::parse_rfc3339_micros("2021-02-21T10:15:50+08:00").unwrap();
-    let portal = app::server::Portal::new(app.store.clone());
-    let vin_a = app::domain::Vin::parse(VIN_A).unwrap();
+    let sale_us =
+        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:50+08:00").unwrap();
+    let portal = portal_core::server::Portal::new(app.store.clone());
+    let vin_a = portal_core::domain::Vin::parse(VIN_A).unwrap();
     portal.transfer(&vin_a, sale_us).await.unwrap();
     let code = claim_code(&app, VIN_A, None).await;
     sign_up_and_in(&app, &second, "second@example.com", VIN_A, &code).await;
@@ -228,7 +229,7 @@ async fn authorization_matrix() {
     assert_eq!(list["items"][0]["vin"], VIN_B);
 
     // The gate itself, for a foreign time range of one's own vehicle.
-    let who = app::server::authz::Principal {
+    let who = portal_core::server::authz::Principal {
         account_id: app
             .store
             .account_by_name("second@example.com")
@@ -237,11 +238,11 @@ async fn authorization_matrix() {
             .unwrap()
             .id,
         account: "second@example.com".into(),
-        role: app::domain::account::Role::Owner,
+        role: portal_core::domain::account::Role::Owner,
         session_epoch: 0,
         case: None,
     };
-    let before_sale = app::server::store::TimeRange {
+    let before_sale = portal_core::server::store::TimeRange {
         from_us: 0,
         to_us: sale_us,
     };
@@ -387,12 +388,12 @@ async fn unknown_account_and_wrong_password_answer_identically_and_throttling_re
     // Default 15-minute window, so slow password hashing on a busy machine
     // cannot let a failure slip out of it; time passing is simulated below.
     let app = TestApp::spawn_with(|store| {
-        let mut portal = app::server::Portal::new(store);
+        let mut portal = portal_core::server::Portal::new(store);
         portal.throttle.per_account = 3;
         portal
     })
     .await;
-    let window_us = app::server::throttle::ThrottlePolicy::default()
+    let window_us = portal_core::server::throttle::ThrottlePolicy::default()
         .window
         .as_micros() as i64;
     import_vehicle(&app, VIN_A, &[0]).await;
@@ -583,10 +584,10 @@ async fn server_functions_answer_signed_out_callers_with_nothing() {
 async fn expired_sessions_are_purged() {
     use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
-    let db = app::server::store::scratch::ScratchDatabase::create()
+    let db = portal_core::server::store::scratch::ScratchDatabase::create()
         .await
         .unwrap();
-    let (_, pool) = app::server::store::open(&db.url).await.unwrap();
+    let (_, pool) = portal_core::server::store::open(&db.url).await.unwrap();
     let sessions = portal::http::sessions::Sessions::open(&pool).await.unwrap();
     let mut expired = Record {
         id: Id::default(),
@@ -602,12 +603,12 @@ async fn expired_sessions_are_purged() {
     sessions.create(&mut live).await.unwrap();
     sessions.delete_expired().await.unwrap();
     let left: i64 = match &pool {
-        app::server::store::Pool::Sqlite(p) => {
+        portal_core::server::store::Pool::Sqlite(p) => {
             sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
                 .fetch_one(p)
                 .await
         }
-        app::server::store::Pool::Postgres(p) => {
+        portal_core::server::store::Pool::Postgres(p) => {
             sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
                 .fetch_one(p)
                 .await
@@ -623,7 +624,7 @@ async fn a_session_ends_at_its_absolute_lifetime_even_when_active() {
     // Generous margins: a busy machine may take a second or more per request.
     let lifetime = std::time::Duration::from_secs(5);
     let app = TestApp::spawn_with(|store| {
-        let mut portal = app::server::Portal::new(store);
+        let mut portal = portal_core::server::Portal::new(store);
         portal.session_lifetime = lifetime;
         portal
     })

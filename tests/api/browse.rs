@@ -13,7 +13,7 @@ const DRIVE2_US: i64 = DRIVE1_US + 3_600_000_000;
 pub const PERIOD_US: i64 = DRIVE1_US + 150_000_000;
 
 fn t(us: i64) -> String {
-    app::domain::time::format_utc(us)
+    portal_core::domain::time::format_utc(us)
 }
 
 /// Drive 1: 600 s at 1 Hz (speed 200 before the owner's period, then i % 120;
@@ -320,7 +320,7 @@ async fn a_week_chart_is_downsampled_and_never_shows_data_outside_the_period() {
     assert_eq!(status, 200, "{chart}");
     // Drawn from the start of the period (the week before it is not the owner's):
     // the span over 1,000 buckets, rounded up to whole minutes.
-    let span = app::domain::time::parse_rfc3339_micros(to).unwrap() - PERIOD_US;
+    let span = portal_core::domain::time::parse_rfc3339_micros(to).unwrap() - PERIOD_US;
     let minutes = (span / 1000 + 59_999_999) / 60_000_000;
     assert_eq!(chart["from_us"], PERIOD_US);
     assert_eq!(chart["bucket_us"], minutes * 60_000_000);

@@ -2,8 +2,8 @@
 
 use crate::browse::{fixture, VIN};
 use crate::helpers::*;
-use app::server::signing::PublicKey;
-use app::server::verify::verify_bundle;
+use portal_core::server::signing::PublicKey;
+use portal_core::server::verify::verify_bundle;
 use serde_json::Value;
 use std::io::{Cursor, Read, Write};
 

@@ -259,7 +259,7 @@ async fn a_client_that_stops_reading_holds_back_nobody() {
     for i in 0..150_000i64 {
         log.push_str(&format!(
             "\n{{\"kind\":\"sample\",\"vin\":\"{BIG}\",\"t\":\"{}\",\"speed_kmh\":{},\"brake_pressure_bar\":0.5,\"steering_angle_deg\":-1.25}}",
-            app::domain::time::format_utc((start + i) * 1_000_000),
+            portal_core::domain::time::format_utc((start + i) * 1_000_000),
             i % 130
         ));
     }
@@ -471,7 +471,7 @@ async fn a_background_export_started_on_one_server_is_followed_and_downloaded_on
 
 #[tokio::test]
 async fn a_background_export_whose_server_stopped_reads_as_failed() {
-    use app::server::store::NewExportJob;
+    use portal_core::server::store::NewExportJob;
     let (app, c) = fixture().await;
     let owner = app
         .store
@@ -485,7 +485,7 @@ async fn a_background_export_whose_server_stopped_reads_as_failed() {
         id: "0123456789abcdef0123456789abcdef".into(),
         account: owner.id,
         vin: VIN.into(),
-        format: app::domain::export::ExportFormat::Csv,
+        format: portal_core::domain::export::ExportFormat::Csv,
         rows_expected: 100,
         bytes_expected: 10_000,
         at_us: minute_ago,

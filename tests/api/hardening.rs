@@ -142,10 +142,10 @@ async fn a_member_named_twice_is_refused_by_every_verifier() {
         form.contains("result=invalid") && form.contains("problem=duplicate_member%3Asamples.csv"),
         "{form}"
     );
-    let key = app::server::signing::Signer::load_or_create(app.data_dir())
+    let key = portal_core::server::signing::Signer::load_or_create(app.data_dir())
         .unwrap()
         .public_key();
-    let offline = app::server::verify::verify_bundle(Cursor::new(doubled), &key);
+    let offline = portal_core::server::verify::verify_bundle(Cursor::new(doubled), &key);
     assert!(!offline.valid);
 
     // A second manifest saying "court copy", after the genuine one.
@@ -257,7 +257,7 @@ fn busy_log(vin: &str, n: u32) -> String {
 #[tokio::test]
 async fn the_verify_page_takes_bundles_over_two_megabytes_and_refuses_past_its_limit() {
     let app = TestApp::spawn_with(|store| {
-        let mut portal = app::server::Portal::new(store);
+        let mut portal = portal_core::server::Portal::new(store);
         portal.verify_max_bytes = 8 * 1024 * 1024;
         portal
     })
@@ -345,7 +345,7 @@ async fn sign_up(app: &TestApp, c: &reqwest::Client, account: &str, code: &str) 
 #[tokio::test]
 async fn sign_up_answers_alike_whether_or_not_the_account_exists() {
     let app = TestApp::spawn_with(|store| {
-        let mut portal = app::server::Portal::new(store);
+        let mut portal = portal_core::server::Portal::new(store);
         portal.throttle.per_address = 4;
         portal
     })
@@ -623,11 +623,11 @@ async fn queries_name_the_bad_parameter_and_take_local_times() {
 async fn an_ownership_open_at_the_start_reads_as_such_in_the_support_console() {
     let app = TestApp::spawn().await;
     import_vehicle(&app, VIN, &[0]).await;
-    app::server::Portal::new(app.store.clone())
+    portal_core::server::Portal::new(app.store.clone())
         .create_owner_with_vehicles(
             "demo@example.com",
             PASSWORD,
-            &[app::domain::Vin::parse(VIN).unwrap()],
+            &[portal_core::domain::Vin::parse(VIN).unwrap()],
         )
         .await
         .unwrap();
@@ -648,7 +648,7 @@ async fn an_imported_leap_second_rejects_the_file_naming_its_line() {
          {{\"kind\":\"sample\",\"vin\":\"{VIN}\",\"t\":\"2016-12-31T23:59:59Z\",\"speed_kmh\":1}}\n\
          {{\"kind\":\"sample\",\"vin\":\"{VIN}\",\"t\":\"2016-12-31T23:59:60Z\",\"speed_kmh\":2}}\n"
     );
-    let refused = app::server::import::import_reader(
+    let refused = portal_core::server::import::import_reader(
         &*app.store,
         "leap.ndjson",
         Cursor::new(log.into_bytes()),
@@ -657,14 +657,14 @@ async fn an_imported_leap_second_rejects_the_file_naming_its_line() {
     )
     .await
     .expect_err("a leap second is refused");
-    let app::server::import::ImportError::Rejected { errors, .. } = refused else {
+    let portal_core::server::import::ImportError::Rejected { errors, .. } = refused else {
         panic!("{refused:?}");
     };
     assert_eq!(errors[0].line, 3, "{errors:?}");
     assert!(errors[0].reason.contains("leap second"), "{errors:?}");
     assert!(app
         .store
-        .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
         .await
         .unwrap()
         .is_none());

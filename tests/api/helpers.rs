@@ -2,9 +2,9 @@
 //! a fresh PostgreSQL database with `PORTAL_TEST_BACKEND=postgres`), and clients.
 
 use crate::serve::serve_loopback;
-use app::server::store::scratch::{Backend, ScratchDatabase};
-use app::server::store::{self, Store};
-use app::server::Portal;
+use portal_core::server::store::scratch::{Backend, ScratchDatabase};
+use portal_core::server::store::{self, Store};
+use portal_core::server::Portal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -71,9 +71,10 @@ impl TestApp {
     ) -> TestApp {
         let (store, pool) = store::open(&db.url).await.expect("store");
         let mut portal = make(store.clone());
-        let signer = app::server::signing::Signer::load_or_create(db.dir()).expect("signing key");
+        let signer =
+            portal_core::server::signing::Signer::load_or_create(db.dir()).expect("signing key");
         portal.signer.get_or_insert(Arc::new(signer));
-        let font = app::server::export::report::ReportFont::load(None)
+        let font = portal_core::server::export::report::ReportFont::load(None)
             .expect("report font (apt-get install fonts-noto-cjk)");
         portal.report_font.get_or_insert(Arc::new(font));
         // `secure: false` is plain http on loopback, as `--insecure-cookies`.
@@ -150,7 +151,7 @@ pub async fn import_vehicle(app: &TestApp, vin: &str, secs: &[u32]) {
             s % 60
         ));
     }
-    app::server::import::import_reader(
+    portal_core::server::import::import_reader(
         &*app.store,
         "t",
         std::io::Cursor::new(text.into_bytes()),
@@ -165,7 +166,7 @@ pub async fn import_vehicle(app: &TestApp, vin: &str, secs: &[u32]) {
 pub async fn claim_code(app: &TestApp, vin: &str, since_us: Option<i64>) -> String {
     let portal = Portal::new(app.store.clone());
     portal
-        .issue_claim_code(&app::domain::Vin::parse(vin).unwrap(), since_us)
+        .issue_claim_code(&portal_core::domain::Vin::parse(vin).unwrap(), since_us)
         .await
         .expect("claim code")
         .code
@@ -201,7 +202,7 @@ pub async fn sign_in(app: &TestApp, client: &reqwest::Client, account: &str, pas
 
 /// Imports an NDJSON text as `portal import` does; panics if it is refused.
 pub async fn import_log(app: &TestApp, text: String) {
-    app::server::import::import_reader(
+    portal_core::server::import::import_reader(
         &*app.store,
         "test.ndjson",
         std::io::Cursor::new(text.into_bytes()),
@@ -246,7 +247,7 @@ pub async fn new_staff(app: &TestApp, account: &str, role: &str) -> (reqwest::Cl
 /// The code an authenticator shows now (`steps` later or earlier).
 pub fn totp_now(secret: &str, steps: i64) -> String {
     let now = chrono::Utc::now().timestamp() + steps * 30;
-    app::server::totp::code_at(secret, now as u64).unwrap()
+    portal_core::server::totp::code_at(secret, now as u64).unwrap()
 }
 
 pub async fn staff_sign_in(

@@ -1,8 +1,8 @@
 //! `POST /api/v1/ingest`: the data center's pipeline with a bearer token.
 
 use crate::helpers::*;
-use app::server::Portal;
 use flate2::write::GzEncoder;
+use portal_core::server::Portal;
 use std::io::Write;
 
 const VIN: &str = "LRW3E7EK9NC000017";
@@ -43,7 +43,7 @@ async fn push(
 async fn sample_count(app: &TestApp) -> u64 {
     let Some(vehicle) = app
         .store
-        .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
         .await
         .unwrap()
     else {
@@ -52,7 +52,7 @@ async fn sample_count(app: &TestApp) -> u64 {
     app.store
         .sample_count(
             vehicle.id,
-            &[app::server::store::TimeRange::ALL],
+            &[portal_core::server::store::TimeRange::ALL],
             &Default::default(),
         )
         .await
@@ -282,12 +282,12 @@ async fn token_names_are_unique_while_live_and_secrets_are_never_stored() {
     // Only the hash is held: the secret appears nowhere in the database.
     let dump = dump_text(&app).await;
     assert!(!dump.contains(&token[4..]), "the secret is stored");
-    assert!(dump.contains(&app::server::ingest::hash_token(&token)));
+    assert!(dump.contains(&portal_core::server::ingest::hash_token(&token)));
 }
 
 /// Every text cell of the tokens table, as stored.
 async fn dump_text(app: &TestApp) -> String {
-    use app::server::store::Pool;
+    use portal_core::server::store::Pool;
     let rows: Vec<(String, String)> = match &app.pool {
         Pool::Sqlite(pool) => sqlx::query_as("SELECT name, token_sha256 FROM ingest_tokens")
             .fetch_all(pool)

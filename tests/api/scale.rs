@@ -3,7 +3,7 @@
 //! skipped and passes vacuously.
 
 use crate::helpers::*;
-use app::server::store::scratch::{postgres_server, Backend};
+use portal_core::server::store::scratch::{postgres_server, Backend};
 use serde_json::json;
 
 const VIN: &str = "LRW3E7EK9NC000017";
@@ -85,8 +85,8 @@ async fn owner_views(app: &TestApp, owner: &reqwest::Client) -> Vec<serde_json::
 
 #[tokio::test]
 async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
-    use app::server::audit::verify_chain;
-    use app::server::store::scratch::ScratchDatabase;
+    use portal_core::server::audit::verify_chain;
+    use portal_core::server::store::scratch::ScratchDatabase;
     if skipped_without_postgres(
         "migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing",
     ) {
@@ -102,7 +102,7 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         "o@example.com",
     )
     .await;
-    let enrolled = app::server::Portal::new(old.store.clone())
+    let enrolled = portal_core::server::Portal::new(old.store.clone())
         .add_staff(None, "agent@example.com", "support")
         .await
         .unwrap();
@@ -143,7 +143,7 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .bytes()
         .await
         .unwrap();
-    let ingest_token = app::server::Portal::new(old.store.clone())
+    let ingest_token = portal_core::server::Portal::new(old.store.clone())
         .issue_ingest_token("dc-1")
         .await
         .unwrap()

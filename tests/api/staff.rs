@@ -48,7 +48,7 @@ async fn staff_read_only_inside_an_open_case_on_that_vin_and_the_owner_sees_it()
     // Only the case owner's period: nothing before it (a previous owner's data).
     assert_eq!(
         page["items"][0]["t"],
-        app::domain::time::format_utc(crate::browse::PERIOD_US),
+        portal_core::domain::time::format_utc(crate::browse::PERIOD_US),
         "{page}"
     );
     let (status, crash) = get(
@@ -162,7 +162,7 @@ async fn owners_reach_no_staff_endpoint_and_support_cannot_manage_staff() {
 #[tokio::test]
 async fn totp_codes_that_are_wrong_missing_or_replayed_are_refused() {
     let app = TestApp::spawn().await;
-    let portal = app::server::Portal::new(app.store.clone());
+    let portal = portal_core::server::Portal::new(app.store.clone());
     let staff = portal
         .add_staff(None, "agent@example.com", "support")
         .await
@@ -309,10 +309,11 @@ async fn an_export_to_a_case_is_a_signed_bundle_naming_recipient_and_basis() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let zip = res.bytes().await.unwrap().to_vec();
-    let key = app::server::signing::Signer::load_or_create(app.data_dir())
+    let key = portal_core::server::signing::Signer::load_or_create(app.data_dir())
         .unwrap()
         .public_key();
-    let verified = app::server::verify::verify_bundle(std::io::Cursor::new(zip.clone()), &key);
+    let verified =
+        portal_core::server::verify::verify_bundle(std::io::Cursor::new(zip.clone()), &key);
     assert!(verified.valid, "{:?}", verified.problems);
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let manifest: Value =
@@ -359,7 +360,7 @@ async fn tamper(app: &TestApp, sql: &str) {
 
 #[tokio::test]
 async fn the_audit_chain_shows_edits_deletions_and_reordering() {
-    use app::server::audit::verify_chain;
+    use portal_core::server::audit::verify_chain;
     for (sql, broken_at) in [
         ("UPDATE audit_log SET details = '{\"case_no\":\"C-0\"}' WHERE seq = 3", 3),
         ("DELETE FROM audit_log WHERE seq = 2", 3),

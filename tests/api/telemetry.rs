@@ -167,10 +167,11 @@ async fn samples_pass_the_gate() {
     import_vehicle(&app, OTHER, &[0]).await;
     let first = owner(&app).await;
     // Sold at +10 s: the next owner sees only from there.
-    let portal = app::server::Portal::new(app.store.clone());
-    let sale = app::domain::time::parse_rfc3339_micros("2021-02-21T10:15:10+08:00").unwrap();
+    let portal = portal_core::server::Portal::new(app.store.clone());
+    let sale =
+        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:10+08:00").unwrap();
     portal
-        .transfer(&app::domain::Vin::parse(VIN).unwrap(), sale)
+        .transfer(&portal_core::domain::Vin::parse(VIN).unwrap(), sale)
         .await
         .unwrap();
     let code = claim_code(&app, VIN, None).await;

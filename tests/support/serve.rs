@@ -2,16 +2,16 @@
 //! tests and the benchmarks (included by each with `#[path]`; it is not part
 //! of the shipped binary).
 
-use app::server::Portal;
 use leptos::prelude::LeptosOptions;
 use portal::http::sessions::Sessions;
 use portal::http::{router, AppState};
+use portal_core::server::Portal;
 
 /// Serves `portal` on a free loopback port in the background (tests and
 /// benchmarks); returns the address. Plain http unless `secure`.
 pub async fn serve_loopback(
     portal: Portal,
-    pool: &app::server::store::Pool,
+    pool: &portal_core::server::store::Pool,
     secure: bool,
 ) -> std::io::Result<std::net::SocketAddr> {
     let sessions = Sessions::open(pool).await.map_err(std::io::Error::other)?;

@@ -3,15 +3,15 @@
 //! `?error=<code>` (translated by the page), so it works with and without
 //! JavaScript alike.
 
-use crate::domain::account::Me;
 use leptos::prelude::*;
+use portal_core::domain::account::Me;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use crate::server::authz::Principal;
-    use crate::server::error::ServiceError;
-    use crate::server::Portal;
     use leptos::prelude::*;
+    use portal_core::server::authz::Principal;
+    use portal_core::server::error::ServiceError;
+    use portal_core::server::Portal;
     use tower_sessions::Session;
 
     pub async fn context() -> Result<(Portal, Session), ServerFnError> {
@@ -85,7 +85,7 @@ pub async fn sign_in(
     #[server(default)]
     totp: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use crate::server::client::ClientAddress;
+    use crate::client::ClientAddress;
     let (portal, session) = ssr::context().await?;
     let ClientAddress(address) = leptos_axum::extract::<ClientAddress>().await?;
     let totp = totp.filter(|c| !c.trim().is_empty());
@@ -111,7 +111,7 @@ pub async fn sign_up(
     vin: String,
     claim_code: String,
 ) -> Result<(), ServerFnError> {
-    use crate::server::client::ClientAddress;
+    use crate::client::ClientAddress;
     let (portal, _) = ssr::context().await?;
     let ClientAddress(address) = leptos_axum::extract::<ClientAddress>().await?;
     match portal

@@ -1,18 +1,18 @@
 //! Server functions for the browsing pages: each calls the same service as
 //! its `/api/v1` twin. Errors reach the page as `code` or `code:field`.
 
-use crate::domain::browse::{
+use leptos::prelude::*;
+use portal_core::domain::browse::{
     DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery, TelemetryView,
 };
-use crate::domain::export::{AccessPage, ExportInfo, ExportQuery};
-use leptos::prelude::*;
+use portal_core::domain::export::{AccessPage, ExportInfo, ExportQuery};
 
 /// The portal and whoever is signed in (shared by the server functions).
 #[cfg(feature = "ssr")]
 pub(crate) async fn reader() -> Result<
     (
-        crate::server::Portal,
-        Option<crate::server::authz::Principal>,
+        portal_core::server::Portal,
+        Option<portal_core::server::authz::Principal>,
     ),
     ServerFnError,
 > {
@@ -22,8 +22,8 @@ pub(crate) async fn reader() -> Result<
 }
 
 #[cfg(feature = "ssr")]
-fn fail(e: crate::server::error::ServiceError) -> ServerFnError {
-    use crate::server::error::ServiceError;
+fn fail(e: portal_core::server::error::ServiceError) -> ServerFnError {
+    use portal_core::server::error::ServiceError;
     match &e {
         ServiceError::Invalid {
             code,
@@ -104,7 +104,7 @@ pub async fn disclosures(vin: String, cursor: Option<String>) -> Result<AccessPa
 #[server(endpoint = "export_job")]
 pub async fn export_job(
     id: String,
-) -> Result<crate::domain::export::ExportJobStatus, ServerFnError> {
+) -> Result<portal_core::domain::export::ExportJobStatus, ServerFnError> {
     let (portal, who) = reader().await?;
     portal.export_job(who.as_ref(), &id).await.map_err(fail)
 }

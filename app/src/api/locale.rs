@@ -15,7 +15,7 @@ pub async fn set_locale(locale: String, back: String) -> Result<(), ServerFnErro
     use std::str::FromStr;
 
     let locale = Locale::from_str(&locale).map_err(|_| {
-        super::auth::ssr::fail(&crate::server::error::ServiceError::invalid(
+        super::auth::ssr::fail(&portal_core::server::error::ServiceError::invalid(
             "unsupported_language",
             "locale",
             "the language is zh-CN or en",

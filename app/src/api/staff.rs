@@ -2,15 +2,15 @@
 //! service as its `/api/v1/staff` twin; the forms redirect back (with
 //! `?error=<code>` on failure), so they work before hydration too.
 
-use crate::domain::browse::{EventDetail, EventPage};
-use crate::domain::staff::{CaseSummary, CaseView, Lookup, OperationLine};
 use leptos::prelude::*;
+use portal_core::domain::browse::{EventDetail, EventPage};
+use portal_core::domain::staff::{CaseSummary, CaseView, Lookup, OperationLine};
 
 #[cfg(feature = "ssr")]
 use super::browse::reader as staff;
 
 #[cfg(feature = "ssr")]
-fn fail(e: crate::server::error::ServiceError) -> ServerFnError {
+fn fail(e: portal_core::server::error::ServiceError) -> ServerFnError {
     super::auth::ssr::fail(&e)
 }
 
@@ -43,9 +43,9 @@ pub async fn staff_case(case_no: String) -> Result<CaseView, ServerFnError> {
 pub async fn case_events(case_no: String) -> Result<EventPage, ServerFnError> {
     let (portal, who) = staff().await?;
     let (reader, vin) = portal.in_case(who.as_ref(), &case_no).await.map_err(fail)?;
-    let query = crate::domain::browse::EventQuery {
+    let query = portal_core::domain::browse::EventQuery {
         limit: Some(1000),
-        ..crate::domain::browse::EventQuery::default()
+        ..portal_core::domain::browse::EventQuery::default()
     };
     portal
         .events(Some(&reader), &vin, &query)
@@ -72,7 +72,7 @@ pub async fn open_case(
     #[server(default)] to: Option<String>,
 ) -> Result<(), ServerFnError> {
     let (portal, who) = staff().await?;
-    let request = crate::domain::staff::NewCaseRequest {
+    let request = portal_core::domain::staff::NewCaseRequest {
         vin,
         subject,
         purpose,
@@ -122,7 +122,7 @@ pub async fn export_to_case(
 ) -> Result<(), ServerFnError> {
     let (portal, who) = staff().await?;
     let page = format!("/staff/cases/{case_no}");
-    let request = crate::domain::staff::CaseExportRequest {
+    let request = portal_core::domain::staff::CaseExportRequest {
         format: Some("bundle".into()),
         from,
         to,

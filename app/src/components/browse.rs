@@ -1,9 +1,9 @@
 //! Pieces shared by the vehicle views: the view tabs, time display in the
 //! chosen zone, channel names, and errors from the browse server functions.
 
-use crate::domain::browse::Instant;
-use crate::domain::chart::ChartChannel;
 use crate::i18n::{t, t_string, use_i18n, Locale};
+use portal_core::domain::browse::Instant;
+use portal_core::domain::chart::ChartChannel;
 
 type I18nContext = leptos_i18n::I18nContext<Locale>;
 use leptos::prelude::*;
@@ -131,8 +131,8 @@ pub fn encode_query_value(value: &str) -> String {
 }
 
 #[component]
-pub fn SeverityLabel(severity: crate::domain::log_format::Severity) -> impl IntoView {
-    use crate::domain::log_format::Severity;
+pub fn SeverityLabel(severity: portal_core::domain::log_format::Severity) -> impl IntoView {
+    use portal_core::domain::log_format::Severity;
     let i18n = use_i18n();
     match severity {
         Severity::Info => t!(i18n, severity_info).into_any(),
@@ -141,6 +141,6 @@ pub fn SeverityLabel(severity: crate::domain::log_format::Severity) -> impl Into
     }
 }
 
-pub fn severity_label(severity: crate::domain::log_format::Severity) -> impl IntoView {
+pub fn severity_label(severity: portal_core::domain::log_format::Severity) -> impl IntoView {
     view! { <SeverityLabel severity /> }
 }

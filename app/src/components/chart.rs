@@ -2,9 +2,9 @@
 //! a title, axis units, and the same data as a table for screen readers.
 
 use crate::components::browse::{channel_label, clock_label};
-use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
 use crate::i18n::{t, use_i18n};
 use leptos::prelude::*;
+use portal_core::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 160.0;

@@ -1,9 +1,9 @@
 //! The list of an owner's vehicles with their ownership periods.
 
-use crate::domain::account::VehicleBinding;
 use crate::i18n::{t, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use portal_core::domain::account::VehicleBinding;
 
 #[component]
 pub fn VehicleList(vehicles: Vec<VehicleBinding>) -> impl IntoView {

@@ -4,13 +4,13 @@
 use crate::api::browse::disclosures;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::audit::AuditAction;
-use crate::domain::export::{ExportFormat, LocationRedaction};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use portal_core::domain::audit::AuditAction;
+use portal_core::domain::export::{ExportFormat, LocationRedaction};
 
 #[component]
 pub fn AccessPage() -> impl IntoView {

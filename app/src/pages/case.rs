@@ -6,7 +6,6 @@ use crate::api::staff::{case_event, case_events, staff_case, CaseNote, CaseStatu
 use crate::components::browse::{readable, severity_label, BrowseError};
 use crate::components::forms::QueryError;
 use crate::components::layout::PageTitle;
-use crate::domain::staff::CaseStatus as Status;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::event::Detail;
 use crate::pages::export::megabytes;
@@ -14,6 +13,7 @@ use crate::pages::staff::StatusLabel;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use portal_core::domain::staff::CaseStatus as Status;
 
 fn use_case_no() -> Memo<String> {
     let params = use_params_map();

@@ -4,13 +4,13 @@
 use crate::api::browse::vehicle_drives;
 use crate::components::browse::{shown, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::browse::DriveQuery;
-use crate::domain::time::format_utc;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use portal_core::domain::browse::DriveQuery;
+use portal_core::domain::time::format_utc;
 
 #[component]
 pub fn DrivesPage() -> impl IntoView {

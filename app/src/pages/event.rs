@@ -7,15 +7,15 @@ use crate::components::browse::{
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
-use crate::domain::browse::{CrashRecord, EventDetail, Limitation};
-use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
-use crate::domain::log_format::CHANNELS;
-use crate::domain::time::format_utc;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use portal_core::domain::browse::{CrashRecord, EventDetail, Limitation};
+use portal_core::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
+use portal_core::domain::log_format::CHANNELS;
+use portal_core::domain::time::format_utc;
 
 /// The window table's columns: the charted channels.
 const WINDOW_COLUMNS: &[&str] = &[
@@ -158,7 +158,7 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
     let offset = offset_secs(&c.t0.t_local);
     let pre = &r.pre_crash.samples;
     let pre_chart =
-        |channel, value: fn(&crate::domain::log_format::PreCrashSample) -> Option<f64>| {
+        |channel, value: fn(&portal_core::domain::log_format::PreCrashSample) -> Option<f64>| {
             edr_chart(
                 r.t0_us,
                 channel,

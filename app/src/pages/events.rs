@@ -4,14 +4,14 @@
 use crate::api::browse::vehicle_events;
 use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::browse::EventQuery;
-use crate::domain::log_format::{EventGroup, EventType, Severity};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
+use portal_core::domain::browse::EventQuery;
+use portal_core::domain::log_format::{EventGroup, EventType, Severity};
 
 fn event_query(q: &ParamsMap) -> EventQuery {
     let get = |k: &str| q.get(k).filter(|v| !v.is_empty());

@@ -4,13 +4,13 @@
 use crate::api::browse::export_estimate;
 use crate::components::browse::{BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::export::ExportQuery;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
+use portal_core::domain::export::ExportQuery;
 
 /// Sample filters carried over from the telemetry view.
 const KEPT: &[&str] = &[

@@ -5,13 +5,13 @@
 use crate::api::browse::export_job;
 use crate::components::browse::{BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::export::ExportJobState;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::export::megabytes;
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
+use portal_core::domain::export::ExportJobState;
 
 #[component]
 pub fn ExportJobPage() -> impl IntoView {

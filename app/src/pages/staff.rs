@@ -5,11 +5,11 @@ use crate::api::staff::{staff_cases, staff_lookup, OpenCase};
 use crate::components::browse::{readable, BrowseError};
 use crate::components::forms::QueryError;
 use crate::components::layout::PageTitle;
-use crate::domain::staff::{CaseStatus, CaseSummary};
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use portal_core::domain::staff::{CaseStatus, CaseSummary};
 
 /// A case status in the reader's language.
 #[component]

@@ -7,14 +7,14 @@ use crate::components::browse::{
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
-use crate::domain::browse::{SampleQuery, TelemetryView};
-use crate::domain::log_format::CHANNELS;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
+use portal_core::domain::browse::{SampleQuery, TelemetryView};
+use portal_core::domain::log_format::CHANNELS;
 
 /// Columns shown until the reader picks others.
 const DEFAULT_COLUMNS: &[&str] = &[

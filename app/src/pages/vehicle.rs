@@ -4,11 +4,11 @@
 use crate::api::browse::vehicle_overview;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
-use crate::domain::browse::{ClassSummary, Overview};
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use portal_core::domain::browse::{ClassSummary, Overview};
 
 pub fn use_vin() -> Memo<String> {
     let params = use_params_map();

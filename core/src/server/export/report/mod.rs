@@ -5,6 +5,7 @@
 //! event of the range. Generated here, with a font installed on this machine.
 
 mod pdf;
+mod words;
 
 pub use pdf::{ReportFont, DEFAULT_FONT, FONT_PACKAGE};
 
@@ -12,29 +13,18 @@ use super::{Plan, GAP_US};
 use crate::domain::browse::Limitation;
 use crate::domain::log_format::{AebState, EventType, CHANNELS};
 use crate::domain::records::{EdrRecord, Event, Sample};
-use crate::i18n::{td_string, Locale};
 use crate::server::error::ServiceError;
 use crate::server::localtime::format_local_rfc3339;
 use crate::server::store::{EventPageRequest, Store, TimeRange};
 use pdf::{Layout, Series, BLACK, CONTENT_W, GREY};
 use std::sync::Arc;
+use words::{both, word, Lang};
 
 /// Brake events drawn one by one; beyond this the table lists them all.
 const MAX_BRAKE_CHARTS: usize = 60;
 /// Events listed in the table.
 const MAX_EVENT_ROWS: usize = 2_000;
 const WINDOW_US: i64 = 15_000_000;
-
-/// "中文 / English" for one key of the locale files.
-macro_rules! both {
-    ($key:ident) => {
-        format!(
-            "{} / {}",
-            td_string!(Locale::zh_CN, $key),
-            td_string!(Locale::en, $key)
-        )
-    };
-}
 
 /// What the bundle knows before the report is drawn.
 pub(crate) struct ReportFacts {
@@ -200,8 +190,8 @@ pub(crate) async fn write(
         l.paragraph(&both!(report_standalone), 8.5, BLACK);
     }
     l.subheading(&both!(report_verify_title));
-    l.paragraph(td_string!(Locale::zh_CN, report_verify_body), 8.5, BLACK);
-    l.paragraph(td_string!(Locale::en, report_verify_body), 8.5, BLACK);
+    l.paragraph(word(Lang::Zh, "report_verify_body"), 8.5, BLACK);
+    l.paragraph(word(Lang::En, "report_verify_body"), 8.5, BLACK);
 
     // What this contains.
     l.heading(&both!(report_contains));
@@ -466,16 +456,16 @@ pub(crate) async fn write(
 }
 
 /// One limitation of a crash record, in one language.
-fn limitation(l: &Limitation, locale: Locale) -> String {
+fn limitation(l: &Limitation, lang: Lang) -> String {
     match l {
         Limitation::PreCrashRate { hz } => {
-            format!("{} {hz}", td_string!(locale, lim_pre_crash_rate))
+            format!("{} {hz}", word(lang, "lim_pre_crash_rate"))
         }
-        Limitation::DeltaVRate { hz } => format!("{} {hz}", td_string!(locale, lim_delta_v_rate)),
-        Limitation::NotSynchronised => td_string!(locale, lim_not_synchronised).to_string(),
-        Limitation::Incomplete => td_string!(locale, lim_incomplete).to_string(),
+        Limitation::DeltaVRate { hz } => format!("{} {hz}", word(lang, "lim_delta_v_rate")),
+        Limitation::NotSynchronised => word(lang, "lim_not_synchronised").to_string(),
+        Limitation::Incomplete => word(lang, "lim_incomplete").to_string(),
         Limitation::Absent { channels } => {
-            format!("{} {}", td_string!(locale, lim_absent), channels.join(", "))
+            format!("{} {}", word(lang, "lim_absent"), channels.join(", "))
         }
     }
 }
@@ -484,7 +474,7 @@ fn limitation(l: &Limitation, locale: Locale) -> String {
 fn limitations(c: &EdrRecord) -> Vec<(String, String)> {
     crate::server::events::limitations(c)
         .iter()
-        .map(|l| (limitation(l, Locale::zh_CN), limitation(l, Locale::en)))
+        .map(|l| (limitation(l, Lang::Zh), limitation(l, Lang::En)))
         .collect()
 }
 

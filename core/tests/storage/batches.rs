@@ -3,17 +3,17 @@
 //! PostgreSQL) a connection cut while samples stream down the open COPY.
 
 use crate::common::*;
-use app::domain::chart::ChartChannel;
-use app::domain::Vin;
-use app::server::import::{import_reader, ImportError, ImportOptions};
-use app::server::store::{Pool, TimeRange};
+use portal_core::domain::chart::ChartChannel;
+use portal_core::domain::Vin;
+use portal_core::server::import::{import_reader, ImportError, ImportOptions};
+use portal_core::server::store::{Pool, TimeRange};
 
 /// 2021-02-21T02:15:00Z, the first sample's time.
 const START_US: i64 = 1_613_873_700_000_000;
 
 /// A sample `secs` seconds after `START_US`, at any distance.
 fn sample_at(vin: &str, secs: i64, speed: f64) -> String {
-    let t = app::domain::time::format_utc(START_US + secs * 1_000_000);
+    let t = portal_core::domain::time::format_utc(START_US + secs * 1_000_000);
     format!(r#"{{"kind":"sample","vin":"{vin}","t":"{t}","speed_kmh":{speed},"gear":"D"}}"#)
 }
 

@@ -3,11 +3,11 @@
 //! every row through it.
 
 use crate::common::*;
-use app::domain::Vin;
-use app::server::audit::verify_chain;
-use app::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
-use app::server::store::{PageRequest, SampleFilter, SqliteStore, Store, TimeRange};
-use app::server::Portal;
+use portal_core::domain::Vin;
+use portal_core::server::audit::verify_chain;
+use portal_core::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
+use portal_core::server::store::{PageRequest, SampleFilter, SqliteStore, Store, TimeRange};
+use portal_core::server::Portal;
 use sqlx::{Connection, Row};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,9 +46,9 @@ async fn both_backends_name_every_table_and_column_alike() {
     };
     let lite = ScratchDatabase::create_on(Backend::Sqlite).await.unwrap();
     let pg = ScratchDatabase::create_on(Backend::Postgres).await.unwrap();
-    let (store, _) = app::server::store::open(&lite.url).await.unwrap();
+    let (store, _) = portal_core::server::store::open(&lite.url).await.unwrap();
     store.close().await;
-    let (store, _) = app::server::store::open(&pg.url).await.unwrap();
+    let (store, _) = portal_core::server::store::open(&pg.url).await.unwrap();
     store.close().await;
     let mut conn = sqlx::PgConnection::connect(&pg.url).await.unwrap();
     let rows: Vec<(String, String)> = sqlx::query_as(

@@ -1,4 +1,4 @@
-//! Server-side services (compiled with `ssr` only). Server functions, REST
+//! Server-side services (the `server` feature). Server functions, REST
 //! handlers and the CLI all call `Portal`, so they cannot drift apart.
 pub mod accounts;
 pub mod audit;
@@ -6,7 +6,6 @@ pub mod authz;
 pub mod cases;
 pub mod charts;
 pub mod claims;
-pub mod client;
 pub mod csp;
 pub mod demo;
 pub mod disclosures;

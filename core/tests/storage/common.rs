@@ -1,9 +1,9 @@
 //! Shared helpers: a real store (a SQLite file in a temp dir, or a fresh
 //! PostgreSQL database with `PORTAL_TEST_BACKEND=postgres`), and NDJSON builders.
 
-use app::server::import::{import_reader, ImportError, ImportOptions, ImportSummary};
-use app::server::store::scratch::ScratchDatabase;
-use app::server::store::{Pool, Store};
+use portal_core::server::import::{import_reader, ImportError, ImportOptions, ImportSummary};
+use portal_core::server::store::scratch::ScratchDatabase;
+use portal_core::server::store::{Pool, Store};
 use std::sync::Arc;
 
 pub const VIN: &str = "LRW3E7EK9NC000017";
@@ -17,7 +17,9 @@ pub struct TestStore {
 
 pub async fn test_store() -> TestStore {
     let db = ScratchDatabase::create().await.expect("scratch database");
-    let (store, pool) = app::server::store::open(&db.url).await.expect("open store");
+    let (store, pool) = portal_core::server::store::open(&db.url)
+        .await
+        .expect("open store");
     TestStore {
         store,
         pool,
@@ -78,14 +80,14 @@ pub fn lines(parts: &[String]) -> String {
 }
 
 /// A demo log of `vehicles` × `days` in memory, with what it holds.
-pub fn demo_log(vehicles: u32, days: u32) -> (Vec<u8>, app::server::demo::DemoCounts) {
-    let config = app::server::demo::DemoConfig {
+pub fn demo_log(vehicles: u32, days: u32) -> (Vec<u8>, portal_core::server::demo::DemoCounts) {
+    let config = portal_core::server::demo::DemoConfig {
         vehicles,
         days,
         ..Default::default()
     };
     let mut text = Vec::new();
-    let counts = app::server::demo::generate(&config, &mut text).expect("demo log");
+    let counts = portal_core::server::demo::generate(&config, &mut text).expect("demo log");
     (text, counts)
 }
 
@@ -93,15 +95,15 @@ pub fn demo_log(vehicles: u32, days: u32) -> (Vec<u8>, app::server::demo::DemoCo
 /// from the per-minute summaries, then from the samples themselves.
 pub async fn minutes_both_ways(
     store: &dyn Store,
-    vehicle: app::server::store::VehicleId,
-    range: app::server::store::TimeRange,
+    vehicle: portal_core::server::store::VehicleId,
+    range: portal_core::server::store::TimeRange,
     origin_us: i64,
-    channels: &[app::domain::chart::ChartChannel],
+    channels: &[portal_core::domain::chart::ChartChannel],
 ) -> (
-    Vec<app::server::store::ChartRow>,
-    Vec<app::server::store::ChartRow>,
+    Vec<portal_core::server::store::ChartRow>,
+    Vec<portal_core::server::store::ChartRow>,
 ) {
-    let read = |per_minute| app::server::store::ChartRequest {
+    let read = |per_minute| portal_core::server::store::ChartRequest {
         per_minute,
         buckets: Some((origin_us, 60_000_000)),
         limit: 1_000,
@@ -120,7 +122,7 @@ pub async fn minutes_both_ways(
 /// Row counts of every table, to prove a rejected import changed nothing.
 pub async fn table_counts(pool: &Pool) -> Vec<(String, i64)> {
     let mut out = Vec::new();
-    for table in app::server::store::migrate::TABLES {
+    for table in portal_core::server::store::migrate::TABLES {
         let sql = format!("SELECT count(*) FROM {table}");
         let n: i64 = match pool {
             Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await,

@@ -2,14 +2,14 @@
 //! conflicts, every error class, gzip, lenient mode.
 
 use crate::common::*;
-use app::domain::Vin;
-use app::server::import::{ImportError, ImportOptions};
-use app::server::store::TimeRange;
+use portal_core::domain::Vin;
+use portal_core::server::import::{ImportError, ImportOptions};
+use portal_core::server::store::TimeRange;
 use std::io::Write;
 
 fn rejected(
-    result: Result<app::server::import::ImportSummary, ImportError>,
-) -> (u64, Vec<app::server::import::LineError>) {
+    result: Result<portal_core::server::import::ImportSummary, ImportError>,
+) -> (u64, Vec<portal_core::server::import::LineError>) {
     match result {
         Err(ImportError::Rejected { total, errors, .. }) => (total, errors),
         other => panic!("expected a rejection, got {other:?}"),
@@ -49,7 +49,7 @@ async fn imports_every_kind_and_reads_it_back() {
     assert_eq!(samples.len(), 2);
     // 10:15:00+08:00 is 02:15:00Z; stored as UTC microseconds.
     assert_eq!(
-        app::domain::time::format_utc(samples[0].t_us),
+        portal_core::domain::time::format_utc(samples[0].t_us),
         "2021-02-21T02:15:00Z"
     );
     assert_eq!(samples[0].channels.speed_kmh, Some(118.5));
@@ -239,7 +239,7 @@ async fn a_bad_line_at_the_end_of_a_large_file_leaves_the_store_as_before() {
     .unwrap();
     let total_lines = text.iter().filter(|b| **b == b'\n').count() as u64;
 
-    let result = app::server::import::import_reader(
+    let result = portal_core::server::import::import_reader(
         &*t.store,
         "big.ndjson",
         std::io::Cursor::new(text),
@@ -339,7 +339,7 @@ async fn gzip_files_are_imported() {
     gz.write_all(text.as_bytes()).unwrap();
     gz.finish().unwrap();
     let summary =
-        app::server::import::import_file(&*t.store, &path, &ImportOptions::default(), None)
+        portal_core::server::import::import_file(&*t.store, &path, &ImportOptions::default(), None)
             .await
             .unwrap();
     assert_eq!(summary.inserted.samples, 2);
@@ -393,7 +393,7 @@ async fn invalid_utf8_is_an_error_on_its_line() {
     let t = test_store().await;
     let mut bytes = format!("{}\n", vehicle(VIN, "Asia/Shanghai")).into_bytes();
     bytes.extend_from_slice(b"{\"kind\":\"sample\",\"vin\":\"\xff\"}\n");
-    let result = app::server::import::import_reader(
+    let result = portal_core::server::import::import_reader(
         &*t.store,
         "x",
         std::io::Cursor::new(bytes),

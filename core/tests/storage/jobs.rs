@@ -2,8 +2,8 @@
 //! progress, the file in parts, how a job ends and when it is deleted.
 
 use crate::common::*;
-use app::domain::account::Role;
-use app::server::store::{ExportJobEnd, NewExportJob, Store};
+use portal_core::domain::account::Role;
+use portal_core::server::store::{ExportJobEnd, NewExportJob, Store};
 
 const SECOND: i64 = 1_000_000;
 
@@ -12,7 +12,7 @@ fn job(id: &str, account: i64, at_us: i64) -> NewExportJob {
         id: id.into(),
         account,
         vin: VIN.into(),
-        format: app::domain::export::ExportFormat::Csv,
+        format: portal_core::domain::export::ExportFormat::Csv,
         rows_expected: 1000,
         bytes_expected: 90_000,
         at_us,

@@ -1,9 +1,9 @@
 //! The store on a real database: queries, audit chain, demo consistency.
 
 use crate::common::*;
-use app::server::audit::GENESIS_HASH;
-use app::server::demo::demo_vin;
-use app::server::store::{Pool, TimeRange};
+use portal_core::server::audit::GENESIS_HASH;
+use portal_core::server::demo::demo_vin;
+use portal_core::server::store::{Pool, TimeRange};
 use std::collections::HashMap;
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn the_audit_log_is_a_hash_chain() {
     let entries = t.store.audit_entries(0, 100).await.unwrap();
     assert_eq!(entries.len(), 3);
     assert_eq!(entries[0].prev_hash, GENESIS_HASH);
-    let report = app::server::audit::verify_chain(&*t.store, None)
+    let report = portal_core::server::audit::verify_chain(&*t.store, None)
         .await
         .unwrap();
     assert_eq!((report.entries, report.broken), (3, None));
@@ -94,7 +94,7 @@ async fn the_audit_log_is_a_hash_chain() {
 async fn demo_data_imports_and_its_crash_record_matches_the_samples() {
     let t = test_store().await;
     let (text, counts) = demo_log(2, 10);
-    let summary = app::server::import::import_reader(
+    let summary = portal_core::server::import::import_reader(
         &*t.store,
         "demo",
         std::io::Cursor::new(text),
@@ -161,7 +161,7 @@ async fn demo_data_imports_and_its_crash_record_matches_the_samples() {
 async fn demo_vehicles_live_in_different_zones() {
     let (text, _) = demo_log(4, 1);
     let t = test_store().await;
-    app::server::import::import_reader(
+    portal_core::server::import::import_reader(
         &*t.store,
         "demo",
         std::io::Cursor::new(text),
@@ -185,7 +185,7 @@ async fn demo_vehicles_live_in_different_zones() {
 
 #[tokio::test]
 async fn minute_summaries_follow_every_import_and_match_the_samples() {
-    use app::domain::chart::ChartChannel;
+    use portal_core::domain::chart::ChartChannel;
     let t = test_store().await;
     // Two imports that both touch the minutes 10:15 and 10:16.
     let first: Vec<String> = std::iter::once(vehicle(VIN, "Asia/Shanghai"))
@@ -199,12 +199,13 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
 
     let v = t
         .store
-        .vehicle(&app::domain::Vin::parse(VIN).unwrap())
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
         .await
         .unwrap()
         .unwrap();
     let minute = 60_000_000;
-    let start = app::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
+    let start =
+        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
     let range = TimeRange {
         from_us: start,
         to_us: start + 2 * minute,

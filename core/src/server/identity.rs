@@ -1,6 +1,6 @@
 //! The account identity a signed-in session carries, and the principal it
 //! stands for. Services take the identity; the web layer keeps it in the
-//! session (`crate::session`), so nothing here knows how it is carried.
+//! session (`app::session`), so nothing here knows how it is carried.
 
 use super::authz::Principal;
 use super::error::ServiceError;
