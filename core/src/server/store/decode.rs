@@ -6,14 +6,18 @@
 //! value the record cannot hold (an unknown enum name, a bad VIN) is
 //! reported as corruption, never replaced by a default.
 
+use super::rows::parse_wire;
 use super::{
-    AccountRecord, AuditEntry, CaseRecord, ExportJobRecord, IngestToken, OwnershipPeriod,
-    StoreError, StoredVehicle,
+    AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ClassHoldings, ExportJobRecord,
+    Holdings, IngestToken, OwnershipPeriod, StoreError, StoredVehicle,
 };
 use crate::domain::account::Role;
 use crate::domain::export::{ExportFormat, ExportJobState};
-use crate::domain::log_format::{EventType, Severity, Trigger};
-use crate::domain::records::{Event, Vehicle};
+use crate::domain::log_format::{
+    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, PreCrash, PreCrashSample,
+    Severity, Trigger,
+};
+use crate::domain::records::{EdrRecord, Event, Vehicle};
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 
@@ -21,8 +25,12 @@ use crate::domain::Vin;
 pub(crate) trait StoredRow {
     fn int(&self, column: &str) -> Result<i64, StoreError>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn int32(&self, column: &str) -> Result<i32, StoreError>;
     fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError>;
+    fn real(&self, column: &str) -> Result<f64, StoreError>;
     fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError>;
+    fn boolean(&self, column: &str) -> Result<bool, StoreError>;
+    fn opt_bool(&self, column: &str) -> Result<Option<bool>, StoreError>;
     fn text(&self, column: &str) -> Result<String, StoreError>;
     fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
     /// Microseconds since the epoch.
@@ -37,6 +45,18 @@ pub(crate) trait StoredRow {
         let value = self.text(column)?;
         parse(&value)
             .ok_or_else(|| StoreError::Corrupt(format!("{column} holds unknown value `{value}`")))
+    }
+
+    /// A nullable column holding one of an enum's wire names.
+    fn opt_wire<T>(
+        &self,
+        column: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        Self: Sized,
+    {
+        parse_wire(self.opt_text(column)?, parse, column)
     }
 }
 
@@ -153,6 +173,158 @@ pub(crate) fn event(row: &impl StoredRow) -> Result<Event, StoreError> {
         trigger,
         note: row.opt_text("note")?,
         extra: row.opt_text("extra")?,
+    })
+}
+
+pub(crate) const EDR_COLUMNS: &str = "event_id, t0, standard, trigger_kind, locked, complete, \
+    ignition_cycle_crash, ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, \
+    max_delta_v_lat_kmh, belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra";
+
+/// The four reads of one crash record: the record, then its airbags (by
+/// deployment), pre-crash samples and delta-V samples (by time). `vehicle`
+/// and `event` are the backend's placeholders for the two keys.
+pub(crate) fn edr_reads(vehicle: &str, event: &str) -> [String; 4] {
+    let key = format!("WHERE vehicle_id = {vehicle} AND event_id = {event}");
+    [
+        format!("SELECT {EDR_COLUMNS} FROM edr_records {key}"),
+        format!("SELECT position, deploy_ms FROM edr_airbags {key} ORDER BY deploy_ms, position"),
+        format!(
+            "SELECT t_ms, speed_kmh, accel_pedal_pct, brake_pedal, brake_pressure_bar, \
+             steering_angle_deg, abs_active, esc_active, aeb_state, engine_rpm \
+             FROM edr_pre_crash {key} ORDER BY t_ms"
+        ),
+        format!("SELECT t_ms, long_kmh, lat_kmh FROM edr_delta_v {key} ORDER BY t_ms"),
+    ]
+}
+
+/// A crash record from the rows of its four reads (`edr_reads`).
+pub(crate) fn edr_record<R: StoredRow>(
+    record: &R,
+    airbags: &[R],
+    pre_crash: &[R],
+    delta_v: &[R],
+) -> Result<EdrRecord, StoreError> {
+    let airbags = airbags
+        .iter()
+        .map(|a| {
+            Ok(Airbag {
+                position: a.text("position")?,
+                deploy_ms: a.real("deploy_ms")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let pre_crash = pre_crash
+        .iter()
+        .map(|p| {
+            Ok(PreCrashSample {
+                t_ms: p.int32("t_ms")?,
+                speed_kmh: p.opt_real("speed_kmh")?,
+                accel_pedal_pct: p.opt_real("accel_pedal_pct")?,
+                brake_pedal: p.opt_bool("brake_pedal")?,
+                brake_pressure_bar: p.opt_real("brake_pressure_bar")?,
+                steering_angle_deg: p.opt_real("steering_angle_deg")?,
+                abs_active: p.opt_bool("abs_active")?,
+                esc_active: p.opt_bool("esc_active")?,
+                aeb_state: p.opt_wire("aeb_state", AebState::parse)?,
+                engine_rpm: p.opt_real("engine_rpm")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let delta_v = delta_v
+        .iter()
+        .map(|d| {
+            Ok(DeltaVSample {
+                t_ms: d.int32("t_ms")?,
+                long_kmh: d.opt_real("long_kmh")?,
+                lat_kmh: d.opt_real("lat_kmh")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(EdrRecord {
+        event_id: record.text("event_id")?,
+        t0_us: record.time("t0")?,
+        standard: record.opt_text("standard")?,
+        trigger: record.opt_text("trigger_kind")?,
+        locked: record.boolean("locked")?,
+        complete: record.boolean("complete")?,
+        ignition_cycle_crash: record.opt_int("ignition_cycle_crash")?,
+        ignition_cycle_download: record.opt_int("ignition_cycle_download")?,
+        max_delta_v_long_kmh: record.opt_real("max_delta_v_long_kmh")?,
+        time_max_delta_v_ms: record.opt_real("time_max_delta_v_ms")?,
+        max_delta_v_lat_kmh: record.opt_real("max_delta_v_lat_kmh")?,
+        belt_driver: record.opt_wire("belt_driver", BeltStatus::parse)?,
+        airbags,
+        pre_crash: PreCrash {
+            rate_hz: record.real("pre_crash_rate_hz")?,
+            samples: pre_crash,
+        },
+        delta_v: DeltaV {
+            rate_hz: record.real("delta_v_rate_hz")?,
+            samples: delta_v,
+        },
+        extra: record.opt_text("extra")?,
+    })
+}
+
+pub(crate) const CASE_EXPORT_COLUMNS: &str =
+    "bundle_id, manifest_sha256, recipient, legal_basis, created_at, size";
+
+pub(crate) fn case_export(row: &impl StoredRow) -> Result<CaseExportRecord, StoreError> {
+    Ok(CaseExportRecord {
+        bundle_id: row.text("bundle_id")?,
+        manifest_sha256: row.text("manifest_sha256")?,
+        recipient: row.text("recipient")?,
+        legal_basis: row.text("legal_basis")?,
+        created_us: row.time("created_at")?,
+        size: unsigned(row.int("size")?, "size")?,
+    })
+}
+
+/// The three counting reads of `holdings` (samples, events, crash
+/// records), each over one vehicle and a range given by the backend's three
+/// placeholders. Aggregate FILTER clauses read alike in both dialects.
+pub(crate) fn holdings_reads(vehicle: &str, from: &str, to: &str) -> [String; 3] {
+    let span = |t: &str| format!("count(*) AS n, min({t}) AS first_t, max({t}) AS last_t");
+    let range = |t: &str| format!("WHERE vehicle_id = {vehicle} AND {t} >= {from} AND {t} < {to}");
+    [
+        format!(
+            "SELECT {}, count(lat) AS located_n, min(t) FILTER (WHERE lat IS NOT NULL) AS located_first, \
+             max(t) FILTER (WHERE lat IS NOT NULL) AS located_last FROM samples {}",
+            span("t"),
+            range("t")
+        ),
+        format!("SELECT {} FROM events {}", span("t"), range("t")),
+        format!(
+            "SELECT {}, count(*) FILTER (WHERE locked) AS locked_n FROM edr_records {}",
+            span("t0"),
+            range("t0")
+        ),
+    ]
+}
+
+/// What is held, from the rows of `holdings_reads` and the count of samples
+/// under legal hold.
+pub(crate) fn holdings<R: StoredRow>(
+    samples: &R,
+    events: &R,
+    edr: &R,
+    held_samples: i64,
+) -> Result<Holdings, StoreError> {
+    let class = |row: &R, [n, first, last]: [&str; 3]| -> Result<ClassHoldings, StoreError> {
+        Ok(ClassHoldings {
+            count: unsigned(row.int(n)?, n)?,
+            first_us: row.opt_time(first)?,
+            last_us: row.opt_time(last)?,
+        })
+    };
+    let span = ["n", "first_t", "last_t"];
+    Ok(Holdings {
+        samples: class(samples, span)?,
+        location: class(samples, ["located_n", "located_first", "located_last"])?,
+        events: class(events, span)?,
+        edr_records: class(edr, span)?,
+        locked_edr_records: unsigned(edr.int("locked_n")?, "locked_n")?,
+        held_samples: unsigned(held_samples, "held samples")?,
     })
 }
 

@@ -1,15 +1,14 @@
 //! PostgreSQL: vehicles and what is held of each.
 
-use super::time::{opt_time, Ts};
+use super::time::Ts;
 use super::PgStore;
 use crate::domain::Vin;
 use crate::server::store::decode::{self, VEHICLE_COLUMNS};
 use crate::server::store::{
-    ClassHoldings, Holdings, StoreError, StoredVehicle, TimeRange, VehicleId, VehicleStore,
+    Holdings, StoreError, StoredVehicle, TimeRange, VehicleId, VehicleStore,
 };
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row};
+use sqlx::Postgres;
 
 pub(crate) async fn vehicle_by_vin<'e, E>(
     executor: E,
@@ -43,41 +42,18 @@ impl VehicleStore for PgStore {
     }
 
     async fn holdings(&self, vehicle: VehicleId, range: TimeRange) -> Result<Holdings, StoreError> {
-        let class = |row: &PgRow| -> Result<ClassHoldings, StoreError> {
-            Ok(ClassHoldings {
-                count: row.try_get::<i64, _>(0)? as u64,
-                first_us: opt_time(row, 1)?,
-                last_us: opt_time(row, 2)?,
-            })
-        };
         let (from, to) = (Ts(range.from_us), Ts(range.to_us));
-        let samples = sqlx::query(
-            "SELECT count(*), min(t), max(t), count(lat), \
-             min(t) FILTER (WHERE lat IS NOT NULL), max(t) FILTER (WHERE lat IS NOT NULL) \
-             FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t < $3",
-        )
-        .bind(vehicle)
-        .bind(from)
-        .bind(to)
-        .fetch_one(&self.pool)
-        .await?;
-        let events = sqlx::query(
-            "SELECT count(*), min(t), max(t) FROM events WHERE vehicle_id = $1 AND t >= $2 AND t < $3",
-        )
-        .bind(vehicle)
-        .bind(from)
-        .bind(to)
-        .fetch_one(&self.pool)
-        .await?;
-        let edr = sqlx::query(
-            "SELECT count(*), min(t0), max(t0), count(*) FILTER (WHERE locked) FROM edr_records \
-             WHERE vehicle_id = $1 AND t0 >= $2 AND t0 < $3",
-        )
-        .bind(vehicle)
-        .bind(from)
-        .bind(to)
-        .fetch_one(&self.pool)
-        .await?;
+        let mut counted = Vec::with_capacity(3);
+        for read in decode::holdings_reads("$1", "$2", "$3") {
+            counted.push(
+                sqlx::query(&read)
+                    .bind(vehicle)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(&self.pool)
+                    .await?,
+            );
+        }
         // Samples under legal hold: the 30 minutes before each locked crash record.
         let held_samples: i64 = sqlx::query_scalar(
             "SELECT count(DISTINCT s.t) FROM edr_records e JOIN samples s \
@@ -91,17 +67,6 @@ impl VehicleStore for PgStore {
         .bind(to)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Holdings {
-            held_samples: held_samples as u64,
-            samples: class(&samples)?,
-            location: ClassHoldings {
-                count: samples.try_get::<i64, _>(3)? as u64,
-                first_us: opt_time(&samples, 4)?,
-                last_us: opt_time(&samples, 5)?,
-            },
-            events: class(&events)?,
-            edr_records: class(&edr)?,
-            locked_edr_records: edr.try_get::<i64, _>(3)? as u64,
-        })
+        decode::holdings(&counted[0], &counted[1], &counted[2], held_samples)
     }
 }

@@ -2,14 +2,14 @@
 
 use super::SqliteStore;
 use crate::domain::staff::CaseStatus;
-use crate::server::store::decode::{self, CASE_SELECT};
+use crate::server::store::decode::{self, CASE_EXPORT_COLUMNS, CASE_SELECT};
 use crate::server::store::rows::case_number;
 use crate::server::store::{
     AccountId, CaseExportRecord, CaseRecord, CaseStore, NewCase, NewCaseExport, StoreError,
     VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 async fn create_case(pool: &SqlitePool, c: &NewCase) -> Result<CaseRecord, StoreError> {
     let mut tx = pool.begin().await?;
@@ -108,25 +108,14 @@ async fn case_exports(
     pool: &SqlitePool,
     case_id: i64,
 ) -> Result<Vec<CaseExportRecord>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT bundle_id, manifest_sha256, recipient, legal_basis, created_at, size \
-         FROM case_exports WHERE case_id = ? ORDER BY created_at DESC",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {CASE_EXPORT_COLUMNS} FROM case_exports WHERE case_id = ? \
+             ORDER BY created_at DESC"
+    ))
     .bind(case_id)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CaseExportRecord {
-                bundle_id: r.try_get(0)?,
-                manifest_sha256: r.try_get(1)?,
-                recipient: r.try_get(2)?,
-                legal_basis: r.try_get(3)?,
-                created_us: r.try_get(4)?,
-                size: r.try_get::<i64, _>(5)? as u64,
-            })
-        })
-        .collect()
+    rows.iter().map(decode::case_export).collect()
 }
 
 async fn case_export_bundle(

@@ -2,103 +2,38 @@
 
 use super::binds::bind;
 use super::SqliteStore;
-use crate::domain::log_format::{
-    AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, PreCrash, PreCrashSample,
-};
+use crate::domain::log_format::{AebState, BeltStatus};
 use crate::domain::records::{EdrRecord, Event};
 use crate::server::store::decode::{self, EVENT_COLUMNS};
-use crate::server::store::rows::parse_wire;
 use crate::server::store::sql;
 use crate::server::store::{
     EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 async fn load_edr(
     conn: &mut sqlx::SqliteConnection,
     vehicle: VehicleId,
     event_id: &str,
 ) -> Result<EdrRecord, StoreError> {
-    let r = sqlx::query(
-        "SELECT event_id, t0, standard, trigger_kind, locked, complete, ignition_cycle_crash, \
-         ignition_cycle_download, max_delta_v_long_kmh, time_max_delta_v_ms, max_delta_v_lat_kmh, \
-         belt_driver, pre_crash_rate_hz, delta_v_rate_hz, extra \
-         FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
-    )
-    .bind(vehicle)
-    .bind(event_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let airbags = sqlx::query(
-        "SELECT position, deploy_ms FROM edr_airbags WHERE vehicle_id = ? AND event_id = ? ORDER BY deploy_ms, position",
-    )
-    .bind(vehicle)
-    .bind(event_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|a| Ok(Airbag { position: a.try_get(0)?, deploy_ms: a.try_get(1)? }))
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let pre = sqlx::query(
-        "SELECT t_ms, speed_kmh, accel_pedal_pct, brake_pedal, brake_pressure_bar, steering_angle_deg, \
-         abs_active, esc_active, aeb_state, engine_rpm FROM edr_pre_crash \
-         WHERE vehicle_id = ? AND event_id = ? ORDER BY t_ms",
-    )
-    .bind(vehicle)
-    .bind(event_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|p| {
-        Ok(PreCrashSample {
-            t_ms: p.try_get(0)?,
-            speed_kmh: p.try_get(1)?,
-            accel_pedal_pct: p.try_get(2)?,
-            brake_pedal: p.try_get(3)?,
-            brake_pressure_bar: p.try_get(4)?,
-            steering_angle_deg: p.try_get(5)?,
-            abs_active: p.try_get(6)?,
-            esc_active: p.try_get(7)?,
-            aeb_state: parse_wire(p.try_get(8)?, AebState::parse, "aeb_state")?,
-            engine_rpm: p.try_get(9)?,
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let dv = sqlx::query(
-        "SELECT t_ms, long_kmh, lat_kmh FROM edr_delta_v WHERE vehicle_id = ? AND event_id = ? ORDER BY t_ms",
-    )
-    .bind(vehicle)
-    .bind(event_id)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|d| Ok(DeltaVSample { t_ms: d.try_get(0)?, long_kmh: d.try_get(1)?, lat_kmh: d.try_get(2)? }))
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(EdrRecord {
-        event_id: r.try_get(0)?,
-        t0_us: r.try_get(1)?,
-        standard: r.try_get(2)?,
-        trigger: r.try_get(3)?,
-        locked: r.try_get(4)?,
-        complete: r.try_get(5)?,
-        ignition_cycle_crash: r.try_get(6)?,
-        ignition_cycle_download: r.try_get(7)?,
-        max_delta_v_long_kmh: r.try_get(8)?,
-        time_max_delta_v_ms: r.try_get(9)?,
-        max_delta_v_lat_kmh: r.try_get(10)?,
-        belt_driver: parse_wire(r.try_get(11)?, BeltStatus::parse, "belt_driver")?,
-        airbags,
-        pre_crash: PreCrash {
-            rate_hz: r.try_get(12)?,
-            samples: pre,
-        },
-        delta_v: DeltaV {
-            rate_hz: r.try_get(13)?,
-            samples: dv,
-        },
-        extra: r.try_get(14)?,
-    })
+    let [record, airbags, pre_crash, delta_v] = decode::edr_reads("?", "?");
+    let record = sqlx::query(&record)
+        .bind(vehicle)
+        .bind(event_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut children = Vec::with_capacity(3);
+    for read in [airbags, pre_crash, delta_v] {
+        children.push(
+            sqlx::query(&read)
+                .bind(vehicle)
+                .bind(event_id)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    decode::edr_record(&record, &children[0], &children[1], &children[2])
 }
 
 #[async_trait]

@@ -15,11 +15,27 @@ impl StoredRow for SqliteRow {
         Ok(self.try_get(column)?)
     }
 
+    fn int32(&self, column: &str) -> Result<i32, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
     fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError> {
         Ok(self.try_get(column)?)
     }
 
+    fn real(&self, column: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
     fn opt_real(&self, column: &str) -> Result<Option<f64>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn boolean(&self, column: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn opt_bool(&self, column: &str) -> Result<Option<bool>, StoreError> {
         Ok(self.try_get(column)?)
     }
 
