@@ -1,7 +1,10 @@
 //! Settings shared by every command: where the data lives and how to log.
 
+use anyhow::Context;
 use clap::Args;
+use portal_core::server::seal::TrustAnchors;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
@@ -21,9 +24,25 @@ pub struct GlobalOptions {
         global = true
     )]
     pub log_level: String,
+
+    /// The vehicle CAs whose certified vehicle keys sealed logs (format 1.1)
+    /// are checked against: a JSON list of {"id", "public"} (base64 Ed25519).
+    /// Without it, files carrying seals or vehicle keys are refused.
+    #[arg(long, env = "PORTAL_VEHICLE_CA", global = true)]
+    pub vehicle_ca: Option<PathBuf>,
 }
 
 impl GlobalOptions {
+    /// The trusted vehicle CAs (none without `--vehicle-ca`); a file that
+    /// cannot be read or holds a bad key stops the command.
+    pub fn vehicle_cas(&self) -> anyhow::Result<Arc<TrustAnchors>> {
+        let Some(path) = &self.vehicle_ca else {
+            return Ok(Arc::default());
+        };
+        let anchors = TrustAnchors::load(path).context("loading the vehicle CAs")?;
+        Ok(Arc::new(anchors))
+    }
+
     /// The database URL, creating the data directory for the default SQLite file.
     pub fn database_url(&self) -> std::io::Result<String> {
         match &self.database_url {

@@ -145,6 +145,38 @@ fn a_bad_file_exits_non_zero_naming_line_field_and_reason() {
 }
 
 #[test]
+fn a_vehicle_ca_file_that_is_unreadable_or_bad_stops_the_command_naming_it() {
+    let deployment = Deployment::new();
+    let file = deployment.dir().join("ok.ndjson");
+    std::fs::write(
+        &file,
+        "{\"kind\":\"vehicle\",\"vin\":\"LRW3E7EK9NC000017\",\"timezone\":\"Asia/Shanghai\"}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let missing = deployment.dir().join("none.json");
+    let out = deployment.portal(&["import", file, "--vehicle-ca", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("loading the vehicle CAs"), "{stderr}");
+    assert!(stderr.contains("none.json"), "{stderr}");
+
+    let bad = deployment.dir().join("ca.json");
+    std::fs::write(&bad, r#"[{"id":"demo-ca","public":"AAAA"}]"#).unwrap();
+    let out = deployment.portal(&["import", file, "--vehicle-ca", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("CA `demo-ca`: public key has 3 bytes, not 32"),
+        "{stderr}"
+    );
+    // Nothing was imported: the vehicle is new to an import without the option.
+    let out = deployment.portal(&["import", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("added:      1 vehicles"));
+}
+
+#[test]
 fn a_missing_file_and_bad_arguments_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = portal(dir.path(), &["import", "/no/such/file.ndjson"]);

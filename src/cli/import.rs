@@ -43,6 +43,7 @@ pub(super) async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::
         reject_conflicts: args.reject_conflicts,
         max_listed: args.max_errors,
         actor: "cli".into(),
+        vehicle_cas: global.vehicle_cas()?,
     };
     let mut failed = 0;
     for path in &args.files {

@@ -64,6 +64,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
     let report_font =
         portal_core::server::export::report::ReportFont::load(args.report_font.as_deref())
             .map_err(anyhow::Error::msg)?;
+    let vehicle_cas = global.vehicle_cas()?;
     let (store, pool) = open_database(global).await?;
     let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
     println!(
@@ -100,6 +101,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
             report_font: Some(Arc::new(report_font)),
             ingest_max_bytes: args.ingest_max_bytes,
             verify_max_bytes: args.verify_max_bytes,
+            vehicle_cas,
             ..Portal::new(store.clone())
         },
     };

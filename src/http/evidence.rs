@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::{Stream, TryStreamExt};
 use portal_core::server::error::ServiceError;
+use portal_core::server::seal::VehicleCa;
 use portal_core::server::signing::PublicKey;
 use portal_core::server::verify::verify_bundle;
 use portal_core::server::Portal;
@@ -28,6 +29,7 @@ pub const VERIFY_SLOTS: usize = 2;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/.well-known/portal-signing-key", get(signing_key))
+        .route("/.well-known/vehicle-ca", get(vehicle_cas))
         .route("/api/v1/verify", post(verify_api))
         .route("/verify", post(verify_form))
         // The multipart extractor's own 2 MB default would cut bundles short;
@@ -45,6 +47,11 @@ fn public_key(portal: &Portal) -> Result<PublicKey, ApiError> {
 
 async fn signing_key(State(portal): State<Portal>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(public_key(&portal)?))
+}
+
+/// The vehicle CAs this portal trusts, as configured (an empty list: none).
+async fn vehicle_cas(State(portal): State<Portal>) -> Json<Vec<VehicleCa>> {
+    Json(portal.vehicle_cas.published())
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {

@@ -300,3 +300,78 @@ async fn dump_text(app: &TestApp) -> String {
     };
     format!("{rows:?}")
 }
+
+/// A format 1.1 file: the vehicle's keys, a position and a seal.
+fn sealed_log() -> String {
+    format!(
+        "{{\"kind\":\"vehicle\",\"vin\":\"{VIN}\",\"timezone\":\"Asia/Shanghai\",\"keys\":[{{\"id\":\"k1\",\
+         \"public\":\"AAAA\",\"not_before\":\"2021-01-01T00:00:00Z\",\"ca\":\"demo-ca\",\"cert\":\"AAAA\"}}]}}\n\
+         {{\"kind\":\"sample\",\"vin\":\"{VIN}\",\"t\":\"2021-02-21T10:15:02+08:00\",\"speed_kmh\":40}}\n\
+         {{\"kind\":\"position\",\"vin\":\"{VIN}\",\"t\":\"2021-02-21T10:15:02+08:00\",\"lat\":31.2,\"lon\":121.4,\"nonce\":\"AAAA\"}}\n\
+         {{\"kind\":\"seal\",\"vin\":\"{VIN}\",\"key\":\"k1\",\"seq\":1,\"count\":2}}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_sealed_file_without_a_trusted_vehicle_ca_is_refused_saying_how_to_configure_one() {
+    let app = TestApp::spawn().await;
+    let token = issue(&app, "dc-1").await;
+    let (status, reply) = push(&app, Some(&token), sealed_log()).await;
+    assert_eq!(status, 422, "{reply}");
+    let details = reply["error"]["details"].as_array().unwrap();
+    let named: Vec<(u64, &str)> = details
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["field"].as_str().unwrap()))
+        .collect();
+    // Line 2 follows from line 1: its vehicle was not declared.
+    assert_eq!(
+        named,
+        [(1, "keys"), (2, "vin"), (3, "kind"), (4, "kind")],
+        "{reply}"
+    );
+    let reason = details[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("--vehicle-ca FILE or PORTAL_VEHICLE_CA"),
+        "{reason}"
+    );
+    assert_eq!(sample_count(&app).await, 0, "nothing of the file is stored");
+    assert!(app
+        .store
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn the_trusted_vehicle_cas_are_published_as_configured() {
+    use portal_core::server::seal::{TrustAnchors, VehicleCa};
+    let none = TestApp::spawn().await;
+    let (status, listed) = get_json(&none.client, &none, "/.well-known/vehicle-ca").await;
+    assert_eq!((status, listed), (200, serde_json::json!([])));
+
+    let ca = VehicleCa {
+        id: "demo-ca".into(),
+        // Base64 of a valid Ed25519 public key (RFC 8032 test 1).
+        public: "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".into(),
+    };
+    let anchors = TrustAnchors::from_list("test", vec![ca]).unwrap();
+    let app = TestApp::spawn_with(move |store| Portal {
+        vehicle_cas: std::sync::Arc::new(anchors),
+        ..Portal::new(store)
+    })
+    .await;
+    let (status, listed) = get_json(&app.client, &app, "/.well-known/vehicle-ca").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        listed,
+        serde_json::json!([{"id": "demo-ca", "public": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}])
+    );
+    // Trusting a CA, this version still refuses sealed files whole, and says so.
+    let token = issue(&app, "dc-1").await;
+    let (status, reply) = push(&app, Some(&token), sealed_log()).await;
+    assert_eq!(status, 422, "{reply}");
+    let reason = reply["error"]["details"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("not imported by this version"), "{reason}");
+    assert_eq!(sample_count(&app).await, 0);
+}

@@ -114,6 +114,7 @@ impl Portal {
     ) -> Result<ImportSummary, ImportError> {
         let options = ImportOptions {
             actor: format!("ingest:{}", token.name),
+            vehicle_cas: self.vehicle_cas.clone(),
             ..ImportOptions::default()
         };
         let source = format!("POST /api/v1/ingest ({})", token.name);

@@ -20,6 +20,7 @@ pub mod localtime;
 pub mod openapi;
 pub mod password;
 pub mod query;
+pub mod seal;
 pub mod signing;
 pub mod staff;
 pub mod store;
@@ -65,6 +66,9 @@ pub struct Portal {
     /// `POST /api/v1/verify` and the `/verify` page check bundles up to this
     /// size (anyone may call them; `portal verify` takes any size).
     pub verify_max_bytes: u64,
+    /// The vehicle CAs sealed logs are checked against, published at
+    /// `/.well-known/vehicle-ca` (`--vehicle-ca`).
+    pub vehicle_cas: Arc<seal::TrustAnchors>,
 }
 
 /// Now, in µs since the epoch (the store's time unit).
@@ -105,6 +109,7 @@ impl Portal {
             report_font: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
             verify_max_bytes: DEFAULT_VERIFY_MAX_BYTES,
+            vehicle_cas: Arc::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::domain::log_format::EventType;
 use crate::domain::records::{EdrRecord, Event, Sample};
 use crate::domain::Vin;
 use crate::server::audit::digest_json;
+use crate::server::seal::TrustAnchors;
 use crate::server::store::{ImportTx, NewAuditEntry, Store, StoreError, VehicleId, WriteOutcome};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -42,6 +43,9 @@ pub struct ImportOptions {
     pub max_listed: usize,
     /// Who imports, for the audit log (e.g. `cli`, `ingest:pipeline-1`).
     pub actor: String,
+    /// The vehicle CAs sealed logs (format 1.1) are checked against; none
+    /// configured means sealed files are refused, saying how to configure one.
+    pub vehicle_cas: Arc<TrustAnchors>,
 }
 
 impl Default for ImportOptions {
@@ -51,6 +55,7 @@ impl Default for ImportOptions {
             reject_conflicts: false,
             max_listed: 100,
             actor: "cli".into(),
+            vehicle_cas: Arc::default(),
         }
     }
 }
@@ -165,8 +170,9 @@ pub async fn import_reader<R: Read + Send + 'static>(
     progress: Option<ProgressFn>,
 ) -> Result<ImportSummary, ImportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(CHANNEL_DEPTH);
-    let strict = options.strict;
-    let reader_task = tokio::task::spawn_blocking(move || read_lines(reader, strict, tx, progress));
+    let parser =
+        LineParser::new(options.strict).trusting_vehicle_cas(!options.vehicle_cas.is_empty());
+    let reader_task = tokio::task::spawn_blocking(move || read_lines(reader, parser, tx, progress));
 
     let mut writer = Writer::new(store.begin_import().await?, options);
     while let Some(chunk) = rx.recv().await {
@@ -235,7 +241,7 @@ fn read_line_bounded(lines: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Res
 
 fn read_lines<R: Read>(
     reader: R,
-    strict: bool,
+    mut parser: LineParser,
     tx: tokio::sync::mpsc::Sender<Chunk>,
     progress: Option<ProgressFn>,
 ) -> std::io::Result<ReadStats> {
@@ -247,7 +253,6 @@ fn read_lines<R: Read>(
     };
     let mut raw = BufReader::with_capacity(256 * 1024, counting);
     let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let mut parser = LineParser::new(strict);
     let mut line_no = 0u64;
     {
         let mut lines: Box<dyn BufRead + '_> = if gzip {

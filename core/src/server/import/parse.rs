@@ -31,6 +31,7 @@ pub enum Parsed {
 /// Parses lines; remembers the last VIN so consecutive samples share one allocation.
 pub struct LineParser {
     strict: bool,
+    trusts_vehicle_ca: bool,
     last_vin: Arc<str>,
 }
 
@@ -42,8 +43,33 @@ impl LineParser {
     pub fn new(strict: bool) -> Self {
         LineParser {
             strict,
+            trusts_vehicle_ca: false,
             last_vin: Arc::from(""),
         }
+    }
+
+    /// Whether a vehicle CA is configured: it decides how a sealed line
+    /// (format 1.1) is refused.
+    pub fn trusting_vehicle_cas(mut self, configured: bool) -> Self {
+        self.trusts_vehicle_ca = configured;
+        self
+    }
+
+    /// The refusal of a format 1.1 line (`seal`, `position`, vehicle `keys`).
+    fn sealed_line(&self, line: u64, field: &str) -> Vec<LineError> {
+        let reason = if self.trusts_vehicle_ca {
+            "sealed logs (format 1.1) are not imported by this version of the portal yet; \
+             send format 1 data"
+        } else {
+            "sealed logs (format 1.1) are checked against a trusted vehicle CA, and this \
+             portal trusts none: configure one with --vehicle-ca FILE or PORTAL_VEHICLE_CA \
+             (a JSON list of {\"id\", \"public\"})"
+        };
+        vec![LineError {
+            line,
+            field: Some(field.into()),
+            reason: reason.into(),
+        }]
     }
 
     pub fn parse(&mut self, line: u64, text: &str) -> LineResult<Parsed> {
@@ -51,7 +77,10 @@ impl LineParser {
         let kind = if text.starts_with(r#"{"kind":"sample""#) {
             RecordKind::Sample
         } else {
-            kind_of(line, text)?
+            match kind_of(line, text)? {
+                Kind::Known(kind) => kind,
+                Kind::Sealed => return Err(self.sealed_line(line, "kind")),
+            }
         };
         match kind {
             RecordKind::Sample => {
@@ -74,6 +103,9 @@ impl LineParser {
                 )
             }
             RecordKind::Vehicle => {
+                if carries_keys(text) {
+                    return Err(self.sealed_line(line, "keys"));
+                }
                 let (l, extra) = self.decode::<VehicleLine>(line, text)?;
                 vehicle_from_line(line, l, extra)
             }
@@ -154,7 +186,23 @@ fn done<T>(errors: Vec<LineError>, value: T) -> LineResult<T> {
 }
 
 /// Reads only the `kind` of a line.
-fn kind_of(line: u64, text: &str) -> LineResult<RecordKind> {
+/// A line's kind: one of format 1's, or one that only sealed logs have.
+enum Kind {
+    Known(RecordKind),
+    Sealed,
+}
+
+/// Whether a vehicle line lists the vehicle's keys (format 1.1).
+fn carries_keys(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct KeysOnly {
+        keys: Option<serde::de::IgnoredAny>,
+    }
+    text.contains("\"keys\"")
+        && serde_json::from_str::<KeysOnly>(text).is_ok_and(|probe| probe.keys.is_some())
+}
+
+fn kind_of(line: u64, text: &str) -> LineResult<Kind> {
     #[derive(serde::Deserialize)]
     struct KindOnly {
         kind: Option<String>,
@@ -178,7 +226,10 @@ fn kind_of(line: u64, text: &str) -> LineResult<RecordKind> {
             reason: "missing; expected vehicle, sample, event or edr".into(),
         }]
     })?;
-    RecordKind::parse(&kind).ok_or_else(|| {
+    if kind == "seal" || kind == "position" {
+        return Ok(Kind::Sealed);
+    }
+    RecordKind::parse(&kind).map(Kind::Known).ok_or_else(|| {
         vec![LineError {
             line,
             field: Some("kind".into()),
