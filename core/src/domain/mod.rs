@@ -7,6 +7,7 @@ pub mod export;
 pub mod log_format;
 pub mod manifest;
 pub mod records;
+pub mod sealed;
 pub mod staff;
 pub mod time;
 pub mod vin;
