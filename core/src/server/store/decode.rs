@@ -60,6 +60,36 @@ pub(crate) trait StoredRow {
     }
 }
 
+/// The methods of `StoredRow` that read a value as the backend's driver
+/// decodes it; each backend's `rows.rs` adds only how it reads a time.
+macro_rules! driver_reads {
+    ($($method:ident -> $ty:ty),+ $(,)?) => {
+        $(fn $method(&self, column: &str) -> Result<$ty, StoreError> {
+            Ok(sqlx::Row::try_get(self, column)?)
+        })+
+    };
+}
+pub(crate) use driver_reads;
+
+/// Every `StoredRow` read but the times, for `driver_reads!`.
+macro_rules! plain_reads {
+    () => {
+        $crate::server::store::decode::driver_reads!(
+            int -> i64,
+            opt_int -> Option<i64>,
+            int32 -> i32,
+            opt_int32 -> Option<i32>,
+            real -> f64,
+            opt_real -> Option<f64>,
+            boolean -> bool,
+            opt_bool -> Option<bool>,
+            text -> String,
+            opt_text -> Option<String>,
+        );
+    };
+}
+pub(crate) use plain_reads;
+
 /// A count or size, stored signed.
 fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} is negative: {value}")))
