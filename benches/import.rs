@@ -31,6 +31,7 @@ async fn main() {
         vehicles,
         days,
         seed: 7,
+        sealed: false,
         ..DemoConfig::default()
     };
     let mut out = BufWriter::new(std::fs::File::create(&file).expect("create"));

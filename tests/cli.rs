@@ -60,6 +60,13 @@ impl Deployment {
     }
 }
 
+/// The demo vehicle CA `portal demo --out FILE` writes beside FILE.
+fn demo_ca(file: &std::path::Path) -> String {
+    let ca = file.with_file_name("demo-vehicle-ca.json");
+    assert!(ca.exists(), "portal demo wrote {}", ca.display());
+    ca.to_str().unwrap().to_string()
+}
+
 /// `portal demo --out`: a demo log of `vehicles` × `days` in `dir`, not imported.
 fn demo_file(
     dir: &std::path::Path,
@@ -90,7 +97,12 @@ fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
     let (file, out) = demo_file(deployment.dir(), 2, 2);
     assert!(text(&out.stdout).contains("2 vehicles"));
 
-    let out = deployment.portal(&["import", file.to_str().unwrap()]);
+    let out = deployment.portal(&[
+        "import",
+        "--vehicle-ca",
+        &demo_ca(&file),
+        file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("added:      2 vehicles"), "{stdout}");
@@ -100,7 +112,14 @@ fn demo_writes_a_file_that_import_loads_and_a_second_import_skips() {
         "without DATABASE_URL, the default database under the data dir"
     );
 
-    let out = deployment.portal(&["import", "--format", "json", file.to_str().unwrap()]);
+    let out = deployment.portal(&[
+        "import",
+        "--vehicle-ca",
+        &demo_ca(&file),
+        "--format",
+        "json",
+        file.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["inserted"]["samples"], 0);
@@ -359,7 +378,15 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
 fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let (file, _) = demo_file(dir.path(), 1, 1);
-    let out = portal(dir.path(), &["import", file.to_str().unwrap()]);
+    let out = portal(
+        dir.path(),
+        &[
+            "import",
+            "--vehicle-ca",
+            &demo_ca(&file),
+            file.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = portal(dir.path(), &["audit", "verify"]);
     let head = text(&out.stdout);
@@ -392,7 +419,14 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
     assert_eq!(text(&out.stdout), head, "the same chain, to the same head");
     let out = portal(
         restored.path(),
-        &["import", "--format", "json", file.to_str().unwrap()],
+        &[
+            "import",
+            "--vehicle-ca",
+            &demo_ca(&file),
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ],
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -418,7 +452,16 @@ fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
         .unwrap();
     let dir = source.dir();
     let (file, _) = demo_file(dir, 1, 1);
-    let out = portal_on(dir, Some(&source.url), &["import", file.to_str().unwrap()]);
+    let out = portal_on(
+        dir,
+        Some(&source.url),
+        &[
+            "import",
+            "--vehicle-ca",
+            &demo_ca(&file),
+            file.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let head = text(&portal_on(dir, Some(&source.url), &["audit", "verify"]).stdout);
     assert!(head.contains("audit chain intact"), "{head}");
@@ -449,7 +492,14 @@ fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
     let out = portal_on(
         fresh.path(),
         Some(&target.url),
-        &["import", "--format", "json", file.to_str().unwrap()],
+        &[
+            "import",
+            "--vehicle-ca",
+            &demo_ca(&file),
+            "--format",
+            "json",
+            file.to_str().unwrap(),
+        ],
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

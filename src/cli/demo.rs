@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::Args;
 use portal_core::server::demo::DemoConfig;
 use portal_core::server::import::{import_file, ImportOptions};
+use portal_core::server::seal::TrustAnchors;
 use portal_core::server::store::Store;
 use portal_core::server::{demo, Portal};
 use std::io::{BufWriter, Write};
@@ -31,6 +32,9 @@ pub struct DemoArgs {
     /// Do nothing when the database already holds vehicles.
     #[arg(long)]
     pub if_empty: bool,
+    /// Write format 1 only: no vehicle keys, positions or seals.
+    #[arg(long)]
+    pub unsealed: bool,
 }
 
 pub(super) async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -42,6 +46,7 @@ pub(super) async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Resu
         days: args.days,
         seed: args.seed,
         start: args.start,
+        sealed: !args.unsealed,
     };
     if let Some(out) = &args.out {
         let counts = write_demo_file(&config, out)?;
@@ -53,6 +58,16 @@ pub(super) async fn demo(global: &GlobalOptions, args: DemoArgs) -> anyhow::Resu
             counts.events,
             counts.edr
         );
+        if config.sealed {
+            let dir = out.parent().unwrap_or(Path::new("."));
+            let ca = write_demo_ca(&config, dir)?;
+            print_sealing(&counts, &ca);
+            println!(
+                "import it with: portal import --vehicle-ca {} {}",
+                ca.display(),
+                out.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let store = open_store(global).await?;
@@ -80,6 +95,38 @@ fn write_demo_file(config: &DemoConfig, out: &Path) -> anyhow::Result<demo::Demo
     Ok(counts)
 }
 
+/// Writes the demo vehicle CA as a trust-anchor file in `dir`; returns its path.
+fn write_demo_ca(config: &DemoConfig, dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join(DEMO_CA_FILE);
+    let listed = serde_json::to_string_pretty(&[demo::demo_ca(config.seed)])?;
+    std::fs::write(&path, listed + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn print_sealing(counts: &demo::DemoCounts, ca: &Path) {
+    println!(
+        "sealed by the vehicles: {} seals over {} positions and the records beside them; {} batches lost on the way (missing batches)",
+        counts.seals, counts.positions, counts.missing_batches
+    );
+    println!("vehicle CA (trust anchor) used: {}", ca.display());
+}
+
+/// The file the demo vehicle CA is written to (in the data directory, or beside `--out`).
+pub const DEMO_CA_FILE: &str = "demo-vehicle-ca.json";
+
+/// The CAs a portal with demo data trusts: those configured and the demo CA.
+pub(super) fn trusting_demo_ca(
+    global: &GlobalOptions,
+    configured: &TrustAnchors,
+) -> anyhow::Result<Arc<TrustAnchors>> {
+    let config = DemoConfig::default();
+    write_demo_ca(&config, &global.data_dir)?;
+    let anchors = configured
+        .including(demo::demo_ca(config.seed))
+        .context("adding the demo vehicle CA")?;
+    Ok(Arc::new(anchors))
+}
+
 /// The demo owner's sign-in, printed when the demo data is loaded.
 pub const DEMO_OWNER: &str = "owner@example.com";
 
@@ -94,8 +141,17 @@ pub(super) async fn load_demo(
     std::fs::create_dir_all(&global.data_dir)?;
     let path = global.data_dir.join(format!("demo-{}.ndjson", config.seed));
     let counts = write_demo_file(config, &path)?;
+    let configured = global.vehicle_cas()?;
+    let vehicle_cas = if config.sealed {
+        let ca = write_demo_ca(config, &global.data_dir)?;
+        print_sealing(&counts, &ca);
+        Arc::new(configured.including(demo::demo_ca(config.seed))?)
+    } else {
+        configured
+    };
     let options = ImportOptions {
         actor: "demo".into(),
+        vehicle_cas,
         ..ImportOptions::default()
     };
     let result = import_file(&**store, &path, &options, None).await;

@@ -1,6 +1,6 @@
 //! `portal serve`: the web server.
 
-use super::demo::load_demo;
+use super::demo::{load_demo, trusting_demo_ca};
 use super::open_database;
 use crate::config::GlobalOptions;
 use crate::http::sessions::Sessions;
@@ -21,7 +21,8 @@ pub struct ServeArgs {
     /// Address to listen on (default: the site address in Cargo.toml, 127.0.0.1:3000).
     #[arg(long, env = "PORTAL_BIND")]
     pub bind: Option<SocketAddr>,
-    /// Load the demo data first when the database holds no vehicle yet.
+    /// Load the demo data first when the database holds no vehicle yet, and
+    /// trust the demo vehicle CA its sealed logs are certified by.
     #[arg(long, env = "PORTAL_DEMO_IF_EMPTY")]
     pub demo_if_empty: bool,
     /// Send session cookies without `Secure` (and no HSTS): only for plain-http local use.
@@ -64,7 +65,15 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
     let report_font =
         portal_core::server::export::report::ReportFont::load(args.report_font.as_deref())
             .map_err(anyhow::Error::msg)?;
-    let vehicle_cas = global.vehicle_cas()?;
+    let mut vehicle_cas = global.vehicle_cas()?;
+    if args.demo_if_empty {
+        // The demo fleet seals its logs: its CA is trusted beside any configured.
+        vehicle_cas = trusting_demo_ca(global, &vehicle_cas)?;
+        println!(
+            "Trusting the demo vehicle CA ({}) for --demo-if-empty",
+            global.data_dir.join(super::demo::DEMO_CA_FILE).display()
+        );
+    }
     let (store, pool) = open_database(global).await?;
     let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
     println!(

@@ -367,11 +367,81 @@ async fn the_trusted_vehicle_cas_are_published_as_configured() {
         listed,
         serde_json::json!([{"id": "demo-ca", "public": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}])
     );
-    // Trusting a CA, this version still refuses sealed files whole, and says so.
+    // Trusting a CA, a key that is not one is refused, naming it…
     let token = issue(&app, "dc-1").await;
     let (status, reply) = push(&app, Some(&token), sealed_log()).await;
     assert_eq!(status, 422, "{reply}");
-    let reason = reply["error"]["details"][0]["reason"].as_str().unwrap();
-    assert!(reason.contains("not imported by this version"), "{reason}");
+    let first = &reply["error"]["details"][0];
+    assert_eq!(
+        (first["line"].as_u64(), first["field"].as_str()),
+        (Some(1), Some("keys[0].public")),
+        "{reply}"
+    );
     assert_eq!(sample_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_sealed_file_from_a_certified_car_is_ingested_with_its_seal() {
+    use base64::Engine as _;
+    use ed25519_dalek::SigningKey;
+    use portal_core::server::seal::car::{certify, nonce, CarSealer};
+    use portal_core::server::seal::{TrustAnchors, VehicleCa};
+    let (ca, car) = (
+        SigningKey::from_bytes(&[7; 32]),
+        SigningKey::from_bytes(&[9; 32]),
+    );
+    let listed = VehicleCa {
+        id: "maker-ca".into(),
+        public: base64::engine::general_purpose::STANDARD.encode(ca.verifying_key().as_bytes()),
+    };
+    let anchors = TrustAnchors::from_list("test", vec![listed]).unwrap();
+    let app = TestApp::spawn_with(move |store| Portal {
+        vehicle_cas: std::sync::Arc::new(anchors),
+        ..Portal::new(store)
+    })
+    .await;
+    let key = certify(&ca, "maker-ca", VIN, "k1", &car, "2021-01-01T00:00:00Z");
+    let vehicle = serde_json::json!({"kind": "vehicle", "vin": VIN, "timezone": "Asia/Shanghai", "keys": [key]});
+    let t = "2021-02-21T10:15:02.100+08:00";
+    let covered = [
+        format!(r#"{{"kind":"sample","vin":"{VIN}","t":"{t}","speed_kmh":40.5}}"#),
+        format!(
+            r#"{{"kind":"position","vin":"{VIN}","t":"{t}","lat":31.2304,"lon":121.4737,"nonce":"{}"}}"#,
+            nonce([1; 16])
+        ),
+    ];
+    let mut sealer = CarSealer::new(VIN, "k1", car);
+    let mut body = format!("{vehicle}\n");
+    for line in &covered {
+        sealer.cover(line, t);
+        body.push_str(line);
+        body.push('\n');
+    }
+    body.push_str(&serde_json::to_string(&sealer.seal().unwrap()).unwrap());
+    body.push('\n');
+    let token = issue(&app, "dc-1").await;
+    let (status, reply) = push(&app, Some(&token), body.clone()).await;
+    assert_eq!(status, 200, "{reply}");
+    let inserted = &reply["inserted"];
+    assert_eq!(
+        (
+            inserted["seals"].as_u64(),
+            inserted["keys"].as_u64(),
+            inserted["positions"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{reply}"
+    );
+    assert_eq!(sample_count(&app).await, 1);
+
+    // One byte changed in a covered line: refused, naming the seal's line.
+    let tampered = body.replacen("40.5", "40.6", 1);
+    let (status, reply) = push(&app, Some(&token), tampered).await;
+    assert_eq!(status, 422, "{reply}");
+    let first = &reply["error"]["details"][0];
+    assert_eq!(
+        (first["line"].as_u64(), first["field"].as_str()),
+        (Some(4), Some("root")),
+        "{reply}"
+    );
 }

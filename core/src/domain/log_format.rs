@@ -144,6 +144,9 @@ pub struct VehicleLine {
     pub timezone: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edr_ecu: Option<String>,
+    /// Format 1.1: the vehicle's certified keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<super::sealed::VehicleKey>,
 }
 
 /// The telemetry channels of a sample, shared by `sample` lines and stored rows.
@@ -377,6 +380,10 @@ pub enum RecordKind {
     Sample,
     Event,
     Edr,
+    /// Format 1.1: a location as its own record.
+    Position,
+    /// Format 1.1: the vehicle's signature over the lines before it.
+    Seal,
 }
 
 impl RecordKind {
@@ -386,8 +393,15 @@ impl RecordKind {
             "sample" => Some(Self::Sample),
             "event" => Some(Self::Event),
             "edr" => Some(Self::Edr),
+            "position" => Some(Self::Position),
+            "seal" => Some(Self::Seal),
             _ => None,
         }
+    }
+
+    /// Whether a seal covers lines of this kind.
+    pub fn is_covered(self) -> bool {
+        !matches!(self, Self::Vehicle | Self::Seal)
     }
 }
 

@@ -26,6 +26,18 @@ pub struct Sample {
     pub extra: Option<String>,
 }
 
+/// A `position` record (format 1.1): the location of the sample at the same
+/// instant, kept apart so it can be withheld while the rest stays verifiable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub t_us: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub heading_deg: Option<f64>,
+    /// Base64 of 16 random bytes, as sent.
+    pub nonce: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,

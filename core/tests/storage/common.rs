@@ -79,11 +79,21 @@ pub fn lines(parts: &[String]) -> String {
     s
 }
 
-/// A demo log of `vehicles` × `days` in memory, with what it holds.
+/// A demo log of `vehicles` × `days` in memory (format 1: unsealed), with what it holds.
 pub fn demo_log(vehicles: u32, days: u32) -> (Vec<u8>, portal_core::server::demo::DemoCounts) {
+    demo_log_with(vehicles, days, false)
+}
+
+/// A demo log, sealed (format 1.1, by the demo CA) or not.
+pub fn demo_log_with(
+    vehicles: u32,
+    days: u32,
+    sealed: bool,
+) -> (Vec<u8>, portal_core::server::demo::DemoCounts) {
     let config = portal_core::server::demo::DemoConfig {
         vehicles,
         days,
+        sealed,
         ..Default::default()
     };
     let mut text = Vec::new();

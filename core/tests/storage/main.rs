@@ -6,5 +6,6 @@ mod common;
 mod batches;
 mod import;
 mod jobs;
+mod sealed;
 mod store;
 mod vocabulary;

@@ -53,6 +53,7 @@ pub(super) async fn write(
         market: v.market.clone(),
         timezone: v.timezone.clone(),
         edr_ecu: v.edr_ecu.clone(),
+        keys: Vec::new(),
     };
     push_line(
         sink.buffer(),

@@ -5,16 +5,20 @@
 #[cfg(test)]
 mod fuzz;
 mod parse;
+mod sealing;
 
 pub use parse::{LineError, LineParser, Parsed};
 
 use crate::domain::audit::AuditAction;
 use crate::domain::log_format::EventType;
-use crate::domain::records::{EdrRecord, Event, Sample};
+use crate::domain::records::{EdrRecord, Event, Position, Sample};
 use crate::domain::Vin;
 use crate::server::audit::digest_json;
 use crate::server::seal::TrustAnchors;
-use crate::server::store::{ImportTx, NewAuditEntry, Store, StoreError, VehicleId, WriteOutcome};
+use crate::server::store::{
+    ImportTx, MissingBatch, NewAuditEntry, SealId, SealedRecord, Store, StoreError, VehicleId,
+    WriteOutcome,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -66,6 +70,10 @@ pub struct KindCounts {
     pub samples: u64,
     pub events: u64,
     pub edr: u64,
+    /// Format 1.1: positions, seals and certified vehicle keys.
+    pub positions: u64,
+    pub seals: u64,
+    pub keys: u64,
 }
 
 impl KindCounts {
@@ -75,6 +83,9 @@ impl KindCounts {
             Kind::Sample => self.samples += n,
             Kind::Event => self.events += n,
             Kind::Edr => self.edr += n,
+            Kind::Position => self.positions += n,
+            Kind::Seal => self.seals += n,
+            Kind::Key => self.keys += n,
         }
     }
 }
@@ -86,6 +97,9 @@ pub enum Kind {
     Sample,
     Event,
     Edr,
+    Position,
+    Seal,
+    Key,
 }
 
 /// A record whose identity is held with other values; the held one was kept.
@@ -108,6 +122,17 @@ pub struct ImportSummary {
     pub duplicates: KindCounts,
     pub conflicts_total: u64,
     pub conflicts: Vec<Conflict>,
+    /// Seals the vehicles in this file made that the portal does not hold
+    /// (gaps in a key's `seq`), after this import: never hidden.
+    pub missing_batches: Vec<VinMissingBatch>,
+}
+
+/// A missing batch of one vehicle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VinMissingBatch {
+    pub vin: String,
+    #[serde(flatten)]
+    pub batch: MissingBatch,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,8 +177,16 @@ pub async fn import_file(
     import_reader(store, &name, file, options, progress).await
 }
 
+/// One line as the reader thread sends it: its number, its exact text
+/// (without the terminator) when sealed logs are read, and what it parsed to.
+struct ReadLine {
+    no: u64,
+    raw: Option<Box<str>>,
+    parsed: Result<Parsed, Vec<LineError>>,
+}
+
 /// What the reader thread sends: a chunk of parsed lines.
-type Chunk = Vec<(u64, Result<Parsed, Vec<LineError>>)>;
+type Chunk = Vec<ReadLine>;
 
 struct ReadStats {
     sha256: String,
@@ -176,8 +209,8 @@ pub async fn import_reader<R: Read + Send + 'static>(
 
     let mut writer = Writer::new(store.begin_import().await?, options);
     while let Some(chunk) = rx.recv().await {
-        for (line, parsed) in chunk {
-            writer.accept(line, parsed).await?;
+        for line in chunk {
+            writer.accept(line).await?;
         }
     }
     let stats = match reader_task.await {
@@ -280,17 +313,30 @@ fn read_lines<R: Read>(
                         MAX_LINE_BYTES
                     ),
                 };
-                chunk.push((line_no, Err(vec![error])));
+                chunk.push(ReadLine {
+                    no: line_no,
+                    raw: None,
+                    parsed: Err(vec![error]),
+                });
                 buf = Vec::with_capacity(1024);
                 continue;
             }
             match std::str::from_utf8(&buf) {
                 Ok(text) => {
-                    let text = text.trim_end_matches(['\n', '\r']);
                     if text.trim().is_empty() {
                         continue;
                     }
-                    chunk.push((line_no, parser.parse(line_no, text)));
+                    // A seal covers a line's exact bytes without its `\n` or `\r\n`.
+                    let raw = parser.reads_sealed_logs().then(|| {
+                        let line = text.strip_suffix('\n').unwrap_or(text);
+                        Box::from(line.strip_suffix('\r').unwrap_or(line))
+                    });
+                    let text = text.trim_end_matches(['\n', '\r']);
+                    chunk.push(ReadLine {
+                        no: line_no,
+                        raw,
+                        parsed: parser.parse(line_no, text),
+                    });
                 }
                 Err(e) => {
                     let error = LineError {
@@ -298,7 +344,11 @@ fn read_lines<R: Read>(
                         field: None,
                         reason: format!("not UTF-8: {e}"),
                     };
-                    chunk.push((line_no, Err(vec![error])));
+                    chunk.push(ReadLine {
+                        no: line_no,
+                        raw: None,
+                        parsed: Err(vec![error]),
+                    });
                 }
             }
             if chunk.len() == CHUNK_LINES {
@@ -342,10 +392,24 @@ fn read_lines<R: Read>(
     })
 }
 
-/// An event or crash record waiting to be written.
+/// A record a seal may cover, waiting to be written.
 enum Record {
+    Sample(Sample),
+    Position(Position),
     Event(Event),
     Edr(EdrRecord),
+}
+
+impl Record {
+    /// Its time (for a crash record, t0), in UTC microseconds.
+    fn t_us(&self) -> i64 {
+        match self {
+            Record::Sample(s) => s.t_us,
+            Record::Position(p) => p.t_us,
+            Record::Event(e) => e.t_us,
+            Record::Edr(r) => r.t0_us,
+        }
+    }
 }
 
 /// The write side of one import: resolves VINs, batches samples, collects
@@ -357,12 +421,17 @@ struct Writer<'o> {
     vehicles: HashMap<Arc<str>, Option<VehicleId>>,
     pending: Vec<(VehicleId, Sample)>,
     pending_lines: Vec<u64>,
-    /// Events and crash records not yet written, in file order, with their lines.
+    /// Unsealed records other than samples not yet written, in file order, with their lines.
     pending_records: Vec<(u64, Arc<str>, VehicleId, Record)>,
     /// Crash records whose event must exist by the end of the file.
     edr_refs: Vec<(u64, VehicleId, String)>,
     /// Events of this file, so crash records are checked even after an error stopped writing.
     file_events: HashMap<(VehicleId, String), EventType>,
+    /// Sealed logs: the vehicles' keys, open batches and seals seen.
+    sealing: sealing::Sealing,
+    /// Per vehicle, the span of the positions written: their samples take
+    /// their location before commit.
+    located: HashMap<VehicleId, (i64, i64)>,
     errors: Vec<LineError>,
     total_errors: u64,
     summary: ImportSummary,
@@ -379,6 +448,8 @@ impl<'o> Writer<'o> {
             pending_records: Vec::new(),
             edr_refs: Vec::new(),
             file_events: HashMap::new(),
+            sealing: sealing::Sealing::default(),
+            located: HashMap::new(),
             errors: Vec::new(),
             total_errors: 0,
             summary: ImportSummary::default(),
@@ -414,13 +485,13 @@ impl<'o> Writer<'o> {
         line: u64,
         kind: Kind,
         identity: impl FnOnce() -> String,
-        outcome: WriteOutcome,
+        outcome: &WriteOutcome,
     ) {
         match outcome {
             WriteOutcome::Inserted => self.summary.inserted.add(kind, 1),
             WriteOutcome::Duplicate => self.summary.duplicates.add(kind, 1),
             WriteOutcome::Conflict { differences } => {
-                self.conflict(line, kind, identity(), differences)
+                self.conflict(line, kind, identity(), differences.clone())
             }
         }
     }
@@ -452,11 +523,12 @@ impl<'o> Writer<'o> {
         Ok(known)
     }
 
-    async fn accept(
-        &mut self,
-        line: u64,
-        parsed: Result<Parsed, Vec<LineError>>,
-    ) -> Result<(), StoreError> {
+    async fn accept(&mut self, read: ReadLine) -> Result<(), StoreError> {
+        let ReadLine {
+            no: line,
+            raw,
+            parsed,
+        } = read;
         let parsed = match parsed {
             Ok(p) => p,
             Err(errors) => {
@@ -464,58 +536,69 @@ impl<'o> Writer<'o> {
                 return Ok(());
             }
         };
-        match parsed {
-            Parsed::Vehicle(vehicle) => {
+        let (vin, record) = match parsed {
+            Parsed::Vehicle(vehicle, keys) => {
                 let key: Arc<str> = Arc::from(vehicle.vin.as_str());
-                if self.writing() {
+                let id = if self.writing() {
                     let (id, outcome) = self.tx.put_vehicle(&vehicle).await?;
-                    self.vehicles.insert(key, Some(id));
-                    self.count(line, Kind::Vehicle, || vehicle.vin.to_string(), outcome);
+                    self.count(line, Kind::Vehicle, || vehicle.vin.to_string(), &outcome);
+                    id
                 } else {
                     // Not written, but later lines may name it: do not report them as undeclared.
-                    self.vehicles.insert(key, Some(-1));
-                }
+                    -1
+                };
+                self.vehicles.insert(key.clone(), Some(id));
+                return self.accept_keys(line, key, id, keys).await;
             }
-            Parsed::Sample { vin, sample } => {
-                if let Some(id) = self.resolve(line, &vin).await? {
-                    if self.writing() {
-                        self.pending.push((id, sample));
-                        self.pending_lines.push(line);
-                        if self.pending.len() >= SAMPLE_FLUSH {
-                            self.flush_samples().await?;
-                        }
-                    }
-                }
+            Parsed::Seal { vin, seal } => return self.accept_seal(line, vin, seal).await,
+            Parsed::Sample { vin, sample } => (vin, Record::Sample(sample)),
+            Parsed::Position { vin, position } => (vin, Record::Position(position)),
+            Parsed::Event { vin, event } => (vin, Record::Event(event)),
+            Parsed::Edr { vin, edr } => (vin, Record::Edr(edr)),
+        };
+        let Some(id) = self.resolve(line, &vin).await? else {
+            return Ok(());
+        };
+        match &record {
+            Record::Event(event) => {
+                self.file_events
+                    .insert((id, event.id.clone()), event.event_type);
             }
-            Parsed::Event { vin, event } => {
-                if let Some(id) = self.resolve(line, &vin).await? {
-                    self.file_events
-                        .insert((id, event.id.clone()), event.event_type);
-                    self.hold_record(line, vin, id, Record::Event(event))
-                        .await?;
-                }
-            }
-            Parsed::Edr { vin, edr } => {
-                if let Some(id) = self.resolve(line, &vin).await? {
-                    self.edr_refs.push((line, id, edr.event_id.clone()));
-                    self.hold_record(line, vin, id, Record::Edr(edr)).await?;
-                }
-            }
+            Record::Edr(edr) => self.edr_refs.push((line, id, edr.event_id.clone())),
+            Record::Sample(_) | Record::Position(_) => {}
         }
-        Ok(())
+        match raw {
+            Some(raw) if self.seals_vehicle(&vin, id).await? => {
+                self.cover(line, vin, id, &raw, record).await
+            }
+            _ => self.write_unsealed(line, vin, id, record).await,
+        }
     }
 
-    async fn hold_record(
+    /// Writes (or queues) a record no seal covers.
+    async fn write_unsealed(
         &mut self,
         line: u64,
         vin: Arc<str>,
         vehicle: VehicleId,
         record: Record,
     ) -> Result<(), StoreError> {
-        if self.writing() {
-            self.pending_records.push((line, vin, vehicle, record));
-            if self.pending_records.len() >= RECORD_FLUSH {
-                self.flush_records().await?;
+        if !self.writing() {
+            return Ok(());
+        }
+        match record {
+            Record::Sample(sample) => {
+                self.pending.push((vehicle, sample));
+                self.pending_lines.push(line);
+                if self.pending.len() >= SAMPLE_FLUSH {
+                    self.flush_samples().await?;
+                }
+            }
+            other => {
+                self.pending_records.push((line, vin, vehicle, other));
+                if self.pending_records.len() >= RECORD_FLUSH {
+                    self.flush_records().await?;
+                }
             }
         }
         Ok(())
@@ -523,34 +606,84 @@ impl<'o> Writer<'o> {
 
     async fn flush_records(&mut self) -> Result<(), StoreError> {
         for (line, vin, vehicle, record) in std::mem::take(&mut self.pending_records) {
-            match record {
-                Record::Event(event) => {
-                    let outcome = self
-                        .tx
-                        .put_event(vehicle, &event, &digest_json(&event))
-                        .await?;
-                    let identity = || format!("{vin} event {}", event.id);
-                    self.count(line, Kind::Event, identity, outcome);
-                }
-                Record::Edr(edr) => {
-                    let outcome = self.tx.put_edr(vehicle, &edr, &digest_json(&edr)).await?;
-                    let identity = || format!("{vin} crash record {}", edr.event_id);
-                    self.count(line, Kind::Edr, identity, outcome);
-                }
-            }
+            self.write_record(line, &vin, vehicle, record, None).await?;
         }
         Ok(())
     }
 
-    async fn flush_samples(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
+    /// Writes one record other than a sample, linked to `seal` if it is held
+    /// as the car signed it.
+    async fn write_record(
+        &mut self,
+        line: u64,
+        vin: &str,
+        vehicle: VehicleId,
+        record: Record,
+        seal: Option<SealId>,
+    ) -> Result<(), StoreError> {
+        let (kind, outcome, sealed) = match &record {
+            Record::Sample(_) => unreachable!("samples are written in batches"),
+            Record::Position(p) => {
+                let outcome = self.tx.put_position(vehicle, p, seal).await?;
+                let span = self.located.entry(vehicle).or_insert((p.t_us, p.t_us));
+                *span = (span.0.min(p.t_us), span.1.max(p.t_us));
+                (Kind::Position, outcome, None)
+            }
+            Record::Event(event) => {
+                let outcome = self
+                    .tx
+                    .put_event(vehicle, event, &digest_json(event))
+                    .await?;
+                (Kind::Event, outcome, Some(SealedRecord::Event(&event.id)))
+            }
+            Record::Edr(edr) => {
+                let outcome = self.tx.put_edr(vehicle, edr, &digest_json(edr)).await?;
+                (Kind::Edr, outcome, Some(SealedRecord::Edr(&edr.event_id)))
+            }
+        };
+        if let (Some(seal), Some(sealed)) = (seal, sealed) {
+            if !matches!(outcome, WriteOutcome::Conflict { .. }) {
+                self.tx.mark_sealed(vehicle, sealed, seal).await?;
+            }
         }
-        let outcome = self.tx.put_samples(&self.pending).await?;
+        let identity = || match &record {
+            Record::Position(p) => format!(
+                "{vin} position at {}",
+                crate::domain::time::format_utc(p.t_us)
+            ),
+            Record::Event(e) => format!("{vin} event {}", e.id),
+            Record::Edr(r) => format!("{vin} crash record {}", r.event_id),
+            Record::Sample(_) => unreachable!(),
+        };
+        self.count(line, kind, identity, &outcome);
+        Ok(())
+    }
+
+    async fn flush_samples(&mut self) -> Result<(), StoreError> {
+        let rows = std::mem::take(&mut self.pending);
+        let lines = std::mem::take(&mut self.pending_lines);
+        let (mut rows, mut lines) = self.write_samples(rows, lines, None).await?;
+        rows.clear();
+        lines.clear();
+        self.pending = rows;
+        self.pending_lines = lines;
+        Ok(())
+    }
+
+    /// Writes samples (all covered by `seal`, if given) and counts what
+    /// happened; gives the buffers back for reuse.
+    async fn write_samples(
+        &mut self,
+        rows: Vec<(VehicleId, Sample)>,
+        lines: Vec<u64>,
+        seal: Option<SealId>,
+    ) -> Result<(Vec<(VehicleId, Sample)>, Vec<u64>), StoreError> {
+        if rows.is_empty() {
+            return Ok((rows, lines));
+        }
+        let outcome = self.tx.put_samples(&rows, seal).await?;
         self.summary.inserted.samples += outcome.inserted;
         self.summary.duplicates.samples += outcome.duplicates;
-        let lines = std::mem::take(&mut self.pending_lines);
-        let rows = std::mem::take(&mut self.pending);
         for (index, reason) in outcome.conflicts {
             let identity = format!(
                 "sample at {}",
@@ -558,11 +691,7 @@ impl<'o> Writer<'o> {
             );
             self.conflict(lines[index], Kind::Sample, identity, reason);
         }
-        self.pending = rows;
-        self.pending.clear();
-        self.pending_lines = lines;
-        self.pending_lines.clear();
-        Ok(())
+        Ok((rows, lines))
     }
 
     /// Crash records must belong to a collision or airbag-deployment event.
@@ -593,6 +722,7 @@ impl<'o> Writer<'o> {
         source_name: &str,
         stats: ReadStats,
     ) -> Result<ImportSummary, ImportError> {
+        self.close_open_batches().await?;
         if self.writing() {
             self.flush_samples().await?;
         }
@@ -620,7 +750,12 @@ impl<'o> Writer<'o> {
                 conflicts: self.summary.conflicts,
             });
         }
+        self.summary.missing_batches = self.missing_batches().await?;
+        for (vehicle, (from, to)) in std::mem::take(&mut self.located) {
+            self.tx.locate_samples(vehicle, from, to).await?;
+        }
         let details = serde_json::json!({
+            "missing_batches": self.summary.missing_batches.len(),
             "source": self.summary.source,
             "sha256": self.summary.sha256,
             "bytes": self.summary.bytes,

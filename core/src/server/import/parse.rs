@@ -4,7 +4,8 @@
 use crate::domain::log_format::{
     EdrLine, EventLine, PreCrashSample, RecordKind, SampleChannels, SampleLine, VehicleLine,
 };
-use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::records::{EdrRecord, Event, Position, Sample, Vehicle};
+use crate::domain::sealed::{PositionLine, SealLine, VehicleKey};
 use crate::domain::time::parse_rfc3339_micros;
 use crate::domain::Vin;
 use serde::de::DeserializeOwned;
@@ -22,10 +23,42 @@ pub struct LineError {
 /// A line that parsed and validated. `vin` is normalised to upper case.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
-    Vehicle(Vehicle),
-    Sample { vin: Arc<str>, sample: Sample },
-    Event { vin: Arc<str>, event: Event },
-    Edr { vin: Arc<str>, edr: EdrRecord },
+    /// A vehicle, with its certified keys (format 1.1; unchecked here).
+    Vehicle(Vehicle, Vec<VehicleKey>),
+    Sample {
+        vin: Arc<str>,
+        sample: Sample,
+    },
+    Event {
+        vin: Arc<str>,
+        event: Event,
+    },
+    Edr {
+        vin: Arc<str>,
+        edr: EdrRecord,
+    },
+    Position {
+        vin: Arc<str>,
+        position: Position,
+    },
+    /// A seal's own fields are checked where its key is known (the import).
+    Seal {
+        vin: Arc<str>,
+        seal: SealLine,
+    },
+}
+
+impl Parsed {
+    /// The VIN of a record a seal covers (samples, positions, events, crash records).
+    pub fn covered_vin(&self) -> Option<&Arc<str>> {
+        match self {
+            Parsed::Sample { vin, .. }
+            | Parsed::Event { vin, .. }
+            | Parsed::Edr { vin, .. }
+            | Parsed::Position { vin, .. } => Some(vin),
+            Parsed::Vehicle(..) | Parsed::Seal { .. } => None,
+        }
+    }
 }
 
 /// Parses lines; remembers the last VIN so consecutive samples share one allocation.
@@ -55,16 +88,18 @@ impl LineParser {
         self
     }
 
-    /// The refusal of a format 1.1 line (`seal`, `position`, vehicle `keys`).
+    /// Whether format 1.1 lines are read (a vehicle CA is configured); the
+    /// import then keeps each line's exact text for the seals.
+    pub fn reads_sealed_logs(&self) -> bool {
+        self.trusts_vehicle_ca
+    }
+
+    /// The refusal of a format 1.1 line (`seal`, `position`, vehicle `keys`)
+    /// when no vehicle CA is configured.
     fn sealed_line(&self, line: u64, field: &str) -> Vec<LineError> {
-        let reason = if self.trusts_vehicle_ca {
-            "sealed logs (format 1.1) are not imported by this version of the portal yet; \
-             send format 1 data"
-        } else {
-            "sealed logs (format 1.1) are checked against a trusted vehicle CA, and this \
-             portal trusts none: configure one with --vehicle-ca FILE or PORTAL_VEHICLE_CA \
-             (a JSON list of {\"id\", \"public\"})"
-        };
+        let reason = "sealed logs (format 1.1) are checked against a trusted vehicle CA, and \
+             this portal trusts none: configure one with --vehicle-ca FILE or PORTAL_VEHICLE_CA \
+             (a JSON list of {\"id\", \"public\"})";
         vec![LineError {
             line,
             field: Some(field.into()),
@@ -78,8 +113,10 @@ impl LineParser {
             RecordKind::Sample
         } else {
             match kind_of(line, text)? {
-                Kind::Known(kind) => kind,
-                Kind::Sealed => return Err(self.sealed_line(line, "kind")),
+                RecordKind::Position | RecordKind::Seal if !self.trusts_vehicle_ca => {
+                    return Err(self.sealed_line(line, "kind"))
+                }
+                kind => kind,
             }
         };
         match kind {
@@ -103,11 +140,21 @@ impl LineParser {
                 )
             }
             RecordKind::Vehicle => {
-                if carries_keys(text) {
+                let (l, extra) = self.decode::<VehicleLine>(line, text)?;
+                if !l.keys.is_empty() && !self.trusts_vehicle_ca {
                     return Err(self.sealed_line(line, "keys"));
                 }
-                let (l, extra) = self.decode::<VehicleLine>(line, text)?;
                 vehicle_from_line(line, l, extra)
+            }
+            RecordKind::Position => {
+                let l: PositionLine = strict_decode(line, text)?;
+                let vin = self.intern_vin(&l.vin);
+                position_from_line(line, l).map(|position| Parsed::Position { vin, position })
+            }
+            RecordKind::Seal => {
+                let seal: SealLine = strict_decode(line, text)?;
+                let vin = self.intern_vin(&seal.vin);
+                Ok(Parsed::Seal { vin, seal })
             }
             RecordKind::Event => {
                 let (l, extra) = self.decode::<EventLine>(line, text)?;
@@ -185,24 +232,16 @@ fn done<T>(errors: Vec<LineError>, value: T) -> LineResult<T> {
     }
 }
 
+/// Decodes a line that has no lenient mode (format 1.1 lines are signed as
+/// they are: an unknown field is an error), naming the offending field.
+fn strict_decode<T: DeserializeOwned>(line: u64, text: &str) -> LineResult<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, T>(&mut de)
+        .map_err(|e| vec![json_error(line, field_of(e.path()), e.inner())])
+}
+
 /// Reads only the `kind` of a line.
-/// A line's kind: one of format 1's, or one that only sealed logs have.
-enum Kind {
-    Known(RecordKind),
-    Sealed,
-}
-
-/// Whether a vehicle line lists the vehicle's keys (format 1.1).
-fn carries_keys(text: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct KeysOnly {
-        keys: Option<serde::de::IgnoredAny>,
-    }
-    text.contains("\"keys\"")
-        && serde_json::from_str::<KeysOnly>(text).is_ok_and(|probe| probe.keys.is_some())
-}
-
-fn kind_of(line: u64, text: &str) -> LineResult<Kind> {
+fn kind_of(line: u64, text: &str) -> LineResult<RecordKind> {
     #[derive(serde::Deserialize)]
     struct KindOnly {
         kind: Option<String>,
@@ -223,17 +262,16 @@ fn kind_of(line: u64, text: &str) -> LineResult<Kind> {
         vec![LineError {
             line,
             field: Some("kind".into()),
-            reason: "missing; expected vehicle, sample, event or edr".into(),
+            reason: "missing; expected vehicle, sample, event, edr, position or seal".into(),
         }]
     })?;
-    if kind == "seal" || kind == "position" {
-        return Ok(Kind::Sealed);
-    }
-    RecordKind::parse(&kind).map(Kind::Known).ok_or_else(|| {
+    RecordKind::parse(&kind).ok_or_else(|| {
         vec![LineError {
             line,
             field: Some("kind".into()),
-            reason: format!("unknown kind `{kind}`; expected vehicle, sample, event or edr"),
+            reason: format!(
+                "unknown kind `{kind}`; expected vehicle, sample, event, edr, position or seal"
+            ),
         }]
     })
 }
@@ -377,17 +415,49 @@ fn vehicle_from_line(line: u64, l: VehicleLine, extra: Option<String>) -> LineRe
         }
     }
     match vin {
-        Some(vin) if errors.is_empty() => Ok(Parsed::Vehicle(Vehicle {
-            vin,
-            model: l.model,
-            model_year: l.model_year,
-            market: l.market,
-            timezone: l.timezone,
-            edr_ecu: l.edr_ecu,
-            extra,
-        })),
+        Some(vin) if errors.is_empty() => Ok(Parsed::Vehicle(
+            Vehicle {
+                vin,
+                model: l.model,
+                model_year: l.model_year,
+                market: l.market,
+                timezone: l.timezone,
+                edr_ecu: l.edr_ecu,
+                extra,
+            },
+            l.keys,
+        )),
         _ => Err(errors),
     }
+}
+
+fn position_from_line(line: u64, l: PositionLine) -> LineResult<Position> {
+    let t_us = time_field(line, "t", &l.t)?;
+    let mut errors = Vec::new();
+    let channels = SampleChannels {
+        lat: Some(l.lat),
+        lon: Some(l.lon),
+        heading_deg: l.heading_deg,
+        ..SampleChannels::default()
+    };
+    check_channels(line, "", &channels, &mut errors);
+    if let Err((field, reason)) = crate::server::seal::lines::check_position(&l) {
+        errors.push(LineError {
+            line,
+            field: Some(field),
+            reason,
+        });
+    }
+    done(
+        errors,
+        Position {
+            t_us,
+            lat: l.lat,
+            lon: l.lon,
+            heading_deg: l.heading_deg,
+            nonce: l.nonce,
+        },
+    )
 }
 
 fn check_id(line: u64, field: &str, id: &str, errors: &mut Vec<LineError>) {

@@ -96,6 +96,15 @@ impl TrustAnchors {
         Ok(TrustAnchors { cas })
     }
 
+    /// These CAs and `ca` (already listed identically: unchanged).
+    pub fn including(&self, ca: VehicleCa) -> Result<Self, AnchorError> {
+        let mut listed = self.published();
+        if !listed.contains(&ca) {
+            listed.push(ca);
+        }
+        Self::from_list("the configured vehicle CAs", listed)
+    }
+
     /// No CA configured: sealed files are refused.
     pub fn is_empty(&self) -> bool {
         self.cas.is_empty()

@@ -4,12 +4,14 @@
 //! - `merkle`: the RFC 9162 tree hash over a seal's covered lines;
 //! - `payload`: the exact bytes a vehicle CA and a vehicle key sign;
 //! - `anchors`: the vehicle CAs this portal trusts (`--vehicle-ca`);
-//! - `lines`: the checks of one key, position or seal line.
+//! - `lines`: the checks of one key, position or seal line;
+//! - `car`: the car's side (certify a key, seal batches), for the demo and tests.
 //!
 //! Everything here is documented for independent verifiers in
 //! `docs/evidence.md`.
 
 pub mod anchors;
+pub mod car;
 pub mod lines;
 pub mod merkle;
 pub mod payload;

@@ -1,10 +1,12 @@
 //! Imports: one write transaction per file.
 
 use super::audit::{AuditEntry, NewAuditEntry};
+use super::seals::{HeldSeal, MissingBatch, NewSeal, SealId};
 use super::vehicles::StoredVehicle;
 use super::{StoreError, VehicleId};
 use crate::domain::log_format::EventType;
-use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::records::{EdrRecord, Event, Position, Sample, Vehicle};
+use crate::domain::sealed::VehicleKey;
 use crate::domain::Vin;
 use async_trait::async_trait;
 
@@ -29,6 +31,34 @@ pub struct SampleBatchOutcome {
     pub conflicts: Vec<(usize, String)>,
 }
 
+/// A record that a seal covers, by identity.
+#[derive(Debug, Clone, Copy)]
+pub enum SealedRecord<'a> {
+    Event(&'a str),
+    Edr(&'a str),
+}
+
+impl SealedRecord<'_> {
+    /// The statement that links the record to its seal (`$1` seal, `$2`
+    /// vehicle, `$3` event id), the same in both dialects.
+    pub(crate) fn mark_sql(&self) -> &'static str {
+        match self {
+            SealedRecord::Event(_) => {
+                "UPDATE events SET seal_id = $1 WHERE vehicle_id = $2 AND event_id = $3 AND seal_id IS NULL"
+            }
+            SealedRecord::Edr(_) => {
+                "UPDATE edr_records SET seal_id = $1 WHERE vehicle_id = $2 AND event_id = $3 AND seal_id IS NULL"
+            }
+        }
+    }
+
+    pub(crate) fn event_id(&self) -> &str {
+        match self {
+            SealedRecord::Event(id) | SealedRecord::Edr(id) => id,
+        }
+    }
+}
+
 /// One import's write transaction. Dropping it without `commit` rolls back.
 #[async_trait]
 pub trait ImportTx: Send {
@@ -37,9 +67,11 @@ pub trait ImportTx: Send {
         &mut self,
         vehicle: &Vehicle,
     ) -> Result<(VehicleId, WriteOutcome), StoreError>;
+    /// Writes samples; `seal` covers every one of them, if given.
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
+        seal: Option<SealId>,
     ) -> Result<SampleBatchOutcome, StoreError>;
     async fn put_event(
         &mut self,
@@ -58,6 +90,53 @@ pub trait ImportTx: Send {
         vehicle: VehicleId,
         event_id: &str,
     ) -> Result<Option<EventType>, StoreError>;
+    /// The keys held for a vehicle (format 1.1).
+    async fn vehicle_keys(&mut self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError>;
+    /// Stores a certified key; the same id with other content is a conflict.
+    async fn put_vehicle_key(
+        &mut self,
+        vehicle: VehicleId,
+        key: &VehicleKey,
+    ) -> Result<WriteOutcome, StoreError>;
+    async fn held_seal(
+        &mut self,
+        vehicle: VehicleId,
+        vin: &str,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<HeldSeal>, StoreError>;
+    /// Stores a verified seal that is not held yet.
+    async fn insert_seal(
+        &mut self,
+        vehicle: VehicleId,
+        seal: &NewSeal<'_>,
+    ) -> Result<SealId, StoreError>;
+    async fn put_position(
+        &mut self,
+        vehicle: VehicleId,
+        position: &Position,
+        seal: Option<SealId>,
+    ) -> Result<WriteOutcome, StoreError>;
+    /// Records that `seal` covers an event or crash record held as it signed
+    /// it (inserted now, or held unsealed with the same values).
+    async fn mark_sealed(
+        &mut self,
+        vehicle: VehicleId,
+        record: SealedRecord<'_>,
+        seal: SealId,
+    ) -> Result<(), StoreError>;
+    async fn missing_batches(
+        &mut self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<MissingBatch>, StoreError>;
+    /// Gives the vehicle's samples in `[from, to]` that carry no location the
+    /// location of the position at the same instant.
+    async fn locate_samples(
+        &mut self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<(), StoreError>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     async fn rollback(self: Box<Self>) -> Result<(), StoreError>;

@@ -17,11 +17,14 @@ use sqlx::{Row, ValueRef};
 /// Every table, parents before children.
 pub const TABLES: &[&str] = &[
     "vehicles",
+    "vehicle_keys",
+    "seals",
     "accounts",
     "ownership_periods",
     "claim_codes",
     "sign_in_failures",
     "samples",
+    "positions",
     "sample_minutes",
     "events",
     "edr_records",
@@ -37,6 +40,7 @@ pub const TABLES: &[&str] = &[
 /// Tables whose `id` the target generates: its sequence continues after them.
 const IDENTITY_TABLES: &[&str] = &[
     "vehicles",
+    "seals",
     "accounts",
     "ownership_periods",
     "claim_codes",

@@ -3,7 +3,7 @@
 //!
 //! `Store` is the sum of small traits, one per capability, each declared
 //! with its record types in a file of its own name here: `vehicles`,
-//! `samples`, `events`, `import`, `accounts`, `claims`, `audit`, `cases`,
+//! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `cases`,
 //! `tokens`, `jobs`, `operations`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
@@ -33,6 +33,7 @@ pub(crate) mod rows;
 mod samples;
 #[cfg(feature = "test-support")]
 pub mod scratch;
+mod seals;
 pub(crate) mod sql;
 mod sqlite;
 mod tokens;
@@ -48,6 +49,7 @@ pub use jobs::*;
 pub use operations::*;
 pub use postgres::PgStore;
 pub use samples::*;
+pub use seals::{CoveredCounts, HeldSeal, MissingBatch, NewSeal, SealId, SealStore};
 pub use sqlite::SqliteStore;
 pub use tokens::*;
 pub use vehicles::*;
@@ -120,6 +122,7 @@ pub trait Store:
     + SampleStore
     + EventStore
     + ImportStore
+    + SealStore
     + AccountStore
     + ClaimStore
     + AuditStore
@@ -136,6 +139,7 @@ impl<T> Store for T where
         + SampleStore
         + EventStore
         + ImportStore
+        + SealStore
         + AccountStore
         + ClaimStore
         + AuditStore

@@ -82,17 +82,28 @@ pub(crate) fn spans(
 
 /// Classifies rows that were not inserted against the rows held for their
 /// identity: the same values (a duplicate) or others (a conflict; the held
-/// row is kept).
+/// row is kept). Sealed samples carry no location of their own (a sealing
+/// car sends it in `position` records, which are compared as such), so a
+/// held sealed sample's location, taken from its position, is not compared.
 pub(crate) fn classify_against_held(
     rows: &[(VehicleId, Sample)],
     skipped: &[usize],
     held: &HashMap<(VehicleId, i64), Sample>,
+    sealed: bool,
     outcome: &mut SampleBatchOutcome,
 ) -> Result<(), StoreError> {
+    let unlocated = |s: &Sample| {
+        let mut s = s.clone();
+        (s.channels.lat, s.channels.lon, s.channels.heading_deg) = (None, None, None);
+        s
+    };
     for &i in skipped {
         let (vehicle, sample) = &rows[i];
         match held.get(&(*vehicle, sample.t_us)) {
             Some(h) if h == sample => outcome.duplicates += 1,
+            Some(h) if sealed && sample.channels.lat.is_none() && unlocated(h) == *sample => {
+                outcome.duplicates += 1
+            }
             Some(h) => outcome.conflicts.push((i, sample_differences(h, sample))),
             None => return Err(StoreError::Corrupt("a skipped sample is not held".into())),
         }

@@ -14,17 +14,19 @@ use super::copy::CopyWriter;
 use super::events::insert_edr;
 use super::minutes::{refresh_minutes, MinuteSummaries};
 use super::sample_copy::{encode_sample, ImportConnection};
-use super::samples::{sample_from_row, SAMPLE_COLUMNS};
+use super::samples::{sample_from_row, SAMPLE_COLUMNS, SAMPLE_WRITE_COLUMNS};
+use super::seals;
 use super::time::Ts;
 use super::vehicles::vehicle_by_vin;
 use super::PgStore;
 use crate::domain::log_format::EventType;
-use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::records::{EdrRecord, Event, Position, Sample, Vehicle};
+use crate::domain::sealed::VehicleKey;
 use crate::domain::Vin;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
-    AuditEntry, ImportStore, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError,
-    StoredVehicle, VehicleId, WriteOutcome,
+    AuditEntry, HeldSeal, ImportStore, ImportTx, MissingBatch, NewAuditEntry, NewSeal,
+    SampleBatchOutcome, SealId, SealedRecord, StoreError, StoredVehicle, VehicleId, WriteOutcome,
 };
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -112,16 +114,20 @@ impl PgImportTx {
     }
 
     /// COPYs `rows` into the staging table, each with its ordinal.
-    async fn copy_to_staging(&mut self, rows: &[(VehicleId, Sample)]) -> Result<(), StoreError> {
+    async fn copy_to_staging(
+        &mut self,
+        rows: &[(VehicleId, Sample)],
+        seal: Option<SealId>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.tx().await?;
         let mut copy = tx
             .copy_in_raw(&format!(
-                "COPY import_samples ({SAMPLE_COLUMNS}, ord) FROM STDIN (FORMAT binary)"
+                "COPY import_samples ({SAMPLE_WRITE_COLUMNS}, ord) FROM STDIN (FORMAT binary)"
             ))
             .await?;
         let mut w = CopyWriter::new();
         for (i, (vehicle, s)) in rows.iter().enumerate() {
-            encode_sample(&mut w, *vehicle, s, Some(i as i32));
+            encode_sample(&mut w, *vehicle, s, seal, Some(i as i32));
             if w.buffered_bytes() > 1 << 20 {
                 copy.send(w.take()).await?;
             }
@@ -135,6 +141,7 @@ impl PgImportTx {
     async fn insert_overlapping(
         &mut self,
         rows: &[(VehicleId, Sample)],
+        seal: Option<SealId>,
         outcome: &mut SampleBatchOutcome,
     ) -> Result<(), StoreError> {
         if !self.staging {
@@ -150,11 +157,11 @@ impl PgImportTx {
                 .execute(&mut **self.conn.tx().await?)
                 .await?;
         }
-        self.copy_to_staging(rows).await?;
+        self.copy_to_staging(rows, seal).await?;
         // In batch order, so the first of two rows for one instant is the one kept.
         let inserted: Vec<i32> = sqlx::query_scalar(&format!(
-            "WITH ins AS (INSERT INTO samples ({SAMPLE_COLUMNS}) \
-                 SELECT {SAMPLE_COLUMNS} FROM import_samples ORDER BY ord \
+            "WITH ins AS (INSERT INTO samples ({SAMPLE_WRITE_COLUMNS}) \
+                 SELECT {SAMPLE_WRITE_COLUMNS} FROM import_samples ORDER BY ord \
                  ON CONFLICT (vehicle_id, t) DO NOTHING RETURNING vehicle_id, t) \
              SELECT min(i.ord) FROM ins JOIN import_samples i USING (vehicle_id, t) \
              GROUP BY vehicle_id, t"
@@ -179,7 +186,7 @@ impl PgImportTx {
                 held.insert((vehicle, sample.t_us), sample);
             }
         }
-        classify_against_held(rows, &skipped, &held, outcome)
+        classify_against_held(rows, &skipped, &held, seal.is_some(), outcome)
     }
 
     /// For records identified by (vehicle, event id) and compared by digest:
@@ -256,6 +263,7 @@ impl ImportTx for PgImportTx {
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
+        seal: Option<SealId>,
     ) -> Result<SampleBatchOutcome, StoreError> {
         let batch = spans(rows, 0..rows.len());
         let mut overlaps = false;
@@ -274,9 +282,9 @@ impl ImportTx for PgImportTx {
                 // What this batch added is not known in detail: ask again next time.
                 self.clear.remove(&vehicle);
             }
-            self.insert_overlapping(rows, &mut outcome).await?;
+            self.insert_overlapping(rows, seal, &mut outcome).await?;
         } else {
-            self.conn.copy_samples(rows).await?;
+            self.conn.copy_samples(rows, seal).await?;
             for (vehicle, sample) in rows {
                 self.minutes.add(*vehicle, sample);
             }
@@ -372,6 +380,76 @@ impl ImportTx for PgImportTx {
         .fetch_optional(&mut **self.conn.tx().await?)
         .await?;
         parse_wire(t, EventType::parse, "event_type")
+    }
+
+    async fn vehicle_keys(&mut self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError> {
+        seals::vehicle_keys(&mut **self.conn.tx().await?, vehicle).await
+    }
+
+    async fn put_vehicle_key(
+        &mut self,
+        vehicle: VehicleId,
+        key: &VehicleKey,
+    ) -> Result<WriteOutcome, StoreError> {
+        seals::put_vehicle_key(&mut **self.conn.tx().await?, vehicle, key).await
+    }
+
+    async fn held_seal(
+        &mut self,
+        vehicle: VehicleId,
+        vin: &str,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<HeldSeal>, StoreError> {
+        seals::held_seal(&mut **self.conn.tx().await?, vehicle, vin, key, seq).await
+    }
+
+    async fn insert_seal(
+        &mut self,
+        vehicle: VehicleId,
+        seal: &NewSeal<'_>,
+    ) -> Result<SealId, StoreError> {
+        seals::insert_seal(&mut **self.conn.tx().await?, vehicle, seal).await
+    }
+
+    async fn put_position(
+        &mut self,
+        vehicle: VehicleId,
+        position: &Position,
+        seal: Option<SealId>,
+    ) -> Result<WriteOutcome, StoreError> {
+        seals::put_position(&mut **self.conn.tx().await?, vehicle, position, seal).await
+    }
+
+    async fn mark_sealed(
+        &mut self,
+        vehicle: VehicleId,
+        record: SealedRecord<'_>,
+        seal: SealId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(record.mark_sql())
+            .bind(seal)
+            .bind(vehicle)
+            .bind(record.event_id())
+            .execute(&mut **self.conn.tx().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn missing_batches(
+        &mut self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<MissingBatch>, StoreError> {
+        seals::missing_batches(&mut **self.conn.tx().await?, vehicle).await
+    }
+
+    async fn locate_samples(
+        &mut self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<(), StoreError> {
+        seals::locate_samples(&mut **self.conn.tx().await?, vehicle, from, to).await
     }
 
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {

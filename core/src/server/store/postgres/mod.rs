@@ -17,6 +17,7 @@ mod operations;
 mod rows;
 mod sample_copy;
 mod samples;
+mod seals;
 pub(crate) mod time;
 mod tokens;
 mod vehicles;

@@ -6,7 +6,7 @@
 //! path (see `import.rs`).
 
 use super::copy::{CopyWriter, Field};
-use super::samples::SAMPLE_COLUMNS;
+use super::samples::SAMPLE_WRITE_COLUMNS;
 use super::time::Ts;
 use crate::domain::log_format::{AdasState, AebState, Gear};
 use crate::domain::records::Sample;
@@ -20,11 +20,13 @@ type PgTx = Transaction<'static, Postgres>;
 /// Encoded batches waiting for the COPY task: bounds the memory in flight.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// Appends one sample row (and, for the staging table, its ordinal).
+/// Appends one sample row with the seal covering it (and, for the staging
+/// table, its ordinal).
 pub(super) fn encode_sample(
     w: &mut CopyWriter,
     vehicle: VehicleId,
     s: &Sample,
+    seal: Option<i64>,
     ordinal: Option<i32>,
 ) {
     let c = &s.channels;
@@ -53,6 +55,7 @@ pub(super) fn encode_sample(
         c.lon.into(),
         c.heading_deg.into(),
         s.extra.as_deref().into(),
+        seal.map_or(Field::Null, Field::Int8),
     ];
     match ordinal {
         None => w.row(&fields),
@@ -118,7 +121,11 @@ impl ImportConnection {
     /// Sends `rows` down the open COPY into `samples`, opening it if needed.
     /// Returns once they are on their way; a failure surfaces here on a
     /// later call, or at the next statement.
-    pub async fn copy_samples(&mut self, rows: &[(VehicleId, Sample)]) -> Result<(), StoreError> {
+    pub async fn copy_samples(
+        &mut self,
+        rows: &[(VehicleId, Sample)],
+        seal: Option<i64>,
+    ) -> Result<(), StoreError> {
         if !matches!(self.state, State::Copying { .. }) {
             self.start_copy()?;
         }
@@ -129,7 +136,7 @@ impl ImportConnection {
             unreachable!("started above")
         };
         for (vehicle, sample) in rows {
-            encode_sample(w, *vehicle, sample, None);
+            encode_sample(w, *vehicle, sample, seal, None);
         }
         if chunks.send(w.take()).await.is_err() {
             // The task stopped: its result says why.
@@ -147,7 +154,7 @@ impl ImportConnection {
         let task = tokio::spawn(async move {
             let mut copy = tx
                 .copy_in_raw(&format!(
-                    "COPY samples ({SAMPLE_COLUMNS}) FROM STDIN (FORMAT binary)"
+                    "COPY samples ({SAMPLE_WRITE_COLUMNS}) FROM STDIN (FORMAT binary)"
                 ))
                 .await?;
             while let Some(chunk) = received.recv().await {

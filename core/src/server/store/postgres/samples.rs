@@ -21,6 +21,13 @@ pub(crate) const SAMPLE_COLUMNS: &str = "vehicle_id, t, speed_kmh, accel_pedal_p
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
     belt_driver, lat, lon, heading_deg, extra";
 
+/// What an import writes of a sample: its columns and the seal covering it.
+pub(crate) const SAMPLE_WRITE_COLUMNS: &str =
+    "vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
+    brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
+    abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
+    belt_driver, lat, lon, heading_deg, extra, seal_id";
+
 /// Reads a sample from a row selected with `SAMPLE_COLUMNS` (vehicle_id first).
 pub(crate) fn sample_from_row(row: &PgRow) -> Result<Sample, StoreError> {
     Ok(Sample {

@@ -16,8 +16,8 @@ use std::ptr::NonNull;
 const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
     brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
-    belt_driver, lat, lon, heading_deg, extra) \
-    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t) DO NOTHING";
+    belt_driver, lat, lon, heading_deg, extra, seal_id) \
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t) DO NOTHING";
 
 /// A prepared statement, finalized on drop whatever happens. Text is bound
 /// without a copy (SQLITE_STATIC), so SQLite keeps pointers into it until the
@@ -78,7 +78,7 @@ impl<'text> Statement<'text> {
     }
 
     fn int(&self, i: c_int, v: Option<i64>) -> Result<(), String> {
-        // SAFETY: `stmt` is prepared and `i` is within its 24 parameters.
+        // SAFETY: `stmt` is prepared and `i` is within its 25 parameters.
         self.check(unsafe {
             match v {
                 Some(v) => ffi::sqlite3_bind_int64(self.stmt, i, v),
@@ -118,6 +118,7 @@ impl<'text> Statement<'text> {
 
 /// Inserts `rows` inside the connection's open transaction. Returns the
 /// indices of rows that were not inserted because their (vehicle, t) is held.
+/// `seal`: the seal that covers every row, if any.
 ///
 /// # Safety
 /// `db` must be a live connection handle, locked for the caller's exclusive
@@ -125,6 +126,7 @@ impl<'text> Statement<'text> {
 pub unsafe fn insert_samples(
     db: NonNull<ffi::sqlite3>,
     rows: &[(VehicleId, Sample)],
+    seal: Option<i64>,
 ) -> Result<Vec<usize>, String> {
     let db = db.as_ptr();
     // SAFETY: `db` is live and locked for this call (the caller's contract).
@@ -157,6 +159,7 @@ pub unsafe fn insert_samples(
         st.real(22, c.lon)?;
         st.real(23, c.heading_deg)?;
         st.text(24, s.extra.as_deref())?;
+        st.int(25, seal)?;
         // SAFETY: every parameter is bound; bound text outlives `st` (`'text`).
         let rc = unsafe { ffi::sqlite3_step(st.stmt) };
         if rc != ffi::SQLITE_DONE {

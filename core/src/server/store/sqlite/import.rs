@@ -4,16 +4,18 @@ use super::audit::append_audit_on;
 use super::events::insert_edr;
 use super::minutes::refresh_minutes;
 use super::samples::{sample_from_row, SAMPLE_COLUMNS};
+use super::seals;
 use super::vehicles::vehicle_by_vin;
 use super::SqliteStore;
 use crate::domain::log_format::EventType;
-use crate::domain::records::{EdrRecord, Event, Sample, Vehicle};
+use crate::domain::records::{EdrRecord, Event, Position, Sample, Vehicle};
+use crate::domain::sealed::VehicleKey;
 use crate::domain::Vin;
 use crate::server::store::decode::EVENT_COLUMNS;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
-    AuditEntry, ImportStore, ImportTx, NewAuditEntry, SampleBatchOutcome, StoreError,
-    StoredVehicle, VehicleId, WriteOutcome,
+    AuditEntry, HeldSeal, ImportStore, ImportTx, MissingBatch, NewAuditEntry, NewSeal,
+    SampleBatchOutcome, SealId, SealedRecord, StoreError, StoredVehicle, VehicleId, WriteOutcome,
 };
 use async_trait::async_trait;
 use sqlx::{Row, Sqlite, Transaction};
@@ -62,6 +64,7 @@ impl SqliteImportTx {
         &mut self,
         rows: &[(VehicleId, Sample)],
         skipped: &[usize],
+        sealed: bool,
         outcome: &mut SampleBatchOutcome,
     ) -> Result<(), StoreError> {
         let by_vehicle = spans(rows, skipped.iter().copied());
@@ -79,7 +82,7 @@ impl SqliteImportTx {
                 held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
             }
         }
-        classify_against_held(rows, skipped, &held, outcome)
+        classify_against_held(rows, skipped, &held, sealed, outcome)
     }
 }
 
@@ -123,12 +126,13 @@ impl ImportTx for SqliteImportTx {
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
+        seal: Option<SealId>,
     ) -> Result<SampleBatchOutcome, StoreError> {
         let skipped = {
             let mut handle = self.tx.lock_handle().await?;
             // SAFETY: the handle is locked for us until `handle` drops, and
             // the transaction opened on it stays open.
-            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows) }
+            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows, seal) }
                 .map_err(StoreError::Engine)?
         };
         for (vehicle, sample) in rows {
@@ -144,7 +148,8 @@ impl ImportTx for SqliteImportTx {
             ..SampleBatchOutcome::default()
         };
         if !skipped.is_empty() {
-            self.classify_skipped(rows, &skipped, &mut outcome).await?;
+            self.classify_skipped(rows, &skipped, seal.is_some(), &mut outcome)
+                .await?;
         }
         Ok(outcome)
     }
@@ -217,6 +222,76 @@ impl ImportTx for SqliteImportTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         parse_wire(t, EventType::parse, "event_type")
+    }
+
+    async fn vehicle_keys(&mut self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError> {
+        seals::vehicle_keys(&mut self.tx, vehicle).await
+    }
+
+    async fn put_vehicle_key(
+        &mut self,
+        vehicle: VehicleId,
+        key: &VehicleKey,
+    ) -> Result<WriteOutcome, StoreError> {
+        seals::put_vehicle_key(&mut self.tx, vehicle, key).await
+    }
+
+    async fn held_seal(
+        &mut self,
+        vehicle: VehicleId,
+        vin: &str,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<HeldSeal>, StoreError> {
+        seals::held_seal(&mut self.tx, vehicle, vin, key, seq).await
+    }
+
+    async fn insert_seal(
+        &mut self,
+        vehicle: VehicleId,
+        seal: &NewSeal<'_>,
+    ) -> Result<SealId, StoreError> {
+        seals::insert_seal(&mut self.tx, vehicle, seal).await
+    }
+
+    async fn put_position(
+        &mut self,
+        vehicle: VehicleId,
+        position: &Position,
+        seal: Option<SealId>,
+    ) -> Result<WriteOutcome, StoreError> {
+        seals::put_position(&mut self.tx, vehicle, position, seal).await
+    }
+
+    async fn mark_sealed(
+        &mut self,
+        vehicle: VehicleId,
+        record: SealedRecord<'_>,
+        seal: SealId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(record.mark_sql())
+            .bind(seal)
+            .bind(vehicle)
+            .bind(record.event_id())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn missing_batches(
+        &mut self,
+        vehicle: VehicleId,
+    ) -> Result<Vec<MissingBatch>, StoreError> {
+        seals::missing_batches(&mut *self.tx, vehicle).await
+    }
+
+    async fn locate_samples(
+        &mut self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<(), StoreError> {
+        seals::locate_samples(&mut self.tx, vehicle, from, to).await
     }
 
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {

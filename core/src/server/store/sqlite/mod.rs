@@ -13,6 +13,7 @@ mod minutes;
 mod operations;
 mod rows;
 mod samples;
+mod seals;
 mod tokens;
 mod vehicles;
 

@@ -1,6 +1,14 @@
 //! `portal demo`: realistic synthetic vehicle logs in the interchange format.
 //! The output goes through the normal import, so demo data is exactly what
 //! the data center could send. Deterministic for a given seed.
+//!
+//! By default the fleet seals its logs (format 1.1, `sealed.rs`): every
+//! vehicle but the third, which sends format 1 as an older vehicle would.
+
+mod sealed;
+
+pub use sealed::{demo_ca, DEMO_CA_ID};
+use sealed::{Covered, SealingWriter};
 
 use crate::domain::log_format::{
     AdasState, AebState, Airbag, BeltStatus, DeltaV, DeltaVSample, EventType, Gear, PreCrash,
@@ -21,6 +29,9 @@ pub struct DemoConfig {
     pub seed: u64,
     /// First day (UTC date) of the generated period.
     pub start: NaiveDate,
+    /// Vehicles seal their logs (format 1.1, certified by [`demo_ca`]);
+    /// without it every vehicle sends format 1.
+    pub sealed: bool,
 }
 
 impl Default for DemoConfig {
@@ -30,6 +41,7 @@ impl Default for DemoConfig {
             days: 21,
             seed: 2021,
             start: NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid date"),
+            sealed: true,
         }
     }
 }
@@ -41,7 +53,30 @@ pub struct DemoCounts {
     pub samples: u64,
     pub events: u64,
     pub edr: u64,
+    /// Format 1.1: positions and seals written, and seals made but lost.
+    pub positions: u64,
+    pub seals: u64,
+    pub missing_batches: u64,
 }
+
+impl DemoCounts {
+    fn add_sealing(&mut self, s: &sealed::SealCounts) {
+        self.positions += s.positions - s.lost_records[Covered::Position as usize];
+        self.samples -= s.lost_records[Covered::Sample as usize];
+        self.events -= s.lost_records[Covered::Event as usize];
+        self.edr -= s.lost_records[Covered::Edr as usize];
+        self.seals += s.seals;
+        self.missing_batches += s.lost;
+    }
+}
+
+/// Whether demo vehicle `index` seals its logs: all but the third.
+pub fn seals(config: &DemoConfig, index: u32) -> bool {
+    config.sealed && index != 2
+}
+
+/// The demo vehicle that loses two batches on the way (seals 5 and 12).
+const LOSES_BATCHES: u32 = 1;
 
 struct Profile {
     model: &'static str,
@@ -91,6 +126,17 @@ pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<Dem
                 .wrapping_mul(1_000_003)
                 .wrapping_add(index as u64),
         );
+        let (mut sealer, key) = if seals(config, index) {
+            let lose = if index == LOSES_BATCHES {
+                vec![5, 12]
+            } else {
+                Vec::new()
+            };
+            let (writer, key) = SealingWriter::new(config.seed, index, vin.as_str(), lose);
+            (Some(writer), Some(key))
+        } else {
+            (None, None)
+        };
         write_line(
             out,
             &VehicleOut {
@@ -105,6 +151,7 @@ pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<Dem
                 },
                 timezone: profile.timezone,
                 edr_ecu: "ACM-2.1",
+                keys: key.map(|k| vec![k]),
             },
         )?;
         counts.vehicles += 1;
@@ -126,16 +173,36 @@ pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<Dem
                     aeb: aeb_day && n == 0,
                 };
                 let mut drive = simulate_drive(&mut rng, &mut car, *start, plan);
-                for s in &drive.samples {
-                    write_line(
-                        out,
-                        &SampleOut {
+                for (tick, s) in drive.samples.iter().enumerate() {
+                    let t = local(s.t_us, tz);
+                    let Some(sealer) = sealer.as_mut() else {
+                        let line = SampleOut {
                             kind: "sample",
                             vin: vin.as_str(),
-                            t: local(s.t_us, tz),
+                            t,
                             channels: &s.channels,
-                        },
-                    )?;
+                        };
+                        write_line(out, &line)?;
+                        continue;
+                    };
+                    // A sealing car sends location apart, once a second.
+                    let mut channels = s.channels.clone();
+                    let place = (
+                        channels.lat.take(),
+                        channels.lon.take(),
+                        channels.heading_deg.take(),
+                    );
+                    let line = SampleOut {
+                        kind: "sample",
+                        vin: vin.as_str(),
+                        t: t.clone(),
+                        channels: &channels,
+                    };
+                    sealer.cover(Covered::Sample, &line, (&t, s.t_us))?;
+                    if let (0, (Some(lat), Some(lon), heading)) = (tick % HZ, place) {
+                        sealer.position(vin.as_str(), &t, s.t_us, (lat, lon, heading))?;
+                    }
+                    sealer.seal_if_due(out, s.t_us)?;
                 }
                 counts.samples += drive.samples.len() as u64;
                 for e in drive.events.iter_mut() {
@@ -143,19 +210,21 @@ pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<Dem
                     e.id = format!("ev-{index:03}-{event_no:06}");
                 }
                 for e in &drive.events {
-                    write_line(
-                        out,
-                        &EventOut {
-                            kind: "event",
-                            vin: vin.as_str(),
-                            id: &e.id,
-                            t: local(e.t_us, tz),
-                            event_type: e.event_type,
-                            severity: e.severity,
-                            trigger: e.trigger.as_ref(),
-                            note: e.note,
-                        },
-                    )?;
+                    let t = local(e.t_us, tz);
+                    let line = EventOut {
+                        kind: "event",
+                        vin: vin.as_str(),
+                        id: &e.id,
+                        t: t.clone(),
+                        event_type: e.event_type,
+                        severity: e.severity,
+                        trigger: e.trigger.as_ref(),
+                        note: e.note,
+                    };
+                    match sealer.as_mut() {
+                        Some(sealer) => sealer.cover(Covered::Event, &line, (&t, e.t_us))?,
+                        None => write_line(out, &line)?,
+                    }
                 }
                 counts.events += drive.events.len() as u64;
                 if let Some(edr) = drive.edr {
@@ -165,13 +234,22 @@ pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<Dem
                         .find(|e| e.event_type == EventType::Collision)
                         .map(|e| e.id.clone())
                         .expect("a crash drive has a collision event");
-                    write_line(
-                        out,
-                        &edr.to_line(vin.as_str(), &event_id, local(edr.t0_us, tz)),
-                    )?;
+                    let t0 = local(edr.t0_us, tz);
+                    let line = edr.to_line(vin.as_str(), &event_id, t0.clone());
+                    match sealer.as_mut() {
+                        Some(sealer) => sealer.cover(Covered::Edr, &line, (&t0, edr.t0_us))?,
+                        None => write_line(out, &line)?,
+                    }
                     counts.edr += 1;
                 }
+                // The drive ends: what it left in the open batch is sealed.
+                if let Some(sealer) = sealer.as_mut() {
+                    sealer.seal(out)?;
+                }
             }
+        }
+        if let Some(sealer) = &sealer {
+            counts.add_sealing(&sealer.counts);
         }
     }
     Ok(counts)
@@ -709,6 +787,8 @@ struct VehicleOut<'a> {
     market: &'a str,
     timezone: &'a str,
     edr_ecu: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<Vec<crate::domain::sealed::VehicleKey>>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,504 @@
+//! Sealed logs (format 1.1) at import. A vehicle's covered lines are held
+//! as they stream past (their exact text, their records and the running
+//! Merkle tree) until the vehicle's next seal; the seal is checked against
+//! them and the car's certified key, and only then are the records written,
+//! linked to it. Lines no seal follows are written unsealed at the end.
+//!
+//! Memory: one open batch per sealing vehicle, at most [`MAX_SEAL_LINES`]
+//! lines and [`MAX_SEAL_BYTES`] bytes; past that the batch is written
+//! unsealed, and a seal that would cover it is refused.
+
+use super::{Kind, LineError, Record, VinMissingBatch, Writer};
+use crate::domain::sealed::{SealLine, VehicleKey};
+use crate::server::seal::lines::{certified_key, check_seal, payload_digest};
+use crate::server::seal::{leaf_hash, TreeBuilder};
+use crate::server::store::{CoveredCounts, NewSeal, SealId, StoreError, VehicleId, WriteOutcome};
+use ed25519_dalek::VerifyingKey;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::Arc;
+
+/// The most lines one seal may cover (a car seals every minute or so:
+/// about 1,200 lines at 10 Hz with positions).
+pub const MAX_SEAL_LINES: u64 = 100_000;
+/// The most bytes of covered lines one seal may cover.
+pub const MAX_SEAL_BYTES: usize = 64 << 20;
+
+/// One vehicle's covered lines since its last seal in this file.
+#[derive(Default)]
+pub(super) struct OpenBatch {
+    tree: TreeBuilder,
+    /// The lines' exact text, each followed by `\n`.
+    text: Vec<u8>,
+    /// Where the last line starts in `text`.
+    last_start: usize,
+    records: Vec<(u64, Record)>,
+    first_line: u64,
+    last_line: u64,
+    t_min: i64,
+    t_max: i64,
+    counts: CoveredCounts,
+    /// Over the limits: the records were written unsealed.
+    spilled: bool,
+}
+
+impl OpenBatch {
+    fn lines(&self) -> u64 {
+        self.tree.len()
+    }
+
+    fn push(&mut self, line: u64, raw: &str, record: Record) {
+        if self.tree.is_empty() {
+            self.first_line = line;
+            self.t_min = i64::MAX;
+            self.t_max = i64::MIN;
+        }
+        self.last_line = line;
+        self.tree.push(leaf_hash(raw.as_bytes()));
+        let t = record.t_us();
+        self.t_min = self.t_min.min(t);
+        self.t_max = self.t_max.max(t);
+        match &record {
+            Record::Sample(_) => self.counts.samples += 1,
+            Record::Position(_) => self.counts.positions += 1,
+            Record::Event(_) => self.counts.events += 1,
+            Record::Edr(_) => self.counts.edr += 1,
+        }
+        if !self.spilled {
+            self.last_start = self.text.len();
+            self.text.extend_from_slice(raw.as_bytes());
+            self.text.push(b'\n');
+            self.records.push((line, record));
+        }
+    }
+
+    fn over_limits(&self) -> bool {
+        self.lines() > MAX_SEAL_LINES || self.text.len() > MAX_SEAL_BYTES
+    }
+
+    /// The `t` (crash records: `t0`) of the first and of the last line, as written.
+    fn times(&self) -> (String, String) {
+        let first_end = self
+            .text
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(self.text.len());
+        let last_end = self.text.len().saturating_sub(1);
+        (
+            written_time(&self.text[..first_end]),
+            written_time(&self.text[self.last_start..last_end]),
+        )
+    }
+
+    fn compressed(&self) -> std::io::Result<Vec<u8>> {
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&self.text)?;
+        z.finish()
+    }
+}
+
+/// A covered line's time field exactly as written (it parsed, so it has one).
+fn written_time(line: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Times {
+        t: Option<String>,
+        t0: Option<String>,
+    }
+    serde_json::from_slice::<Times>(line)
+        .ok()
+        .and_then(|times| times.t.or(times.t0))
+        .unwrap_or_default()
+}
+
+/// What an import knows of sealed logs so far.
+#[derive(Default)]
+pub(super) struct Sealing {
+    /// Per VIN, its keys that a trusted CA certified, by id; loaded on first sight.
+    keys: HashMap<Arc<str>, HashMap<String, VerifyingKey>>,
+    open: HashMap<Arc<str>, OpenBatch>,
+    /// Per (VIN, key), the last seal of this file: its seq, line and payload digest.
+    last: HashMap<(Arc<str>, String), (u64, u64, String)>,
+    /// Vehicles that sealed something in this file.
+    sealed: HashMap<Arc<str>, VehicleId>,
+}
+
+fn line_error(line: u64, field: &str, reason: impl Into<String>) -> LineError {
+    LineError {
+        line,
+        field: Some(field.into()),
+        reason: reason.into(),
+    }
+}
+
+impl Writer<'_> {
+    /// Whether the vehicle has keys: then its lines are held for their seal.
+    pub(super) async fn seals_vehicle(
+        &mut self,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+    ) -> Result<bool, StoreError> {
+        Ok(!self.known_keys(vin, vehicle).await?.is_empty())
+    }
+
+    /// The vehicle's usable keys: those held, re-checked against the CAs
+    /// trusted now, and those its vehicle lines in this file listed.
+    async fn known_keys(
+        &mut self,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+    ) -> Result<&mut HashMap<String, VerifyingKey>, StoreError> {
+        if !self.sealing.keys.contains_key(vin) {
+            let held = if vehicle >= 0 && !self.options.vehicle_cas.is_empty() {
+                self.tx.vehicle_keys(vehicle).await?
+            } else {
+                Vec::new()
+            };
+            let usable = held
+                .iter()
+                .enumerate()
+                .filter_map(|(i, key)| {
+                    certified_key(&self.options.vehicle_cas, vin, i, key)
+                        .ok()
+                        .map(|public| (key.id.clone(), public))
+                })
+                .collect();
+            self.sealing.keys.insert(vin.clone(), usable);
+        }
+        Ok(self.sealing.keys.get_mut(vin).expect("inserted above"))
+    }
+
+    /// A vehicle line's `keys`: each certified by a trusted CA, ids unique.
+    pub(super) async fn accept_keys(
+        &mut self,
+        line: u64,
+        vin: Arc<str>,
+        vehicle: VehicleId,
+        keys: Vec<VehicleKey>,
+    ) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut certified = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            if !seen.insert(key.id.as_str()) {
+                let reason = format!("key id `{}` is listed twice", key.id);
+                self.error(line_error(line, &format!("keys[{i}].id"), reason));
+                continue;
+            }
+            match certified_key(&self.options.vehicle_cas, &vin, i, key) {
+                Ok(public) => certified.push((key, public)),
+                Err((field, reason)) => self.error(line_error(line, &field, reason)),
+            }
+        }
+        for (key, public) in certified {
+            if self.writing() {
+                let outcome = self.tx.put_vehicle_key(vehicle, key).await?;
+                let identity = || format!("{vin} key {}", key.id);
+                self.count(line, Kind::Key, identity, &outcome);
+                if matches!(outcome, WriteOutcome::Conflict { .. }) {
+                    continue;
+                }
+            }
+            self.known_keys(&vin, vehicle)
+                .await?
+                .insert(key.id.clone(), public);
+        }
+        Ok(())
+    }
+
+    /// Holds a covered line until the vehicle's next seal.
+    pub(super) async fn cover(
+        &mut self,
+        line: u64,
+        vin: Arc<str>,
+        vehicle: VehicleId,
+        raw: &str,
+        record: Record,
+    ) -> Result<(), StoreError> {
+        let batch = self.sealing.open.entry(vin.clone()).or_default();
+        let was_spilled = batch.spilled;
+        batch.push(line, raw, record);
+        if was_spilled || !batch.over_limits() {
+            return Ok(());
+        }
+        // Too long to hold: written unsealed now; a seal over it is refused.
+        batch.spilled = true;
+        batch.text = Vec::new();
+        let records = std::mem::take(&mut batch.records);
+        self.write_batch(&vin, vehicle, records, None).await
+    }
+
+    /// Checks a seal against the lines it covers and the car's key, then
+    /// writes those lines' records linked to it.
+    pub(super) async fn accept_seal(
+        &mut self,
+        line: u64,
+        vin: Arc<str>,
+        seal: SealLine,
+    ) -> Result<(), StoreError> {
+        let batch = self.sealing.open.remove(&vin).unwrap_or_default();
+        let Some(vehicle) = self.resolve(line, &vin).await? else {
+            return Ok(());
+        };
+        if let Err(e) = self.check_seal(line, &vin, vehicle, &seal, &batch).await? {
+            self.error(e);
+            return Ok(());
+        }
+        let digest = payload_digest(&seal);
+        self.sealing
+            .last
+            .insert((vin.clone(), seal.key.clone()), (seal.seq, line, digest));
+        self.sealing.sealed.insert(vin.clone(), vehicle);
+        if !self.writing() {
+            return Ok(());
+        }
+        let held = self
+            .tx
+            .held_seal(vehicle, &vin, &seal.key, seal.seq)
+            .await?;
+        let identity = || format!("{vin} seal {} of key {}", seal.seq, seal.key);
+        let seal_id = match held {
+            Some(held) if held.line == seal => {
+                self.count(line, Kind::Seal, identity, &WriteOutcome::Duplicate);
+                Some(held.id)
+            }
+            Some(_) => {
+                let differences = format!(
+                    "seal {} of key {} is held with other content: the car signed two different batches with one seq; its lines are kept unsealed",
+                    seal.seq, seal.key
+                );
+                self.count(
+                    line,
+                    Kind::Seal,
+                    identity,
+                    &WriteOutcome::Conflict { differences },
+                );
+                None
+            }
+            None => {
+                let covered = batch
+                    .compressed()
+                    .map_err(|e| StoreError::Engine(format!("compressing a seal's lines: {e}")))?;
+                let new = NewSeal {
+                    line: &seal,
+                    t_min: batch.t_min,
+                    t_max: batch.t_max,
+                    counts: batch.counts,
+                    covered: &covered,
+                };
+                let id = self.tx.insert_seal(vehicle, &new).await?;
+                self.count(line, Kind::Seal, identity, &WriteOutcome::Inserted);
+                Some(id)
+            }
+        };
+        self.write_batch(&vin, vehicle, batch.records, seal_id)
+            .await
+    }
+
+    /// Everything a seal must satisfy, the first failure named.
+    async fn check_seal(
+        &mut self,
+        line: u64,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+        seal: &SealLine,
+        batch: &OpenBatch,
+    ) -> Result<Result<(), LineError>, StoreError> {
+        let fail = |field: &str, reason: String| Ok(Err(line_error(line, field, reason)));
+        let Some(key) = self.known_keys(vin, vehicle).await?.get(&seal.key).copied() else {
+            return fail(
+                "key",
+                format!(
+                    "key `{}` is not a key of {vin} certified by a trusted vehicle CA \
+                     (keys are listed on the vehicle line, in this file or an earlier import)",
+                    seal.key
+                ),
+            );
+        };
+        let root = match check_seal(seal, &key) {
+            Ok(root) => root,
+            Err((field, reason)) => return fail(&field, reason),
+        };
+        let lines = batch.lines();
+        if lines == 0 {
+            return fail(
+                "count",
+                format!(
+                    "the seal covers nothing: no sample, position, event or crash record of \
+                     {vin} stands between it and the vehicle's previous seal"
+                ),
+            );
+        }
+        let span = format!("lines {}–{}", batch.first_line, batch.last_line);
+        if batch.spilled {
+            return fail(
+                "count",
+                format!(
+                    "the seal covers {lines} lines ({span}), more than the {MAX_SEAL_LINES} lines \
+                     or {} MiB one seal may cover here",
+                    MAX_SEAL_BYTES >> 20
+                ),
+            );
+        }
+        if seal.count != lines {
+            return fail(
+                "count",
+                format!(
+                    "says {} but {lines} lines of {vin} ({span}) stand between this seal and the \
+                     previous one",
+                    seal.count
+                ),
+            );
+        }
+        if batch.tree.root() != Some(root) {
+            return fail(
+                "root",
+                format!(
+                    "does not match the {lines} covered lines ({span}): a line was changed, \
+                     added or removed after the car sealed them"
+                ),
+            );
+        }
+        let (first_t, last_t) = batch.times();
+        if seal.first_t != first_t {
+            return fail(
+                "first_t",
+                format!(
+                    "`{}` is not the time of the first covered line (line {}: `{first_t}`)",
+                    seal.first_t, batch.first_line
+                ),
+            );
+        }
+        if seal.last_t != last_t {
+            return fail(
+                "last_t",
+                format!(
+                    "`{}` is not the time of the last covered line (line {}: `{last_t}`)",
+                    seal.last_t, batch.last_line
+                ),
+            );
+        }
+        self.check_chain(line, vin, vehicle, seal).await
+    }
+
+    /// `prev` links to the seal before (in this file or held) and the held
+    /// seal after links to this one: two seals with one seq never both pass.
+    async fn check_chain(
+        &mut self,
+        line: u64,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+        seal: &SealLine,
+    ) -> Result<Result<(), LineError>, StoreError> {
+        if seal.seq > 1 {
+            let before = match self.sealing.last.get(&(vin.clone(), seal.key.clone())) {
+                Some((seq, at, digest)) if *seq == seal.seq - 1 => {
+                    Some((format!("line {at}"), digest.clone()))
+                }
+                _ if vehicle >= 0 => self
+                    .tx
+                    .held_seal(vehicle, vin, &seal.key, seal.seq - 1)
+                    .await?
+                    .map(|held| ("the held one".to_string(), payload_digest(&held.line))),
+                _ => None,
+            };
+            if let Some((which, digest)) = before {
+                if digest != seal.prev {
+                    return Ok(Err(line_error(
+                        line,
+                        "prev",
+                        format!(
+                            "does not link to seal {} of key {} ({which}), whose payload digest is {digest}",
+                            seal.seq - 1,
+                            seal.key
+                        ),
+                    )));
+                }
+            }
+        }
+        if vehicle >= 0 {
+            if let Some(after) = self
+                .tx
+                .held_seal(vehicle, vin, &seal.key, seal.seq + 1)
+                .await?
+            {
+                if after.line.prev != payload_digest(seal) {
+                    return Ok(Err(line_error(
+                        line,
+                        "seq",
+                        format!(
+                            "the held seal {} of key {} does not link to this seal {}: one of them is not the car's",
+                            seal.seq + 1,
+                            seal.key,
+                            seal.seq
+                        ),
+                    )));
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Writes a batch's records, linked to `seal` when given.
+    async fn write_batch(
+        &mut self,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+        records: Vec<(u64, Record)>,
+        seal: Option<SealId>,
+    ) -> Result<(), StoreError> {
+        if !self.writing() || records.is_empty() {
+            return Ok(());
+        }
+        // What came before is written first: the first of two rows for one instant is kept.
+        self.flush_samples().await?;
+        self.flush_records().await?;
+        let mut rows = Vec::new();
+        let mut lines = Vec::new();
+        for (line, record) in records {
+            match record {
+                Record::Sample(sample) => {
+                    rows.push((vehicle, sample));
+                    lines.push(line);
+                    if rows.len() >= super::SAMPLE_FLUSH {
+                        let (mut r, mut l) = self.write_samples(rows, lines, seal).await?;
+                        r.clear();
+                        l.clear();
+                        (rows, lines) = (r, l);
+                    }
+                }
+                other => self.write_record(line, vin, vehicle, other, seal).await?,
+            }
+        }
+        self.write_samples(rows, lines, seal).await?;
+        Ok(())
+    }
+
+    /// At the end of the file: lines no seal followed are written unsealed.
+    pub(super) async fn close_open_batches(&mut self) -> Result<(), StoreError> {
+        let open: Vec<(Arc<str>, OpenBatch)> = self.sealing.open.drain().collect();
+        for (vin, batch) in open {
+            if let Some(Some(vehicle)) = self.vehicles.get(&vin).copied() {
+                self.write_batch(&vin, vehicle, batch.records, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The gaps in the seals of every vehicle that sealed something here.
+    pub(super) async fn missing_batches(&mut self) -> Result<Vec<VinMissingBatch>, StoreError> {
+        let mut sealed: Vec<(Arc<str>, VehicleId)> = self.sealing.sealed.drain().collect();
+        sealed.sort();
+        let mut out = Vec::new();
+        for (vin, vehicle) in sealed {
+            for batch in self.tx.missing_batches(vehicle).await? {
+                out.push(VinMissingBatch {
+                    vin: vin.to_string(),
+                    batch,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,375 @@
+//! Sealed logs (format 1.1): the vehicles' certified keys and the seals
+//! they made, with the lines each covers. Written by the import (through
+//! `ImportTx`), read for overviews and bundles.
+
+use super::{StoreError, VehicleId};
+use crate::domain::sealed::SealLine;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub type SealId = i64;
+
+/// How many records of each class a seal covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredCounts {
+    pub samples: u64,
+    pub positions: u64,
+    pub events: u64,
+    pub edr: u64,
+}
+
+/// A verified seal, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewSeal<'a> {
+    pub line: &'a SealLine,
+    /// The earliest and latest record time among the covered lines (µs).
+    pub t_min: i64,
+    pub t_max: i64,
+    pub counts: CoveredCounts,
+    /// The covered lines, each followed by `\n`, deflate-compressed.
+    pub covered: &'a [u8],
+}
+
+/// A seal as held: its id and its fields as the car wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldSeal {
+    pub id: SealId,
+    pub line: SealLine,
+}
+
+/// Seals of one key that never arrived: `from_seq..=to_seq`, between the
+/// held seal before (its `last_t`, none when the gap starts at 1) and the
+/// one after (its `first_t`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingBatch {
+    pub key: String,
+    pub from_seq: u64,
+    pub to_seq: u64,
+    pub after: Option<String>,
+    pub before: String,
+}
+
+/// Reads of what the vehicles sealed.
+#[async_trait]
+pub trait SealStore: Send + Sync {
+    /// Gaps in every key's `seq`, oldest first.
+    async fn missing_batches(&self, vehicle: VehicleId) -> Result<Vec<MissingBatch>, StoreError>;
+}
+
+/// The SQL that finds gaps, the same in both dialects: each seal with the
+/// seq and `last_t` of the one before it of the same key.
+pub(crate) const MISSING_BATCHES_SQL: &str =
+    "SELECT key_id, seq, first_t, prev_seq, prev_last_t FROM ( \
+       SELECT key_id, seq, first_t, \
+              lag(seq) OVER (PARTITION BY key_id ORDER BY seq) AS prev_seq, \
+              lag(last_t) OVER (PARTITION BY key_id ORDER BY seq) AS prev_last_t \
+       FROM seals WHERE vehicle_id = $1) gaps \
+     WHERE seq > coalesce(prev_seq, 0) + 1 ORDER BY key_id, seq";
+
+/// A row of [`MISSING_BATCHES_SQL`] as a gap.
+pub(crate) fn missing_batch(
+    key: String,
+    seq: i64,
+    first_t: String,
+    prev_seq: Option<i64>,
+    prev_last_t: Option<String>,
+) -> MissingBatch {
+    MissingBatch {
+        key,
+        from_seq: prev_seq.unwrap_or(0) as u64 + 1,
+        to_seq: seq as u64 - 1,
+        after: prev_last_t,
+        before: first_t,
+    }
+}
+
+// The SQL both backends run (SQLite reads `$N` as the N-th parameter too).
+
+pub(crate) const VEHICLE_KEYS_SQL: &str =
+    "SELECT key_id, public, not_before, ca, cert FROM vehicle_keys WHERE vehicle_id = $1 ORDER BY key_id";
+
+pub(crate) const HELD_KEY_SQL: &str =
+    "SELECT key_id, public, not_before, ca, cert FROM vehicle_keys WHERE vehicle_id = $1 AND key_id = $2";
+
+pub(crate) const INSERT_KEY_SQL: &str =
+    "INSERT INTO vehicle_keys (vehicle_id, key_id, public, not_before, ca, cert) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub(crate) const HELD_SEAL_SQL: &str =
+    "SELECT id, key_id, seq, count, first_t, last_t, prev, root, sig \
+     FROM seals WHERE vehicle_id = $1 AND key_id = $2 AND seq = $3";
+
+pub(crate) const INSERT_SEAL_SQL: &str =
+    "INSERT INTO seals (vehicle_id, key_id, seq, count, first_t, last_t, prev, root, sig, \
+     t_min, t_max, samples, positions, events, edr, covered) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+
+/// A position is the location of the sample at the same instant.
+pub(crate) const LOCATE_SAMPLES_SQL: &str =
+    "UPDATE samples SET lat = p.lat, lon = p.lon, heading_deg = p.heading_deg \
+     FROM positions p WHERE samples.vehicle_id = $1 AND p.vehicle_id = $1 AND p.t = samples.t \
+     AND p.t BETWEEN $2 AND $3 AND samples.lat IS NULL";
+
+pub(crate) const HELD_POSITION_SQL: &str =
+    "SELECT lat, lon, heading_deg, nonce FROM positions WHERE vehicle_id = $1 AND t = $2";
+
+pub(crate) const INSERT_POSITION_SQL: &str =
+    "INSERT INTO positions (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+use super::decode::StoredRow;
+use crate::domain::records::Position;
+use crate::domain::sealed::VehicleKey;
+
+pub(crate) fn vehicle_key(row: &impl StoredRow) -> Result<VehicleKey, StoreError> {
+    Ok(VehicleKey {
+        id: row.text("key_id")?,
+        public: row.text("public")?,
+        not_before: row.text("not_before")?,
+        ca: row.text("ca")?,
+        cert: row.text("cert")?,
+    })
+}
+
+pub(crate) fn held_seal(row: &impl StoredRow, vin: &str) -> Result<HeldSeal, StoreError> {
+    Ok(HeldSeal {
+        id: row.int("id")?,
+        line: SealLine {
+            kind: "seal".into(),
+            vin: vin.into(),
+            key: row.text("key_id")?,
+            seq: row.int("seq")? as u64,
+            count: row.int("count")? as u64,
+            first_t: row.text("first_t")?,
+            last_t: row.text("last_t")?,
+            prev: row.text("prev")?,
+            root: row.text("root")?,
+            sig: row.text("sig")?,
+        },
+    })
+}
+
+/// A held key with the same id and other content is a conflict.
+pub(crate) fn key_outcome(
+    held: Option<VehicleKey>,
+    new: &VehicleKey,
+) -> Option<super::WriteOutcome> {
+    held.map(|held| {
+        if held == *new {
+            super::WriteOutcome::Duplicate
+        } else {
+            super::WriteOutcome::Conflict {
+                differences: format!(
+                    "key {} is held with another public key or certificate",
+                    new.id
+                ),
+            }
+        }
+    })
+}
+
+/// A held position at the same instant: a duplicate, or a conflict naming what differs.
+pub(crate) fn position_outcome(
+    row: &impl StoredRow,
+    new: &Position,
+) -> Result<super::WriteOutcome, StoreError> {
+    let held = (
+        row.real("lat")?,
+        row.real("lon")?,
+        row.opt_real("heading_deg")?,
+        row.text("nonce")?,
+    );
+    Ok(
+        if held == (new.lat, new.lon, new.heading_deg, new.nonce.clone()) {
+            super::WriteOutcome::Duplicate
+        } else {
+            super::WriteOutcome::Conflict {
+                differences: "a position is held at this instant with other values".into(),
+            }
+        },
+    )
+}
+
+/// The writes and reads of this file for one backend: the SQL and row
+/// decoders above are shared; a backend brings its connection and database
+/// types, its store and how it binds a time (`sqlite/seals.rs`, `postgres/seals.rs`).
+macro_rules! backend_seals {
+    ($conn:ty, $db:ty, $store:ty, $time:expr) => {
+        use sqlx::Row as _;
+        use $crate::domain::records::Position;
+        use $crate::domain::sealed::VehicleKey;
+        use $crate::server::store::seals::{
+            HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
+            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MISSING_BATCHES_SQL, VEHICLE_KEYS_SQL,
+        };
+        use $crate::server::store::{
+            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, StoreError, VehicleId, WriteOutcome,
+        };
+
+        pub(in crate::server::store) async fn vehicle_keys(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+        ) -> Result<Vec<VehicleKey>, StoreError> {
+            let rows = sqlx::query(VEHICLE_KEYS_SQL)
+                .bind(vehicle)
+                .fetch_all(conn)
+                .await?;
+            rows.iter()
+                .map($crate::server::store::seals::vehicle_key)
+                .collect()
+        }
+
+        pub(in crate::server::store) async fn put_vehicle_key(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            key: &VehicleKey,
+        ) -> Result<WriteOutcome, StoreError> {
+            let held = sqlx::query(HELD_KEY_SQL)
+                .bind(vehicle)
+                .bind(&key.id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let held = held
+                .as_ref()
+                .map($crate::server::store::seals::vehicle_key)
+                .transpose()?;
+            if let Some(outcome) = $crate::server::store::seals::key_outcome(held, key) {
+                return Ok(outcome);
+            }
+            sqlx::query(INSERT_KEY_SQL)
+                .bind(vehicle)
+                .bind(&key.id)
+                .bind(&key.public)
+                .bind(&key.not_before)
+                .bind(&key.ca)
+                .bind(&key.cert)
+                .execute(conn)
+                .await?;
+            Ok(WriteOutcome::Inserted)
+        }
+
+        pub(in crate::server::store) async fn held_seal(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            vin: &str,
+            key: &str,
+            seq: u64,
+        ) -> Result<Option<HeldSeal>, StoreError> {
+            let row = sqlx::query(HELD_SEAL_SQL)
+                .bind(vehicle)
+                .bind(key)
+                .bind(seq as i64)
+                .fetch_optional(conn)
+                .await?;
+            row.as_ref()
+                .map(|r| $crate::server::store::seals::held_seal(r, vin))
+                .transpose()
+        }
+
+        pub(in crate::server::store) async fn insert_seal(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            seal: &NewSeal<'_>,
+        ) -> Result<SealId, StoreError> {
+            let l = seal.line;
+            let c = seal.counts;
+            Ok(sqlx::query_scalar(INSERT_SEAL_SQL)
+                .bind(vehicle)
+                .bind(&l.key)
+                .bind(l.seq as i64)
+                .bind(l.count as i64)
+                .bind(&l.first_t)
+                .bind(&l.last_t)
+                .bind(&l.prev)
+                .bind(&l.root)
+                .bind(&l.sig)
+                .bind(($time)(seal.t_min))
+                .bind(($time)(seal.t_max))
+                .bind(c.samples as i64)
+                .bind(c.positions as i64)
+                .bind(c.events as i64)
+                .bind(c.edr as i64)
+                .bind(seal.covered)
+                .fetch_one(conn)
+                .await?)
+        }
+
+        pub(in crate::server::store) async fn put_position(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            p: &Position,
+            seal: Option<SealId>,
+        ) -> Result<WriteOutcome, StoreError> {
+            let held = sqlx::query(HELD_POSITION_SQL)
+                .bind(vehicle)
+                .bind(($time)(p.t_us))
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(row) = held {
+                return $crate::server::store::seals::position_outcome(&row, p);
+            }
+            sqlx::query(INSERT_POSITION_SQL)
+                .bind(vehicle)
+                .bind(($time)(p.t_us))
+                .bind(p.lat)
+                .bind(p.lon)
+                .bind(p.heading_deg)
+                .bind(&p.nonce)
+                .bind(seal)
+                .execute(conn)
+                .await?;
+            Ok(WriteOutcome::Inserted)
+        }
+
+        pub(in crate::server::store) async fn locate_samples(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            from: i64,
+            to: i64,
+        ) -> Result<(), StoreError> {
+            sqlx::query(LOCATE_SAMPLES_SQL)
+                .bind(vehicle)
+                .bind(($time)(from))
+                .bind(($time)(to))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+
+        pub(in crate::server::store) async fn missing_batches<'e, E>(
+            executor: E,
+            vehicle: VehicleId,
+        ) -> Result<Vec<MissingBatch>, StoreError>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let rows = sqlx::query(MISSING_BATCHES_SQL)
+                .bind(vehicle)
+                .fetch_all(executor)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok($crate::server::store::seals::missing_batch(
+                        r.try_get("key_id")?,
+                        r.try_get("seq")?,
+                        r.try_get("first_t")?,
+                        r.try_get("prev_seq")?,
+                        r.try_get("prev_last_t")?,
+                    ))
+                })
+                .collect()
+        }
+
+        #[async_trait::async_trait]
+        impl SealStore for $store {
+            async fn missing_batches(
+                &self,
+                vehicle: VehicleId,
+            ) -> Result<Vec<MissingBatch>, StoreError> {
+                missing_batches(&self.pool, vehicle).await
+            }
+        }
+    };
+}
+
+pub(crate) use backend_seals;
