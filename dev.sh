@@ -51,6 +51,19 @@ install_packages() {
   fi
 }
 
+# The independent bundle verifier (verifier/vdp_verify.py) needs `cryptography`;
+# the tests run it with this interpreter (VDP_PYTHON).
+CRYPTOGRAPHY_VERSION=48.0.0
+VERIFIER_VENV=target/vdp-verifier-venv
+install_verifier_python() {
+  if ! "$VERIFIER_VENV/bin/python" -c "import cryptography" 2>/dev/null; then
+    say "installing cryptography $CRYPTOGRAPHY_VERSION (PyPI) for the independent verifier into $VERIFIER_VENV"
+    python3 -m venv "$VERIFIER_VENV"
+    "$VERIFIER_VENV/bin/pip" install --quiet "cryptography==$CRYPTOGRAPHY_VERSION"
+  fi
+  export VDP_PYTHON="$PWD/$VERIFIER_VENV/bin/python"
+}
+
 install_test_tools() {
   install_build_tools
   install_packages fonts-noto-cjk poppler-utils
@@ -92,6 +105,7 @@ e2e_on_postgres() {
 
 run_tests() {
   install_test_tools
+  install_verifier_python
   # The same flags cargo-leptos uses for debug builds, so tests reuse its artifacts.
   export RUSTFLAGS="--cfg erase_components"
   # One-shot builds gain nothing from incremental data (about 20 GB of it).

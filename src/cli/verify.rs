@@ -4,7 +4,7 @@ use crate::config::GlobalOptions;
 use anyhow::Context;
 use clap::Args;
 use portal_core::server::signing::{PublicKey, Signer};
-use portal_core::server::verify::verify_bundle;
+use portal_core::server::verify::verify_bundle_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,13 +38,39 @@ pub(super) fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result
     };
     let file = std::fs::File::open(&args.bundle)
         .with_context(|| format!("opening {}", args.bundle.display()))?;
-    let v = verify_bundle(std::io::BufReader::new(file), &key);
+    let vehicle_cas = global.vehicle_cas()?;
+    let cas = (!vehicle_cas.is_empty()).then_some(&*vehicle_cas);
+    let v = verify_bundle_with(std::io::BufReader::new(file), &key, cas);
     println!("key fingerprint: {}", key.fingerprint);
     if let Some(id) = &v.bundle_id {
         println!("bundle: {id} (VIN {})", v.vin.as_deref().unwrap_or("?"));
     }
     if let Some(sha) = &v.manifest_sha256 {
         println!("manifest SHA-256: {sha}");
+    }
+    if let Some(s) = &v.sealed {
+        println!(
+            "signed by the vehicle (keys {}): {} records verified against the car's key, {} withheld (as hashes) in {} seals; {} records unsealed; {} missing batches",
+            s.keys.join(", "),
+            s.verified,
+            s.withheld,
+            s.seals,
+            s.unsealed,
+            s.missing_batches.len()
+        );
+        for m in &s.missing_batches {
+            println!(
+                "  missing: key {} seals {}–{} (after {}, before {})",
+                m.key,
+                m.from_seq,
+                m.to_seq,
+                m.after.as_deref().unwrap_or("the first seal"),
+                m.before
+            );
+        }
+        if !s.ca_checked {
+            println!("  the vehicle keys were NOT checked against a vehicle CA: pass --vehicle-ca FILE (the maker's CA keys)");
+        }
     }
     if v.valid {
         println!("valid: the signature matches and every file is as the manifest lists it");

@@ -18,7 +18,7 @@ use futures::{Stream, TryStreamExt};
 use portal_core::server::error::ServiceError;
 use portal_core::server::seal::VehicleCa;
 use portal_core::server::signing::PublicKey;
-use portal_core::server::verify::verify_bundle;
+use portal_core::server::verify::verify_bundle_with;
 use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -97,14 +97,17 @@ fn verify_slots() -> &'static tokio::sync::Semaphore {
 }
 
 /// Checks a spooled bundle off the async runtime, a bounded number at a time.
+/// The vehicle seals in it are checked against the vehicle CAs this portal trusts.
 async fn check(
     file: tempfile::NamedTempFile,
     key: PublicKey,
+    vehicle_cas: std::sync::Arc<portal_core::server::seal::TrustAnchors>,
 ) -> Result<portal_core::domain::export::Verification, ApiError> {
     let _slot = verify_slots().acquire().await.map_err(internal)?;
     tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::new(file.reopen()?);
-        Ok::<_, std::io::Error>(verify_bundle(reader, &key))
+        let cas = (!vehicle_cas.is_empty()).then_some(&*vehicle_cas);
+        Ok::<_, std::io::Error>(verify_bundle_with(reader, &key, cas))
     })
     .await
     .map_err(internal)?
@@ -158,7 +161,7 @@ async fn verify_api(
             ))
         }
     };
-    Ok(Json(check(file, key).await?).into_response())
+    Ok(Json(check(file, key, portal.vehicle_cas.clone()).await?).into_response())
 }
 
 /// The `/verify` page's form (multipart, field `bundle`): back to the page
@@ -198,7 +201,7 @@ async fn verify_form(
             return Ok(Redirect::to("/verify?result=empty").into_response())
         }
     };
-    let v = check(file, key).await?;
+    let v = check(file, key, portal.vehicle_cas.clone()).await?;
     let mut target = format!(
         "/verify?result={}",
         if v.valid { "valid" } else { "invalid" }
@@ -218,7 +221,21 @@ async fn verify_form(
     if let Some(sha) = &v.manifest_sha256 {
         param("manifest", sha);
     }
-    for p in &v.problems {
+    if let Some(s) = &v.sealed {
+        let summary = format!(
+            "{}.{}.{}.{}.{}.{}",
+            s.seals,
+            s.verified,
+            s.withheld,
+            s.unsealed,
+            s.missing_batches.len(),
+            u8::from(s.ca_checked)
+        );
+        param("sealed", &summary);
+        param("keys", &s.keys.join(" "));
+    }
+    // The address stays short: the API and `portal verify` list every problem.
+    for p in v.problems.iter().take(20) {
         param("problem", &p.short());
     }
     Ok(Redirect::to(&target).into_response())

@@ -14,5 +14,6 @@ mod ingest;
 mod openapi;
 mod report;
 mod scale;
+mod sealed;
 mod staff;
 mod telemetry;

@@ -28,9 +28,32 @@ pub fn VerifyPage() -> impl IntoView {
             "ambiguous_archive" => t!(i18n, problem_ambiguous_archive).into_any(),
             "unsafe_archive" => t!(i18n, problem_unsafe_archive).into_any(),
             "corrupt_member" => t!(i18n, problem_corrupt_member).into_any(),
+            "sealed_line" => t!(i18n, problem_sealed_line).into_any(),
             _ => t!(i18n, error_generic).into_any(),
         };
         view! { <li>{text} " " <code>{file}</code></li> }
+    };
+    // `sealed=seals.verified.withheld.unsealed.missing.ca` (see src/http/evidence.rs).
+    let sealed = move || {
+        let summary = query.with(|q| q.get("sealed"))?;
+        let n: Vec<u64> = summary.split('.').filter_map(|v| v.parse().ok()).collect();
+        let [seals, verified, withheld, unsealed, missing, ca] = n[..] else {
+            return None;
+        };
+        let keys = query.with(|q| q.get("keys")).unwrap_or_default();
+        Some(view! {
+            <div class="card sealed-summary" data-testid="sealed-summary">
+                <h2>{t!(i18n, sealed_title)}</h2>
+                <ul>
+                    <li><strong>{verified}</strong> " " {t!(i18n, sealed_verified)}</li>
+                    <li><strong>{withheld}</strong> " " {t!(i18n, sealed_withheld)}</li>
+                    <li><strong>{unsealed}</strong> " " {t!(i18n, sealed_unsealed)}</li>
+                    <li><strong>{missing}</strong> " " {t!(i18n, sealed_missing)}</li>
+                    <li><strong>{seals}</strong> " " {t!(i18n, sealed_seals)} " " <code>{keys}</code></li>
+                </ul>
+                {(ca == 0).then(|| view! { <p class="muted">{t!(i18n, sealed_ca_unchecked)}</p> })}
+            </div>
+        })
     };
     view! {
         <PageTitle text=move || t_string!(i18n, verify_title).to_string() />
@@ -47,12 +70,14 @@ pub fn VerifyPage() -> impl IntoView {
                         </p>
                         <p>{t!(i18n, col_manifest)} " " <code>{query.with(|q| q.get("manifest")).unwrap_or_default()}</code></p>
                     </div>
+                    {sealed}
                 }.into_any(),
                 Some("invalid") => view! {
                     <div class="notice notice-error" role="alert" data-testid="verify-result">
                         <p><strong>{t!(i18n, verify_invalid)}</strong></p>
                         <ul>{query.with(|q| q.get_all("problem").unwrap_or_default()).into_iter().map(problem).collect_view()}</ul>
                     </div>
+                    {sealed}
                 }.into_any(),
                 Some("too_large") => view! { <p class="form-error" role="alert">{t!(i18n, verify_too_large)}</p> }.into_any(),
                 Some(_) => view! { <p class="form-error" role="alert">{t!(i18n, verify_empty)}</p> }.into_any(),

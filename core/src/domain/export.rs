@@ -46,6 +46,9 @@ pub struct Verification {
     pub vin: Option<String>,
     /// SHA-256 of the manifest's bytes, as the owner's disclosure log lists it.
     pub manifest_sha256: Option<String>,
+    /// The vehicle's own seals, when the bundle carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedReport>,
 }
 
 /// One reason a bundle does not verify.
@@ -95,6 +98,43 @@ pub enum Problem {
     CorruptMember {
         file: String,
     },
+    /// A line of the vehicle's sealed evidence does not check: a seal's
+    /// root, signature or chain, or a key's certificate.
+    SealedLine {
+        file: String,
+        line: u64,
+        reason: String,
+    },
+}
+
+/// What the vehicle's own seals in a bundle prove (`sealed.ndjson`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedReport {
+    /// Whether the vehicle keys were checked against the vehicle CAs given;
+    /// otherwise only against the keys the bundle lists.
+    pub ca_checked: bool,
+    pub keys: Vec<String>,
+    pub seals: u64,
+    /// Revealed lines whose seal's root and signature verify.
+    pub verified: u64,
+    /// Covered lines handed over only as leaf hashes.
+    pub withheld: u64,
+    /// Records of `data.ndjson` that no verified sealed line vouches for.
+    pub unsealed: u64,
+    pub missing_batches: Vec<super::sealed::MissingBatch>,
+    pub by_seal: Vec<SealCheck>,
+}
+
+/// One seal of a bundle: what it covers of the export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealCheck {
+    pub key: String,
+    pub seq: u64,
+    pub first_t: String,
+    pub last_t: String,
+    pub revealed: u64,
+    pub withheld: u64,
+    pub verified: bool,
 }
 
 impl Problem {
@@ -113,6 +153,7 @@ impl Problem {
             Problem::AmbiguousArchive { .. } => "ambiguous_archive",
             Problem::UnsafeArchive { .. } => "unsafe_archive",
             Problem::CorruptMember { .. } => "corrupt_member",
+            Problem::SealedLine { .. } => "sealed_line",
         };
         match self {
             Problem::MissingFile { file }
@@ -120,6 +161,7 @@ impl Problem {
             | Problem::HashMismatch { file }
             | Problem::DuplicateMember { file }
             | Problem::CorruptMember { file } => format!("{code}:{file}"),
+            Problem::SealedLine { file, line, .. } => format!("{code}:{file}:{line}"),
             _ => code.to_string(),
         }
     }

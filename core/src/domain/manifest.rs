@@ -36,6 +36,10 @@ pub struct Manifest {
     pub gaps: Vec<ManifestGap>,
     pub location_redaction: LocationRedaction,
     pub location_redaction_note: String,
+    /// What the vehicle itself signed of the exported records (format 1.1):
+    /// absent when no seal covers any of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle_seals: Option<super::sealed::SealedEvidence>,
     /// Who asked and why (role, purpose; for staff exports the case,
     /// recipient and legal basis).
     pub requested_by: serde_json::Value,

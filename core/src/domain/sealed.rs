@@ -38,6 +38,33 @@ pub struct PositionLine {
     pub nonce: String,
 }
 
+/// Seals of one key that never arrived: `from_seq..=to_seq`, between the
+/// seal before (its `last_t`; none when the gap starts at 1) and the one
+/// after (its `first_t`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingBatch {
+    pub key: String,
+    pub from_seq: u64,
+    pub to_seq: u64,
+    pub after: Option<String>,
+    pub before: String,
+}
+
+/// What an evidence bundle carries of the vehicle's own seals
+/// (`sealed.ndjson`, laid out in `docs/evidence.md`), as its manifest states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedEvidence {
+    pub file: String,
+    /// Seals in the file, and the covered lines revealed and withheld.
+    pub seals: u64,
+    pub revealed: u64,
+    pub withheld: u64,
+    /// The vehicle keys the seals name.
+    pub keys: Vec<String>,
+    /// Gaps in the keys' seals within the exported span.
+    pub missing_batches: Vec<MissingBatch>,
+}
+
 /// `{"kind":"seal", …}`: the vehicle's signature over the lines before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,7 @@ pub const DATA_FILE: &str = "data.ndjson";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "manifest.sig";
 pub const REPORT_FILE: &str = "report.pdf";
+pub use super::sealed::SEALED_FILE;
 
 /// What a bundle is made with: the data, the signing key, the report's font.
 pub(crate) struct Sources<'a> {
@@ -126,9 +127,12 @@ pub(crate) async fn build(
     let (mut sink, samples_file) = file_sink(progress.clone())?;
     let stats = csv::write(store.clone(), plan, &mut sink).await?;
     let (samples_sha, samples_size) = sink.finish().await?;
-    let (mut sink, data_file) = file_sink(progress)?;
+    let (mut sink, data_file) = file_sink(progress.clone())?;
     let lines = ndjson::write(store.clone(), plan, &mut sink).await?;
     let (data_sha, data_size) = sink.finish().await?;
+    let (mut sink, sealed_file) = file_sink(progress)?;
+    let sealed = super::sealed::write(&store, plan, &mut sink).await?;
+    let (sealed_sha, sealed_size) = sink.finish().await?;
 
     let id = new_id();
     let generated_us = chrono::Utc::now().timestamp_micros();
@@ -167,7 +171,15 @@ pub(crate) async fn build(
             file(SAMPLES_FILE, &samples_sha, samples_size, Some(stats.rows)),
             file(DATA_FILE, &data_sha, data_size, Some(lines)),
             file(REPORT_FILE, &report_sha, pdf.len() as u64, None),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            sealed
+                .as_ref()
+                .map(|(_, rows)| file(SEALED_FILE, &sealed_sha, sealed_size, Some(*rows))),
+        )
+        .collect(),
+        vehicle_seals: sealed.as_ref().map(|(evidence, _)| evidence.clone()),
         report: ReportNote {
             file: REPORT_FILE.into(),
             languages: vec!["zh-CN".into(), "en".into()],
@@ -209,11 +221,13 @@ pub(crate) async fn build(
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
     let zipped = |e: zip::result::ZipError| ServiceError::Internal(format!("zipping: {e}"));
-    for (name, temp) in [
+    let members = [
         (SAMPLES_FILE, &samples_file),
         (DATA_FILE, &data_file),
         (REPORT_FILE, &report_file),
-    ] {
+    ];
+    let sealed_member = sealed.is_some().then_some((SEALED_FILE, &sealed_file));
+    for (name, temp) in members.into_iter().chain(sealed_member) {
         zip.start_file(name, options).map_err(zipped)?;
         let mut file = temp.reopen().map_err(io("reading a bundle file"))?;
         file.rewind().map_err(io("reading a bundle file"))?;

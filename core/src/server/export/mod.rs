@@ -8,6 +8,7 @@ mod csv;
 pub mod jobs;
 mod ndjson;
 pub mod report;
+pub(crate) mod sealed;
 
 pub use csv::neutralise;
 

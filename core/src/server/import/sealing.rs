@@ -316,6 +316,12 @@ impl Writer<'_> {
                 ),
             );
         };
+        if *seal.vin != **vin {
+            return fail(
+                "vin",
+                format!("must be written as the vehicle's VIN is, in upper case ({vin})"),
+            );
+        }
         let root = match check_seal(seal, &key) {
             Ok(root) => root,
             Err((field, reason)) => return fail(&field, reason),

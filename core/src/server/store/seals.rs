@@ -37,16 +37,13 @@ pub struct HeldSeal {
     pub line: SealLine,
 }
 
-/// Seals of one key that never arrived: `from_seq..=to_seq`, between the
-/// held seal before (its `last_t`, none when the gap starts at 1) and the
-/// one after (its `first_t`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MissingBatch {
-    pub key: String,
-    pub from_seq: u64,
-    pub to_seq: u64,
-    pub after: Option<String>,
-    pub before: String,
+pub use crate::domain::sealed::MissingBatch;
+
+/// A held seal with the lines it covers (each followed by `\n`, deflated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSeal {
+    pub line: SealLine,
+    pub covered: Vec<u8>,
 }
 
 /// Reads of what the vehicles sealed.
@@ -54,6 +51,17 @@ pub struct MissingBatch {
 pub trait SealStore: Send + Sync {
     /// Gaps in every key's `seq`, oldest first.
     async fn missing_batches(&self, vehicle: VehicleId) -> Result<Vec<MissingBatch>, StoreError>;
+    /// The vehicle's keys as held.
+    async fn vehicle_keys(&self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError>;
+    /// Seals whose covered records reach into `[from, to]`, by key and seq,
+    /// after `after` (key, seq): a page of at most `limit`.
+    async fn seal_page(
+        &self,
+        vehicle: VehicleId,
+        span: (i64, i64),
+        after: Option<(String, u64)>,
+        limit: u32,
+    ) -> Result<Vec<StoredSeal>, StoreError>;
 }
 
 /// The SQL that finds gaps, the same in both dialects: each seal with the
@@ -95,6 +103,11 @@ pub(crate) const INSERT_KEY_SQL: &str =
     "INSERT INTO vehicle_keys (vehicle_id, key_id, public, not_before, ca, cert) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
+pub(crate) const SEAL_PAGE_SQL: &str =
+    "SELECT key_id, seq, count, first_t, last_t, prev, root, sig, covered \
+     FROM seals WHERE vehicle_id = $1 AND t_min <= $3 AND t_max >= $2 \
+     AND (key_id > $4 OR (key_id = $4 AND seq > $5)) ORDER BY key_id, seq LIMIT $6";
+
 pub(crate) const HELD_SEAL_SQL: &str =
     "SELECT id, key_id, seq, count, first_t, last_t, prev, root, sig \
      FROM seals WHERE vehicle_id = $1 AND key_id = $2 AND seq = $3";
@@ -134,18 +147,23 @@ pub(crate) fn vehicle_key(row: &impl StoredRow) -> Result<VehicleKey, StoreError
 pub(crate) fn held_seal(row: &impl StoredRow, vin: &str) -> Result<HeldSeal, StoreError> {
     Ok(HeldSeal {
         id: row.int("id")?,
-        line: SealLine {
-            kind: "seal".into(),
-            vin: vin.into(),
-            key: row.text("key_id")?,
-            seq: row.int("seq")? as u64,
-            count: row.int("count")? as u64,
-            first_t: row.text("first_t")?,
-            last_t: row.text("last_t")?,
-            prev: row.text("prev")?,
-            root: row.text("root")?,
-            sig: row.text("sig")?,
-        },
+        line: seal_line(row, vin)?,
+    })
+}
+
+/// A seal's fields as the car wrote them (`vin` is not stored per seal).
+pub(crate) fn seal_line(row: &impl StoredRow, vin: &str) -> Result<SealLine, StoreError> {
+    Ok(SealLine {
+        kind: "seal".into(),
+        vin: vin.into(),
+        key: row.text("key_id")?,
+        seq: row.int("seq")? as u64,
+        count: row.int("count")? as u64,
+        first_t: row.text("first_t")?,
+        last_t: row.text("last_t")?,
+        prev: row.text("prev")?,
+        root: row.text("root")?,
+        sig: row.text("sig")?,
     })
 }
 
@@ -200,10 +218,12 @@ macro_rules! backend_seals {
         use $crate::domain::sealed::VehicleKey;
         use $crate::server::store::seals::{
             HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
-            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MISSING_BATCHES_SQL, VEHICLE_KEYS_SQL,
+            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MISSING_BATCHES_SQL, SEAL_PAGE_SQL,
+            VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
-            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, StoreError, VehicleId, WriteOutcome,
+            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, StoreError, StoredSeal, VehicleId,
+            WriteOutcome,
         };
 
         pub(in crate::server::store) async fn vehicle_keys(
@@ -367,6 +387,41 @@ macro_rules! backend_seals {
                 vehicle: VehicleId,
             ) -> Result<Vec<MissingBatch>, StoreError> {
                 missing_batches(&self.pool, vehicle).await
+            }
+
+            async fn vehicle_keys(
+                &self,
+                vehicle: VehicleId,
+            ) -> Result<Vec<VehicleKey>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                vehicle_keys(&mut conn, vehicle).await
+            }
+
+            async fn seal_page(
+                &self,
+                vehicle: VehicleId,
+                (from, to): (i64, i64),
+                after: Option<(String, u64)>,
+                limit: u32,
+            ) -> Result<Vec<StoredSeal>, StoreError> {
+                let (after_key, after_seq) = after.unwrap_or_default();
+                let rows = sqlx::query(SEAL_PAGE_SQL)
+                    .bind(vehicle)
+                    .bind(($time)(from))
+                    .bind(($time)(to))
+                    .bind(after_key)
+                    .bind(after_seq as i64)
+                    .bind(limit as i64)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(StoredSeal {
+                            line: $crate::server::store::seals::seal_line(r, "")?,
+                            covered: r.try_get("covered")?,
+                        })
+                    })
+                    .collect()
             }
         }
     };

@@ -5,8 +5,10 @@
 //! construction.
 
 pub mod archive;
+mod sealed;
 
-use super::export::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
+use super::export::bundle::{DATA_FILE, MANIFEST_FILE, SEALED_FILE, SIGNATURE_FILE};
+use super::seal::TrustAnchors;
 use super::signing::PublicKey;
 use crate::domain::export::{Problem, Verification};
 use crate::domain::manifest::{Manifest, ManifestFile};
@@ -27,6 +29,7 @@ fn refused(problem: Problem) -> Verification {
         bundle_id: None,
         vin: None,
         manifest_sha256: None,
+        sealed: None,
     }
 }
 
@@ -39,7 +42,17 @@ fn archive_problem(e: ArchiveError) -> Problem {
     }
 }
 
+/// Checks a bundle; its vehicle seals, if any, only against the keys it lists.
 pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification {
+    verify_bundle_with(reader, key, None)
+}
+
+/// Checks a bundle, and the vehicle keys of its seals against `vehicle_cas`.
+pub fn verify_bundle_with<R: Read + Seek>(
+    reader: R,
+    key: &PublicKey,
+    vehicle_cas: Option<&TrustAnchors>,
+) -> Verification {
     let mut zip = match StrictZip::open(reader) {
         Ok(z) => z,
         Err(e) => return refused(archive_problem(e)),
@@ -117,9 +130,20 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
             });
         }
     }
+    let sealed = match zip.member(SEALED_FILE).cloned() {
+        Some(member) => {
+            let data = zip.member(DATA_FILE).cloned();
+            let (report, sealed_problems) =
+                sealed::check(&mut zip, &member, data.as_ref(), vehicle_cas);
+            problems.extend(sealed_problems);
+            Some(report)
+        }
+        None => None,
+    };
     Verification {
         valid: problems.is_empty(),
         problems,
+        sealed,
         bundle_id: manifest.as_ref().map(|m| m.bundle_id.clone()),
         vin: manifest.as_ref().map(|m| m.vin.clone()),
         manifest_sha256: Some(hex::encode(Sha256::digest(&manifest_bytes))),

@@ -1,0 +1,466 @@
+//! Sealed records in evidence bundles, end to end: the sealed demo fleet
+//! imported, bundles exported over HTTP, and checked by both verifiers (the
+//! portal's and the independent one in `verifier/`, written from
+//! `docs/evidence.md` only). If they ever disagree, the test fails.
+
+use crate::evidence::members;
+use crate::helpers::*;
+use portal_core::domain::export::Verification;
+use portal_core::server::demo::{demo_ca, demo_vin, generate, DemoConfig};
+use portal_core::server::import::{import_reader, ImportOptions};
+use portal_core::server::seal::TrustAnchors;
+use portal_core::server::signing::PublicKey;
+use portal_core::server::verify::verify_bundle_with;
+use portal_core::server::Portal;
+use serde_json::Value;
+use std::io::{Cursor, Write};
+use std::sync::Arc;
+
+fn anchors() -> TrustAnchors {
+    TrustAnchors::from_list("demo", vec![demo_ca(DemoConfig::default().seed)]).unwrap()
+}
+
+/// A portal trusting the demo CA, holding two days of the sealed demo
+/// fleet's first vehicle; its owner since `since_us` (or its first record).
+async fn sealed_fixture(since_us: Option<i64>) -> (TestApp, reqwest::Client, String) {
+    let app = TestApp::spawn_with(|store| Portal {
+        vehicle_cas: Arc::new(anchors()),
+        ..Portal::new(store)
+    })
+    .await;
+    let config = DemoConfig {
+        vehicles: 1,
+        days: 2,
+        ..DemoConfig::default()
+    };
+    let mut text = Vec::new();
+    generate(&config, &mut text).unwrap();
+    let options = ImportOptions {
+        vehicle_cas: Arc::new(anchors()),
+        ..ImportOptions::default()
+    };
+    import_reader(&*app.store, "demo", Cursor::new(text), &options, None)
+        .await
+        .expect("the sealed demo imports");
+    let vin = demo_vin(0).to_string();
+    let owner = new_owner(&app, &vin, since_us, "sealed@example.com").await;
+    (app, owner, vin)
+}
+
+async fn bundle(app: &TestApp, c: &reqwest::Client, vin: &str, query: &str) -> Vec<u8> {
+    let res = c
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{vin}/export?format=bundle{query}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{query}");
+    res.bytes().await.unwrap().to_vec()
+}
+
+async fn signing_key(app: &TestApp) -> String {
+    app.get("/.well-known/portal-signing-key")
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The independent verifier's report on `zip`.
+fn python_verifies(zip: &[u8], key: &str, with_ca: bool) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle.zip");
+    std::fs::write(&bundle, zip).unwrap();
+    let key_file = dir.path().join("key.json");
+    std::fs::write(&key_file, key).unwrap();
+    let ca_file = dir.path().join("ca.json");
+    std::fs::write(
+        &ca_file,
+        serde_json::to_string(&anchors().published()).unwrap(),
+    )
+    .unwrap();
+    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/verifier/vdp_verify.py");
+    let mut cmd = std::process::Command::new(&python);
+    cmd.arg(script).arg(&bundle).arg("--key").arg(&key_file);
+    if with_ca {
+        cmd.arg("--vehicle-ca").arg(&ca_file);
+    }
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("running {python} (set VDP_PYTHON to a Python with `cryptography`; ./dev.sh test does): {e}")
+    });
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "the independent verifier failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Both verifiers on one bundle: they must agree on validity, on every
+/// problem (code, file and line) and on the sealed counts.
+fn both_verify(zip: &[u8], key: &str) -> Verification {
+    let public = PublicKey::parse(key).unwrap();
+    let ours = verify_bundle_with(Cursor::new(zip), &public, Some(&anchors()));
+    let theirs = python_verifies(zip, key, true);
+    let mut our_problems: Vec<String> = ours.problems.iter().map(|p| p.short()).collect();
+    let mut their_problems: Vec<String> = theirs["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    our_problems.sort();
+    their_problems.sort();
+    assert_eq!(our_problems, their_problems, "the two verifiers disagree");
+    assert_eq!(theirs["valid"], ours.valid);
+    let sealed = ours.sealed.as_ref().expect("the bundle carries seals");
+    let s = &theirs["sealed"];
+    assert_eq!(
+        (
+            s["seals"].as_u64(),
+            s["verified"].as_u64(),
+            s["withheld"].as_u64(),
+            s["unsealed"].as_u64(),
+            s["ca_checked"].as_bool()
+        ),
+        (
+            Some(sealed.seals),
+            Some(sealed.verified),
+            Some(sealed.withheld),
+            Some(sealed.unsealed),
+            Some(true)
+        ),
+        "the two verifiers count differently: {theirs}"
+    );
+    assert_eq!(
+        serde_json::to_value(&sealed.missing_batches).unwrap(),
+        s["missing_batches"]
+    );
+    ours
+}
+
+fn member<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+    &files.iter().find(|(n, _)| n == name).expect(name).1
+}
+
+#[tokio::test]
+async fn a_full_bundle_is_verified_against_the_car_by_both_verifiers() {
+    let (app, c, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    let zip = bundle(&app, &c, &vin, "&location=full").await;
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let sealed = v.sealed.unwrap();
+    let positions = app
+        .scalar(
+            "SELECT count(*) FROM positions",
+            "SELECT count(*) FROM positions",
+        )
+        .await as u64;
+    let samples = app
+        .scalar(
+            "SELECT count(*) FROM samples",
+            "SELECT count(*) FROM samples",
+        )
+        .await as u64;
+    assert!(sealed.seals > 10, "{sealed:?}");
+    assert_eq!(sealed.withheld, 0, "everything is the owner's and in range");
+    assert!(sealed.verified >= samples + positions, "{sealed:?}");
+    assert_eq!(sealed.unsealed, 0, "every exported record is sealed");
+    assert_eq!(sealed.keys, ["k1"]);
+    let files = members(&zip);
+    let manifest: Value = serde_json::from_slice(member(&files, "manifest.json")).unwrap();
+    assert_eq!(manifest["vehicle_seals"]["seals"], sealed.seals);
+    assert_eq!(manifest["vehicle_seals"]["revealed"], sealed.verified);
+}
+
+#[tokio::test]
+async fn with_location_none_no_coordinate_appears_and_the_rest_still_verifies() {
+    let (app, c, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    let zip = bundle(&app, &c, &vin, "&location=none").await;
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let sealed = v.sealed.unwrap();
+    let positions = app
+        .scalar(
+            "SELECT count(*) FROM positions",
+            "SELECT count(*) FROM positions",
+        )
+        .await as u64;
+    assert_eq!(
+        sealed.withheld, positions,
+        "positions are withheld, as leaf hashes"
+    );
+    assert!(sealed.verified > 0);
+    for (name, bytes) in members(&zip) {
+        if name.ends_with(".pdf") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        // Coordinates travel only in `lat`/`lon` fields and columns, and in position lines.
+        for needle in ["\"lat\"", "\"lon\"", "\"kind\":\"position\""] {
+            assert!(!text.contains(needle), "{name} contains {needle}");
+        }
+        if name.ends_with(".csv") {
+            let header = text.lines().next().unwrap_or_default();
+            let columns: Vec<&str> = header.split(',').collect();
+            assert!(
+                !columns.iter().any(|c| c.starts_with("lat ")
+                    || c.starts_with("lon ")
+                    || *c == "lat"
+                    || *c == "lon"),
+                "{header}"
+            );
+        }
+    }
+}
+
+/// Record times (µs) of the demo vehicle's second seal, read from the store.
+async fn second_seal_span(app: &TestApp) -> (i64, i64) {
+    let pg = |c: &str| {
+        format!("SELECT (extract(epoch from {c}) * 1000000)::bigint FROM seals WHERE seq = 2")
+    };
+    let lo = app
+        .scalar("SELECT t_min FROM seals WHERE seq = 2", &pg("t_min"))
+        .await;
+    let hi = app
+        .scalar("SELECT t_max FROM seals WHERE seq = 2", &pg("t_max"))
+        .await;
+    (lo, hi)
+}
+
+fn utc(us: i64) -> String {
+    portal_core::domain::time::format_utc(us)
+}
+
+#[tokio::test]
+async fn a_range_cutting_through_a_seal_reveals_its_part_and_hashes_the_rest() {
+    let (app, c, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    let (lo, hi) = second_seal_span(&app).await;
+    let middle = lo + (hi - lo) / 2;
+    let query = format!(
+        "&location=full&from={}&to={}",
+        utc(middle),
+        utc(hi + 3_600_000_000)
+    );
+    let zip = bundle(&app, &c, &vin, &query).await;
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let sealed = v.sealed.unwrap();
+    let second = sealed
+        .by_seal
+        .iter()
+        .find(|s| s.seq == 2)
+        .expect("seal 2 is in the bundle");
+    assert!(second.revealed > 0 && second.withheld > 0, "{second:?}");
+    assert!(second.verified);
+}
+
+#[tokio::test]
+async fn an_ownership_boundary_inside_a_seal_never_reveals_the_other_owners_lines() {
+    let (app, _, _) = sealed_fixture(None).await;
+    let (lo, hi) = second_seal_span(&app).await;
+    let boundary = lo + (hi - lo) / 2;
+    let vin = demo_vin(0).to_string();
+    // The first owner's period ends at the boundary; the next one's starts there.
+    Portal::new(app.store.clone())
+        .transfer(&demo_vin(0), boundary)
+        .await
+        .expect("transfer");
+    let c = new_owner(&app, &vin, Some(boundary), "next@example.com").await;
+    let key = signing_key(&app).await;
+    let zip = bundle(&app, &c, &vin, "&location=full").await;
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let files = members(&zip);
+    let sealed_text = String::from_utf8(member(&files, "sealed.ndjson").to_vec()).unwrap();
+    let mut revealed = 0;
+    for line in sealed_text.lines().skip(1) {
+        let value: Value = serde_json::from_str(line).unwrap();
+        let Some(t) = value["t"].as_str().or(value["t0"].as_str()) else {
+            continue;
+        };
+        if value["kind"] == "seal" {
+            continue;
+        }
+        let t = portal_core::domain::time::parse_rfc3339_micros(t).unwrap();
+        assert!(
+            t >= boundary,
+            "a line of the earlier owner is revealed: {line}"
+        );
+        revealed += 1;
+    }
+    assert!(revealed > 0);
+    let second = v.sealed.unwrap();
+    let second = second.by_seal.iter().find(|s| s.seq == 2).unwrap();
+    assert!(second.revealed > 0 && second.withheld > 0, "{second:?}");
+}
+
+/// The bundle with `sealed.ndjson` changed by `change`, the manifest as signed.
+fn tampered(zip: &[u8], change: impl Fn(&mut Vec<String>)) -> Vec<u8> {
+    let files = members(zip);
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        let bytes = if name == "sealed.ndjson" {
+            let mut lines: Vec<String> = String::from_utf8(bytes)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
+            change(&mut lines);
+            (lines.join("\n") + "\n").into_bytes()
+        } else {
+            bytes
+        };
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+fn flip_in(line: &mut String, at: usize) {
+    let mut bytes = std::mem::take(line).into_bytes();
+    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
+    *line = String::from_utf8(bytes).unwrap();
+}
+
+#[tokio::test]
+async fn one_changed_byte_in_a_revealed_line_a_seal_or_a_leaf_hash_fails_and_is_named() {
+    let (app, c, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    let (lo, hi) = second_seal_span(&app).await;
+    let query = format!("&location=none&from={}", utc(lo + (hi - lo) / 2));
+    let zip = bundle(&app, &c, &vin, &query).await;
+    let text = String::from_utf8(member(&members(&zip), "sealed.ndjson").to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let seal_at = lines
+        .iter()
+        .position(|l| l.starts_with("{\"kind\":\"seal\""))
+        .unwrap();
+    let revealed_at = seal_at
+        + 1
+        + lines[seal_at + 1..]
+            .iter()
+            .position(|l| l.contains("\"sample\""))
+            .unwrap();
+    let leaf_at = lines
+        .iter()
+        .position(|l| l.starts_with("{\"leaf\""))
+        .unwrap();
+    let seal_of = |at: usize| {
+        lines[..at]
+            .iter()
+            .rposition(|l| l.starts_with("{\"kind\":\"seal\""))
+            .unwrap()
+            + 1
+    };
+
+    // A revealed line: its seal's root no longer matches.
+    let revealed_seal = seal_of(revealed_at);
+    let zip1 = tampered(&zip, |l| {
+        let at = l[revealed_at].find("speed_kmh").unwrap() + 12;
+        flip_in(&mut l[revealed_at], at)
+    });
+    let v = both_verify(&zip1, &key);
+    assert!(!v.valid);
+    let named: Vec<String> = v.problems.iter().map(|p| p.short()).collect();
+    assert!(
+        named.contains(&format!("sealed_line:sealed.ndjson:{revealed_seal}")),
+        "{named:?}"
+    );
+    assert!(
+        named.contains(&"hash_mismatch:sealed.ndjson".to_string()),
+        "{named:?}"
+    );
+
+    // A leaf hash.
+    let leaf_seal = seal_of(leaf_at);
+    let zip2 = tampered(&zip, |l| flip_in(&mut l[leaf_at], 12));
+    let named: Vec<String> = both_verify(&zip2, &key)
+        .problems
+        .iter()
+        .map(|p| p.short())
+        .collect();
+    assert!(
+        named.contains(&format!("sealed_line:sealed.ndjson:{leaf_seal}")),
+        "{named:?}"
+    );
+
+    // A seal's root: its signature fails, and so does the next seal's link.
+    let zip3 = tampered(&zip, |l| {
+        let at = l[seal_at].find("\"root\":\"").unwrap() + 8;
+        flip_in(&mut l[seal_at], at)
+    });
+    let named: Vec<String> = both_verify(&zip3, &key)
+        .problems
+        .iter()
+        .map(|p| p.short())
+        .collect();
+    assert!(
+        named.contains(&format!("sealed_line:sealed.ndjson:{}", seal_at + 1)),
+        "{named:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
+    let (app, c, vin) = sealed_fixture(None).await;
+    let zip = bundle(&app, &c, &vin, "&location=none").await;
+    let reply: Value = reqwest::Client::new()
+        .post(app.url("/api/v1/verify"))
+        .body(zip.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["valid"], true, "{reply}");
+    let verified = reply["sealed"]["verified"].as_u64().unwrap();
+    assert!(
+        verified > 0 && reply["sealed"]["ca_checked"] == true,
+        "{reply}"
+    );
+
+    let form = reqwest::multipart::Form::new().part(
+        "bundle",
+        reqwest::multipart::Part::bytes(zip).file_name("bundle.zip"),
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/verify"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let target = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(target.contains(&format!(".{verified}.")), "{target}");
+    for (lang, words) in [
+        ("en", "records verified against the car's own signature"),
+        ("zh-CN", "条记录已用车辆自身的签名核验"),
+    ] {
+        let page = client
+            .get(app.url(&target))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(words), "{lang}: {page}");
+        let summary = &page[page
+            .find("data-testid=\"sealed-summary\"")
+            .expect("the summary")..];
+        assert!(summary.contains(&verified.to_string()), "{lang}: {summary}");
+    }
+}
