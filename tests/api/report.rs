@@ -34,7 +34,7 @@ fn member(zip: &[u8], name: &str) -> Vec<u8> {
 }
 
 /// The PDF's text, as poppler's pdftotext reads it.
-fn pdf_text(pdf: &[u8]) -> String {
+pub fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
     std::fs::write(&path, pdf).unwrap();

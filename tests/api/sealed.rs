@@ -174,6 +174,13 @@ async fn a_full_bundle_is_verified_against_the_car_by_both_verifiers() {
     let manifest: Value = serde_json::from_slice(member(&files, "manifest.json")).unwrap();
     assert_eq!(manifest["vehicle_seals"]["seals"], sealed.seals);
     assert_eq!(manifest["vehicle_seals"]["revealed"], sealed.verified);
+    // The report's cover says what share the car signed, and with which key.
+    let cover = crate::report::pdf_text(member(&files, "report.pdf"));
+    let cover: String = cover.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(cover.contains("Signed by the vehicle itself"), "{cover}");
+    assert!(cover.contains("车辆自身签名"), "{cover}");
+    assert!(cover.contains("100.0 %") && cover.contains("k1"), "{cover}");
+    assert!(cover.contains("Missing batches"), "{cover}");
 }
 
 #[tokio::test]
@@ -463,4 +470,59 @@ async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
             .expect("the summary")..];
         assert!(summary.contains(&verified.to_string()), "{lang}: {summary}");
     }
+}
+
+#[tokio::test]
+async fn the_overview_says_per_class_what_the_car_signed_and_lists_missing_batches() {
+    let app = TestApp::spawn_with(|store| Portal {
+        vehicle_cas: Arc::new(anchors()),
+        ..Portal::new(store)
+    })
+    .await;
+    let config = DemoConfig {
+        vehicles: 3,
+        days: 4,
+        ..DemoConfig::default()
+    };
+    let mut text = Vec::new();
+    generate(&config, &mut text).unwrap();
+    let options = ImportOptions {
+        vehicle_cas: Arc::new(anchors()),
+        ..ImportOptions::default()
+    };
+    import_reader(&*app.store, "demo", Cursor::new(text), &options, None)
+        .await
+        .unwrap();
+    // The second vehicle lost two batches; the third sends format 1.
+    let lossy = demo_vin(1).to_string();
+    let c = new_owner(&app, &lossy, None, "lossy@example.com").await;
+    let (status, o) = get_json(&c, &app, &format!("/api/v1/vehicles/{lossy}")).await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(o["telemetry"]["sealed"], o["telemetry"]["count"], "{o}");
+    assert_eq!(o["location"]["sealed"], o["location"]["count"]);
+    assert_eq!(o["events"]["sealed"], o["events"]["count"]);
+    let gaps = o["missing_batches"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2, "{o}");
+    assert_eq!(
+        (gaps[0]["from_seq"].as_u64(), gaps[1]["from_seq"].as_u64()),
+        (Some(5), Some(12))
+    );
+    let page = c
+        .get(app.url(&format!("/vehicles/{lossy}")))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("缺失批次"), "{page}");
+    assert!(page.contains("data-testid=\"missing-batches\""));
+
+    let old = demo_vin(2).to_string();
+    let c = new_owner(&app, &old, None, "old@example.com").await;
+    let (_, o) = get_json(&c, &app, &format!("/api/v1/vehicles/{old}")).await;
+    assert!(o["telemetry"]["count"].as_u64().unwrap() > 0);
+    assert_eq!(o["telemetry"]["sealed"], 0, "format 1 data is unsealed");
+    assert_eq!(o["missing_batches"], serde_json::json!([]));
 }

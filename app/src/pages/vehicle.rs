@@ -50,6 +50,9 @@ fn OverviewTable(o: Overview) -> impl IntoView {
             <tr data-testid=testid>
                 <th scope="row">{label}</th>
                 <td class="num">{c.count}</td>
+                <td class="num">{c.sealed} {(c.count > c.sealed).then(|| view! {
+                    <span class="muted">" · " {c.count - c.sealed} " " {t!(i18n, unsealed_records)}</span>
+                })}</td>
                 <td>{c.first.map(|f| readable(&f.t_local)).unwrap_or_default()}</td>
                 <td>{c.last.map(|l| readable(&l.t_local)).unwrap_or_default()}</td>
                 <td>{rates}</td>
@@ -83,6 +86,7 @@ fn OverviewTable(o: Overview) -> impl IntoView {
                     <thead><tr>
                         <th scope="col">{t!(i18n, class)}</th>
                         <th scope="col">{t!(i18n, col_count)}</th>
+                        <th scope="col">{t!(i18n, col_sealed)}</th>
                         <th scope="col">{t!(i18n, col_first)}</th>
                         <th scope="col">{t!(i18n, col_last)}</th>
                         <th scope="col">{t!(i18n, col_rates)}</th>
@@ -98,6 +102,20 @@ fn OverviewTable(o: Overview) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+            {(!o.missing_batches.is_empty()).then(|| view! {
+                <div class="notice" data-testid="missing-batches">
+                    <p><strong>{t!(i18n, missing_batches_title)}</strong></p>
+                    <ul>
+                        {o.missing_batches.iter().map(|m| view! {
+                            <li>
+                                {t!(i18n, missing_key)} " " <code>{m.key.clone()}</code> " · "
+                                {t!(i18n, missing_seals)} " " {m.from_seq} "–" {m.to_seq} " · "
+                                {m.after.as_deref().map(readable).unwrap_or_default()} " – " {readable(&m.before)}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
         </section>
     }
 }

@@ -37,6 +37,10 @@ pub struct Overview {
     pub location: ClassSummary,
     pub events: ClassSummary,
     pub crash_records: ClassSummary,
+    /// Batches the vehicle sealed that never arrived, within the reader's
+    /// periods (format 1.1): never hidden.
+    #[serde(default)]
+    pub missing_batches: Vec<super::sealed::MissingBatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +54,9 @@ pub struct Period {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassSummary {
     pub count: u64,
+    /// Of them, records the vehicle itself signed (format 1.1); the rest are unsealed.
+    #[serde(default)]
+    pub sealed: u64,
     pub first: Option<Instant>,
     pub last: Option<Instant>,
     /// Sampling rates seen (telemetry and location only), most common first.

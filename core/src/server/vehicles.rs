@@ -67,6 +67,7 @@ impl Portal {
         let class =
             |h: &ClassHoldings, retention_days: u32, held: u64, rates: Vec<Rate>| ClassSummary {
                 count: h.count,
+                sealed: h.sealed,
                 first: h.first_us.map(|t| instant(t, &zone, None)),
                 last: h.last_us.map(|t| instant(t, &zone, None)),
                 rates,
@@ -74,6 +75,17 @@ impl Portal {
                 held,
             };
         let rates = sampling_rates(&intervals);
+        let within = |t: &str| {
+            crate::domain::time::parse_rfc3339_micros(t)
+                .is_ok_and(|t| access.ranges.iter().any(|r| r.from_us <= t && t < r.to_us))
+        };
+        let missing_batches = self
+            .store
+            .missing_batches(vehicle)
+            .await?
+            .into_iter()
+            .filter(|m| within(&m.before) || m.after.as_deref().is_some_and(within))
+            .collect();
         let r = &self.retention;
         Ok(Overview {
             vin: access.vehicle.vehicle.vin.to_string(),
@@ -101,6 +113,7 @@ impl Portal {
                 Vec::new(),
             ),
             timezone: zone,
+            missing_batches,
         })
     }
 }

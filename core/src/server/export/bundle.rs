@@ -82,6 +82,7 @@ fn report_facts(
         gaps: stats.gaps.clone(),
         requested_by: provenance.requested_by.clone(),
         generated_us,
+        sealed: None,
     }
 }
 
@@ -145,7 +146,14 @@ pub(crate) async fn build(
         ),
         (DATA_FILE.into(), data_sha.clone(), data_size, lines),
     ];
-    let facts = report_facts(&id, signer, files, &stats, &provenance, generated_us);
+    let mut facts = report_facts(&id, signer, files, &stats, &provenance, generated_us);
+    facts.sealed = Some(super::report::SealedCover {
+        signed: sealed
+            .as_ref()
+            .map_or(0, |s| s.records.min(lines.saturating_sub(1))),
+        exported: lines.saturating_sub(1),
+        evidence: sealed.as_ref().map(|s| s.evidence.clone()),
+    });
     let pdf = super::report::write(&store, plan, &facts, font).await?;
     let report_sha = hex::encode(Sha256::digest(&pdf));
     let report_file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
@@ -176,10 +184,10 @@ pub(crate) async fn build(
         .chain(
             sealed
                 .as_ref()
-                .map(|(_, rows)| file(SEALED_FILE, &sealed_sha, sealed_size, Some(*rows))),
+                .map(|s| file(SEALED_FILE, &sealed_sha, sealed_size, Some(s.lines))),
         )
         .collect(),
-        vehicle_seals: sealed.as_ref().map(|(evidence, _)| evidence.clone()),
+        vehicle_seals: sealed.as_ref().map(|s| s.evidence.clone()),
         report: ReportNote {
             file: REPORT_FILE.into(),
             languages: vec!["zh-CN".into(), "en".into()],

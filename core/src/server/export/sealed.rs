@@ -35,20 +35,33 @@ struct CoveredProbe {
 /// Whether a covered line is handed over as signed: its time is inside the
 /// export (the request within the reader's periods), and it reveals no
 /// coordinates unless the export's location is `full`.
-fn revealed(line: &str, ranges: &[TimeRange], location: LocationRedaction) -> bool {
+/// Returns (revealed, a record of `data.ndjson`: not a position).
+fn revealed(line: &str, ranges: &[TimeRange], location: LocationRedaction) -> (bool, bool) {
     let Ok(probe) = serde_json::from_str::<CoveredProbe>(line) else {
-        return false;
+        return (false, false);
     };
+    let record = probe.kind != "position";
     let Some(t) = probe
         .t
         .or(probe.t0)
         .and_then(|t| parse_rfc3339_micros(&t).ok())
     else {
-        return false;
+        return (false, record);
     };
     let inside = ranges.iter().any(|r| r.from_us <= t && t < r.to_us);
-    let locates = probe.kind == "position" || probe.lat.is_some() || probe.lon.is_some();
-    inside && (location == LocationRedaction::Full || !locates)
+    let locates = !record || probe.lat.is_some() || probe.lon.is_some();
+    (
+        inside && (location == LocationRedaction::Full || !locates),
+        record,
+    )
+}
+
+/// What `write` found, besides the manifest's account of it.
+pub(crate) struct SealedWritten {
+    pub evidence: SealedEvidence,
+    pub lines: u64,
+    /// Revealed lines that are records of `data.ndjson` (not positions).
+    pub records: u64,
 }
 
 fn internal(what: &'static str) -> impl Fn(std::io::Error) -> ServiceError {
@@ -61,7 +74,7 @@ pub(crate) async fn write(
     store: &Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,
-) -> Result<Option<(SealedEvidence, u64)>, ServiceError> {
+) -> Result<Option<SealedWritten>, ServiceError> {
     let vehicle = &plan.access.vehicle;
     let ranges = &plan.access.ranges;
     let (Some(from), Some(to)) = (
@@ -82,6 +95,7 @@ pub(crate) async fn write(
     let mut last: Option<(String, u64, String)> = None;
     let mut after = None;
     let mut lines = 0u64;
+    let mut records = 0u64;
     loop {
         let page = store
             .seal_page(vehicle.id, (from, to), after.clone(), SEAL_PAGE)
@@ -104,6 +118,7 @@ pub(crate) async fn write(
                 vehicle.vehicle.vin.as_str(),
                 plan,
                 &mut evidence,
+                &mut records,
             )?;
             keys.insert(seal.line.key.clone());
             last = Some((
@@ -124,7 +139,11 @@ pub(crate) async fn write(
         return Ok(None);
     }
     evidence.keys = keys.into_iter().collect();
-    Ok(Some((evidence, lines)))
+    Ok(Some(SealedWritten {
+        evidence,
+        lines,
+        records,
+    }))
 }
 
 /// A jump in one key's seq between two seals of the bundle is a missing batch.
@@ -149,6 +168,7 @@ fn write_seal(
     vin: &str,
     plan: &Plan,
     evidence: &mut SealedEvidence,
+    records: &mut u64,
 ) -> Result<u64, ServiceError> {
     let mut line = seal.line.clone();
     line.vin = vin.into();
@@ -162,9 +182,11 @@ fn write_seal(
     let mut written = 1;
     // Split on `\n` only: a line is kept exactly, a `\r` in it included.
     for covered_line in covered.split_terminator('\n') {
-        if revealed(covered_line, &plan.access.ranges, plan.location) {
+        let (reveal, record) = revealed(covered_line, &plan.access.ranges, plan.location);
+        if reveal {
             push(sink.buffer(), covered_line);
             evidence.revealed += 1;
+            *records += u64::from(record);
         } else {
             let leaf = hex::encode(leaf_hash(covered_line.as_bytes()));
             push(sink.buffer(), &format!(r#"{{"leaf":"{leaf}"}}"#));

@@ -314,11 +314,16 @@ pub(crate) fn case_export(row: &impl StoredRow) -> Result<CaseExportRecord, Stor
 /// records), each over one vehicle and a range given by the backend's three
 /// placeholders. Aggregate FILTER clauses read alike in both dialects.
 pub(crate) fn holdings_reads(vehicle: &str, from: &str, to: &str) -> [String; 3] {
-    let span = |t: &str| format!("count(*) AS n, min({t}) AS first_t, max({t}) AS last_t");
+    let span = |t: &str| {
+        format!(
+            "count(*) AS n, count(seal_id) AS sealed_n, min({t}) AS first_t, max({t}) AS last_t"
+        )
+    };
     let range = |t: &str| format!("WHERE vehicle_id = {vehicle} AND {t} >= {from} AND {t} < {to}");
     [
         format!(
-            "SELECT {}, count(lat) AS located_n, min(t) FILTER (WHERE lat IS NOT NULL) AS located_first, \
+            "SELECT {}, count(lat) AS located_n, count(lat) FILTER (WHERE seal_id IS NOT NULL) AS located_sealed_n, \
+             min(t) FILTER (WHERE lat IS NOT NULL) AS located_first, \
              max(t) FILTER (WHERE lat IS NOT NULL) AS located_last FROM samples {}",
             span("t"),
             range("t")
@@ -340,17 +345,27 @@ pub(crate) fn holdings<R: StoredRow>(
     edr: &R,
     held_samples: i64,
 ) -> Result<Holdings, StoreError> {
-    let class = |row: &R, [n, first, last]: [&str; 3]| -> Result<ClassHoldings, StoreError> {
-        Ok(ClassHoldings {
-            count: unsigned(row.int(n)?, n)?,
-            first_us: row.opt_time(first)?,
-            last_us: row.opt_time(last)?,
-        })
-    };
-    let span = ["n", "first_t", "last_t"];
+    let class =
+        |row: &R, [n, sealed, first, last]: [&str; 4]| -> Result<ClassHoldings, StoreError> {
+            Ok(ClassHoldings {
+                count: unsigned(row.int(n)?, n)?,
+                sealed: unsigned(row.int(sealed)?, sealed)?,
+                first_us: row.opt_time(first)?,
+                last_us: row.opt_time(last)?,
+            })
+        };
+    let span = ["n", "sealed_n", "first_t", "last_t"];
     Ok(Holdings {
         samples: class(samples, span)?,
-        location: class(samples, ["located_n", "located_first", "located_last"])?,
+        location: class(
+            samples,
+            [
+                "located_n",
+                "located_sealed_n",
+                "located_first",
+                "located_last",
+            ],
+        )?,
         events: class(events, span)?,
         edr_records: class(edr, span)?,
         locked_edr_records: unsigned(edr.int("locked_n")?, "locked_n")?,

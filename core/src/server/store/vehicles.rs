@@ -16,6 +16,8 @@ pub struct StoredVehicle {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassHoldings {
     pub count: u64,
+    /// Of them, records a vehicle seal covers (format 1.1).
+    pub sealed: u64,
     pub first_us: Option<i64>,
     pub last_us: Option<i64>,
 }
@@ -23,6 +25,7 @@ pub struct ClassHoldings {
 impl ClassHoldings {
     fn add(&mut self, other: &ClassHoldings) {
         self.count += other.count;
+        self.sealed += other.sealed;
         self.first_us = match (self.first_us, other.first_us) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

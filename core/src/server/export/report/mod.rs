@@ -37,6 +37,16 @@ pub(crate) struct ReportFacts {
     pub gaps: Vec<(i64, i64)>,
     pub requested_by: serde_json::Value,
     pub generated_us: i64,
+    /// Bundles: what of the exported records the vehicle itself signed.
+    pub sealed: Option<SealedCover>,
+}
+
+/// The cover's account of the vehicle's own seals.
+pub(crate) struct SealedCover {
+    /// Exported records (samples, events, crash records) a revealed sealed line vouches for.
+    pub signed: u64,
+    pub exported: u64,
+    pub evidence: Option<crate::domain::sealed::SealedEvidence>,
 }
 
 fn is_brake(t: EventType) -> bool {
@@ -177,6 +187,45 @@ pub(crate) async fn write(
         cover.push((both!(col_case), text("case_no")));
         cover.push((both!(field_recipient), text("recipient")));
         cover.push((both!(field_legal_basis), text("legal_basis")));
+    }
+    if let Some(s) = &facts.sealed {
+        let share = if s.exported == 0 {
+            0.0
+        } else {
+            s.signed as f64 * 100.0 / s.exported as f64
+        };
+        let keys = s
+            .evidence
+            .as_ref()
+            .map(|e| e.keys.join(", "))
+            .unwrap_or_else(|| "—".into());
+        cover.push((
+            both!(report_sealed_share),
+            format!("{share:.1} % ({} / {}) · {keys}", s.signed, s.exported),
+        ));
+        let missing = s.evidence.as_ref().map_or(Vec::new(), |e| {
+            e.missing_batches
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {}–{} ({} – {})",
+                        m.key,
+                        m.from_seq,
+                        m.to_seq,
+                        m.after.as_deref().unwrap_or("—"),
+                        m.before
+                    )
+                })
+                .collect()
+        });
+        cover.push((
+            both!(report_missing_batches),
+            if missing.is_empty() {
+                "0".into()
+            } else {
+                missing.join("; ")
+            },
+        ));
     }
     for (name, sha, size, rows) in &facts.files {
         cover.push((format!("{name} (SHA-256)"), sha.clone()));
