@@ -81,7 +81,7 @@ async fn verify_api(app: &TestApp, zip: Vec<u8>) -> (u16, Value) {
 }
 
 /// The `/verify` page's form: where it sends the reader back to.
-async fn verify_form(app: &TestApp, zip: Vec<u8>) -> String {
+pub async fn verify_form(app: &TestApp, zip: Vec<u8>) -> String {
     let form = reqwest::multipart::Form::new().part(
         "bundle",
         reqwest::multipart::Part::bytes(zip).file_name("bundle.zip"),

@@ -20,17 +20,16 @@ fn anchors() -> TrustAnchors {
     TrustAnchors::from_list("demo", vec![demo_ca(DemoConfig::default().seed)]).unwrap()
 }
 
-/// A portal trusting the demo CA, holding two days of the sealed demo
-/// fleet's first vehicle; its owner since `since_us` (or its first record).
-async fn sealed_fixture(since_us: Option<i64>) -> (TestApp, reqwest::Client, String) {
+/// A portal trusting the demo CA, holding `vehicles` × `days` of the sealed demo fleet.
+async fn sealed_portal(vehicles: u32, days: u32) -> TestApp {
     let app = TestApp::spawn_with(|store| Portal {
         vehicle_cas: Arc::new(anchors()),
         ..Portal::new(store)
     })
     .await;
     let config = DemoConfig {
-        vehicles: 1,
-        days: 2,
+        vehicles,
+        days,
         ..DemoConfig::default()
     };
     let mut text = Vec::new();
@@ -42,6 +41,13 @@ async fn sealed_fixture(since_us: Option<i64>) -> (TestApp, reqwest::Client, Str
     import_reader(&*app.store, "demo", Cursor::new(text), &options, None)
         .await
         .expect("the sealed demo imports");
+    app
+}
+
+/// Two days of the sealed demo fleet's first vehicle; its owner since
+/// `since_us` (or its first record).
+async fn sealed_fixture(since_us: Option<i64>) -> (TestApp, reqwest::Client, String) {
+    let app = sealed_portal(1, 2).await;
     let vin = demo_vin(0).to_string();
     let owner = new_owner(&app, &vin, since_us, "sealed@example.com").await;
     (app, owner, vin)
@@ -434,22 +440,8 @@ async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
         "{reply}"
     );
 
-    let form = reqwest::multipart::Form::new().part(
-        "bundle",
-        reqwest::multipart::Part::bytes(zip).file_name("bundle.zip"),
-    );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = client
-        .post(app.url("/verify"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let target = res.headers()["location"].to_str().unwrap().to_string();
+    let target = crate::hardening::verify_form(&app, zip).await;
+    let client = reqwest::Client::new();
     assert!(target.contains(&format!(".{verified}.")), "{target}");
     for (lang, words) in [
         ("en", "records verified against the car's own signature"),
@@ -474,25 +466,7 @@ async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
 
 #[tokio::test]
 async fn the_overview_says_per_class_what_the_car_signed_and_lists_missing_batches() {
-    let app = TestApp::spawn_with(|store| Portal {
-        vehicle_cas: Arc::new(anchors()),
-        ..Portal::new(store)
-    })
-    .await;
-    let config = DemoConfig {
-        vehicles: 3,
-        days: 4,
-        ..DemoConfig::default()
-    };
-    let mut text = Vec::new();
-    generate(&config, &mut text).unwrap();
-    let options = ImportOptions {
-        vehicle_cas: Arc::new(anchors()),
-        ..ImportOptions::default()
-    };
-    import_reader(&*app.store, "demo", Cursor::new(text), &options, None)
-        .await
-        .unwrap();
+    let app = sealed_portal(3, 4).await;
     // The second vehicle lost two batches; the third sends format 1.
     let lossy = demo_vin(1).to_string();
     let c = new_owner(&app, &lossy, None, "lossy@example.com").await;
