@@ -500,3 +500,72 @@ async fn the_overview_says_per_class_what_the_car_signed_and_lists_missing_batch
     assert_eq!(o["telemetry"]["sealed"], 0, "format 1 data is unsealed");
     assert_eq!(o["missing_batches"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn every_record_says_whether_the_car_signed_it_and_with_which_key() {
+    let app = sealed_portal(3, 2).await;
+    let sealed_vin = demo_vin(0).to_string();
+    let c = new_owner(&app, &sealed_vin, None, "sealed@example.com").await;
+    let api = |path: String| {
+        let (app, c) = (&app, &c);
+        async move {
+            let (status, v) = get_json(c, app, &path).await;
+            assert_eq!(status, 200, "{path}: {v}");
+            v
+        }
+    };
+    let base = format!("/api/v1/vehicles/{sealed_vin}");
+    let samples = api(format!("{base}/samples?limit=50")).await;
+    let items = samples["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|s| s["sealed_by"] == "k1"), "{samples}");
+    let events = api(format!("{base}/events?group=crash")).await;
+    let crash = &events["items"][0];
+    assert_eq!(crash["sealed_by"], "k1", "{events}");
+    let detail = api(format!("{base}/events/{}", crash["id"].as_str().unwrap())).await;
+    assert_eq!(detail["event"]["sealed_by"], "k1");
+    assert_eq!(detail["edr"]["sealed_by"], "k1", "the crash record");
+    assert!(detail["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["sealed_by"] == "k1"));
+    let drives = api(format!("{base}/drives")).await;
+    let drive = &drives["items"][0];
+    assert_eq!(drive["sealed_samples"], drive["samples"], "{drives}");
+
+    for (lang, words) in [("en", "signed, key"), ("zh-CN", "已签名，密钥")] {
+        let page = c
+            .get(app.url(&format!("/vehicles/{sealed_vin}/events")))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(words), "{lang}");
+    }
+
+    // The third demo vehicle sends format 1: nothing of it is said to be signed.
+    let old = demo_vin(2).to_string();
+    let c = new_owner(&app, &old, None, "old@example.com").await;
+    let (_, samples) = get_json(
+        &c,
+        &app,
+        &format!("/api/v1/vehicles/{old}/samples?limit=50"),
+    )
+    .await;
+    let items = samples["items"].as_array().unwrap();
+    assert!(!items.is_empty() && items.iter().all(|s| s.get("sealed_by").is_none()));
+    let page = c
+        .get(app.url(&format!("/vehicles/{old}/telemetry")))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("未签名") && !page.contains("已签名，密钥"));
+}

@@ -144,3 +144,22 @@ pub fn SeverityLabel(severity: portal_core::domain::log_format::Severity) -> imp
 pub fn severity_label(severity: portal_core::domain::log_format::Severity) -> impl IntoView {
     view! { <SeverityLabel severity /> }
 }
+
+/// Whether a record is signed by the vehicle itself, and by which key
+/// (format 1.1 seals); shown in every table of records and on each record.
+#[component]
+pub fn SealedBy(key: Option<String>) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    match key {
+        Some(key) => view! {
+            <span class="sealed" data-testid="sealed-by">
+                {crate::i18n::t!(i18n, sealed_by_key)} " " <code>{key}</code>
+            </span>
+        }
+        .into_any(),
+        None => {
+            view! { <span class="muted unsealed">{crate::i18n::t!(i18n, unsealed_short)}</span> }
+                .into_any()
+        }
+    }
+}

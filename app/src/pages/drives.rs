@@ -54,6 +54,7 @@ pub fn DrivesPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, col_distance)}</th>
                                         <th scope="col">{t!(i18n, col_max_speed)}</th>
                                         <th scope="col">{t!(i18n, col_events)}</th>
+                                        <th scope="col">{t!(i18n, col_sealed)}</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.items.into_iter().map(|d| {
@@ -76,6 +77,9 @@ pub fn DrivesPage() -> impl IntoView {
                                                         {d.events}
                                                         {(d.brake_events > 0).then(|| view! { " · " {d.brake_events} " " {t!(i18n, brake_short)} })}
                                                         {(d.crash_events > 0).then(|| view! { " · " <strong>{d.crash_events} " " {t!(i18n, crash_short)}</strong> })}
+                                                    </td>
+                                                    <td class="num" data-testid="drive-sealed">
+                                                        {format!("{:.0} %", d.sealed_samples as f64 * 100.0 / d.samples.max(1) as f64)}
                                                     </td>
                                                 </tr>
                                             }

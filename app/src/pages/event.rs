@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_event;
 use crate::components::browse::{
-    offset_secs, readable, severity_label, shown, BrowseError, VehicleNav,
+    offset_secs, readable, severity_label, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
@@ -81,6 +81,7 @@ pub fn Detail(
             <p>
                 <strong>{shown(&e.at, tz.as_deref())}</strong> " · " {severity_label(e.severity)}
                 {trigger.map(|t| view! { " · " {t} })}
+                " · " <SealedBy key=e.sealed_by.clone() />
             </p>
             <p>
                 {match case_no {
@@ -213,6 +214,7 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
         <section class="crash card" id="edr" data-testid="crash-record">
             <h2>{t!(i18n, crash_title)}</h2>
             <dl class="facts">
+                <dt>{t!(i18n, col_sealed)}</dt><dd><SealedBy key=c.sealed_by.clone() /></dd>
                 <dt>{t!(i18n, crash_standard)}</dt><dd>{r.standard.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>{t!(i18n, crash_t0)}</dt><dd>{shown(&c.t0, tz.as_deref())}</dd>
                 <dt>{t!(i18n, crash_max_dv)}</dt><dd data-testid="max-dv">{num(r.max_delta_v_long_kmh)}</dd>

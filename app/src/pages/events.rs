@@ -2,7 +2,7 @@
 //! trigger and opens the event's detail.
 
 use crate::api::browse::vehicle_events;
-use crate::components::browse::{severity_label, shown, BrowseError, VehicleNav};
+use crate::components::browse::{severity_label, shown, BrowseError, SealedBy, VehicleNav};
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
@@ -140,6 +140,7 @@ pub fn EventsPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, col_type)}</th>
                                         <th scope="col">{t!(i18n, col_severity)}</th>
                                         <th scope="col">{t!(i18n, col_trigger)}</th>
+                                        <th scope="col">{t!(i18n, col_sealed)}</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.items.into_iter().map(|e| {
@@ -152,6 +153,7 @@ pub fn EventsPage() -> impl IntoView {
                                                     <td>{e.event_type.as_str()}</td>
                                                     <td>{severity_label(e.severity)}</td>
                                                     <td>{trigger}</td>
+                                                    <td><SealedBy key=e.sealed_by.clone() /></td>
                                                 </tr>
                                             }
                                         }).collect_view()}

@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_telemetry;
 use crate::components::browse::{
-    encode_query_value, offset_secs, readable, shown, BrowseError, VehicleNav,
+    encode_query_value, offset_secs, readable, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
@@ -299,6 +299,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                             let unit = CHANNELS.iter().find(|(n, _)| n == c).map(|(_, u)| *u).unwrap_or("");
                             view! { <th scope="col">{c.clone()} {(!unit.is_empty()).then(|| format!(" ({unit})"))}</th> }
                         }).collect_view()}
+                        <th scope="col">{t!(i18n, col_sealed)}</th>
                     </tr></thead>
                     <tbody>
                         {rows.into_iter().map(|row| {
@@ -318,6 +319,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                                         };
                                         view! { <td class="num">{cell}</td> }
                                     }).collect_view()}
+                                    <td><SealedBy key=row.get("sealed_by").and_then(|k| k.as_str()).map(String::from) /></td>
                                 </tr>
                             }
                         }).collect_view()}

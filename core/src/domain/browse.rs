@@ -85,6 +85,9 @@ pub struct EventItem {
     pub severity: Severity,
     pub trigger: Option<Trigger>,
     pub note: Option<String>,
+    /// The vehicle key whose seal covers the event (format 1.1); none: unsealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_by: Option<String>,
 }
 
 pub type EventPage = Page<EventItem>;
@@ -101,6 +104,9 @@ pub struct DriveItem {
     pub events: u64,
     pub brake_events: u64,
     pub crash_events: u64,
+    /// Of the drive's samples, those a vehicle seal covers.
+    #[serde(default)]
+    pub sealed_samples: u64,
 }
 
 pub type DrivePage = Page<DriveItem>;
@@ -127,6 +133,9 @@ pub struct CrashRecord {
     pub limitations: Vec<Limitation>,
     /// Pre-crash speeds compared with telemetry at the same instants.
     pub cross_check: CrossCheck,
+    /// The vehicle key whose seal covers the record (format 1.1); none: unsealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

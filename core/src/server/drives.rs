@@ -66,9 +66,19 @@ impl Portal {
             }
             _ => Vec::new(),
         };
+        // Per drive, how many of its samples a vehicle seal covers.
+        let mut sealed = Vec::with_capacity(found.len());
+        for d in &found {
+            let span = TimeRange {
+                from_us: d.first_us,
+                to_us: d.last_us + 1,
+            };
+            sealed.push(self.store.holdings(vehicle, span).await?.samples.sealed);
+        }
         let items = found
             .iter()
-            .map(|d| {
+            .zip(sealed)
+            .map(|(d, sealed_samples)| {
                 let inside: Vec<_> = events
                     .iter()
                     .filter(|e| d.first_us <= e.t_us && e.t_us <= d.last_us)
@@ -83,6 +93,7 @@ impl Portal {
                     events: inside.len() as u64,
                     brake_events: inside.iter().filter(|e| e.event_type.is_brake()).count() as u64,
                     crash_events: inside.iter().filter(|e| e.event_type.is_crash()).count() as u64,
+                    sealed_samples,
                 }
             })
             .collect();

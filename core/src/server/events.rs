@@ -5,7 +5,9 @@ use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
-use super::store::{EventFilter, EventPageRequest, PageRequest, SampleFilter, TimeRange};
+use super::store::{
+    EventFilter, EventPageRequest, PageRequest, SampleFilter, SealedClass, TimeRange,
+};
 use super::telemetry::sample_item;
 use super::Portal;
 pub use crate::domain::browse::EventQuery;
@@ -34,6 +36,7 @@ pub(crate) fn event_item(e: &Event, timezone: &str, viewer: Option<&str>) -> Eve
         severity: e.severity,
         trigger: e.trigger.clone(),
         note: e.note.clone(),
+        sealed_by: None,
     }
 }
 
@@ -117,13 +120,23 @@ impl Portal {
         let next_cursor = (rows.len() == page.limit as usize)
             .then(|| rows.last().map(|e| format!("{}:{}", e.t_us, e.id)))
             .flatten();
-        Ok(EventPage {
-            items: rows
-                .iter()
-                .map(|e| event_item(e, tz, viewer.as_deref()))
-                .collect(),
-            next_cursor,
-        })
+        let mut items: Vec<EventItem> = rows
+            .iter()
+            .map(|e| event_item(e, tz, viewer.as_deref()))
+            .collect();
+        let span = (
+            rows.iter().map(|e| e.t_us).min(),
+            rows.iter().map(|e| e.t_us).max(),
+        );
+        if let (Some(from), Some(to)) = span {
+            let sealed = self
+                .sealed_keys(access.vehicle.id, SealedClass::Events, from, to)
+                .await?;
+            for item in &mut items {
+                item.sealed_by = sealed.get(&item.id).cloned();
+            }
+        }
+        Ok(EventPage { items, next_cursor })
     }
 
     /// `GET /api/v1/vehicles/{vin}/events/{id}`: the event must lie inside the
@@ -182,14 +195,27 @@ impl Portal {
         };
         let clipped_from = access.ranges[0].from_us;
         let clipped_to = access.ranges[access.ranges.len() - 1].to_us - 1;
+        let mut item = event_item(&event, &zone, viewer.as_deref());
+        item.sealed_by = self
+            .sealed_keys(
+                access.vehicle.id,
+                SealedClass::Events,
+                event.t_us,
+                event.t_us,
+            )
+            .await?
+            .remove(&event.id);
+        let mut samples: Vec<_> = samples
+            .iter()
+            .map(|s| sample_item(s, &zone, viewer.as_deref(), None))
+            .collect();
+        self.mark_sealed_samples(access.vehicle.id, &mut samples)
+            .await?;
         Ok(EventDetail {
-            event: event_item(&event, &zone, viewer.as_deref()),
+            event: item,
             window_from: instant(clipped_from, &zone, viewer.as_deref()),
             window_to: instant(clipped_to, &zone, viewer.as_deref()),
-            samples: samples
-                .iter()
-                .map(|s| sample_item(s, &zone, viewer.as_deref(), None))
-                .collect(),
+            samples,
             chart,
             edr,
             timezone: zone,
@@ -242,7 +268,17 @@ impl Portal {
             Err(ServiceError::NotFound) => Vec::new(),
             Err(e) => return Err(e),
         };
+        let sealed_by = self
+            .sealed_keys(
+                access.vehicle.id,
+                SealedClass::CrashRecords,
+                record.t0_us,
+                record.t0_us,
+            )
+            .await?
+            .remove(&record.event_id);
         Ok(CrashRecord {
+            sealed_by,
             t0: instant(record.t0_us, zone, viewer),
             limitations: limitations(&record),
             cross_check: cross_check(&record, &telemetry),

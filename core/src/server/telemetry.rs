@@ -5,11 +5,12 @@ use super::charts::ChartQuery;
 use super::error::ServiceError;
 use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
 use super::query;
-use super::store::{PageRequest, SampleFilter, TimeRange};
+use super::store::{PageRequest, SampleFilter, SealedClass, TimeRange, VehicleId};
 use super::Portal;
 pub use crate::domain::browse::{SamplePage, SampleQuery, TelemetryView};
 use crate::domain::log_format::{AebState, Gear, CHANNELS};
 use crate::domain::records::Sample;
+use std::collections::HashMap;
 
 /// A checked query.
 /// A sample query's filters; its range is read by the gate, in the
@@ -121,11 +122,59 @@ impl Portal {
         let next_cursor = (rows.len() == page.limit as usize)
             .then(|| rows.last().map(|s| s.t_us.to_string()))
             .flatten();
-        let items = rows
+        let mut items: Vec<_> = rows
             .iter()
             .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref()))
             .collect();
+        self.mark_sealed_samples(access.vehicle.id, &mut items)
+            .await?;
         Ok(SamplePage { items, next_cursor })
+    }
+
+    /// Per event id (or, for samples, per instant as text), the key of the
+    /// vehicle seal covering records of `class` in `[from, to]`.
+    pub(crate) async fn sealed_keys(
+        &self,
+        vehicle: VehicleId,
+        class: SealedClass,
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<String, String>, ServiceError> {
+        let sealed = self.store.sealed_records(vehicle, class, from, to).await?;
+        Ok(sealed
+            .into_iter()
+            .map(|r| match class {
+                SealedClass::Samples => (r.t_us.to_string(), r.key),
+                _ => (r.event_id, r.key),
+            })
+            .collect())
+    }
+
+    /// Adds `sealed_by` (the vehicle key whose seal covers it) to each sealed
+    /// sample row (rows as `sample_item` makes them, in time order).
+    pub(crate) async fn mark_sealed_samples(
+        &self,
+        vehicle: VehicleId,
+        items: &mut [serde_json::Map<String, serde_json::Value>],
+    ) -> Result<(), ServiceError> {
+        let t = |item: &serde_json::Map<String, serde_json::Value>| {
+            item.get("t")
+                .and_then(|t| t.as_str())
+                .and_then(|t| crate::domain::time::parse_rfc3339_micros(t).ok())
+        };
+        let times: Vec<i64> = items.iter().filter_map(t).collect();
+        let (Some(from), Some(to)) = (times.iter().min(), times.iter().max()) else {
+            return Ok(());
+        };
+        let sealed = self
+            .sealed_keys(vehicle, SealedClass::Samples, *from, *to)
+            .await?;
+        for item in items.iter_mut() {
+            if let Some(key) = t(item).and_then(|t| sealed.get(&t.to_string())) {
+                item.insert("sealed_by".into(), key.clone().into());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -87,11 +87,13 @@ fn schemas() -> Value {
         "Verification": object(&["valid", "problems"], json!({"valid": {"type": "boolean"},
             "problems": {"type": "array", "items": object(&["code"], json!({"code": {"type": "string"}}))},
             "bundle_id": {"type": ["string", "null"]}, "vin": {"type": ["string", "null"]},
-            "manifest_sha256": {"type": ["string", "null"]}})),
+            "manifest_sha256": {"type": ["string", "null"]},
+            "sealed": {"type": "object", "description": "what the vehicle itself signed (sealed.ndjson): seals, verified, withheld, unsealed, missing_batches, by_seal, keys, ca_checked"}})),
         "ImportSummary": object(&["sha256", "bytes", "lines", "inserted", "duplicates"], json!({
             "source": {"type": "string"}, "sha256": {"type": "string"}, "bytes": {"type": "integer"},
             "lines": {"type": "integer"}, "inserted": {"type": "object"}, "duplicates": {"type": "object"},
-            "conflicts_total": {"type": "integer"}, "conflicts": {"type": "array", "items": {"type": "object"}}})),
+            "conflicts_total": {"type": "integer"}, "conflicts": {"type": "array", "items": {"type": "object"}},
+            "missing_batches": {"type": "array", "items": {"type": "object"}, "description": "gaps in the seals of the vehicles this file sealed (format 1.1)"}})),
         "Case": object(&["case_no"], json!({"case_no": {"type": "string"}, "vin": {"type": "string"}, "status": {"type": "string"}})),
     })
 }

@@ -49,7 +49,10 @@ pub use jobs::*;
 pub use operations::*;
 pub use postgres::PgStore;
 pub use samples::*;
-pub use seals::{CoveredCounts, HeldSeal, MissingBatch, NewSeal, SealId, SealStore, StoredSeal};
+pub use seals::{
+    CoveredCounts, HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass,
+    SealedRecordKey, StoredSeal,
+};
 pub use sqlite::SqliteStore;
 pub use tokens::*;
 pub use vehicles::*;

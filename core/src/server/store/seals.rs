@@ -46,11 +46,59 @@ pub struct StoredSeal {
     pub covered: Vec<u8>,
 }
 
+/// The record classes a seal covers that are shown record by record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedClass {
+    Samples,
+    Events,
+    CrashRecords,
+}
+
+impl SealedClass {
+    /// Each record of the class in `[$2, $3]` that a seal covers, with the
+    /// seal's key: the same SQL in both dialects.
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            SealedClass::Samples => {
+                "SELECT r.t AS t, '' AS event_id, se.key_id FROM samples r \
+                 JOIN seals se ON se.vehicle_id = r.vehicle_id AND se.id = r.seal_id \
+                 WHERE r.vehicle_id = $1 AND r.t >= $2 AND r.t <= $3"
+            }
+            SealedClass::Events => {
+                "SELECT r.t AS t, r.event_id, se.key_id FROM events r \
+                 JOIN seals se ON se.vehicle_id = r.vehicle_id AND se.id = r.seal_id \
+                 WHERE r.vehicle_id = $1 AND r.t >= $2 AND r.t <= $3"
+            }
+            SealedClass::CrashRecords => {
+                "SELECT r.t0 AS t, r.event_id, se.key_id FROM edr_records r \
+                 JOIN seals se ON se.vehicle_id = r.vehicle_id AND se.id = r.seal_id \
+                 WHERE r.vehicle_id = $1 AND r.t0 >= $2 AND r.t0 <= $3"
+            }
+        }
+    }
+}
+
+/// A sealed record: its time (samples) or event id (events, crash records), and the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRecordKey {
+    pub t_us: i64,
+    pub event_id: String,
+    pub key: String,
+}
+
 /// Reads of what the vehicles sealed.
 #[async_trait]
 pub trait SealStore: Send + Sync {
     /// Gaps in every key's `seq`, oldest first.
     async fn missing_batches(&self, vehicle: VehicleId) -> Result<Vec<MissingBatch>, StoreError>;
+    /// The records of `class` in `[from, to]` that a seal covers, with its key.
+    async fn sealed_records(
+        &self,
+        vehicle: VehicleId,
+        class: SealedClass,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SealedRecordKey>, StoreError>;
     /// The vehicle's keys as held.
     async fn vehicle_keys(&self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError>;
     /// Seals whose covered records reach into `[from, to]`, by key and seq,
@@ -222,8 +270,8 @@ macro_rules! backend_seals {
             VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
-            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, StoreError, StoredSeal, VehicleId,
-            WriteOutcome,
+            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass, SealedRecordKey,
+            StoreError, StoredSeal, VehicleId, WriteOutcome,
         };
 
         pub(in crate::server::store) async fn vehicle_keys(
@@ -387,6 +435,31 @@ macro_rules! backend_seals {
                 vehicle: VehicleId,
             ) -> Result<Vec<MissingBatch>, StoreError> {
                 missing_batches(&self.pool, vehicle).await
+            }
+
+            async fn sealed_records(
+                &self,
+                vehicle: VehicleId,
+                class: SealedClass,
+                from: i64,
+                to: i64,
+            ) -> Result<Vec<SealedRecordKey>, StoreError> {
+                use $crate::server::store::decode::StoredRow as _;
+                let rows = sqlx::query(class.sql())
+                    .bind(vehicle)
+                    .bind(($time)(from))
+                    .bind(($time)(to))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(SealedRecordKey {
+                            t_us: r.time("t")?,
+                            event_id: r.text("event_id")?,
+                            key: r.text("key_id")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn vehicle_keys(
