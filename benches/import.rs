@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --features ssr --bench import            # ~1.03 M samples
 //!     BENCH_DAYS=90 cargo bench --features ssr --bench import   # ~3 M samples
+//!     BENCH_SEALED=1 cargo bench --features ssr --bench import  # the same fleet, sealed (format 1.1)
 //!
 //! Generates a demo file (8 vehicles × BENCH_DAYS days), then imports it into
 //! a fresh SQLite file (or, with BENCH_BACKEND=postgres, a fresh PostgreSQL
@@ -26,13 +27,26 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("bench.ndjson");
 
+    // Sealed: the demo fleet's own logs (format 1.1: keys, positions at 1 Hz,
+    // a seal a minute), checked against the demo CA at import.
+    let sealed = env_or("BENCH_SEALED", 0) == 1;
     let started = Instant::now();
     let config = DemoConfig {
         vehicles,
         days,
         seed: 7,
-        sealed: false,
+        sealed,
         ..DemoConfig::default()
+    };
+    let options = ImportOptions {
+        vehicle_cas: std::sync::Arc::new(
+            portal_core::server::seal::TrustAnchors::from_list(
+                "demo",
+                vec![portal_core::server::demo::demo_ca(config.seed)],
+            )
+            .expect("the demo CA"),
+        ),
+        ..ImportOptions::default()
     };
     let mut out = BufWriter::new(std::fs::File::create(&file).expect("create"));
     let counts = generate(&config, &mut out).expect("generate");
@@ -40,17 +54,20 @@ async fn main() {
     drop(out);
     let size = std::fs::metadata(&file).expect("metadata").len();
     println!(
-        "generated {} samples, {} events, {} crash records ({:.0} MiB) in {:.1} s",
+        "generated {} samples, {} events, {} crash records, {} positions, {} seals ({:.0} MiB) in {:.1} s",
         counts.samples,
         counts.events,
         counts.edr,
+        counts.positions,
+        counts.seals,
         size as f64 / 1048576.0,
         started.elapsed().as_secs_f64()
     );
 
     // Parsing and validation alone, on one thread, for the breakdown.
     let started = Instant::now();
-    let mut parser = portal_core::server::import::LineParser::new(true);
+    let mut parser =
+        portal_core::server::import::LineParser::new(true).trusting_vehicle_cas(sealed);
     let text = std::fs::read_to_string(&file).expect("read");
     let mut parsed = 0u64;
     for (i, line) in text.lines().enumerate() {
@@ -76,7 +93,7 @@ async fn main() {
     reset_peak_rss();
     let rss_before = status_kib("VmRSS:");
     let started = Instant::now();
-    let summary = import_file(store, &file, &ImportOptions::default(), None)
+    let summary = import_file(store, &file, &options, None)
         .await
         .expect("import");
     let secs = started.elapsed().as_secs_f64();
@@ -95,13 +112,27 @@ async fn main() {
         rss_before as f64 / 1024.0
     );
 
+    if scratch.is_none() {
+        // Bytes on disk per sample: the database and its write-ahead log.
+        let bytes: u64 = ["bench.db", "bench.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        println!(
+            "database: {:.1} MiB, {:.1} bytes per sample",
+            bytes as f64 / 1048576.0,
+            bytes as f64 / summary.inserted.samples as f64
+        );
+    }
+
     if let Some(pg) = &scratch {
         copy_reference(&pg.url, dir.path(), summary.inserted.samples, secs);
     }
 
     // A re-import of the same file: every sample is a duplicate.
     let started = Instant::now();
-    let again = import_file(store, &file, &ImportOptions::default(), None)
+    let again = import_file(store, &file, &options, None)
         .await
         .expect("re-import");
     let secs = started.elapsed().as_secs_f64();

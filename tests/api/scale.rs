@@ -9,7 +9,7 @@ use serde_json::json;
 const VIN: &str = "LRW3E7EK9NC000017";
 
 /// True (after saying so) when no PostgreSQL server is configured.
-fn skipped_without_postgres(test: &str) -> bool {
+pub fn skipped_without_postgres(test: &str) -> bool {
     if postgres_server().is_none() {
         eprintln!("SKIPPED {test}: set TEST_POSTGRES_URL to run it");
         return true;

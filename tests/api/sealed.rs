@@ -569,3 +569,65 @@ async fn every_record_says_whether_the_car_signed_it_and_with_which_key() {
         .unwrap();
     assert!(page.contains("未签名") && !page.contains("已签名，密钥"));
 }
+
+#[tokio::test]
+async fn migrate_store_carries_the_seals_and_bundles_still_verify_against_the_car() {
+    use portal_core::server::store::scratch::{Backend, ScratchDatabase};
+    let name = "migrate_store_carries_the_seals_and_bundles_still_verify_against_the_car";
+    if crate::scale::skipped_without_postgres(name) {
+        return;
+    }
+    let old = TestApp::spawn_on(Backend::Sqlite).await;
+    let config = DemoConfig {
+        vehicles: 1,
+        days: 1,
+        ..DemoConfig::default()
+    };
+    let mut text = Vec::new();
+    generate(&config, &mut text).unwrap();
+    let options = ImportOptions {
+        vehicle_cas: Arc::new(anchors()),
+        ..ImportOptions::default()
+    };
+    import_reader(&*old.store, "demo", Cursor::new(text), &options, None)
+        .await
+        .unwrap();
+    let vin = demo_vin(0).to_string();
+    let c = new_owner(&old, &vin, None, "o@example.com").await;
+    let key = signing_key(&old).await;
+    let public = PublicKey::parse(&key).unwrap();
+    let check = |zip: Vec<u8>| {
+        let v = verify_bundle_with(Cursor::new(zip), &public, Some(&anchors()));
+        assert!(v.valid, "{:?}", v.problems);
+        let s = v.sealed.expect("sealed");
+        (s.seals, s.verified, s.withheld, s.unsealed)
+    };
+    let before = check(bundle(&old, &c, &vin, "&location=full").await);
+    assert!(before.0 > 0 && before.1 > 0);
+
+    let target = ScratchDatabase::create_on(Backend::Postgres).await.unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "migrate-store",
+            "--from",
+            old.database_url(),
+            "--to",
+            &target.url,
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = TestApp::spawn_on_database(target, &old).await;
+    let c2 = TestApp::new_client();
+    sign_in(&new, &c2, "o@example.com", PASSWORD).await;
+    let after = check(bundle(&new, &c2, &vin, "&location=full").await);
+    assert_eq!(
+        after, before,
+        "the same seals, verified alike, after the move"
+    );
+}

@@ -120,6 +120,9 @@ pub(super) struct Sealing {
     last: HashMap<(Arc<str>, String), (u64, u64, String)>,
     /// Vehicles that sealed something in this file.
     sealed: HashMap<Arc<str>, VehicleId>,
+    /// Per (vehicle, key), the highest seq held (this import's included):
+    /// seals above it need no lookup, so an in-order import asks nothing.
+    held_max: HashMap<(VehicleId, String), u64>,
 }
 
 fn line_error(line: u64, field: &str, reason: impl Into<String>) -> LineError {
@@ -131,6 +134,20 @@ fn line_error(line: u64, field: &str, reason: impl Into<String>) -> LineError {
 }
 
 impl Writer<'_> {
+    /// The highest seq of the key's seals held, loaded once per import.
+    async fn held_max(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
+        if vehicle < 0 {
+            return Ok(0);
+        }
+        let id = (vehicle, key.to_string());
+        if let Some(max) = self.sealing.held_max.get(&id) {
+            return Ok(*max);
+        }
+        let max = self.tx.max_seal_seq(vehicle, key).await?;
+        self.sealing.held_max.insert(id, max);
+        Ok(max)
+    }
+
     /// Whether the vehicle has keys: then its lines are held for their seal.
     pub(super) async fn seals_vehicle(
         &mut self,
@@ -253,10 +270,13 @@ impl Writer<'_> {
         if !self.writing() {
             return Ok(());
         }
-        let held = self
-            .tx
-            .held_seal(vehicle, &vin, &seal.key, seal.seq)
-            .await?;
+        let held = if seal.seq <= self.held_max(vehicle, &seal.key).await? {
+            self.tx
+                .held_seal(vehicle, &vin, &seal.key, seal.seq)
+                .await?
+        } else {
+            None
+        };
         let identity = || format!("{vin} seal {} of key {}", seal.seq, seal.key);
         let seal_id = match held {
             Some(held) if held.line == seal => {
@@ -288,6 +308,12 @@ impl Writer<'_> {
                     covered: &covered,
                 };
                 let id = self.tx.insert_seal(vehicle, &new).await?;
+                let max = self
+                    .sealing
+                    .held_max
+                    .entry((vehicle, seal.key.clone()))
+                    .or_default();
+                *max = (*max).max(seal.seq);
                 self.count(line, Kind::Seal, identity, &WriteOutcome::Inserted);
                 Some(id)
             }
@@ -397,12 +423,13 @@ impl Writer<'_> {
         vehicle: VehicleId,
         seal: &SealLine,
     ) -> Result<Result<(), LineError>, StoreError> {
+        let held_max = self.held_max(vehicle, &seal.key).await?;
         if seal.seq > 1 {
             let before = match self.sealing.last.get(&(vin.clone(), seal.key.clone())) {
                 Some((seq, at, digest)) if *seq == seal.seq - 1 => {
                     Some((format!("line {at}"), digest.clone()))
                 }
-                _ if vehicle >= 0 => self
+                _ if seal.seq - 1 <= held_max => self
                     .tx
                     .held_seal(vehicle, vin, &seal.key, seal.seq - 1)
                     .await?
@@ -423,7 +450,7 @@ impl Writer<'_> {
                 }
             }
         }
-        if vehicle >= 0 {
+        if seal.seq < held_max {
             if let Some(after) = self
                 .tx
                 .held_seal(vehicle, vin, &seal.key, seal.seq + 1)
@@ -462,8 +489,10 @@ impl Writer<'_> {
         self.flush_records().await?;
         let mut rows = Vec::new();
         let mut lines = Vec::new();
+        let mut positions = Vec::new();
         for (line, record) in records {
             match record {
+                Record::Position(p) => positions.push((line, p)),
                 Record::Sample(sample) => {
                     rows.push((vehicle, sample));
                     lines.push(line);
@@ -478,6 +507,36 @@ impl Writer<'_> {
             }
         }
         self.write_samples(rows, lines, seal).await?;
+        self.write_positions(vin, vehicle, positions, seal).await
+    }
+
+    /// A batch's positions, after its samples (they take their location).
+    async fn write_positions(
+        &mut self,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+        positions: Vec<(u64, crate::domain::records::Position)>,
+        seal: Option<SealId>,
+    ) -> Result<(), StoreError> {
+        let (Some(first), Some(last)) = (
+            positions.iter().map(|(_, p)| p.t_us).min(),
+            positions.iter().map(|(_, p)| p.t_us).max(),
+        ) else {
+            return Ok(());
+        };
+        let (lines, positions): (Vec<u64>, Vec<_>) = positions.into_iter().unzip();
+        let outcomes = self.tx.put_positions(vehicle, &positions, seal).await?;
+        for ((line, p), outcome) in lines.into_iter().zip(&positions).zip(outcomes) {
+            let identity = || {
+                format!(
+                    "{vin} position at {}",
+                    crate::domain::time::format_utc(p.t_us)
+                )
+            };
+            self.count(line, Kind::Position, identity, &outcome);
+        }
+        let span = self.located.entry(vehicle).or_insert((first, last));
+        *span = (span.0.min(first), span.1.max(last));
         Ok(())
     }
 

@@ -111,6 +111,15 @@ pub trait ImportTx: Send {
         vehicle: VehicleId,
         seal: &NewSeal<'_>,
     ) -> Result<SealId, StoreError>;
+    /// The highest `seq` held of a vehicle key's seals (0: none).
+    async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError>;
+    /// A batch's positions, all covered by `seal` if given; one outcome each.
+    async fn put_positions(
+        &mut self,
+        vehicle: VehicleId,
+        positions: &[Position],
+        seal: Option<SealId>,
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
     async fn put_position(
         &mut self,
         vehicle: VehicleId,

@@ -156,6 +156,9 @@ pub(crate) const SEAL_PAGE_SQL: &str =
      FROM seals WHERE vehicle_id = $1 AND t_min <= $3 AND t_max >= $2 \
      AND (key_id > $4 OR (key_id = $4 AND seq > $5)) ORDER BY key_id, seq LIMIT $6";
 
+pub(crate) const MAX_SEQ_SQL: &str =
+    "SELECT max(seq) FROM seals WHERE vehicle_id = $1 AND key_id = $2";
+
 pub(crate) const HELD_SEAL_SQL: &str =
     "SELECT id, key_id, seq, count, first_t, last_t, prev, root, sig \
      FROM seals WHERE vehicle_id = $1 AND key_id = $2 AND seq = $3";
@@ -266,7 +269,7 @@ macro_rules! backend_seals {
         use $crate::domain::sealed::VehicleKey;
         use $crate::server::store::seals::{
             HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
-            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MISSING_BATCHES_SQL, SEAL_PAGE_SQL,
+            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL, SEAL_PAGE_SQL,
             VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
@@ -387,6 +390,64 @@ macro_rules! backend_seals {
                 .execute(conn)
                 .await?;
             Ok(WriteOutcome::Inserted)
+        }
+
+        pub(in crate::server::store) async fn max_seal_seq(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            key: &str,
+        ) -> Result<u64, StoreError> {
+            let max: Option<i64> = sqlx::query_scalar(MAX_SEQ_SQL)
+                .bind(vehicle)
+                .bind(key)
+                .fetch_one(conn)
+                .await?;
+            Ok(max.unwrap_or(0) as u64)
+        }
+
+        /// Positions of one batch in few statements: those not inserted are
+        /// held already, and compared with what is held.
+        pub(in crate::server::store) async fn put_positions(
+            conn: &mut $conn,
+            vehicle: VehicleId,
+            positions: &[Position],
+            seal: Option<SealId>,
+        ) -> Result<Vec<WriteOutcome>, StoreError> {
+            use $crate::server::store::decode::StoredRow as _;
+            let mut outcomes = Vec::with_capacity(positions.len());
+            for chunk in positions.chunks(500) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO positions (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) ",
+                );
+                insert.push_values(chunk, |mut row, p| {
+                    row.push_bind(vehicle)
+                        .push_bind(($time)(p.t_us))
+                        .push_bind(p.lat)
+                        .push_bind(p.lon)
+                        .push_bind(p.heading_deg)
+                        .push_bind(p.nonce.clone())
+                        .push_bind(seal);
+                });
+                insert.push(" ON CONFLICT (vehicle_id, t) DO NOTHING RETURNING t");
+                let rows = insert.build().fetch_all(&mut *conn).await?;
+                let inserted = rows
+                    .iter()
+                    .map(|r| r.time("t"))
+                    .collect::<Result<std::collections::HashSet<i64>, StoreError>>()?;
+                for p in chunk {
+                    if inserted.contains(&p.t_us) {
+                        outcomes.push(WriteOutcome::Inserted);
+                        continue;
+                    }
+                    let held = sqlx::query(HELD_POSITION_SQL)
+                        .bind(vehicle)
+                        .bind(($time)(p.t_us))
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    outcomes.push($crate::server::store::seals::position_outcome(&held, p)?);
+                }
+            }
+            Ok(outcomes)
         }
 
         pub(in crate::server::store) async fn locate_samples(

@@ -412,6 +412,19 @@ impl ImportTx for PgImportTx {
         seals::insert_seal(&mut **self.conn.tx().await?, vehicle, seal).await
     }
 
+    async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
+        seals::max_seal_seq(&mut **self.conn.tx().await?, vehicle, key).await
+    }
+
+    async fn put_positions(
+        &mut self,
+        vehicle: VehicleId,
+        positions: &[Position],
+        seal: Option<SealId>,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        seals::put_positions(&mut **self.conn.tx().await?, vehicle, positions, seal).await
+    }
+
     async fn put_position(
         &mut self,
         vehicle: VehicleId,

@@ -254,6 +254,19 @@ impl ImportTx for SqliteImportTx {
         seals::insert_seal(&mut self.tx, vehicle, seal).await
     }
 
+    async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
+        seals::max_seal_seq(&mut self.tx, vehicle, key).await
+    }
+
+    async fn put_positions(
+        &mut self,
+        vehicle: VehicleId,
+        positions: &[Position],
+        seal: Option<SealId>,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        seals::put_positions(&mut self.tx, vehicle, positions, seal).await
+    }
+
     async fn put_position(
         &mut self,
         vehicle: VehicleId,
