@@ -67,7 +67,7 @@ async fn main() {
     };
     let vin = demo_vin(0);
     portal
-        .create_owner_with_vehicles("month@example.com", PASSWORD, &[vin.clone()])
+        .create_owner_with_vehicles("month@example.com", PASSWORD, std::slice::from_ref(&vin))
         .await
         .expect("owner");
     let who = portal
