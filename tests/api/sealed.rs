@@ -147,6 +147,12 @@ fn both_verify(zip: &[u8], key: &str) -> Verification {
     ours
 }
 
+/// Rows of one of the store's tables (the same SQL on both backends).
+async fn rows(app: &TestApp, table: &str) -> u64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    app.scalar(&sql, &sql).await as u64
+}
+
 fn member<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
     &files.iter().find(|(n, _)| n == name).expect(name).1
 }
@@ -159,18 +165,8 @@ async fn a_full_bundle_is_verified_against_the_car_by_both_verifiers() {
     let v = both_verify(&zip, &key);
     assert!(v.valid, "{:?}", v.problems);
     let sealed = v.sealed.unwrap();
-    let positions = app
-        .scalar(
-            "SELECT count(*) FROM positions",
-            "SELECT count(*) FROM positions",
-        )
-        .await as u64;
-    let samples = app
-        .scalar(
-            "SELECT count(*) FROM samples",
-            "SELECT count(*) FROM samples",
-        )
-        .await as u64;
+    let positions = rows(&app, "positions").await;
+    let samples = rows(&app, "samples").await;
     assert!(sealed.seals > 10, "{sealed:?}");
     assert_eq!(sealed.withheld, 0, "everything is the owner's and in range");
     assert!(sealed.verified >= samples + positions, "{sealed:?}");
@@ -197,12 +193,7 @@ async fn with_location_none_no_coordinate_appears_and_the_rest_still_verifies() 
     let v = both_verify(&zip, &key);
     assert!(v.valid, "{:?}", v.problems);
     let sealed = v.sealed.unwrap();
-    let positions = app
-        .scalar(
-            "SELECT count(*) FROM positions",
-            "SELECT count(*) FROM positions",
-        )
-        .await as u64;
+    let positions = rows(&app, "positions").await;
     assert_eq!(
         sealed.withheld, positions,
         "positions are withheld, as leaf hashes"

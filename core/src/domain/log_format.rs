@@ -398,11 +398,6 @@ impl RecordKind {
             _ => None,
         }
     }
-
-    /// Whether a seal covers lines of this kind.
-    pub fn is_covered(self) -> bool {
-        !matches!(self, Self::Vehicle | Self::Seal)
-    }
 }
 
 #[cfg(test)]

@@ -69,11 +69,11 @@ impl Portal {
         // Per drive, how many of its samples a vehicle seal covers.
         let mut sealed = Vec::with_capacity(found.len());
         for d in &found {
-            let span = TimeRange {
-                from_us: d.first_us,
-                to_us: d.last_us + 1,
-            };
-            sealed.push(self.store.holdings(vehicle, span).await?.samples.sealed);
+            let n = self
+                .store
+                .sealed_sample_count(vehicle, d.first_us, d.last_us)
+                .await?;
+            sealed.push(n);
         }
         let items = found
             .iter()

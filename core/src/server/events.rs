@@ -205,11 +205,12 @@ impl Portal {
             )
             .await?
             .remove(&event.id);
-        let mut samples: Vec<_> = samples
+        let rows = samples;
+        let mut samples: Vec<_> = rows
             .iter()
             .map(|s| sample_item(s, &zone, viewer.as_deref(), None))
             .collect();
-        self.mark_sealed_samples(access.vehicle.id, &mut samples)
+        self.mark_sealed_samples(access.vehicle.id, &rows, &mut samples)
             .await?;
         Ok(EventDetail {
             event: item,

@@ -126,13 +126,13 @@ impl Portal {
             .iter()
             .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref()))
             .collect();
-        self.mark_sealed_samples(access.vehicle.id, &mut items)
+        self.mark_sealed_samples(access.vehicle.id, &rows, &mut items)
             .await?;
         Ok(SamplePage { items, next_cursor })
     }
 
-    /// Per event id (or, for samples, per instant as text), the key of the
-    /// vehicle seal covering records of `class` in `[from, to]`.
+    /// Per event id, the key of the vehicle seal covering the events (or
+    /// crash records) of `class` in `[from, to]`.
     pub(crate) async fn sealed_keys(
         &self,
         vehicle: VehicleId,
@@ -141,36 +141,30 @@ impl Portal {
         to: i64,
     ) -> Result<HashMap<String, String>, ServiceError> {
         let sealed = self.store.sealed_records(vehicle, class, from, to).await?;
-        Ok(sealed
-            .into_iter()
-            .map(|r| match class {
-                SealedClass::Samples => (r.t_us.to_string(), r.key),
-                _ => (r.event_id, r.key),
-            })
-            .collect())
+        Ok(sealed.into_iter().map(|r| (r.event_id, r.key)).collect())
     }
 
-    /// Adds `sealed_by` (the vehicle key whose seal covers it) to each sealed
-    /// sample row (rows as `sample_item` makes them, in time order).
+    /// Adds `sealed_by` (the vehicle key whose seal covers it) to the row
+    /// `sample_item` made of each sealed sample of `rows` (in time order).
     pub(crate) async fn mark_sealed_samples(
         &self,
         vehicle: VehicleId,
+        rows: &[Sample],
         items: &mut [serde_json::Map<String, serde_json::Value>],
     ) -> Result<(), ServiceError> {
-        let t = |item: &serde_json::Map<String, serde_json::Value>| {
-            item.get("t")
-                .and_then(|t| t.as_str())
-                .and_then(|t| crate::domain::time::parse_rfc3339_micros(t).ok())
-        };
-        let times: Vec<i64> = items.iter().filter_map(t).collect();
-        let (Some(from), Some(to)) = (times.iter().min(), times.iter().max()) else {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             return Ok(());
         };
-        let sealed = self
-            .sealed_keys(vehicle, SealedClass::Samples, *from, *to)
-            .await?;
-        for item in items.iter_mut() {
-            if let Some(key) = t(item).and_then(|t| sealed.get(&t.to_string())) {
+        let (from, to) = (first.t_us.min(last.t_us), first.t_us.max(last.t_us));
+        let sealed: HashMap<i64, String> = self
+            .store
+            .sealed_records(vehicle, SealedClass::Samples, from, to)
+            .await?
+            .into_iter()
+            .map(|r| (r.t_us, r.key))
+            .collect();
+        for (row, item) in rows.iter().zip(items.iter_mut()) {
+            if let Some(key) = sealed.get(&row.t_us) {
                 item.insert("sealed_by".into(), key.clone().into());
             }
         }

@@ -48,19 +48,6 @@ pub enum Parsed {
     },
 }
 
-impl Parsed {
-    /// The VIN of a record a seal covers (samples, positions, events, crash records).
-    pub fn covered_vin(&self) -> Option<&Arc<str>> {
-        match self {
-            Parsed::Sample { vin, .. }
-            | Parsed::Event { vin, .. }
-            | Parsed::Edr { vin, .. }
-            | Parsed::Position { vin, .. } => Some(vin),
-            Parsed::Vehicle(..) | Parsed::Seal { .. } => None,
-        }
-    }
-}
-
 /// Parses lines; remembers the last VIN so consecutive samples share one allocation.
 pub struct LineParser {
     strict: bool,

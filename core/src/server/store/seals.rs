@@ -99,6 +99,13 @@ pub trait SealStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<Vec<SealedRecordKey>, StoreError>;
+    /// How many of the vehicle's samples in `[from, to]` a seal covers.
+    async fn sealed_sample_count(
+        &self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<u64, StoreError>;
     /// The vehicle's keys as held.
     async fn vehicle_keys(&self, vehicle: VehicleId) -> Result<Vec<VehicleKey>, StoreError>;
     /// Seals whose covered records reach into `[from, to]`, by key and seq,
@@ -155,6 +162,9 @@ pub(crate) const SEAL_PAGE_SQL: &str =
     "SELECT key_id, seq, count, first_t, last_t, prev, root, sig, covered \
      FROM seals WHERE vehicle_id = $1 AND t_min <= $3 AND t_max >= $2 \
      AND (key_id > $4 OR (key_id = $4 AND seq > $5)) ORDER BY key_id, seq LIMIT $6";
+
+pub(crate) const SEALED_SAMPLE_COUNT_SQL: &str =
+    "SELECT count(seal_id) FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t <= $3";
 
 pub(crate) const MAX_SEQ_SQL: &str =
     "SELECT max(seq) FROM seals WHERE vehicle_id = $1 AND key_id = $2";
@@ -269,8 +279,8 @@ macro_rules! backend_seals {
         use $crate::domain::sealed::VehicleKey;
         use $crate::server::store::seals::{
             HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
-            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL, SEAL_PAGE_SQL,
-            VEHICLE_KEYS_SQL,
+            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL,
+            SEALED_SAMPLE_COUNT_SQL, SEAL_PAGE_SQL, VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
             HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass, SealedRecordKey,
@@ -496,6 +506,21 @@ macro_rules! backend_seals {
                 vehicle: VehicleId,
             ) -> Result<Vec<MissingBatch>, StoreError> {
                 missing_batches(&self.pool, vehicle).await
+            }
+
+            async fn sealed_sample_count(
+                &self,
+                vehicle: VehicleId,
+                from: i64,
+                to: i64,
+            ) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query_scalar(SEALED_SAMPLE_COUNT_SQL)
+                    .bind(vehicle)
+                    .bind(($time)(from))
+                    .bind(($time)(to))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
             }
 
             async fn sealed_records(
