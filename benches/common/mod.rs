@@ -87,11 +87,15 @@ pub async fn build(store: &dyn Store, vehicles: u64, per_vehicle: u64) {
         for i in 0..per_vehicle as i64 {
             batch.push((id, sample(i)));
             if batch.len() == 10_000 {
-                tx.put_samples(&batch, None).await.expect("samples");
+                tx.put_samples(&batch, &portal_core::server::store::SealRuns::all(None))
+                    .await
+                    .expect("samples");
                 batch.clear();
             }
         }
-        tx.put_samples(&batch, None).await.expect("samples");
+        tx.put_samples(&batch, &portal_core::server::store::SealRuns::all(None))
+            .await
+            .expect("samples");
         // One hard brake on day 5 at noon (local), for the event detail.
         let event = Event {
             id: "ev-bench".into(),

@@ -5,6 +5,7 @@
 #[cfg(test)]
 mod fuzz;
 mod parse;
+mod ready;
 mod sealing;
 
 pub use parse::{LineError, LineParser, Parsed};
@@ -16,8 +17,8 @@ use crate::domain::Vin;
 use crate::server::audit::digest_json;
 use crate::server::seal::TrustAnchors;
 use crate::server::store::{
-    ImportTx, MissingBatch, NewAuditEntry, SealId, SealedRecord, Store, StoreError, VehicleId,
-    WriteOutcome,
+    ImportTx, MissingBatch, NewAuditEntry, SealId, SealRuns, SealedRecord, Store, StoreError,
+    VehicleId, WriteOutcome,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -178,11 +179,18 @@ pub async fn import_file(
 }
 
 /// One line as the reader thread sends it: its number, its exact text
-/// (without the terminator) when sealed logs are read, and what it parsed to.
+/// when sealed logs are read, and what it parsed to.
 struct ReadLine {
     no: u64,
-    raw: Option<Box<str>>,
+    raw: Option<RawLine>,
     parsed: Result<Parsed, Vec<LineError>>,
+}
+
+/// A line's exact text, without its `\n` or `\r\n`, as a seal covers it,
+/// and its Merkle leaf hash (computed by the reader thread, which has time).
+struct RawLine {
+    text: Box<str>,
+    leaf: crate::server::seal::Hash,
 }
 
 /// What the reader thread sends: a chunk of parsed lines.
@@ -329,7 +337,11 @@ fn read_lines<R: Read>(
                     // A seal covers a line's exact bytes without its `\n` or `\r\n`.
                     let raw = parser.reads_sealed_logs().then(|| {
                         let line = text.strip_suffix('\n').unwrap_or(text);
-                        Box::from(line.strip_suffix('\r').unwrap_or(line))
+                        let line = line.strip_suffix('\r').unwrap_or(line);
+                        RawLine {
+                            text: Box::from(line),
+                            leaf: crate::server::seal::leaf_hash(line.as_bytes()),
+                        }
                     });
                     let text = text.trim_end_matches(['\n', '\r']);
                     chunk.push(ReadLine {
@@ -429,6 +441,8 @@ struct Writer<'o> {
     file_events: HashMap<(VehicleId, String), EventType>,
     /// Sealed logs: the vehicles' keys, open batches and seals seen.
     sealing: sealing::Sealing,
+    /// Covered lines checked against their seals, waiting to be written.
+    ready: ready::Ready,
     /// Per vehicle, the span of the positions written: their samples take
     /// their location before commit.
     located: HashMap<VehicleId, (i64, i64)>,
@@ -449,6 +463,7 @@ impl<'o> Writer<'o> {
             edr_refs: Vec::new(),
             file_events: HashMap::new(),
             sealing: sealing::Sealing::default(),
+            ready: ready::Ready::default(),
             located: HashMap::new(),
             errors: Vec::new(),
             total_errors: 0,
@@ -625,8 +640,7 @@ impl<'o> Writer<'o> {
             Record::Sample(_) => unreachable!("samples are written in batches"),
             Record::Position(p) => {
                 let outcome = self.tx.put_position(vehicle, p, seal).await?;
-                let span = self.located.entry(vehicle).or_insert((p.t_us, p.t_us));
-                *span = (span.0.min(p.t_us), span.1.max(p.t_us));
+                self.locate_later(vehicle, p.t_us);
                 (Kind::Position, outcome, None)
             }
             Record::Event(event) => {
@@ -662,7 +676,9 @@ impl<'o> Writer<'o> {
     async fn flush_samples(&mut self) -> Result<(), StoreError> {
         let rows = std::mem::take(&mut self.pending);
         let lines = std::mem::take(&mut self.pending_lines);
-        let (mut rows, mut lines) = self.write_samples(rows, lines, None).await?;
+        let (mut rows, mut lines) = self
+            .write_samples(rows, lines, &SealRuns::all(None))
+            .await?;
         rows.clear();
         lines.clear();
         self.pending = rows;
@@ -670,18 +686,18 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
-    /// Writes samples (all covered by `seal`, if given) and counts what
-    /// happened; gives the buffers back for reuse.
+    /// Writes samples, each linked to its seal, and counts what happened;
+    /// gives the buffers back for reuse.
     async fn write_samples(
         &mut self,
         rows: Vec<(VehicleId, Sample)>,
         lines: Vec<u64>,
-        seal: Option<SealId>,
+        seals: &SealRuns,
     ) -> Result<(Vec<(VehicleId, Sample)>, Vec<u64>), StoreError> {
         if rows.is_empty() {
             return Ok((rows, lines));
         }
-        let outcome = self.tx.put_samples(&rows, seal).await?;
+        let outcome = self.tx.put_samples(&rows, seals).await?;
         self.summary.inserted.samples += outcome.inserted;
         self.summary.duplicates.samples += outcome.duplicates;
         for (index, reason) in outcome.conflicts {

@@ -302,7 +302,7 @@ fn time_field(line: u64, field: &str, value: &str) -> LineResult<i64> {
 
 fn check_range(
     line: u64,
-    field: String,
+    field: impl FnOnce() -> String,
     value: Option<f64>,
     lo: f64,
     hi: f64,
@@ -312,38 +312,29 @@ fn check_range(
         if !(lo..=hi).contains(&v) {
             errors.push(LineError {
                 line,
-                field: Some(field),
+                field: Some(field()),
                 reason: format!("{v} is outside {lo}–{hi}"),
             });
         }
     }
 }
 
-/// Range checks from the spec's channel table.
+/// Range checks from the spec's channel table. Field names are built only
+/// for an error: this runs for every sample.
 fn check_channels(line: u64, prefix: &str, c: &SampleChannels, errors: &mut Vec<LineError>) {
-    let f = |name: &str| format!("{prefix}{name}");
-    check_range(line, f("speed_kmh"), c.speed_kmh, 0.0, 300.0, errors);
-    check_range(
-        line,
-        f("accel_pedal_pct"),
-        c.accel_pedal_pct,
-        0.0,
-        100.0,
-        errors,
-    );
-    check_range(
-        line,
-        f("brake_pressure_bar"),
-        c.brake_pressure_bar,
-        0.0,
-        250.0,
-        errors,
-    );
-    check_range(line, f("soc_pct"), c.soc_pct, 0.0, 100.0, errors);
-    check_range(line, f("odometer_km"), c.odometer_km, 0.0, f64::MAX, errors);
-    check_range(line, f("lat"), c.lat, -90.0, 90.0, errors);
-    check_range(line, f("lon"), c.lon, -180.0, 180.0, errors);
-    check_range(line, f("heading_deg"), c.heading_deg, 0.0, 360.0, errors);
+    let ranges: [(&str, Option<f64>, f64, f64); 8] = [
+        ("speed_kmh", c.speed_kmh, 0.0, 300.0),
+        ("accel_pedal_pct", c.accel_pedal_pct, 0.0, 100.0),
+        ("brake_pressure_bar", c.brake_pressure_bar, 0.0, 250.0),
+        ("soc_pct", c.soc_pct, 0.0, 100.0),
+        ("odometer_km", c.odometer_km, 0.0, f64::MAX),
+        ("lat", c.lat, -90.0, 90.0),
+        ("lon", c.lon, -180.0, 180.0),
+        ("heading_deg", c.heading_deg, 0.0, 360.0),
+    ];
+    for (name, value, lo, hi) in ranges {
+        check_range(line, || format!("{prefix}{name}"), value, lo, hi, errors);
+    }
 }
 
 fn check_pre_crash(line: u64, i: usize, p: &PreCrashSample, errors: &mut Vec<LineError>) {
@@ -356,7 +347,7 @@ fn check_pre_crash(line: u64, i: usize, p: &PreCrashSample, errors: &mut Vec<Lin
     check_channels(line, &format!("pre_crash.samples[{i}]."), &channels, errors);
     check_range(
         line,
-        format!("pre_crash.samples[{i}].engine_rpm"),
+        || format!("pre_crash.samples[{i}].engine_rpm"),
         p.engine_rpm,
         0.0,
         20_000.0,

@@ -8,14 +8,16 @@
 //! lines and [`MAX_SEAL_BYTES`] bytes; past that the batch is written
 //! unsealed, and a seal that would cover it is refused.
 
-use super::{Kind, LineError, Record, VinMissingBatch, Writer};
+use super::ready::{BatchSeal, CheckedSeal, FinishJob, ReadyBatch};
+use super::{Kind, LineError, RawLine, Record, VinMissingBatch, Writer};
 use crate::domain::sealed::{SealLine, VehicleKey};
-use crate::server::seal::lines::{certified_key, check_seal, payload_digest};
-use crate::server::seal::{leaf_hash, TreeBuilder};
-use crate::server::store::{CoveredCounts, NewSeal, SealId, StoreError, VehicleId, WriteOutcome};
+use crate::server::seal::lines::{
+    certified_key, check_seal_fields, check_signature, payload_digest,
+};
+use crate::server::seal::TreeBuilder;
+use crate::server::store::{CoveredCounts, HeldSeal, StoreError, VehicleId, WriteOutcome};
 use ed25519_dalek::VerifyingKey;
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::Arc;
 
 /// The most lines one seal may cover (a car seals every minute or so:
@@ -47,14 +49,14 @@ impl OpenBatch {
         self.tree.len()
     }
 
-    fn push(&mut self, line: u64, raw: &str, record: Record) {
+    fn push(&mut self, line: u64, raw: &RawLine, record: Record) {
         if self.tree.is_empty() {
             self.first_line = line;
             self.t_min = i64::MAX;
             self.t_max = i64::MIN;
         }
         self.last_line = line;
-        self.tree.push(leaf_hash(raw.as_bytes()));
+        self.tree.push(raw.leaf);
         let t = record.t_us();
         self.t_min = self.t_min.min(t);
         self.t_max = self.t_max.max(t);
@@ -66,7 +68,7 @@ impl OpenBatch {
         }
         if !self.spilled {
             self.last_start = self.text.len();
-            self.text.extend_from_slice(raw.as_bytes());
+            self.text.extend_from_slice(raw.text.as_bytes());
             self.text.push(b'\n');
             self.records.push((line, record));
         }
@@ -88,12 +90,6 @@ impl OpenBatch {
             written_time(&self.text[..first_end]),
             written_time(&self.text[self.last_start..last_end]),
         )
-    }
-
-    fn compressed(&self) -> std::io::Result<Vec<u8>> {
-        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(&self.text)?;
-        z.finish()
     }
 }
 
@@ -230,7 +226,7 @@ impl Writer<'_> {
         line: u64,
         vin: Arc<str>,
         vehicle: VehicleId,
-        raw: &str,
+        raw: &RawLine,
         record: Record,
     ) -> Result<(), StoreError> {
         let batch = self.sealing.open.entry(vin.clone()).or_default();
@@ -243,45 +239,60 @@ impl Writer<'_> {
         batch.spilled = true;
         batch.text = Vec::new();
         let records = std::mem::take(&mut batch.records);
-        self.write_batch(&vin, vehicle, records, None).await
+        self.queue_batch(ReadyBatch {
+            vin,
+            vehicle,
+            seal: BatchSeal::Unsealed,
+            records,
+        })
+        .await
     }
 
     /// Checks a seal against the lines it covers and the car's key, then
-    /// writes those lines' records linked to it.
+    /// queues those lines' records, linked to it.
     pub(super) async fn accept_seal(
         &mut self,
         line: u64,
         vin: Arc<str>,
         seal: SealLine,
     ) -> Result<(), StoreError> {
-        let batch = self.sealing.open.remove(&vin).unwrap_or_default();
+        let mut batch = self.sealing.open.remove(&vin).unwrap_or_default();
         let Some(vehicle) = self.resolve(line, &vin).await? else {
             return Ok(());
         };
-        if let Err(e) = self.check_seal(line, &vin, vehicle, &seal, &batch).await? {
-            self.error(e);
-            return Ok(());
-        }
+        let key = match self.check_seal(line, &vin, vehicle, &seal, &batch).await? {
+            Ok(key) => key,
+            Err(e) => {
+                self.error(e);
+                return Ok(());
+            }
+        };
         let digest = payload_digest(&seal);
         self.sealing
             .last
             .insert((vin.clone(), seal.key.clone()), (seal.seq, line, digest));
         self.sealing.sealed.insert(vin.clone(), vehicle);
+        let new = seal.seq > self.held_max(vehicle, &seal.key).await?;
+        if !self.writing() || !new {
+            // Nothing to queue, or a held seal to compare with: checked here.
+            if let Err((field, reason)) = check_signature(&seal, &key) {
+                self.error(line_error(line, &field, reason));
+                return Ok(());
+            }
+        }
         if !self.writing() {
             return Ok(());
         }
-        let held = if seal.seq <= self.held_max(vehicle, &seal.key).await? {
-            self.tx
-                .held_seal(vehicle, &vin, &seal.key, seal.seq)
-                .await?
-        } else {
+        let held = if new {
             None
+        } else {
+            self.held_seal(vehicle, &vin, &seal.key, seal.seq).await?
         };
         let identity = || format!("{vin} seal {} of key {}", seal.seq, seal.key);
-        let seal_id = match held {
+        let batch_seal = match held {
             Some(held) if held.line == seal => {
                 self.count(line, Kind::Seal, identity, &WriteOutcome::Duplicate);
-                Some(held.id)
+                BatchSeal::Held(held.id)
             }
             Some(_) => {
                 let differences = format!(
@@ -294,20 +305,9 @@ impl Writer<'_> {
                     identity,
                     &WriteOutcome::Conflict { differences },
                 );
-                None
+                BatchSeal::Unsealed
             }
             None => {
-                let covered = batch
-                    .compressed()
-                    .map_err(|e| StoreError::Engine(format!("compressing a seal's lines: {e}")))?;
-                let new = NewSeal {
-                    line: &seal,
-                    t_min: batch.t_min,
-                    t_max: batch.t_max,
-                    counts: batch.counts,
-                    covered: &covered,
-                };
-                let id = self.tx.insert_seal(vehicle, &new).await?;
                 let max = self
                     .sealing
                     .held_max
@@ -315,14 +315,45 @@ impl Writer<'_> {
                     .or_default();
                 *max = (*max).max(seal.seq);
                 self.count(line, Kind::Seal, identity, &WriteOutcome::Inserted);
-                Some(id)
+                self.ready.finish_later(FinishJob {
+                    seal: seal.clone(),
+                    key,
+                    text: std::mem::take(&mut batch.text),
+                });
+                BatchSeal::New(Box::new(CheckedSeal {
+                    at: line,
+                    line: seal,
+                    t_min: batch.t_min,
+                    t_max: batch.t_max,
+                    counts: batch.counts,
+                }))
             }
         };
-        self.write_batch(&vin, vehicle, batch.records, seal_id)
-            .await
+        self.queue_batch(ReadyBatch {
+            vin,
+            vehicle,
+            seal: batch_seal,
+            records: batch.records,
+        })
+        .await
     }
 
-    /// Everything a seal must satisfy, the first failure named.
+    /// A held seal: the queue is written first, so a seal of this file is
+    /// found as well as those held before.
+    async fn held_seal(
+        &mut self,
+        vehicle: VehicleId,
+        vin: &str,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<HeldSeal>, StoreError> {
+        self.flush_ready().await?;
+        self.tx.held_seal(vehicle, vin, key, seq).await
+    }
+
+    /// Everything a seal must satisfy, the first failure named; its key.
+    /// The signature is checked here only when something else fails (its
+    /// failure is named first); otherwise when the seal is written.
     async fn check_seal(
         &mut self,
         line: u64,
@@ -330,7 +361,7 @@ impl Writer<'_> {
         vehicle: VehicleId,
         seal: &SealLine,
         batch: &OpenBatch,
-    ) -> Result<Result<(), LineError>, StoreError> {
+    ) -> Result<Result<VerifyingKey, LineError>, StoreError> {
         let fail = |field: &str, reason: String| Ok(Err(line_error(line, field, reason)));
         let Some(key) = self.known_keys(vin, vehicle).await?.get(&seal.key).copied() else {
             return fail(
@@ -348,10 +379,33 @@ impl Writer<'_> {
                 format!("must be written as the vehicle's VIN is, in upper case ({vin})"),
             );
         }
-        let root = match check_seal(seal, &key) {
+        let root = match check_seal_fields(seal) {
             Ok(root) => root,
             Err((field, reason)) => return fail(&field, reason),
         };
+        match self
+            .check_covered(line, vin, vehicle, seal, batch, root)
+            .await?
+        {
+            Ok(()) => Ok(Ok(key)),
+            Err(e) => match check_signature(seal, &key) {
+                Err((field, reason)) => fail(&field, reason),
+                Ok(()) => Ok(Err(e)),
+            },
+        }
+    }
+
+    /// A seal against the lines it covers and the seals before and after it.
+    async fn check_covered(
+        &mut self,
+        line: u64,
+        vin: &Arc<str>,
+        vehicle: VehicleId,
+        seal: &SealLine,
+        batch: &OpenBatch,
+        root: crate::server::seal::Hash,
+    ) -> Result<Result<(), LineError>, StoreError> {
+        let fail = |field: &str, reason: String| Ok(Err(line_error(line, field, reason)));
         let lines = batch.lines();
         if lines == 0 {
             return fail(
@@ -430,7 +484,6 @@ impl Writer<'_> {
                     Some((format!("line {at}"), digest.clone()))
                 }
                 _ if seal.seq - 1 <= held_max => self
-                    .tx
                     .held_seal(vehicle, vin, &seal.key, seal.seq - 1)
                     .await?
                     .map(|held| ("the held one".to_string(), payload_digest(&held.line))),
@@ -452,7 +505,6 @@ impl Writer<'_> {
         }
         if seal.seq < held_max {
             if let Some(after) = self
-                .tx
                 .held_seal(vehicle, vin, &seal.key, seal.seq + 1)
                 .await?
             {
@@ -473,82 +525,22 @@ impl Writer<'_> {
         Ok(Ok(()))
     }
 
-    /// Writes a batch's records, linked to `seal` when given.
-    async fn write_batch(
-        &mut self,
-        vin: &Arc<str>,
-        vehicle: VehicleId,
-        records: Vec<(u64, Record)>,
-        seal: Option<SealId>,
-    ) -> Result<(), StoreError> {
-        if !self.writing() || records.is_empty() {
-            return Ok(());
-        }
-        // What came before is written first: the first of two rows for one instant is kept.
-        self.flush_samples().await?;
-        self.flush_records().await?;
-        let mut rows = Vec::new();
-        let mut lines = Vec::new();
-        let mut positions = Vec::new();
-        for (line, record) in records {
-            match record {
-                Record::Position(p) => positions.push((line, p)),
-                Record::Sample(sample) => {
-                    rows.push((vehicle, sample));
-                    lines.push(line);
-                    if rows.len() >= super::SAMPLE_FLUSH {
-                        let (mut r, mut l) = self.write_samples(rows, lines, seal).await?;
-                        r.clear();
-                        l.clear();
-                        (rows, lines) = (r, l);
-                    }
-                }
-                other => self.write_record(line, vin, vehicle, other, seal).await?,
-            }
-        }
-        self.write_samples(rows, lines, seal).await?;
-        self.write_positions(vin, vehicle, positions, seal).await
-    }
-
-    /// A batch's positions, after its samples (they take their location).
-    async fn write_positions(
-        &mut self,
-        vin: &Arc<str>,
-        vehicle: VehicleId,
-        positions: Vec<(u64, crate::domain::records::Position)>,
-        seal: Option<SealId>,
-    ) -> Result<(), StoreError> {
-        let (Some(first), Some(last)) = (
-            positions.iter().map(|(_, p)| p.t_us).min(),
-            positions.iter().map(|(_, p)| p.t_us).max(),
-        ) else {
-            return Ok(());
-        };
-        let (lines, positions): (Vec<u64>, Vec<_>) = positions.into_iter().unzip();
-        let outcomes = self.tx.put_positions(vehicle, &positions, seal).await?;
-        for ((line, p), outcome) in lines.into_iter().zip(&positions).zip(outcomes) {
-            let identity = || {
-                format!(
-                    "{vin} position at {}",
-                    crate::domain::time::format_utc(p.t_us)
-                )
-            };
-            self.count(line, Kind::Position, identity, &outcome);
-        }
-        let span = self.located.entry(vehicle).or_insert((first, last));
-        *span = (span.0.min(first), span.1.max(last));
-        Ok(())
-    }
-
     /// At the end of the file: lines no seal followed are written unsealed.
     pub(super) async fn close_open_batches(&mut self) -> Result<(), StoreError> {
         let open: Vec<(Arc<str>, OpenBatch)> = self.sealing.open.drain().collect();
         for (vin, batch) in open {
             if let Some(Some(vehicle)) = self.vehicles.get(&vin).copied() {
-                self.write_batch(&vin, vehicle, batch.records, None).await?;
+                let (seal, records) = (BatchSeal::Unsealed, batch.records);
+                self.queue_batch(ReadyBatch {
+                    vin,
+                    vehicle,
+                    seal,
+                    records,
+                })
+                .await?;
             }
         }
-        Ok(())
+        self.flush_ready().await
     }
 
     /// The gaps in the seals of every vehicle that sealed something here.

@@ -31,6 +31,38 @@ pub struct SampleBatchOutcome {
     pub conflicts: Vec<(usize, String)>,
 }
 
+/// Which seal covers each row of a batch, as runs of consecutive rows:
+/// a batch may hold the lines of several seals, and unsealed ones.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SealRuns {
+    /// (index of the run's first row, its seal), by index.
+    runs: Vec<(usize, Option<SealId>)>,
+}
+
+impl SealRuns {
+    /// Every row covered by `seal` (none: every row unsealed).
+    pub fn all(seal: Option<SealId>) -> Self {
+        SealRuns {
+            runs: vec![(0, seal)],
+        }
+    }
+
+    /// Rows from `first` on are covered by `seal`, until the next run.
+    pub fn start(&mut self, first: usize, seal: Option<SealId>) {
+        match self.runs.last_mut() {
+            Some(last) if last.0 == first => last.1 = seal,
+            Some(last) if last.1 == seal => {}
+            _ => self.runs.push((first, seal)),
+        }
+    }
+
+    /// The seal covering row `index`.
+    pub fn seal_of(&self, index: usize) -> Option<SealId> {
+        let after = self.runs.partition_point(|(first, _)| *first <= index);
+        after.checked_sub(1).and_then(|run| self.runs[run].1)
+    }
+}
+
 /// A record that a seal covers, by identity.
 #[derive(Debug, Clone, Copy)]
 pub enum SealedRecord<'a> {
@@ -67,11 +99,11 @@ pub trait ImportTx: Send {
         &mut self,
         vehicle: &Vehicle,
     ) -> Result<(VehicleId, WriteOutcome), StoreError>;
-    /// Writes samples; `seal` covers every one of them, if given.
+    /// Writes samples, each linked to the seal `seals` gives it.
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<SealId>,
+        seals: &SealRuns,
     ) -> Result<SampleBatchOutcome, StoreError>;
     async fn put_event(
         &mut self,
@@ -105,20 +137,18 @@ pub trait ImportTx: Send {
         key: &str,
         seq: u64,
     ) -> Result<Option<HeldSeal>, StoreError>;
-    /// Stores a verified seal that is not held yet.
-    async fn insert_seal(
+    /// Stores verified seals that are not held yet; their ids, in order.
+    async fn insert_seals(
         &mut self,
-        vehicle: VehicleId,
-        seal: &NewSeal<'_>,
-    ) -> Result<SealId, StoreError>;
+        seals: &[(VehicleId, NewSeal<'_>)],
+    ) -> Result<Vec<SealId>, StoreError>;
     /// The highest `seq` held of a vehicle key's seals (0: none).
     async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError>;
-    /// A batch's positions, all covered by `seal` if given; one outcome each.
+    /// Positions, each linked to the seal `seals` gives it; one outcome each.
     async fn put_positions(
         &mut self,
-        vehicle: VehicleId,
-        positions: &[Position],
-        seal: Option<SealId>,
+        rows: &[(VehicleId, Position)],
+        seals: &SealRuns,
     ) -> Result<Vec<WriteOutcome>, StoreError>;
     async fn put_position(
         &mut self,
@@ -156,4 +186,26 @@ pub trait ImportTx: Send {
 pub trait ImportStore: Send + Sync {
     /// Starts a write transaction for one import: everything in it lands or nothing does.
     async fn begin_import(&self) -> Result<Box<dyn ImportTx>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SealRuns;
+
+    #[test]
+    fn seal_runs_give_each_row_its_seal() {
+        let mut runs = SealRuns::default();
+        assert_eq!(runs.seal_of(0), None);
+        runs.start(0, Some(7));
+        runs.start(3, None);
+        runs.start(5, Some(8));
+        // A run with no rows is replaced by the next one starting there.
+        runs.start(9, Some(9));
+        runs.start(9, Some(10));
+        let seals: Vec<_> = (0..11).map(|i| runs.seal_of(i)).collect();
+        let (a, b, c) = (Some(7), Some(8), Some(10));
+        assert_eq!(seals, [a, a, a, None, None, b, b, b, b, c, c]);
+        assert_eq!(SealRuns::all(Some(4)).seal_of(1_000), Some(4));
+        assert_eq!(SealRuns::all(None).seal_of(0), None);
+    }
 }

@@ -1,7 +1,9 @@
 //! Row helpers both backends share: reading stored enum names, and naming
 //! how two samples differ.
 
-use super::{AccountId, AuditEntry, NewAuditEntry, SampleBatchOutcome, StoreError, VehicleId};
+use super::{
+    AccountId, AuditEntry, NewAuditEntry, SampleBatchOutcome, SealRuns, StoreError, VehicleId,
+};
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Sample;
 use crate::server::audit::{chain_hash, GENESIS_HASH};
@@ -82,14 +84,14 @@ pub(crate) fn spans(
 
 /// Classifies rows that were not inserted against the rows held for their
 /// identity: the same values (a duplicate) or others (a conflict; the held
-/// row is kept). Sealed samples carry no location of their own (a sealing
-/// car sends it in `position` records, which are compared as such), so a
-/// held sealed sample's location, taken from its position, is not compared.
+/// row is kept). A sealing car sends location only in `position` records,
+/// which are compared as such: a sealed sample's location, taken from its
+/// position, is not compared.
 pub(crate) fn classify_against_held(
     rows: &[(VehicleId, Sample)],
     skipped: &[usize],
     held: &HashMap<(VehicleId, i64), Sample>,
-    sealed: bool,
+    seals: &SealRuns,
     outcome: &mut SampleBatchOutcome,
 ) -> Result<(), StoreError> {
     let unlocated = |s: &Sample| {
@@ -101,7 +103,7 @@ pub(crate) fn classify_against_held(
         let (vehicle, sample) = &rows[i];
         match held.get(&(*vehicle, sample.t_us)) {
             Some(h) if h == sample => outcome.duplicates += 1,
-            Some(h) if sealed && sample.channels.lat.is_none() && unlocated(h) == *sample => {
+            Some(h) if seals.seal_of(i).is_some() && unlocated(h) == unlocated(sample) => {
                 outcome.duplicates += 1
             }
             Some(h) => outcome.conflicts.push((i, sample_differences(h, sample))),

@@ -18,6 +18,17 @@ pub struct CoveredCounts {
     pub edr: u64,
 }
 
+impl CoveredCounts {
+    pub fn plus(self, other: CoveredCounts) -> CoveredCounts {
+        CoveredCounts {
+            samples: self.samples + other.samples,
+            positions: self.positions + other.positions,
+            events: self.events + other.events,
+            edr: self.edr + other.edr,
+        }
+    }
+}
+
 /// A verified seal, ready to be stored.
 #[derive(Debug, Clone)]
 pub struct NewSeal<'a> {
@@ -99,6 +110,22 @@ pub trait SealStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> Result<Vec<SealedRecordKey>, StoreError>;
+    /// Per class, the lines covered by the seals whose lines reach into
+    /// `[from, to)` (a seal reaches from its earliest to its latest line).
+    /// With `from > to`: the seals that span the gap `[to, from)`.
+    async fn seal_lines(
+        &self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<CoveredCounts, StoreError>;
+    /// How many of the vehicle's positions in `[from, to)` a seal covers.
+    async fn sealed_position_count(
+        &self,
+        vehicle: VehicleId,
+        from: i64,
+        to: i64,
+    ) -> Result<u64, StoreError>;
     /// How many of the vehicle's samples in `[from, to]` a seal covers.
     async fn sealed_sample_count(
         &self,
@@ -166,6 +193,18 @@ pub(crate) const SEAL_PAGE_SQL: &str =
 pub(crate) const SEALED_SAMPLE_COUNT_SQL: &str =
     "SELECT count(seal_id) FROM samples WHERE vehicle_id = $1 AND t >= $2 AND t <= $3";
 
+/// The lines of each class that the seals reaching into `[$2, $3)` cover,
+/// wherever those lines' own times fall.
+pub(crate) const SEAL_LINES_SQL: &str =
+    "SELECT CAST(coalesce(sum(samples), 0) AS BIGINT) AS samples, \
+     CAST(coalesce(sum(positions), 0) AS BIGINT) AS positions, \
+     CAST(coalesce(sum(events), 0) AS BIGINT) AS events, \
+     CAST(coalesce(sum(edr), 0) AS BIGINT) AS edr \
+     FROM seals WHERE vehicle_id = $1 AND t_min < $3 AND t_max >= $2";
+
+pub(crate) const SEALED_POSITION_COUNT_SQL: &str =
+    "SELECT count(seal_id) FROM positions WHERE vehicle_id = $1 AND t >= $2 AND t < $3";
+
 pub(crate) const MAX_SEQ_SQL: &str =
     "SELECT max(seq) FROM seals WHERE vehicle_id = $1 AND key_id = $2";
 
@@ -173,10 +212,10 @@ pub(crate) const HELD_SEAL_SQL: &str =
     "SELECT id, key_id, seq, count, first_t, last_t, prev, root, sig \
      FROM seals WHERE vehicle_id = $1 AND key_id = $2 AND seq = $3";
 
-pub(crate) const INSERT_SEAL_SQL: &str =
+/// The head of a many-row insert of seals (the values follow).
+pub(crate) const INSERT_SEALS_SQL: &str =
     "INSERT INTO seals (vehicle_id, key_id, seq, count, first_t, last_t, prev, root, sig, \
-     t_min, t_max, samples, positions, events, edr, covered) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+     t_min, t_max, samples, positions, events, edr, covered) ";
 
 /// A position is the location of the sample at the same instant.
 pub(crate) const LOCATE_SAMPLES_SQL: &str =
@@ -189,7 +228,7 @@ pub(crate) const HELD_POSITION_SQL: &str =
 
 pub(crate) const INSERT_POSITION_SQL: &str =
     "INSERT INTO positions (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (vehicle_id, t) DO NOTHING";
 
 use super::decode::StoredRow;
 use crate::domain::records::Position;
@@ -279,8 +318,9 @@ macro_rules! backend_seals {
         use $crate::domain::sealed::VehicleKey;
         use $crate::server::store::seals::{
             HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
-            INSERT_SEAL_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL,
-            SEALED_SAMPLE_COUNT_SQL, SEAL_PAGE_SQL, VEHICLE_KEYS_SQL,
+            INSERT_SEALS_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL,
+            SEALED_POSITION_COUNT_SQL, SEALED_SAMPLE_COUNT_SQL, SEAL_LINES_SQL, SEAL_PAGE_SQL,
+            VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
             HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass, SealedRecordKey,
@@ -347,32 +387,71 @@ macro_rules! backend_seals {
                 .transpose()
         }
 
-        pub(in crate::server::store) async fn insert_seal(
+        /// Many seals in few statements; their ids in the order given.
+        #[allow(dead_code)] // SQLite steps its own statement (`sqlite/bulk.rs`).
+        pub(in crate::server::store) async fn insert_seals(
+            conn: &mut $conn,
+            seals: &[(VehicleId, NewSeal<'_>)],
+        ) -> Result<Vec<SealId>, StoreError> {
+            let mut ids = Vec::with_capacity(seals.len());
+            // 16 parameters a row: well inside both databases' limits.
+            for chunk in seals.chunks(500) {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_SEALS_SQL);
+                insert.push_values(chunk, |mut row, (vehicle, seal)| {
+                    let l = seal.line;
+                    let c = seal.counts;
+                    row.push_bind(*vehicle)
+                        .push_bind(l.key.clone())
+                        .push_bind(l.seq as i64)
+                        .push_bind(l.count as i64)
+                        .push_bind(l.first_t.clone())
+                        .push_bind(l.last_t.clone())
+                        .push_bind(l.prev.clone())
+                        .push_bind(l.root.clone())
+                        .push_bind(l.sig.clone())
+                        .push_bind(($time)(seal.t_min))
+                        .push_bind(($time)(seal.t_max))
+                        .push_bind(c.samples as i64)
+                        .push_bind(c.positions as i64)
+                        .push_bind(c.events as i64)
+                        .push_bind(c.edr as i64)
+                        .push_bind(seal.covered.to_vec());
+                });
+                // RETURNING promises no order: each id is matched by its seal's identity.
+                insert.push(" RETURNING id, vehicle_id, key_id, seq");
+                let rows = insert.build().fetch_all(&mut *conn).await?;
+                let mut by_identity = std::collections::HashMap::with_capacity(rows.len());
+                for row in &rows {
+                    let identity: (VehicleId, String, i64) = (
+                        row.try_get("vehicle_id")?,
+                        row.try_get("key_id")?,
+                        row.try_get("seq")?,
+                    );
+                    by_identity.insert(identity, row.try_get::<SealId, _>("id")?);
+                }
+                for (vehicle, seal) in chunk {
+                    let identity = (*vehicle, seal.line.key.clone(), seal.line.seq as i64);
+                    let id = by_identity.get(&identity).ok_or_else(|| {
+                        StoreError::Corrupt("an inserted seal was not returned".into())
+                    })?;
+                    ids.push(*id);
+                }
+            }
+            Ok(ids)
+        }
+
+        /// What a position not inserted meets: the same values held, or others.
+        pub(in crate::server::store) async fn held_position_outcome(
             conn: &mut $conn,
             vehicle: VehicleId,
-            seal: &NewSeal<'_>,
-        ) -> Result<SealId, StoreError> {
-            let l = seal.line;
-            let c = seal.counts;
-            Ok(sqlx::query_scalar(INSERT_SEAL_SQL)
+            p: &Position,
+        ) -> Result<WriteOutcome, StoreError> {
+            let held = sqlx::query(HELD_POSITION_SQL)
                 .bind(vehicle)
-                .bind(&l.key)
-                .bind(l.seq as i64)
-                .bind(l.count as i64)
-                .bind(&l.first_t)
-                .bind(&l.last_t)
-                .bind(&l.prev)
-                .bind(&l.root)
-                .bind(&l.sig)
-                .bind(($time)(seal.t_min))
-                .bind(($time)(seal.t_max))
-                .bind(c.samples as i64)
-                .bind(c.positions as i64)
-                .bind(c.events as i64)
-                .bind(c.edr as i64)
-                .bind(seal.covered)
-                .fetch_one(conn)
-                .await?)
+                .bind(($time)(p.t_us))
+                .fetch_one(&mut *conn)
+                .await?;
+            $crate::server::store::seals::position_outcome(&held, p)
         }
 
         pub(in crate::server::store) async fn put_position(
@@ -381,15 +460,7 @@ macro_rules! backend_seals {
             p: &Position,
             seal: Option<SealId>,
         ) -> Result<WriteOutcome, StoreError> {
-            let held = sqlx::query(HELD_POSITION_SQL)
-                .bind(vehicle)
-                .bind(($time)(p.t_us))
-                .fetch_optional(&mut *conn)
-                .await?;
-            if let Some(row) = held {
-                return $crate::server::store::seals::position_outcome(&row, p);
-            }
-            sqlx::query(INSERT_POSITION_SQL)
+            let done = sqlx::query(INSERT_POSITION_SQL)
                 .bind(vehicle)
                 .bind(($time)(p.t_us))
                 .bind(p.lat)
@@ -397,9 +468,12 @@ macro_rules! backend_seals {
                 .bind(p.heading_deg)
                 .bind(&p.nonce)
                 .bind(seal)
-                .execute(conn)
+                .execute(&mut *conn)
                 .await?;
-            Ok(WriteOutcome::Inserted)
+            if done.rows_affected() == 1 {
+                return Ok(WriteOutcome::Inserted);
+            }
+            held_position_outcome(conn, vehicle, p).await
         }
 
         pub(in crate::server::store) async fn max_seal_seq(
@@ -415,46 +489,46 @@ macro_rules! backend_seals {
             Ok(max.unwrap_or(0) as u64)
         }
 
-        /// Positions of one batch in few statements: those not inserted are
-        /// held already, and compared with what is held.
+        /// Positions in few statements: those not inserted are held
+        /// already, and compared with what is held.
+        #[allow(dead_code)] // SQLite steps its own statement (`sqlite/bulk.rs`).
         pub(in crate::server::store) async fn put_positions(
             conn: &mut $conn,
-            vehicle: VehicleId,
-            positions: &[Position],
-            seal: Option<SealId>,
+            rows: &[(VehicleId, Position)],
+            seals: &$crate::server::store::SealRuns,
         ) -> Result<Vec<WriteOutcome>, StoreError> {
             use $crate::server::store::decode::StoredRow as _;
-            let mut outcomes = Vec::with_capacity(positions.len());
-            for chunk in positions.chunks(500) {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            for (c, chunk) in rows.chunks(500).enumerate() {
+                let first = c * 500;
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO positions (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) ",
                 );
-                insert.push_values(chunk, |mut row, p| {
-                    row.push_bind(vehicle)
+                let mut index = first;
+                insert.push_values(chunk, |mut row, (vehicle, p)| {
+                    row.push_bind(*vehicle)
                         .push_bind(($time)(p.t_us))
                         .push_bind(p.lat)
                         .push_bind(p.lon)
                         .push_bind(p.heading_deg)
                         .push_bind(p.nonce.clone())
-                        .push_bind(seal);
+                        .push_bind(seals.seal_of(index));
+                    index += 1;
                 });
-                insert.push(" ON CONFLICT (vehicle_id, t) DO NOTHING RETURNING t");
-                let rows = insert.build().fetch_all(&mut *conn).await?;
-                let inserted = rows
+                insert.push(" ON CONFLICT (vehicle_id, t) DO NOTHING RETURNING vehicle_id, t");
+                let inserted = insert
+                    .build()
+                    .fetch_all(&mut *conn)
+                    .await?
                     .iter()
-                    .map(|r| r.time("t"))
-                    .collect::<Result<std::collections::HashSet<i64>, StoreError>>()?;
-                for p in chunk {
-                    if inserted.contains(&p.t_us) {
-                        outcomes.push(WriteOutcome::Inserted);
-                        continue;
-                    }
-                    let held = sqlx::query(HELD_POSITION_SQL)
-                        .bind(vehicle)
-                        .bind(($time)(p.t_us))
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    outcomes.push($crate::server::store::seals::position_outcome(&held, p)?);
+                    .map(|r| Ok((r.try_get::<VehicleId, _>("vehicle_id")?, r.time("t")?)))
+                    .collect::<Result<std::collections::HashSet<(VehicleId, i64)>, StoreError>>()?;
+                for (vehicle, p) in chunk {
+                    outcomes.push(if inserted.contains(&(*vehicle, p.t_us)) {
+                        WriteOutcome::Inserted
+                    } else {
+                        held_position_outcome(&mut *conn, *vehicle, p).await?
+                    });
                 }
             }
             Ok(outcomes)
@@ -506,6 +580,44 @@ macro_rules! backend_seals {
                 vehicle: VehicleId,
             ) -> Result<Vec<MissingBatch>, StoreError> {
                 missing_batches(&self.pool, vehicle).await
+            }
+
+            async fn seal_lines(
+                &self,
+                vehicle: VehicleId,
+                from: i64,
+                to: i64,
+            ) -> Result<$crate::server::store::CoveredCounts, StoreError> {
+                let row = sqlx::query(SEAL_LINES_SQL)
+                    .bind(vehicle)
+                    .bind(($time)(from))
+                    .bind(($time)(to))
+                    .fetch_one(&self.pool)
+                    .await?;
+                let count = |column: &str| -> Result<u64, StoreError> {
+                    Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
+                };
+                Ok($crate::server::store::CoveredCounts {
+                    samples: count("samples")?,
+                    positions: count("positions")?,
+                    events: count("events")?,
+                    edr: count("edr")?,
+                })
+            }
+
+            async fn sealed_position_count(
+                &self,
+                vehicle: VehicleId,
+                from: i64,
+                to: i64,
+            ) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query_scalar(SEALED_POSITION_COUNT_SQL)
+                    .bind(vehicle)
+                    .bind(($time)(from))
+                    .bind(($time)(to))
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
             }
 
             async fn sealed_sample_count(

@@ -26,7 +26,8 @@ use crate::domain::Vin;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
     AuditEntry, HeldSeal, ImportStore, ImportTx, MissingBatch, NewAuditEntry, NewSeal,
-    SampleBatchOutcome, SealId, SealedRecord, StoreError, StoredVehicle, VehicleId, WriteOutcome,
+    SampleBatchOutcome, SealId, SealRuns, SealedRecord, StoreError, StoredVehicle, VehicleId,
+    WriteOutcome,
 };
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -117,7 +118,7 @@ impl PgImportTx {
     async fn copy_to_staging(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<SealId>,
+        seals: &SealRuns,
     ) -> Result<(), StoreError> {
         let tx = self.conn.tx().await?;
         let mut copy = tx
@@ -127,7 +128,7 @@ impl PgImportTx {
             .await?;
         let mut w = CopyWriter::new();
         for (i, (vehicle, s)) in rows.iter().enumerate() {
-            encode_sample(&mut w, *vehicle, s, seal, Some(i as i32));
+            encode_sample(&mut w, *vehicle, s, seals.seal_of(i), Some(i as i32));
             if w.buffered_bytes() > 1 << 20 {
                 copy.send(w.take()).await?;
             }
@@ -141,7 +142,7 @@ impl PgImportTx {
     async fn insert_overlapping(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<SealId>,
+        seals: &SealRuns,
         outcome: &mut SampleBatchOutcome,
     ) -> Result<(), StoreError> {
         if !self.staging {
@@ -157,7 +158,7 @@ impl PgImportTx {
                 .execute(&mut **self.conn.tx().await?)
                 .await?;
         }
-        self.copy_to_staging(rows, seal).await?;
+        self.copy_to_staging(rows, seals).await?;
         // In batch order, so the first of two rows for one instant is the one kept.
         let inserted: Vec<i32> = sqlx::query_scalar(&format!(
             "WITH ins AS (INSERT INTO samples ({SAMPLE_WRITE_COLUMNS}) \
@@ -186,7 +187,7 @@ impl PgImportTx {
                 held.insert((vehicle, sample.t_us), sample);
             }
         }
-        classify_against_held(rows, &skipped, &held, seal.is_some(), outcome)
+        classify_against_held(rows, &skipped, &held, seals, outcome)
     }
 
     /// For records identified by (vehicle, event id) and compared by digest:
@@ -263,7 +264,7 @@ impl ImportTx for PgImportTx {
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<SealId>,
+        seals: &SealRuns,
     ) -> Result<SampleBatchOutcome, StoreError> {
         let batch = spans(rows, 0..rows.len());
         let mut overlaps = false;
@@ -282,9 +283,9 @@ impl ImportTx for PgImportTx {
                 // What this batch added is not known in detail: ask again next time.
                 self.clear.remove(&vehicle);
             }
-            self.insert_overlapping(rows, seal, &mut outcome).await?;
+            self.insert_overlapping(rows, seals, &mut outcome).await?;
         } else {
-            self.conn.copy_samples(rows, seal).await?;
+            self.conn.copy_samples(rows, seals).await?;
             for (vehicle, sample) in rows {
                 self.minutes.add(*vehicle, sample);
             }
@@ -404,12 +405,11 @@ impl ImportTx for PgImportTx {
         seals::held_seal(&mut **self.conn.tx().await?, vehicle, vin, key, seq).await
     }
 
-    async fn insert_seal(
+    async fn insert_seals(
         &mut self,
-        vehicle: VehicleId,
-        seal: &NewSeal<'_>,
-    ) -> Result<SealId, StoreError> {
-        seals::insert_seal(&mut **self.conn.tx().await?, vehicle, seal).await
+        new: &[(VehicleId, NewSeal<'_>)],
+    ) -> Result<Vec<SealId>, StoreError> {
+        seals::insert_seals(&mut **self.conn.tx().await?, new).await
     }
 
     async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
@@ -418,11 +418,10 @@ impl ImportTx for PgImportTx {
 
     async fn put_positions(
         &mut self,
-        vehicle: VehicleId,
-        positions: &[Position],
-        seal: Option<SealId>,
+        rows: &[(VehicleId, Position)],
+        runs: &SealRuns,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        seals::put_positions(&mut **self.conn.tx().await?, vehicle, positions, seal).await
+        seals::put_positions(&mut **self.conn.tx().await?, rows, runs).await
     }
 
     async fn put_position(

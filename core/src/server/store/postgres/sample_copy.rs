@@ -10,7 +10,7 @@ use super::samples::SAMPLE_WRITE_COLUMNS;
 use super::time::Ts;
 use crate::domain::log_format::{AdasState, AebState, Gear};
 use crate::domain::records::Sample;
-use crate::server::store::{StoreError, VehicleId};
+use crate::server::store::{SealRuns, StoreError, VehicleId};
 use sqlx::{Postgres, Transaction};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -124,7 +124,7 @@ impl ImportConnection {
     pub async fn copy_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<i64>,
+        seals: &SealRuns,
     ) -> Result<(), StoreError> {
         if !matches!(self.state, State::Copying { .. }) {
             self.start_copy()?;
@@ -135,8 +135,8 @@ impl ImportConnection {
         else {
             unreachable!("started above")
         };
-        for (vehicle, sample) in rows {
-            encode_sample(w, *vehicle, sample, seal, None);
+        for (i, (vehicle, sample)) in rows.iter().enumerate() {
+            encode_sample(w, *vehicle, sample, seals.seal_of(i), None);
         }
         if chunks.send(w.take()).await.is_err() {
             // The task stopped: its result says why.

@@ -6,8 +6,8 @@
 //! exactly this (`lock_handle`). Everything unsafe stays in this file.
 
 use crate::domain::log_format::{AdasState, AebState, Gear};
-use crate::domain::records::Sample;
-use crate::server::store::VehicleId;
+use crate::domain::records::{Position, Sample};
+use crate::server::store::{NewSeal, SealId, SealRuns, VehicleId};
 use libsqlite3_sys as ffi;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -18,6 +18,14 @@ const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t, speed_kmh, accel
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \
     belt_driver, lat, lon, heading_deg, extra, seal_id) \
     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (vehicle_id, t) DO NOTHING";
+
+const INSERT_POSITION_SQL: &CStr = c"INSERT INTO positions \
+    (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) VALUES (?,?,?,?,?,?,?) \
+    ON CONFLICT (vehicle_id, t) DO NOTHING";
+
+const INSERT_SEAL_SQL: &CStr = c"INSERT INTO seals (vehicle_id, key_id, seq, count, first_t, \
+    last_t, prev, root, sig, t_min, t_max, samples, positions, events, edr, covered) \
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 /// A prepared statement, finalized on drop whatever happens. Text is bound
 /// without a copy (SQLITE_STATIC), so SQLite keeps pointers into it until the
@@ -78,7 +86,7 @@ impl<'text> Statement<'text> {
     }
 
     fn int(&self, i: c_int, v: Option<i64>) -> Result<(), String> {
-        // SAFETY: `stmt` is prepared and `i` is within its 25 parameters.
+        // SAFETY: `stmt` is prepared and `i` is within its parameters.
         self.check(unsafe {
             match v {
                 Some(v) => ffi::sqlite3_bind_int64(self.stmt, i, v),
@@ -94,6 +102,20 @@ impl<'text> Statement<'text> {
                 Some(v) => ffi::sqlite3_bind_double(self.stmt, i, v),
                 None => ffi::sqlite3_bind_null(self.stmt, i),
             }
+        })
+    }
+
+    /// Binds bytes without a copy, as `text` does.
+    fn blob(&self, i: c_int, v: &'text [u8]) -> Result<(), String> {
+        // SAFETY: as in `text`.
+        self.check(unsafe {
+            ffi::sqlite3_bind_blob(
+                self.stmt,
+                i,
+                v.as_ptr().cast(),
+                v.len() as c_int,
+                ffi::SQLITE_STATIC(),
+            )
         })
     }
 
@@ -116,9 +138,25 @@ impl<'text> Statement<'text> {
     }
 }
 
-/// Inserts `rows` inside the connection's open transaction. Returns the
-/// indices of rows that were not inserted because their (vehicle, t) is held.
-/// `seal`: the seal that covers every row, if any.
+impl Statement<'_> {
+    /// Steps the bound insert and resets it: whether it inserted a row.
+    fn insert(&self) -> Result<bool, String> {
+        // SAFETY: every parameter is bound; bound text outlives the statement (`'text`).
+        let rc = unsafe { ffi::sqlite3_step(self.stmt) };
+        if rc != ffi::SQLITE_DONE {
+            return Err(error_message(self.db));
+        }
+        // SAFETY: `db` is live; changes() reports the statement just stepped.
+        let inserted = unsafe { ffi::sqlite3_changes(self.db) } != 0;
+        // SAFETY: resets the finished statement for the next row.
+        self.check(unsafe { ffi::sqlite3_reset(self.stmt) })?;
+        Ok(inserted)
+    }
+}
+
+/// Inserts `rows` inside the connection's open transaction, each linked to
+/// its seal. Returns the indices of rows that were not inserted because
+/// their (vehicle, t) is held.
 ///
 /// # Safety
 /// `db` must be a live connection handle, locked for the caller's exclusive
@@ -126,11 +164,10 @@ impl<'text> Statement<'text> {
 pub unsafe fn insert_samples(
     db: NonNull<ffi::sqlite3>,
     rows: &[(VehicleId, Sample)],
-    seal: Option<i64>,
+    seals: &SealRuns,
 ) -> Result<Vec<usize>, String> {
-    let db = db.as_ptr();
     // SAFETY: `db` is live and locked for this call (the caller's contract).
-    let st = unsafe { Statement::prepare(db, INSERT_SQL)? };
+    let st = unsafe { Statement::prepare(db.as_ptr(), INSERT_SQL)? };
     let mut skipped = Vec::new();
     for (index, (vehicle, s)) in rows.iter().enumerate() {
         let c = &s.channels;
@@ -159,18 +196,77 @@ pub unsafe fn insert_samples(
         st.real(22, c.lon)?;
         st.real(23, c.heading_deg)?;
         st.text(24, s.extra.as_deref())?;
-        st.int(25, seal)?;
-        // SAFETY: every parameter is bound; bound text outlives `st` (`'text`).
-        let rc = unsafe { ffi::sqlite3_step(st.stmt) };
-        if rc != ffi::SQLITE_DONE {
-            return Err(error_message(db));
-        }
-        // SAFETY: `db` is live; changes() reports the statement just stepped.
-        if unsafe { ffi::sqlite3_changes(db) } == 0 {
+        st.int(25, seals.seal_of(index))?;
+        if !st.insert()? {
             skipped.push(index);
         }
-        // SAFETY: resets the finished statement for the next row.
-        st.check(unsafe { ffi::sqlite3_reset(st.stmt) })?;
+    }
+    Ok(skipped)
+}
+
+/// Inserts seals (none of them held: the import checked), returning their ids in order.
+///
+/// # Safety
+/// As for `insert_samples`.
+pub unsafe fn insert_seals(
+    db: NonNull<ffi::sqlite3>,
+    seals: &[(VehicleId, NewSeal<'_>)],
+) -> Result<Vec<SealId>, String> {
+    let db = db.as_ptr();
+    // SAFETY: `db` is live and locked for this call (the caller's contract).
+    let st = unsafe { Statement::prepare(db, INSERT_SEAL_SQL)? };
+    let mut ids = Vec::with_capacity(seals.len());
+    for (vehicle, seal) in seals {
+        let (l, c) = (seal.line, seal.counts);
+        st.int(1, Some(*vehicle))?;
+        st.text(2, Some(&l.key))?;
+        st.int(3, Some(l.seq as i64))?;
+        st.int(4, Some(l.count as i64))?;
+        st.text(5, Some(&l.first_t))?;
+        st.text(6, Some(&l.last_t))?;
+        st.text(7, Some(&l.prev))?;
+        st.text(8, Some(&l.root))?;
+        st.text(9, Some(&l.sig))?;
+        st.int(10, Some(seal.t_min))?;
+        st.int(11, Some(seal.t_max))?;
+        st.int(12, Some(c.samples as i64))?;
+        st.int(13, Some(c.positions as i64))?;
+        st.int(14, Some(c.events as i64))?;
+        st.int(15, Some(c.edr as i64))?;
+        st.blob(16, seal.covered)?;
+        if !st.insert()? {
+            return Err(format!("seal {} of key {} was not inserted", l.seq, l.key));
+        }
+        // SAFETY: `db` is live; the row just inserted is this connection's last.
+        ids.push(unsafe { ffi::sqlite3_last_insert_rowid(db) });
+    }
+    Ok(ids)
+}
+
+/// Inserts positions as `insert_samples` does samples; the indices of those
+/// whose (vehicle, t) is held.
+///
+/// # Safety
+/// As for `insert_samples`.
+pub unsafe fn insert_positions(
+    db: NonNull<ffi::sqlite3>,
+    rows: &[(VehicleId, Position)],
+    seals: &SealRuns,
+) -> Result<Vec<usize>, String> {
+    // SAFETY: `db` is live and locked for this call (the caller's contract).
+    let st = unsafe { Statement::prepare(db.as_ptr(), INSERT_POSITION_SQL)? };
+    let mut skipped = Vec::new();
+    for (index, (vehicle, p)) in rows.iter().enumerate() {
+        st.int(1, Some(*vehicle))?;
+        st.int(2, Some(p.t_us))?;
+        st.real(3, Some(p.lat))?;
+        st.real(4, Some(p.lon))?;
+        st.real(5, p.heading_deg)?;
+        st.text(6, Some(&p.nonce))?;
+        st.int(7, seals.seal_of(index))?;
+        if !st.insert()? {
+            skipped.push(index);
+        }
     }
     Ok(skipped)
 }

@@ -15,7 +15,8 @@ use crate::server::store::decode::EVENT_COLUMNS;
 use crate::server::store::rows::{classify_against_held, parse_wire, spans};
 use crate::server::store::{
     AuditEntry, HeldSeal, ImportStore, ImportTx, MissingBatch, NewAuditEntry, NewSeal,
-    SampleBatchOutcome, SealId, SealedRecord, StoreError, StoredVehicle, VehicleId, WriteOutcome,
+    SampleBatchOutcome, SealId, SealRuns, SealedRecord, StoreError, StoredVehicle, VehicleId,
+    WriteOutcome,
 };
 use async_trait::async_trait;
 use sqlx::{Row, Sqlite, Transaction};
@@ -64,7 +65,7 @@ impl SqliteImportTx {
         &mut self,
         rows: &[(VehicleId, Sample)],
         skipped: &[usize],
-        sealed: bool,
+        seals: &SealRuns,
         outcome: &mut SampleBatchOutcome,
     ) -> Result<(), StoreError> {
         let by_vehicle = spans(rows, skipped.iter().copied());
@@ -82,7 +83,7 @@ impl SqliteImportTx {
                 held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
             }
         }
-        classify_against_held(rows, skipped, &held, sealed, outcome)
+        classify_against_held(rows, skipped, &held, seals, outcome)
     }
 }
 
@@ -126,13 +127,13 @@ impl ImportTx for SqliteImportTx {
     async fn put_samples(
         &mut self,
         rows: &[(VehicleId, Sample)],
-        seal: Option<SealId>,
+        seals: &SealRuns,
     ) -> Result<SampleBatchOutcome, StoreError> {
         let skipped = {
             let mut handle = self.tx.lock_handle().await?;
             // SAFETY: the handle is locked for us until `handle` drops, and
             // the transaction opened on it stays open.
-            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows, seal) }
+            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows, seals) }
                 .map_err(StoreError::Engine)?
         };
         for (vehicle, sample) in rows {
@@ -148,7 +149,7 @@ impl ImportTx for SqliteImportTx {
             ..SampleBatchOutcome::default()
         };
         if !skipped.is_empty() {
-            self.classify_skipped(rows, &skipped, seal.is_some(), &mut outcome)
+            self.classify_skipped(rows, &skipped, seals, &mut outcome)
                 .await?;
         }
         Ok(outcome)
@@ -246,12 +247,14 @@ impl ImportTx for SqliteImportTx {
         seals::held_seal(&mut self.tx, vehicle, vin, key, seq).await
     }
 
-    async fn insert_seal(
+    async fn insert_seals(
         &mut self,
-        vehicle: VehicleId,
-        seal: &NewSeal<'_>,
-    ) -> Result<SealId, StoreError> {
-        seals::insert_seal(&mut self.tx, vehicle, seal).await
+        new: &[(VehicleId, NewSeal<'_>)],
+    ) -> Result<Vec<SealId>, StoreError> {
+        let mut handle = self.tx.lock_handle().await?;
+        // SAFETY: as in `put_samples`.
+        unsafe { super::bulk::insert_seals(handle.as_raw_handle(), new) }
+            .map_err(StoreError::Engine)
     }
 
     async fn max_seal_seq(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
@@ -260,11 +263,21 @@ impl ImportTx for SqliteImportTx {
 
     async fn put_positions(
         &mut self,
-        vehicle: VehicleId,
-        positions: &[Position],
-        seal: Option<SealId>,
+        rows: &[(VehicleId, Position)],
+        runs: &SealRuns,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        seals::put_positions(&mut self.tx, vehicle, positions, seal).await
+        let skipped = {
+            let mut handle = self.tx.lock_handle().await?;
+            // SAFETY: as in `put_samples`.
+            unsafe { super::bulk::insert_positions(handle.as_raw_handle(), rows, runs) }
+                .map_err(StoreError::Engine)?
+        };
+        let mut outcomes = vec![WriteOutcome::Inserted; rows.len()];
+        for i in skipped {
+            let (vehicle, position) = &rows[i];
+            outcomes[i] = seals::held_position_outcome(&mut self.tx, *vehicle, position).await?;
+        }
+        Ok(outcomes)
     }
 
     async fn put_position(

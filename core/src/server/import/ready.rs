@@ -1,0 +1,324 @@
+//! Batches of covered lines whose seal was checked (or that no seal will
+//! cover), queued until enough records are ready to write together: the
+//! seals in one statement, their positions and samples in one bulk write
+//! each. A car seals every minute or so, and writing each seal's few hundred
+//! lines on their own cost more than checking them.
+//!
+//! Positions are written first; a sealed sample takes the location of its
+//! position at the same instant before it is written, so a fresh import
+//! needs no pass over the samples afterwards. What cannot be matched so
+//! (a sample held already, a conflicting position, unsealed lines) is left to
+//! `locate_samples` at the end of the file, as unsealed positions are.
+
+use super::{Kind, Record, Writer, SAMPLE_FLUSH};
+use crate::domain::records::{Position, Sample};
+use crate::domain::sealed::SealLine;
+use crate::server::seal::lines::{check_signature, FieldError};
+use crate::server::store::{
+    CoveredCounts, NewSeal, SealId, SealRuns, StoreError, VehicleId, WriteOutcome,
+};
+use ed25519_dalek::VerifyingKey;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+/// A seal checked but for its signature, and not held yet: stored when its
+/// batch is written, once its [`FinishJob`] is done.
+pub(super) struct CheckedSeal {
+    /// Its line in the file.
+    pub at: u64,
+    pub line: SealLine,
+    pub t_min: i64,
+    pub t_max: i64,
+    pub counts: CoveredCounts,
+}
+
+/// What is left of a new seal's check, and the compression of its lines:
+/// done on other threads, in groups, while the import goes on reading.
+pub(super) struct FinishJob {
+    pub seal: SealLine,
+    pub key: VerifyingKey,
+    /// The covered lines, each followed by `\n`.
+    pub text: Vec<u8>,
+}
+
+/// Seals sent to another thread together: fewer hand-overs.
+const FINISH_GROUP: usize = 8;
+
+/// A job's result: the covered lines compressed, or the signature's failure.
+type Finished = Result<Vec<u8>, FieldError>;
+
+impl FinishJob {
+    fn run(self) -> Finished {
+        check_signature(&self.seal, &self.key)?;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&self.text)
+            .and_then(|()| z.finish())
+            .map_err(|e| ("covered".to_string(), format!("compressing the lines: {e}")))
+    }
+}
+
+/// What links a ready batch's records to a seal.
+pub(super) enum BatchSeal {
+    /// No seal covers them (none followed, or they were too many to hold).
+    Unsealed,
+    /// The same seal is held: the records link to it.
+    Held(SealId),
+    New(Box<CheckedSeal>),
+}
+
+pub(super) struct ReadyBatch {
+    pub vin: Arc<str>,
+    pub vehicle: VehicleId,
+    pub seal: BatchSeal,
+    pub records: Vec<(u64, Record)>,
+}
+
+/// The queue, and how many records it holds.
+#[derive(Default)]
+pub(super) struct Ready {
+    batches: Vec<ReadyBatch>,
+    records: usize,
+    /// The new seals' jobs, in queue order: those not sent yet, and the groups sent.
+    waiting: Vec<FinishJob>,
+    sent: Vec<JoinHandle<Vec<Finished>>>,
+}
+
+impl Ready {
+    /// Queues a new seal's job; a full group is sent off.
+    pub(super) fn finish_later(&mut self, job: FinishJob) {
+        self.waiting.push(job);
+        if self.waiting.len() >= FINISH_GROUP {
+            self.send_waiting();
+        }
+    }
+
+    fn send_waiting(&mut self) {
+        let jobs = std::mem::take(&mut self.waiting);
+        if !jobs.is_empty() {
+            self.sent.push(tokio::task::spawn_blocking(move || {
+                jobs.into_iter().map(FinishJob::run).collect()
+            }));
+        }
+    }
+
+    /// Every job's result, in queue order.
+    async fn finished(&mut self) -> Result<Vec<Finished>, StoreError> {
+        self.send_waiting();
+        let mut results = Vec::new();
+        for group in self.sent.drain(..) {
+            let done = group
+                .await
+                .map_err(|e| StoreError::Engine(format!("checking seals: {e}")))?;
+            results.extend(done);
+        }
+        Ok(results)
+    }
+}
+
+/// A position's location, for the sample at its instant.
+type Location = (f64, f64, Option<f64>);
+
+/// One flush's rows, in queue order, each run linked to its batch's seal.
+#[derive(Default)]
+struct Rows {
+    samples: Vec<(VehicleId, Sample)>,
+    sample_lines: Vec<u64>,
+    sample_seals: SealRuns,
+    positions: Vec<(VehicleId, Position)>,
+    /// Each position's line and the index of its batch (for its VIN).
+    position_lines: Vec<(u64, usize)>,
+    position_seals: SealRuns,
+    others: Vec<(u64, usize, Record, Option<SealId>)>,
+}
+
+impl Writer<'_> {
+    /// Queues a batch; writes the queue once it holds enough records.
+    pub(super) async fn queue_batch(&mut self, batch: ReadyBatch) -> Result<(), StoreError> {
+        if !self.writing() || (batch.records.is_empty() && !matches!(batch.seal, BatchSeal::New(_)))
+        {
+            return Ok(());
+        }
+        self.ready.records += batch.records.len();
+        self.ready.batches.push(batch);
+        if self.ready.records >= SAMPLE_FLUSH {
+            self.flush_ready().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued batch. Unsealed records buffered before go first:
+    /// of two rows for one instant, the first written is kept.
+    pub(super) async fn flush_ready(&mut self) -> Result<(), StoreError> {
+        if self.ready.batches.is_empty() {
+            return Ok(());
+        }
+        // Every new seal's signature is known before anything is written.
+        let finished = self.ready.finished().await?;
+        let batches = std::mem::take(&mut self.ready).batches;
+        let new_seals = batches.iter().filter_map(|b| match &b.seal {
+            BatchSeal::New(seal) => Some(seal.at),
+            _ => None,
+        });
+        let mut covered = Vec::with_capacity(finished.len());
+        for (at, result) in new_seals.zip(finished) {
+            match result {
+                Ok(bytes) => covered.push(bytes),
+                Err((field, reason)) => self.error(super::LineError {
+                    line: at,
+                    field: Some(field),
+                    reason,
+                }),
+            }
+        }
+        if !self.writing() {
+            return Ok(());
+        }
+        self.flush_samples().await?;
+        self.flush_records().await?;
+        let new: Vec<(VehicleId, NewSeal<'_>)> = batches
+            .iter()
+            .filter_map(|b| match &b.seal {
+                BatchSeal::New(s) => Some((b.vehicle, s)),
+                _ => None,
+            })
+            .zip(&covered)
+            .map(|((vehicle, s), covered)| {
+                let seal = NewSeal {
+                    line: &s.line,
+                    t_min: s.t_min,
+                    t_max: s.t_max,
+                    counts: s.counts,
+                    covered,
+                };
+                (vehicle, seal)
+            })
+            .collect();
+        let mut new_ids = if new.is_empty() {
+            Vec::new()
+        } else {
+            self.tx.insert_seals(&new).await?
+        }
+        .into_iter();
+        drop(new);
+        let mut rows = Rows::default();
+        let mut vehicles = Vec::with_capacity(batches.len());
+        for (b, batch) in batches.into_iter().enumerate() {
+            let seal = match batch.seal {
+                BatchSeal::Unsealed => None,
+                BatchSeal::Held(id) => Some(id),
+                BatchSeal::New(_) => new_ids.next(),
+            };
+            rows.sample_seals.start(rows.samples.len(), seal);
+            rows.position_seals.start(rows.positions.len(), seal);
+            for (line, record) in batch.records {
+                match record {
+                    Record::Sample(s) => {
+                        rows.samples.push((batch.vehicle, s));
+                        rows.sample_lines.push(line);
+                    }
+                    Record::Position(p) => {
+                        rows.positions.push((batch.vehicle, p));
+                        rows.position_lines.push((line, b));
+                    }
+                    other => rows.others.push((line, b, other, seal)),
+                }
+            }
+            vehicles.push((batch.vin, batch.vehicle));
+        }
+        let locations = self.write_ready_positions(&rows, &vehicles).await?;
+        self.write_ready_samples(&mut rows, locations).await?;
+        for (line, b, record, seal) in rows.others {
+            let (vin, vehicle) = &vehicles[b];
+            self.write_record(line, vin, *vehicle, record, seal).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the positions and counts them; the locations sealed samples
+    /// take. Those that cannot be matched now are left to `locate_samples`.
+    async fn write_ready_positions(
+        &mut self,
+        rows: &Rows,
+        vehicles: &[(Arc<str>, VehicleId)],
+    ) -> Result<HashMap<(VehicleId, i64), Location>, StoreError> {
+        let mut locations = HashMap::with_capacity(rows.positions.len());
+        if rows.positions.is_empty() {
+            return Ok(locations);
+        }
+        let outcomes = self
+            .tx
+            .put_positions(&rows.positions, &rows.position_seals)
+            .await?;
+        for (i, (((vehicle, p), (line, b)), outcome)) in rows
+            .positions
+            .iter()
+            .zip(&rows.position_lines)
+            .zip(outcomes)
+            .enumerate()
+        {
+            let matchable = rows.position_seals.seal_of(i).is_some()
+                && !matches!(outcome, WriteOutcome::Conflict { .. });
+            if matchable {
+                locations.insert((*vehicle, p.t_us), (p.lat, p.lon, p.heading_deg));
+            } else {
+                self.locate_later(*vehicle, p.t_us);
+            }
+            let identity = || {
+                format!(
+                    "{} position at {}",
+                    vehicles[*b].0,
+                    crate::domain::time::format_utc(p.t_us)
+                )
+            };
+            self.count(*line, Kind::Position, identity, &outcome);
+        }
+        Ok(locations)
+    }
+
+    /// Gives sealed samples their position's location, then writes them.
+    async fn write_ready_samples(
+        &mut self,
+        rows: &mut Rows,
+        mut locations: HashMap<(VehicleId, i64), Location>,
+    ) -> Result<(), StoreError> {
+        for (i, (vehicle, s)) in rows.samples.iter_mut().enumerate() {
+            let c = &mut s.channels;
+            if c.lat.is_some() || rows.sample_seals.seal_of(i).is_none() {
+                continue;
+            }
+            if let Some((lat, lon, heading)) = locations.remove(&(*vehicle, s.t_us)) {
+                (c.lat, c.lon, c.heading_deg) = (Some(lat), Some(lon), heading);
+            }
+        }
+        // Positions with no sample here: theirs may come later, or be held.
+        for (vehicle, t) in locations.into_keys() {
+            self.locate_later(vehicle, t);
+        }
+        let samples = std::mem::take(&mut rows.samples);
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let before = self.summary.inserted.samples;
+        let lines = std::mem::take(&mut rows.sample_lines);
+        let (samples, _) = self
+            .write_samples(samples, lines, &rows.sample_seals)
+            .await?;
+        if self.summary.inserted.samples - before < samples.len() as u64 {
+            // A sample held already keeps its row: it takes its location after.
+            for (vehicle, s) in &samples {
+                if s.channels.lat.is_some() {
+                    self.locate_later(*vehicle, s.t_us);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The vehicle's samples at `t` take their position's location before commit.
+    pub(super) fn locate_later(&mut self, vehicle: VehicleId, t: i64) {
+        let span = self.located.entry(vehicle).or_insert((t, t));
+        *span = (span.0.min(t), span.1.max(t));
+    }
+}
