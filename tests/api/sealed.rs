@@ -299,9 +299,32 @@ async fn an_ownership_boundary_inside_a_seal_never_reveals_the_other_owners_line
         revealed += 1;
     }
     assert!(revealed > 0);
-    let second = v.sealed.unwrap();
-    let second = second.by_seal.iter().find(|s| s.seq == 2).unwrap();
+    let sealed = v.sealed.unwrap();
+    let second = sealed.by_seal.iter().find(|s| s.seq == 2).unwrap();
     assert!(second.revealed > 0 && second.withheld > 0, "{second:?}");
+
+    // The overview says, per class, how many lines sealed with the owner's
+    // records are the earlier owner's: together, what the bundle withholds.
+    let (status, o) = get_json(&c, &app, &format!("/api/v1/vehicles/{vin}")).await;
+    assert_eq!(status, 200, "{o}");
+    let withheld = |class: &str| o[class]["withheld"].as_u64().unwrap();
+    assert!(withheld("telemetry") > 0 && withheld("location") > 0, "{o}");
+    let total: u64 = ["telemetry", "location", "events", "crash_records"]
+        .iter()
+        .map(|class| withheld(class))
+        .sum();
+    assert_eq!(total, sealed.withheld, "{o}");
+    let page = c
+        .get(app.url(&format!("/vehicles/{vin}")))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"withheld\""), "{page}");
+    assert!(page.contains("在您的时段之外"), "{page}");
 }
 
 /// The bundle with `sealed.ndjson` changed by `change`, the manifest as signed.
@@ -466,6 +489,10 @@ async fn the_overview_says_per_class_what_the_car_signed_and_lists_missing_batch
     assert_eq!(o["telemetry"]["sealed"], o["telemetry"]["count"], "{o}");
     assert_eq!(o["location"]["sealed"], o["location"]["count"]);
     assert_eq!(o["events"]["sealed"], o["events"]["count"]);
+    // An owner since the first record is given every sealed line.
+    for class in ["telemetry", "location", "events", "crash_records"] {
+        assert_eq!(o[class]["withheld"], 0, "{class}: {o}");
+    }
     let gaps = o["missing_batches"].as_array().unwrap();
     assert_eq!(gaps.len(), 2, "{o}");
     assert_eq!(

@@ -52,6 +52,8 @@ fn OverviewTable(o: Overview) -> impl IntoView {
                 <td class="num">{c.count}</td>
                 <td class="num">{c.sealed} {(c.count > c.sealed).then(|| view! {
                     <span class="muted">" · " {c.count - c.sealed} " " {t!(i18n, unsealed_records)}</span>
+                })} {(c.withheld > 0).then(|| view! {
+                    <span class="muted" data-testid="withheld">" · " {c.withheld} " " {t!(i18n, withheld_records)}</span>
                 })}</td>
                 <td>{c.first.map(|f| readable(&f.t_local)).unwrap_or_default()}</td>
                 <td>{c.last.map(|l| readable(&l.t_local)).unwrap_or_default()}</td>

@@ -57,6 +57,11 @@ pub struct ClassSummary {
     /// Of them, records the vehicle itself signed (format 1.1); the rest are unsealed.
     #[serde(default)]
     pub sealed: u64,
+    /// Lines the car sealed together with these records that fall outside
+    /// the reader's periods (another owner's, or outside a case): a bundle
+    /// hands them over as hashes only, so its seals still verify.
+    #[serde(default)]
+    pub withheld: u64,
     pub first: Option<Instant>,
     pub last: Option<Instant>,
     /// Sampling rates seen (telemetry and location only), most common first.

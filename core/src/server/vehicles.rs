@@ -4,7 +4,7 @@
 use super::authz::Principal;
 use super::error::ServiceError;
 use super::localtime::instant;
-use super::store::{ClassHoldings, Holdings, TimeRange};
+use super::store::{ClassHoldings, CoveredCounts, Holdings, TimeRange, VehicleId};
 use super::Portal;
 use crate::domain::account::VehicleBinding;
 use crate::domain::browse::{ClassSummary, Overview, Period, Rate};
@@ -63,16 +63,20 @@ impl Portal {
                 }
             }
         }
+        let withheld = self.withheld(vehicle, &access.ranges, &total).await?;
         let zone = access.vehicle.vehicle.timezone.clone();
         let class =
-            |h: &ClassHoldings, retention_days: u32, held: u64, rates: Vec<Rate>| ClassSummary {
-                count: h.count,
-                sealed: h.sealed,
-                first: h.first_us.map(|t| instant(t, &zone, None)),
-                last: h.last_us.map(|t| instant(t, &zone, None)),
-                rates,
-                retention_days,
-                held,
+            |h: &ClassHoldings, withheld: u64, retention_days: u32, held: u64, rates: Vec<Rate>| {
+                ClassSummary {
+                    count: h.count,
+                    sealed: h.sealed,
+                    withheld,
+                    first: h.first_us.map(|t| instant(t, &zone, None)),
+                    last: h.last_us.map(|t| instant(t, &zone, None)),
+                    rates,
+                    retention_days,
+                    held,
+                }
             };
         let rates = sampling_rates(&intervals);
         let within = |t: &str| {
@@ -100,20 +104,63 @@ impl Portal {
                 .collect(),
             telemetry: class(
                 &total.samples,
+                withheld.samples,
                 r.telemetry_days,
                 total.held_samples,
                 rates.clone(),
             ),
-            location: class(&total.location, r.telemetry_days, 0, rates),
-            events: class(&total.events, r.events_days, 0, Vec::new()),
+            location: class(
+                &total.location,
+                withheld.positions,
+                r.telemetry_days,
+                0,
+                rates,
+            ),
+            events: class(&total.events, withheld.events, r.events_days, 0, Vec::new()),
             crash_records: class(
                 &total.edr_records,
+                withheld.edr,
                 r.crash_records_days,
                 total.locked_edr_records,
                 Vec::new(),
             ),
             timezone: zone,
             missing_batches,
+        })
+    }
+}
+
+impl Portal {
+    /// Per class, the lines sealed together with the reader's records that
+    /// fall outside the reader's periods: what the seals reaching into the
+    /// periods cover, less what of it lies inside them. A seal reaching into
+    /// two periods (it spans the gap between them) is counted once.
+    async fn withheld(
+        &self,
+        vehicle: VehicleId,
+        ranges: &[TimeRange],
+        inside: &Holdings,
+    ) -> Result<CoveredCounts, ServiceError> {
+        let mut covered = CoveredCounts::default();
+        let mut positions_inside = 0;
+        for range in ranges {
+            let (from, to) = (range.from_us, range.to_us);
+            covered = covered.plus(self.store.seal_lines(vehicle, from, to).await?);
+            positions_inside += self.store.sealed_position_count(vehicle, from, to).await?;
+        }
+        let mut spanning = CoveredCounts::default();
+        for pair in ranges.windows(2) {
+            let gap = (pair[1].from_us, pair[0].to_us);
+            spanning = spanning.plus(self.store.seal_lines(vehicle, gap.0, gap.1).await?);
+        }
+        let outside = |covered: u64, spanning: u64, inside: u64| {
+            covered.saturating_sub(spanning).saturating_sub(inside)
+        };
+        Ok(CoveredCounts {
+            samples: outside(covered.samples, spanning.samples, inside.samples.sealed),
+            positions: outside(covered.positions, spanning.positions, positions_inside),
+            events: outside(covered.events, spanning.events, inside.events.sealed),
+            edr: outside(covered.edr, spanning.edr, inside.edr_records.sealed),
         })
     }
 }
