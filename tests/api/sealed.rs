@@ -314,17 +314,20 @@ async fn an_ownership_boundary_inside_a_seal_never_reveals_the_other_owners_line
         .map(|class| withheld(class))
         .sum();
     assert_eq!(total, sealed.withheld, "{o}");
-    let page = c
-        .get(app.url(&format!("/vehicles/{vin}")))
+    let page = zh_page(&c, &app, &format!("/vehicles/{vin}")).await;
+    assert!(page.contains("data-testid=\"withheld\""), "{page}");
+    assert!(page.contains("在您的时段之外"), "{page}");
+}
+
+/// A page as a zh-CN reader gets it.
+async fn zh_page(c: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    let res = c
+        .get(app.url(path))
         .header("accept-language", "zh-CN")
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    assert!(page.contains("data-testid=\"withheld\""), "{page}");
-    assert!(page.contains("在您的时段之外"), "{page}");
+    res.text().await.unwrap()
 }
 
 /// The bundle with `sealed.ndjson` changed by `change`, the manifest as signed.
@@ -499,15 +502,7 @@ async fn the_overview_says_per_class_what_the_car_signed_and_lists_missing_batch
         (gaps[0]["from_seq"].as_u64(), gaps[1]["from_seq"].as_u64()),
         (Some(5), Some(12))
     );
-    let page = c
-        .get(app.url(&format!("/vehicles/{lossy}")))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = zh_page(&c, &app, &format!("/vehicles/{lossy}")).await;
     assert!(page.contains("缺失批次"), "{page}");
     assert!(page.contains("data-testid=\"missing-batches\""));
 
@@ -576,15 +571,7 @@ async fn every_record_says_whether_the_car_signed_it_and_with_which_key() {
     .await;
     let items = samples["items"].as_array().unwrap();
     assert!(!items.is_empty() && items.iter().all(|s| s.get("sealed_by").is_none()));
-    let page = c
-        .get(app.url(&format!("/vehicles/{old}/telemetry")))
-        .header("accept-language", "zh-CN")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = zh_page(&c, &app, &format!("/vehicles/{old}/telemetry")).await;
     assert!(page.contains("未签名") && !page.contains("已签名，密钥"));
 }
 

@@ -573,6 +573,26 @@ macro_rules! backend_seals {
                 .collect()
         }
 
+        /// A count over one vehicle and a time span (`$1`, `$2`, `$3`).
+        async fn count_in<'e, E>(
+            executor: E,
+            sql: &'static str,
+            vehicle: VehicleId,
+            from: i64,
+            to: i64,
+        ) -> Result<u64, StoreError>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let n: i64 = sqlx::query_scalar(sql)
+                .bind(vehicle)
+                .bind(($time)(from))
+                .bind(($time)(to))
+                .fetch_one(executor)
+                .await?;
+            Ok(n.max(0) as u64)
+        }
+
         #[async_trait::async_trait]
         impl SealStore for $store {
             async fn missing_batches(
@@ -611,13 +631,7 @@ macro_rules! backend_seals {
                 from: i64,
                 to: i64,
             ) -> Result<u64, StoreError> {
-                let n: i64 = sqlx::query_scalar(SEALED_POSITION_COUNT_SQL)
-                    .bind(vehicle)
-                    .bind(($time)(from))
-                    .bind(($time)(to))
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(n as u64)
+                count_in(&self.pool, SEALED_POSITION_COUNT_SQL, vehicle, from, to).await
             }
 
             async fn sealed_sample_count(
@@ -626,13 +640,7 @@ macro_rules! backend_seals {
                 from: i64,
                 to: i64,
             ) -> Result<u64, StoreError> {
-                let n: i64 = sqlx::query_scalar(SEALED_SAMPLE_COUNT_SQL)
-                    .bind(vehicle)
-                    .bind(($time)(from))
-                    .bind(($time)(to))
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok(n as u64)
+                count_in(&self.pool, SEALED_SAMPLE_COUNT_SQL, vehicle, from, to).await
             }
 
             async fn sealed_records(
