@@ -129,6 +129,11 @@ fn line_error(line: u64, field: &str, reason: impl Into<String>) -> LineError {
     }
 }
 
+/// A seal check's answer: the line is rejected, naming the field.
+fn rejected<T>(line: u64, field: &str, reason: String) -> Result<Result<T, LineError>, StoreError> {
+    Ok(Err(line_error(line, field, reason)))
+}
+
 impl Writer<'_> {
     /// The highest seq of the key's seals held, loaded once per import.
     async fn held_max(&mut self, vehicle: VehicleId, key: &str) -> Result<u64, StoreError> {
@@ -362,9 +367,9 @@ impl Writer<'_> {
         seal: &SealLine,
         batch: &OpenBatch,
     ) -> Result<Result<VerifyingKey, LineError>, StoreError> {
-        let fail = |field: &str, reason: String| Ok(Err(line_error(line, field, reason)));
         let Some(key) = self.known_keys(vin, vehicle).await?.get(&seal.key).copied() else {
-            return fail(
+            return rejected(
+                line,
                 "key",
                 format!(
                     "key `{}` is not a key of {vin} certified by a trusted vehicle CA \
@@ -374,14 +379,15 @@ impl Writer<'_> {
             );
         };
         if *seal.vin != **vin {
-            return fail(
+            return rejected(
+                line,
                 "vin",
                 format!("must be written as the vehicle's VIN is, in upper case ({vin})"),
             );
         }
         let root = match check_seal_fields(seal) {
             Ok(root) => root,
-            Err((field, reason)) => return fail(&field, reason),
+            Err((field, reason)) => return rejected(line, &field, reason),
         };
         match self
             .check_covered(line, vin, vehicle, seal, batch, root)
@@ -389,7 +395,7 @@ impl Writer<'_> {
         {
             Ok(()) => Ok(Ok(key)),
             Err(e) => match check_signature(seal, &key) {
-                Err((field, reason)) => fail(&field, reason),
+                Err((field, reason)) => rejected(line, &field, reason),
                 Ok(()) => Ok(Err(e)),
             },
         }
@@ -405,10 +411,10 @@ impl Writer<'_> {
         batch: &OpenBatch,
         root: crate::server::seal::Hash,
     ) -> Result<Result<(), LineError>, StoreError> {
-        let fail = |field: &str, reason: String| Ok(Err(line_error(line, field, reason)));
         let lines = batch.lines();
         if lines == 0 {
-            return fail(
+            return rejected(
+                line,
                 "count",
                 format!(
                     "the seal covers nothing: no sample, position, event or crash record of \
@@ -418,7 +424,8 @@ impl Writer<'_> {
         }
         let span = format!("lines {}–{}", batch.first_line, batch.last_line);
         if batch.spilled {
-            return fail(
+            return rejected(
+                line,
                 "count",
                 format!(
                     "the seal covers {lines} lines ({span}), more than the {MAX_SEAL_LINES} lines \
@@ -428,7 +435,8 @@ impl Writer<'_> {
             );
         }
         if seal.count != lines {
-            return fail(
+            return rejected(
+                line,
                 "count",
                 format!(
                     "says {} but {lines} lines of {vin} ({span}) stand between this seal and the \
@@ -438,7 +446,8 @@ impl Writer<'_> {
             );
         }
         if batch.tree.root() != Some(root) {
-            return fail(
+            return rejected(
+                line,
                 "root",
                 format!(
                     "does not match the {lines} covered lines ({span}): a line was changed, \
@@ -448,7 +457,8 @@ impl Writer<'_> {
         }
         let (first_t, last_t) = batch.times();
         if seal.first_t != first_t {
-            return fail(
+            return rejected(
+                line,
                 "first_t",
                 format!(
                     "`{}` is not the time of the first covered line (line {}: `{first_t}`)",
@@ -457,7 +467,8 @@ impl Writer<'_> {
             );
         }
         if seal.last_t != last_t {
-            return fail(
+            return rejected(
+                line,
                 "last_t",
                 format!(
                     "`{}` is not the time of the last covered line (line {}: `{last_t}`)",

@@ -318,13 +318,12 @@ macro_rules! backend_seals {
         use $crate::domain::sealed::VehicleKey;
         use $crate::server::store::seals::{
             HELD_KEY_SQL, HELD_POSITION_SQL, HELD_SEAL_SQL, INSERT_KEY_SQL, INSERT_POSITION_SQL,
-            INSERT_SEALS_SQL, LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL,
-            SEALED_POSITION_COUNT_SQL, SEALED_SAMPLE_COUNT_SQL, SEAL_LINES_SQL, SEAL_PAGE_SQL,
-            VEHICLE_KEYS_SQL,
+            LOCATE_SAMPLES_SQL, MAX_SEQ_SQL, MISSING_BATCHES_SQL, SEALED_POSITION_COUNT_SQL,
+            SEALED_SAMPLE_COUNT_SQL, SEAL_LINES_SQL, SEAL_PAGE_SQL, VEHICLE_KEYS_SQL,
         };
         use $crate::server::store::{
-            HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass, SealedRecordKey,
-            StoreError, StoredSeal, VehicleId, WriteOutcome,
+            HeldSeal, MissingBatch, SealId, SealStore, SealedClass, SealedRecordKey, StoreError,
+            StoredSeal, VehicleId, WriteOutcome,
         };
 
         pub(in crate::server::store) async fn vehicle_keys(
@@ -387,59 +386,6 @@ macro_rules! backend_seals {
                 .transpose()
         }
 
-        /// Many seals in few statements; their ids in the order given.
-        #[allow(dead_code)] // SQLite steps its own statement (`sqlite/bulk.rs`).
-        pub(in crate::server::store) async fn insert_seals(
-            conn: &mut $conn,
-            seals: &[(VehicleId, NewSeal<'_>)],
-        ) -> Result<Vec<SealId>, StoreError> {
-            let mut ids = Vec::with_capacity(seals.len());
-            // 16 parameters a row: well inside both databases' limits.
-            for chunk in seals.chunks(500) {
-                let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_SEALS_SQL);
-                insert.push_values(chunk, |mut row, (vehicle, seal)| {
-                    let l = seal.line;
-                    let c = seal.counts;
-                    row.push_bind(*vehicle)
-                        .push_bind(l.key.clone())
-                        .push_bind(l.seq as i64)
-                        .push_bind(l.count as i64)
-                        .push_bind(l.first_t.clone())
-                        .push_bind(l.last_t.clone())
-                        .push_bind(l.prev.clone())
-                        .push_bind(l.root.clone())
-                        .push_bind(l.sig.clone())
-                        .push_bind(($time)(seal.t_min))
-                        .push_bind(($time)(seal.t_max))
-                        .push_bind(c.samples as i64)
-                        .push_bind(c.positions as i64)
-                        .push_bind(c.events as i64)
-                        .push_bind(c.edr as i64)
-                        .push_bind(seal.covered.to_vec());
-                });
-                // RETURNING promises no order: each id is matched by its seal's identity.
-                insert.push(" RETURNING id, vehicle_id, key_id, seq");
-                let rows = insert.build().fetch_all(&mut *conn).await?;
-                let mut by_identity = std::collections::HashMap::with_capacity(rows.len());
-                for row in &rows {
-                    let identity: (VehicleId, String, i64) = (
-                        row.try_get("vehicle_id")?,
-                        row.try_get("key_id")?,
-                        row.try_get("seq")?,
-                    );
-                    by_identity.insert(identity, row.try_get::<SealId, _>("id")?);
-                }
-                for (vehicle, seal) in chunk {
-                    let identity = (*vehicle, seal.line.key.clone(), seal.line.seq as i64);
-                    let id = by_identity.get(&identity).ok_or_else(|| {
-                        StoreError::Corrupt("an inserted seal was not returned".into())
-                    })?;
-                    ids.push(*id);
-                }
-            }
-            Ok(ids)
-        }
-
         /// What a position not inserted meets: the same values held, or others.
         pub(in crate::server::store) async fn held_position_outcome(
             conn: &mut $conn,
@@ -487,51 +433,6 @@ macro_rules! backend_seals {
                 .fetch_one(conn)
                 .await?;
             Ok(max.unwrap_or(0) as u64)
-        }
-
-        /// Positions in few statements: those not inserted are held
-        /// already, and compared with what is held.
-        #[allow(dead_code)] // SQLite steps its own statement (`sqlite/bulk.rs`).
-        pub(in crate::server::store) async fn put_positions(
-            conn: &mut $conn,
-            rows: &[(VehicleId, Position)],
-            seals: &$crate::server::store::SealRuns,
-        ) -> Result<Vec<WriteOutcome>, StoreError> {
-            use $crate::server::store::decode::StoredRow as _;
-            let mut outcomes = Vec::with_capacity(rows.len());
-            for (c, chunk) in rows.chunks(500).enumerate() {
-                let first = c * 500;
-                let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO positions (vehicle_id, t, lat, lon, heading_deg, nonce, seal_id) ",
-                );
-                let mut index = first;
-                insert.push_values(chunk, |mut row, (vehicle, p)| {
-                    row.push_bind(*vehicle)
-                        .push_bind(($time)(p.t_us))
-                        .push_bind(p.lat)
-                        .push_bind(p.lon)
-                        .push_bind(p.heading_deg)
-                        .push_bind(p.nonce.clone())
-                        .push_bind(seals.seal_of(index));
-                    index += 1;
-                });
-                insert.push(" ON CONFLICT (vehicle_id, t) DO NOTHING RETURNING vehicle_id, t");
-                let inserted = insert
-                    .build()
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get::<VehicleId, _>("vehicle_id")?, r.time("t")?)))
-                    .collect::<Result<std::collections::HashSet<(VehicleId, i64)>, StoreError>>()?;
-                for (vehicle, p) in chunk {
-                    outcomes.push(if inserted.contains(&(*vehicle, p.t_us)) {
-                        WriteOutcome::Inserted
-                    } else {
-                        held_position_outcome(&mut *conn, *vehicle, p).await?
-                    });
-                }
-            }
-            Ok(outcomes)
         }
 
         pub(in crate::server::store) async fn locate_samples(
