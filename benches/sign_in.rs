@@ -29,7 +29,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let (store, pool) = store::open(&url).await.expect("store");
-    let hash = portal_core::server::password::hash(PASSWORD.into())
+    let hash = portal_core::server::password::Hasher::default()
+        .hash(PASSWORD.into())
         .await
         .expect("hash");
     store

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use portal_core::server::seal::TrustAnchors;
+use portal_core::server::tlog::LogKey;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,6 +31,17 @@ pub struct GlobalOptions {
     /// Without it, files carrying seals or vehicle keys are refused.
     #[arg(long, env = "PORTAL_VEHICLE_CA", global = true)]
     pub vehicle_ca: Option<PathBuf>,
+
+    /// The transparency log's name, the first line of every checkpoint and
+    /// the name witnesses know its key by: this portal's host and path
+    /// (e.g. `portal.example.com/log`), unique to this deployment.
+    #[arg(
+        long,
+        env = "PORTAL_LOG_ORIGIN",
+        default_value = "localhost/vehicle-data-portal/log",
+        global = true
+    )]
+    pub log_origin: String,
 }
 
 impl GlobalOptions {
@@ -41,6 +53,14 @@ impl GlobalOptions {
         };
         let anchors = TrustAnchors::load(path).context("loading the vehicle CAs")?;
         Ok(Arc::new(anchors))
+    }
+
+    /// The transparency log's key (created in the data directory on first
+    /// use) under its origin.
+    pub fn log_key(&self) -> anyhow::Result<Arc<LogKey>> {
+        let key = LogKey::load_or_create(&self.data_dir, &self.log_origin)
+            .map_err(|e| anyhow::anyhow!("loading the transparency log's key: {e}"))?;
+        Ok(Arc::new(key))
     }
 
     /// The database URL, creating the data directory for the default SQLite file.

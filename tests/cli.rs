@@ -295,18 +295,18 @@ fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edi
     let out = deployment.portal(&["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(
-        text(&out.stdout).contains("audit chain intact: 1 entries"),
+        text(&out.stdout).contains("transparency log intact: 1 leaves"),
         "{}",
         text(&out.stdout)
     );
-    assert!(deployment.dir().join("audit-head.json").exists());
+    assert!(deployment.dir().join("log-head.json").exists());
 
-    // Someone with access to the database rewrites history: the command names the entry.
+    // Someone with access to the database rewrites history: the command names the leaf.
     deployment.sql("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1");
     let out = deployment.portal(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stdout).contains("BROKEN at entry 1"),
+        text(&out.stdout).contains("BROKEN at leaf 0: entry seq 1 does not match its leaf hash"),
         "{}",
         text(&out.stdout)
     );
@@ -374,8 +374,19 @@ fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
     assert!(text(&out.stderr).contains("no live ingest token is named dc-shanghai-1"));
 }
 
+/// The data directory's keys (bundle signing, transparency log), which an
+/// operator keeps beside the database's backups.
+fn copy_keys(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ed25519") {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
 #[test]
-fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
+fn a_backup_restores_to_the_same_data_and_audit_log_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let (file, _) = demo_file(dir.path(), 1, 1);
     let out = portal(
@@ -390,7 +401,7 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = portal(dir.path(), &["audit", "verify"]);
     let head = text(&out.stdout);
-    assert!(head.contains("audit chain intact"), "{head}");
+    assert!(head.contains("transparency log intact"), "{head}");
 
     let copy = dir.path().join("backup.db");
     let out = portal(dir.path(), &["backup", copy.to_str().unwrap()]);
@@ -412,11 +423,13 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
         text(&out.stderr)
     );
 
-    // Restore as the operator would: the copy becomes the database of a new data directory.
+    // Restore as the operator would: the copy becomes the database of a new
+    // data directory, beside the keys kept with it.
     let restored = tempfile::tempdir().unwrap();
     std::fs::copy(&copy, restored.path().join("portal.db")).unwrap();
+    copy_keys(dir.path(), restored.path());
     let out = portal(restored.path(), &["audit", "verify"]);
-    assert_eq!(text(&out.stdout), head, "the same chain, to the same head");
+    assert_eq!(text(&out.stdout), head, "the same log, to the same head");
     let out = portal(
         restored.path(),
         &[
@@ -437,7 +450,7 @@ fn a_backup_restores_to_the_same_data_and_audit_chain_and_never_overwrites() {
 }
 
 #[test]
-fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
+fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_log() {
     use portal_core::server::store::scratch::{postgres_server, Backend, ScratchDatabase};
     if postgres_server().is_none() {
         eprintln!("SKIPPED a_postgres_backup_…: set TEST_POSTGRES_URL to run it");
@@ -464,7 +477,7 @@ fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let head = text(&portal_on(dir, Some(&source.url), &["audit", "verify"]).stdout);
-    assert!(head.contains("audit chain intact"), "{head}");
+    assert!(head.contains("transparency log intact"), "{head}");
 
     let dump = dir.join("portal.dump");
     let out = portal_on(dir, Some(&source.url), &["backup", dump.to_str().unwrap()]);
@@ -487,8 +500,9 @@ fn a_postgres_backup_by_pg_dump_restores_with_pg_restore_to_the_same_chain() {
         .expect("pg_restore (postgresql-client)");
     assert!(restored.status.success(), "{}", text(&restored.stderr));
     let fresh = tempfile::tempdir().unwrap();
+    copy_keys(dir, fresh.path());
     let out = portal_on(fresh.path(), Some(&target.url), &["audit", "verify"]);
-    assert_eq!(text(&out.stdout), head, "the same chain, to the same head");
+    assert_eq!(text(&out.stdout), head, "the same log, to the same head");
     let out = portal_on(
         fresh.path(),
         Some(&target.url),

@@ -41,7 +41,7 @@ pub(super) async fn migrate_store(
         println!("{table:>18}  {rows} rows");
     }
     println!(
-        "audit chain: {} entries, verified, head {}",
+        "transparency log: {} entries, verified, root {}",
         report.audit_entries,
         report.audit_head.as_deref().unwrap_or("(empty)")
     );

@@ -65,7 +65,12 @@ pub(super) async fn import(global: &GlobalOptions, args: ImportArgs) -> anyhow::
             }
         }
     }
+    let sequenced = match global.log_key() {
+        Ok(key) => super::sequence_log(Some(key), &store).await,
+        Err(e) => Err(e),
+    };
     store.close().await;
+    sequenced?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -87,6 +87,24 @@ pub(super) async fn open_store(global: &GlobalOptions) -> anyhow::Result<Arc<dyn
     Ok(open_database(global).await?.0)
 }
 
+/// Gives waiting audit entries their leaves in the transparency log and
+/// signs a checkpoint, as the server does every second: a command that
+/// wrote entries leaves them in the log, not waiting for the next start.
+pub(super) async fn sequence_log(
+    log: Option<Arc<portal_core::server::tlog::LogKey>>,
+    store: &Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let portal = portal_core::server::Portal {
+        log,
+        ..portal_core::server::Portal::new(store.clone())
+    };
+    portal
+        .sequence_log()
+        .await
+        .map_err(|e| anyhow::anyhow!("sequencing the transparency log: {e}"))?;
+    Ok(())
+}
+
 pub(super) async fn open_database(
     global: &GlobalOptions,
 ) -> anyhow::Result<(Arc<dyn Store>, Pool)> {

@@ -60,6 +60,10 @@ impl ServeArgs {
     }
 }
 
+/// How often new audit entries become leaves of the transparency log (and a
+/// checkpoint is signed, if the tree grew).
+const SEQUENCE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before anything else: a report without its font would show empty boxes.
     let report_font =
@@ -79,6 +83,11 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
     println!(
         "Evidence bundles are signed with the key fingerprinted {}",
         signer.public_key().fingerprint
+    );
+    let log_key = global.log_key()?;
+    println!(
+        "Transparency log checkpoints are signed as {}",
+        log_key.verifier().encode()
     );
     if args.demo_if_empty && store.is_empty().await? {
         load_demo(global, &store, &DemoConfig::default()).await?;
@@ -111,9 +120,11 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
             ingest_max_bytes: args.ingest_max_bytes,
             verify_max_bytes: args.verify_max_bytes,
             vehicle_cas,
+            log: Some(log_key),
             ..Portal::new(store.clone())
         },
     };
+    portal_core::server::tlog::spawn_sequencer(state.portal.clone(), SEQUENCE_EVERY);
     let app = router(state, sessions, secure);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

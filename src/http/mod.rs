@@ -8,6 +8,7 @@ pub mod error;
 mod evidence;
 mod health;
 mod ingest;
+mod log;
 mod principal;
 pub mod security;
 pub mod sessions;
@@ -54,6 +55,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         // Bundles to verify may be large (bounded by the routes themselves).
         .merge(evidence::routes())
+        .merge(log::routes())
         // Ingest bodies are streamed and limited by the portal's own setting.
         .merge(ingest::routes())
         .with_state(state)

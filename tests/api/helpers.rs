@@ -8,8 +8,13 @@ use portal_core::server::Portal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The transparency log's origin in tests.
+pub const TEST_LOG_ORIGIN: &str = "portal.test/log";
+
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The services the server runs (to sequence the log now, say).
+    pub portal: Portal,
     pub store: Arc<dyn Store>,
     /// The database itself, for tests that simulate time passing.
     pub pool: store::Pool,
@@ -77,10 +82,22 @@ impl TestApp {
         let font = portal_core::server::export::report::ReportFont::load(None)
             .expect("report font (apt-get install fonts-noto-cjk)");
         portal.report_font.get_or_insert(Arc::new(font));
+        if portal.log.is_none() {
+            let key = portal_core::server::tlog::LogKey::load_or_create(db.dir(), TEST_LOG_ORIGIN)
+                .expect("log key");
+            portal.log = Some(Arc::new(key));
+        }
+        // As `portal serve` does, a little more often.
+        portal_core::server::tlog::spawn_sequencer(
+            portal.clone(),
+            std::time::Duration::from_millis(200),
+        );
+        let kept = portal.clone();
         // `secure: false` is plain http on loopback, as `--insecure-cookies`.
         let addr = serve_loopback(portal, &pool, secure).await.expect("serve");
         TestApp {
             addr,
+            portal: kept,
             store,
             pool,
             client: Self::new_client(),

@@ -11,6 +11,7 @@ mod export;
 mod hardening;
 mod http;
 mod ingest;
+mod log;
 mod openapi;
 mod report;
 mod scale;

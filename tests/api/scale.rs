@@ -85,7 +85,7 @@ async fn owner_views(app: &TestApp, owner: &reqwest::Client) -> Vec<serde_json::
 
 #[tokio::test]
 async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
-    use portal_core::server::audit::verify_chain;
+    use portal_core::server::audit::verify_log;
     use portal_core::server::store::scratch::ScratchDatabase;
     if skipped_without_postgres(
         "migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing",
@@ -149,7 +149,8 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .unwrap()
         .token;
     let views = owner_views(&old, &owner).await;
-    let chain = verify_chain(&*old.store, None).await.unwrap();
+    old.portal.sequence_log().await.unwrap();
+    let chain = verify_log(&*old.store, None, None).await.unwrap();
     assert!(chain.broken.is_none() && chain.entries >= 4, "{chain:?}");
 
     let target = ScratchDatabase::create_on(Backend::Postgres).await.unwrap();
@@ -168,7 +169,7 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("audit chain:") && stdout.contains("verified"),
+        stdout.contains("transparency log:") && stdout.contains("verified"),
         "{stdout}"
     );
     // A second run finds the target in use and changes nothing.
@@ -177,8 +178,8 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
     let new = TestApp::spawn_on_database(target, &old).await;
-    // The audit chain moved whole, to the same head.
-    let moved = verify_chain(&*new.store, None).await.unwrap();
+    // The transparency log moved whole, to the same head.
+    let moved = verify_log(&*new.store, None, None).await.unwrap();
     assert_eq!(
         (moved.entries, moved.head.clone(), moved.broken.clone()),
         (chain.entries, chain.head.clone(), None)

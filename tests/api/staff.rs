@@ -359,42 +359,81 @@ async fn tamper(app: &TestApp, sql: &str) {
 }
 
 #[tokio::test]
-async fn the_audit_chain_shows_edits_deletions_and_reordering() {
-    use portal_core::server::audit::verify_chain;
-    for (sql, broken_at) in [
-        ("UPDATE audit_log SET details = '{\"case_no\":\"C-0\"}' WHERE seq = 3", 3),
-        ("DELETE FROM audit_log WHERE seq = 2", 3),
-        // Swapping two entries' places: each now follows the wrong one.
-        ("UPDATE audit_log SET seq = -2 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; \
-          UPDATE audit_log SET seq = 3 WHERE seq = -2", 2),
-        ("UPDATE audit_log SET at = at + 1 WHERE seq = 4", 4),
+async fn the_transparency_log_shows_edits_deletions_reordering_and_rewrites() {
+    use portal_core::server::audit::verify_log;
+    for (sql, broken_at, reason) in [
+        ("UPDATE audit_log SET details = '{\"case_no\":\"C-0\"}' WHERE leaf = 3", 3, "edited"),
+        ("DELETE FROM audit_log WHERE leaf = 2", 2, "missing"),
+        // Swapping two entries' places: each now hashes to the other's leaf.
+        ("UPDATE audit_log SET leaf = -2 WHERE leaf = 1; UPDATE audit_log SET leaf = 1 WHERE leaf = 2; \
+          UPDATE audit_log SET leaf = 2 WHERE leaf = -2", 1, "edited"),
+        ("UPDATE audit_log SET at = at + 1 WHERE leaf = 4", 4, "edited"),
+        ("UPDATE tlog_nodes SET hash = (SELECT hash FROM tlog_nodes WHERE level = 0 AND idx = 0) \
+          WHERE level = 1 AND idx = 0", 0, "subtree"),
     ] {
         let (app, _owner) = fixture().await;
         let (staff, _) = new_staff(&app, "agent@example.com", "support").await;
         open_case(&staff, &app, VIN).await;
-        let before = verify_chain(&*app.store, None).await.unwrap();
+        app.portal.sequence_log().await.unwrap();
+        let key = app.portal.log.as_ref().unwrap().verifier().clone();
+        let before = verify_log(&*app.store, None, Some(&key)).await.unwrap();
         assert!(before.broken.is_none() && before.entries >= 5, "{before:?}");
+        assert_eq!(before.checkpoint, Some(before.entries));
         tamper(&app, sql).await;
-        let after = verify_chain(&*app.store, None).await.unwrap();
-        assert_eq!(after.broken.as_ref().map(|b| b.seq), Some(broken_at), "{sql}: {after:?}");
+        let after = verify_log(&*app.store, None, Some(&key)).await.unwrap();
+        let broken = after.broken.unwrap_or_else(|| panic!("{sql}: not noticed"));
+        assert_eq!(broken.leaf, broken_at, "{sql}: {broken:?}");
+        assert!(broken.reason.contains(reason), "{sql}: {broken:?}");
     }
-    // Deleting the newest entries shows against the head verified before.
+
+    // Rewriting everything the portal can recompute (an edited entry, the
+    // tree, a checkpoint signed with its own key): whole on its own, but not
+    // the tree verified before.
     let (app, _owner) = fixture().await;
-    let head = verify_chain(&*app.store, None).await.unwrap().head.unwrap();
+    app.portal.sequence_log().await.unwrap();
+    let key = app.portal.log.as_ref().unwrap().verifier().clone();
+    let head = verify_log(&*app.store, None, Some(&key))
+        .await
+        .unwrap()
+        .head
+        .unwrap();
     tamper(
         &app,
-        &format!("DELETE FROM audit_log WHERE seq = {}", head.seq),
+        "UPDATE audit_log SET details = '{}' WHERE leaf = 0; UPDATE audit_log SET leaf = NULL; \
+         DELETE FROM tlog_nodes; DELETE FROM tlog_checkpoints; UPDATE tlog_state SET size = 0",
     )
     .await;
+    app.portal.sequence_log().await.unwrap();
+    let alone = verify_log(&*app.store, None, Some(&key)).await.unwrap();
     assert!(
-        verify_chain(&*app.store, None)
-            .await
-            .unwrap()
-            .broken
-            .is_none(),
-        "alone, a shorter chain looks whole"
+        alone.broken.is_none(),
+        "alone, a rewritten log looks whole: {alone:?}"
     );
-    let report = verify_chain(&*app.store, Some(&head)).await.unwrap();
+    assert_eq!(alone.head.as_ref().unwrap().size, head.size);
+    assert_ne!(alone.head.unwrap().root, head.root);
+    let report = verify_log(&*app.store, Some(&head), Some(&key))
+        .await
+        .unwrap();
+    assert!(report.broken.unwrap().reason.contains("rewritten"));
+
+    // Deleting the newest entries shows against the head verified before.
+    let (app, _owner) = fixture().await;
+    app.portal.sequence_log().await.unwrap();
+    let head = verify_log(&*app.store, None, None)
+        .await
+        .unwrap()
+        .head
+        .unwrap();
+    tamper(
+        &app,
+        &format!(
+            "DELETE FROM audit_log WHERE leaf = {last}; DELETE FROM tlog_nodes WHERE idx = {last} AND level = 0; \
+             UPDATE tlog_state SET size = {last}; DELETE FROM tlog_checkpoints",
+            last = head.size - 1
+        ),
+    )
+    .await;
+    let report = verify_log(&*app.store, Some(&head), None).await.unwrap();
     assert!(report.broken.unwrap().reason.contains("deleted"));
 }
 

@@ -139,7 +139,7 @@ impl Portal {
             .throttle
             .admit(&*self.store, vec![address_key(client_address)])
             .await?;
-        let hash = password::hash(password.to_string()).await?;
+        let hash = self.passwords.hash(password.to_string()).await?;
         let now = chrono::Utc::now().timestamp_micros();
         let (id, period) = self
             .store
@@ -180,11 +180,13 @@ impl Portal {
             )
             .await?;
         let record = self.store.account_by_name(&name).await?;
-        let ok = password::verify(
-            password.to_string(),
-            record.as_ref().map(|r| r.password_hash.clone()),
-        )
-        .await?;
+        let ok = self
+            .passwords
+            .verify(
+                password.to_string(),
+                record.as_ref().map(|r| r.password_hash.clone()),
+            )
+            .await?;
         let ok = match &record {
             Some(r) if ok && r.role.is_staff() => self.second_factor(r.id, totp).await?,
             _ => ok,
@@ -234,7 +236,11 @@ impl Portal {
             .account_by_id(who.account_id)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
-        if !password::verify(current.to_string(), Some(record.password_hash)).await? {
+        if !self
+            .passwords
+            .verify(current.to_string(), Some(record.password_hash))
+            .await?
+        {
             return Err(ServiceError::invalid(
                 "wrong_password",
                 "current",
@@ -242,7 +248,7 @@ impl Portal {
             ));
         }
         password::check_policy(new)?;
-        let hash = password::hash(new.to_string()).await?;
+        let hash = self.passwords.hash(new.to_string()).await?;
         let epoch = self.store.set_password(who.account_id, &hash).await?;
         self.audit(
             format!("account:{}", who.account_id),
@@ -324,7 +330,7 @@ impl Portal {
     ) -> Result<String, ServiceError> {
         let account = normalize_account(account)?;
         password::check_policy(password)?;
-        let hash = password::hash(password.to_string()).await?;
+        let hash = self.passwords.hash(password.to_string()).await?;
         let id = self
             .store
             .create_account(&account, &hash, Role::Owner)

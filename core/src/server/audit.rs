@@ -1,25 +1,13 @@
-//! The audit log's hash chain: each entry's hash covers its content and the
-//! previous entry's hash, so editing, deleting or reordering entries shows.
+//! Checking the audit log: every entry is a leaf of the transparency log
+//! (`tlog`); `portal audit verify` recomputes every leaf and every stored
+//! subtree, and checks the newest checkpoint and the one it verified before.
 
+use super::seal::{Hash, TreeBuilder};
+use super::store::log::{frontier, grow};
+use super::store::{Store, StoreError};
+use super::tlog::entry_hash;
+use super::tlog::note::{Checkpoint, NoteVerifier, SignedNote};
 use sha2::{Digest, Sha256};
-
-/// The `prev_hash` of the first entry.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// The hash of one entry, chained to `prev_hash`.
-pub fn chain_hash(
-    prev_hash: &str,
-    seq: i64,
-    at_us: i64,
-    actor: &str,
-    action: &str,
-    vin: Option<&str>,
-    details: &str,
-) -> String {
-    // A JSON array is an unambiguous encoding of the fields (no delimiter games).
-    let canonical = serde_json::json!([prev_hash, seq, at_us, actor, action, vin, details]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
-}
 
 /// SHA-256 of a serialisable value's JSON encoding, as hex (record digests).
 pub fn digest_json<T: serde::Serialize>(value: &T) -> String {
@@ -27,100 +15,168 @@ pub fn digest_json<T: serde::Serialize>(value: &T) -> String {
     hex::encode(Sha256::digest(&bytes))
 }
 
-/// Where a chain stops being intact.
+/// Where the log stops being intact.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ChainBreak {
-    /// The first entry that does not fit (or, for a missing tail, the last one held).
-    pub seq: i64,
+pub struct LogBreak {
+    /// The first leaf that does not fit (or the tree's size, for what is missing at its end).
+    pub leaf: u64,
     pub reason: String,
 }
 
-/// The newest entry of a verified chain, kept outside the database (in the
-/// data directory) so that deleting the newest entries shows too.
+/// A tree size and its root (hex) that were verified: kept outside the
+/// database (in the data directory), so a rewrite or a deletion shows next time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ChainHead {
-    pub seq: i64,
-    pub hash: String,
+pub struct LogHead {
+    pub size: u64,
+    pub root: String,
 }
 
 /// What `portal audit verify` found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ChainReport {
+pub struct LogReport {
+    /// Leaves that verify.
     pub entries: u64,
-    pub head: Option<ChainHead>,
-    pub broken: Option<ChainBreak>,
+    /// Entries waiting for the sequencer (not leaves yet).
+    pub pending: u64,
+    pub head: Option<LogHead>,
+    /// The newest checkpoint's size, if its root and signature checked out.
+    pub checkpoint: Option<u64>,
+    pub broken: Option<LogBreak>,
 }
 
-/// Walks the whole audit log in order: every entry must follow the one
-/// before (seq + 1, its `prev_hash`) and hash to what it says. With `known`,
-/// a head verified earlier must still be in the chain, unchanged.
-pub async fn verify_chain(
-    store: &dyn super::store::Store,
-    known: Option<&ChainHead>,
-) -> Result<ChainReport, super::store::StoreError> {
-    let mut report = ChainReport {
+const PAGE: u32 = 1_000;
+
+/// Walks every leaf in order: each entry must have the next leaf, hash to
+/// the stored leaf hash, and every stored subtree must be the hash of its
+/// leaves. The newest checkpoint must be the root at its size (and, with
+/// `log_key`, signed by it); `known` must still be the root at its size.
+pub async fn verify_log(
+    store: &dyn Store,
+    known: Option<&LogHead>,
+    log_key: Option<&NoteVerifier>,
+) -> Result<LogReport, StoreError> {
+    let size = store.log_size().await?;
+    let checkpoint = store.latest_checkpoint().await?;
+    let mut report = LogReport {
         entries: 0,
+        pending: store.log_pending().await?,
         head: None,
+        checkpoint: None,
         broken: None,
     };
-    let (mut prev_seq, mut prev_hash) = (0i64, GENESIS_HASH.to_string());
-    let mut known_seen = false;
-    'pages: loop {
-        let page = store.audit_entries(prev_seq, 1_000).await?;
-        for e in &page {
-            let reason = if e.seq != prev_seq + 1 {
-                Some(format!(
-                    "entries {}–{} are missing (the chain jumps from {prev_seq})",
-                    prev_seq + 1,
-                    e.seq - 1
-                ))
-            } else if e.prev_hash != prev_hash {
-                Some("its prev_hash is not the hash of the entry before".into())
-            } else if e.hash
-                != chain_hash(
-                    &e.prev_hash,
-                    e.seq,
-                    e.at_us,
-                    &e.actor,
-                    &e.action,
-                    e.vin.as_deref(),
-                    &e.details,
-                )
-            {
-                Some("its content does not match its hash (edited)".into())
-            } else if known.is_some_and(|k| k.seq == e.seq && k.hash != e.hash) {
-                Some("it differs from the head verified before".into())
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                report.broken = Some(ChainBreak { seq: e.seq, reason });
+    let mut tree = TreeBuilder::new();
+    let mut roots_at: Vec<(u64, Hash)> = Vec::new();
+    let wanted: Vec<u64> = checkpoint
+        .iter()
+        .map(|c| c.size)
+        .chain(known.map(|k| k.size))
+        .collect();
+    let mut edge: Vec<Hash> = Vec::new();
+    let mut n = 0u64;
+    let broken = |leaf: u64, reason: String| Some(LogBreak { leaf, reason });
+    'pages: while n < size {
+        let page = store.log_leaves(n, PAGE).await?;
+        if page.is_empty() {
+            report.broken = broken(n, format!("leaves {n}–{} are missing", size - 1));
+            break;
+        }
+        let mut hashes = Vec::with_capacity(page.len());
+        for (i, e) in page.iter().enumerate() {
+            let at = n + i as u64;
+            if e.leaf != Some(at as i64) {
+                report.broken = broken(
+                    at,
+                    format!(
+                        "leaf {at} is missing (the next entry holds leaf {:?})",
+                        e.leaf
+                    ),
+                );
                 break 'pages;
             }
-            known_seen |= known.is_some_and(|k| k.seq == e.seq);
-            report.entries += 1;
-            prev_seq = e.seq;
-            prev_hash = e.hash.clone();
+            hashes.push(entry_hash(e));
         }
-        if page.len() < 1_000 {
-            break;
+        let grown = grow(n, &edge, &hashes);
+        let ids: Vec<_> = grown.nodes.iter().map(|(id, _)| *id).collect();
+        let stored = store.log_nodes(&ids).await?;
+        for ((id, expected), held) in grown.nodes.iter().zip(&stored) {
+            if expected != held {
+                let leaf = id.1 << id.0;
+                report.broken = broken(
+                    leaf,
+                    if id.0 == 0 {
+                        format!(
+                            "entry seq {} does not match its leaf hash (edited)",
+                            page[(id.1 - n) as usize].seq
+                        )
+                    } else {
+                        format!("the stored subtree at level {} over leaf {leaf} is not the hash of its leaves", id.0)
+                    },
+                );
+                break 'pages;
+            }
+        }
+        for h in &hashes {
+            tree.push(*h);
+            if wanted.contains(&tree.len()) {
+                roots_at.push((tree.len(), tree.root().expect("leaves")));
+            }
+        }
+        n = grown.size;
+        report.entries = n;
+        let ids = frontier(n);
+        edge = store.log_nodes(&ids).await?;
+    }
+    let root_at = |size: u64| roots_at.iter().find(|(s, _)| *s == size).map(|(_, r)| *r);
+    if report.broken.is_none() {
+        if let Some(c) = &checkpoint {
+            let body = SignedNote::parse(&c.note)
+                .ok()
+                .and_then(|note| Checkpoint::parse(&note.text).ok().map(|cp| (note, cp)));
+            let reason = match (&body, root_at(c.size)) {
+                (None, _) => Some("the newest checkpoint is not a signed checkpoint".to_string()),
+                (_, None) => Some(format!(
+                    "the newest checkpoint is for {} leaves; the tree has {n}",
+                    c.size
+                )),
+                (Some((_, cp)), Some(root)) if cp.root != root || cp.size != c.size => {
+                    Some(format!(
+                        "the checkpoint at {} leaves does not match the tree's root",
+                        c.size
+                    ))
+                }
+                (Some((note, _)), _) => log_key
+                    .and_then(|key| note.verify(key).err())
+                    .map(|e| format!("the checkpoint at {} leaves: {e}", c.size)),
+            };
+            match reason {
+                Some(reason) => report.broken = broken(c.size, reason),
+                None => report.checkpoint = Some(c.size),
+            }
         }
     }
     if report.broken.is_none() {
-        if let Some(k) = known.filter(|_| !known_seen) {
-            report.broken = Some(ChainBreak {
-                seq: prev_seq,
-                reason: format!(
-                    "entries up to {} were verified before and are gone (the newest were deleted)",
-                    k.seq
-                ),
-            });
+        if let Some(k) = known {
+            match root_at(k.size) {
+                None => {
+                    report.broken = broken(n, format!(
+                        "{} leaves were verified before; the tree has only {n} (entries were deleted)",
+                        k.size
+                    ))
+                }
+                Some(root) if hex::encode(root) != k.root => {
+                    report.broken = broken(k.size, format!(
+                        "the first {} leaves are not the ones verified before (the log was rewritten)",
+                        k.size
+                    ))
+                }
+                Some(_) => {}
+            }
         }
     }
-    if report.broken.is_none() && prev_seq > 0 {
-        report.head = Some(ChainHead {
-            seq: prev_seq,
-            hash: prev_hash,
+    if report.broken.is_none() {
+        report.head = tree.root().map(|root| LogHead {
+            size: n,
+            root: hex::encode(root),
         });
     }
     Ok(report)

@@ -26,6 +26,7 @@ pub mod staff;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod tlog;
 pub mod totp;
 pub mod vehicles;
 pub mod verify;
@@ -69,6 +70,11 @@ pub struct Portal {
     /// The vehicle CAs sealed logs are checked against, published at
     /// `/.well-known/vehicle-ca` (`--vehicle-ca`).
     pub vehicle_cas: Arc<seal::TrustAnchors>,
+    /// Hashes and checks passwords, a few at a time.
+    pub passwords: password::Hasher,
+    /// Signs the transparency log's checkpoints; without it entries are
+    /// still sequenced, but no checkpoint is signed.
+    pub log: Option<Arc<tlog::LogKey>>,
 }
 
 /// Now, in µs since the epoch (the store's time unit).
@@ -110,6 +116,8 @@ impl Portal {
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
             verify_max_bytes: DEFAULT_VERIFY_MAX_BYTES,
             vehicle_cas: Arc::default(),
+            passwords: password::Hasher::default(),
+            log: None,
         }
     }
 }

@@ -5,7 +5,8 @@ use super::error::ServiceError;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::Semaphore;
 
 pub const MIN_LENGTH: usize = 10;
 const MAX_LENGTH: usize = 1024;
@@ -46,57 +47,74 @@ pub fn check_policy(password: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// At most (cores − 1) hashes run at once, so a burst of sign-ins queues
-/// instead of taking every core from the threads that serve pages.
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| {
+/// Argon2 work, on the blocking pool, at most (cores − 1) hashes at once, so
+/// a burst of sign-ins queues instead of taking every core from the threads
+/// that serve pages. Each portal has its own slots: one held by a runtime
+/// that no longer runs (a finished test's) cannot stall another portal.
+#[derive(Clone)]
+pub struct Hasher {
+    slots: Arc<Semaphore>,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
-    })
+        Hasher {
+            slots: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
+        }
+    }
 }
 
-/// Runs Argon2 work on the blocking pool, within the hashing slots.
-async fn off_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ServiceError> {
-    let _slot = hashing_slots()
-        .acquire()
+impl Hasher {
+    /// Runs Argon2 work on the blocking pool, within the hashing slots.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| ServiceError::Internal(format!("hashing slots closed: {e}")))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))?
+    }
+
+    /// Hashes a password (PHC string) off the async runtime.
+    pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
+        self.off_runtime(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| ServiceError::Internal(format!("hashing failed: {e}")))
+        })
         .await
-        .map_err(|e| ServiceError::Internal(format!("hashing slots closed: {e}")))?;
-    tokio::task::spawn_blocking(work)
+    }
+
+    /// Verifies a password off the async runtime. With `None` it verifies
+    /// against a dummy hash, so an unknown account costs the same time as a
+    /// wrong password.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored_hash: Option<String>,
+    ) -> Result<bool, ServiceError> {
+        self.off_runtime(move || {
+            let known = stored_hash.is_some();
+            let phc = stored_hash.unwrap_or_else(|| dummy_hash().to_string());
+            let parsed = PasswordHash::new(&phc)
+                .map_err(|e| ServiceError::Internal(format!("stored hash unreadable: {e}")))?;
+            let matches = argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            Ok(known && matches)
+        })
         .await
-        .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))?
-}
-
-/// Hashes a password (PHC string) off the async runtime.
-pub async fn hash(password: String) -> Result<String, ServiceError> {
-    off_runtime(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ServiceError::Internal(format!("hashing failed: {e}")))
-    })
-    .await
-}
-
-/// Verifies a password off the async runtime. With `None` it verifies against
-/// a dummy hash, so an unknown account costs the same time as a wrong password.
-pub async fn verify(password: String, stored_hash: Option<String>) -> Result<bool, ServiceError> {
-    off_runtime(move || {
-        let known = stored_hash.is_some();
-        let phc = stored_hash.unwrap_or_else(|| dummy_hash().to_string());
-        let parsed = PasswordHash::new(&phc)
-            .map_err(|e| ServiceError::Internal(format!("stored hash unreadable: {e}")))?;
-        let matches = argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        Ok(known && matches)
-    })
-    .await
+    }
 }
 
 fn dummy_hash() -> &'static str {
@@ -133,12 +151,17 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_with_argon2id_owasp_parameters_and_verifies() {
-        let h = hash("brake-pedal-2021-spring".into()).await.unwrap();
+        let hasher = Hasher::default();
+        let h = hasher.hash("brake-pedal-2021-spring".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify("brake-pedal-2021-spring".into(), Some(h.clone()))
+        assert!(hasher
+            .verify("brake-pedal-2021-spring".into(), Some(h.clone()))
             .await
             .unwrap());
-        assert!(!verify("wrong-password-here".into(), Some(h)).await.unwrap());
-        assert!(!verify("anything-at-all".into(), None).await.unwrap());
+        assert!(!hasher
+            .verify("wrong-password-here".into(), Some(h))
+            .await
+            .unwrap());
+        assert!(!hasher.verify("anything-at-all".into(), None).await.unwrap());
     }
 }

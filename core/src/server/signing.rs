@@ -41,12 +41,17 @@ pub enum KeyError {
 impl Signer {
     /// Loads the key from `data_dir`, creating it (mode 0600) on first start.
     pub fn load_or_create(data_dir: &Path) -> Result<Signer, KeyError> {
-        let path = data_dir.join(KEY_FILE);
+        Self::load_or_create_file(&data_dir.join(KEY_FILE))
+    }
+
+    /// Loads the key in `path` (32 bytes), creating it (mode 0600, with its
+    /// directory) if missing.
+    pub fn load_or_create_file(path: &Path) -> Result<Signer, KeyError> {
         let io = |source| KeyError::Io {
             path: path.display().to_string(),
             source,
         };
-        match std::fs::read(&path) {
+        match std::fs::read(path) {
             Ok(bytes) => {
                 let seed: [u8; 32] = bytes
                     .try_into()
@@ -56,16 +61,31 @@ impl Signer {
                 })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir).map_err(io)?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io)?;
+                }
                 let mut seed = [0u8; 32];
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-                write_private(&path, &seed).map_err(io)?;
+                write_private(path, &seed).map_err(io)?;
                 Ok(Signer {
                     key: SigningKey::from_bytes(&seed),
                 })
             }
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// A signer of a given key (tests and the demo).
+    pub fn from_key(key: SigningKey) -> Signer {
+        Signer { key }
+    }
+
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {

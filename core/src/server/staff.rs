@@ -6,7 +6,7 @@ use super::accounts::normalize_account;
 use super::authz::Principal;
 use super::cases::{require_staff, summary};
 use super::error::ServiceError;
-use super::{password, totp, Portal};
+use super::{totp, Portal};
 use crate::domain::account::Role;
 use crate::domain::audit::AuditAction;
 use crate::domain::staff::{AccountMeta, Lookup, NewStaff, PeriodMeta, VehicleMeta};
@@ -43,7 +43,7 @@ impl Portal {
             .ok_or_else(|| ServiceError::invalid("invalid_role", "role", "support or admin"))?;
         let account = normalize_account(account)?;
         let first = initial_password();
-        let hash = password::hash(first.clone()).await?;
+        let hash = self.passwords.hash(first.clone()).await?;
         let id = self
             .store
             .create_account(&account, &hash, role)

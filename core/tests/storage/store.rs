@@ -1,7 +1,6 @@
 //! The store on a real database: queries, audit chain, demo consistency.
 
 use crate::common::*;
-use portal_core::server::audit::GENESIS_HASH;
 use portal_core::server::demo::demo_vin;
 use portal_core::server::store::{Pool, TimeRange};
 use std::collections::HashMap;
@@ -69,7 +68,10 @@ async fn sample_queries_respect_the_range_and_limit() {
 }
 
 #[tokio::test]
-async fn the_audit_log_is_a_hash_chain() {
+async fn audit_entries_become_leaves_of_a_signed_merkle_tree() {
+    use portal_core::server::seal::merkle::root_of;
+    use portal_core::server::signing::Signer;
+    use portal_core::server::tlog::{entry_hash, note, LogKey};
     let t = test_store().await;
     for i in 0..3 {
         import_text(
@@ -79,14 +81,49 @@ async fn the_audit_log_is_a_hash_chain() {
         .await
         .unwrap();
     }
+    // Appended, not sequenced yet: no leaves, no checkpoint.
     let entries = t.store.audit_entries(0, 100).await.unwrap();
     assert_eq!(entries.len(), 3);
-    assert_eq!(entries[0].prev_hash, GENESIS_HASH);
-    let report = portal_core::server::audit::verify_chain(&*t.store, None)
+    assert!(entries
+        .iter()
+        .all(|e| e.leaf.is_none() && e.nonce.len() == 32));
+    assert_eq!(
+        (
+            t.store.log_size().await.unwrap(),
+            t.store.log_pending().await.unwrap()
+        ),
+        (0, 3)
+    );
+    let log = LogKey::new("storage.test/log", Signer::from_key([9; 32].into())).unwrap();
+    let verifier = log.verifier().clone();
+    let portal = portal_core::server::Portal {
+        log: Some(std::sync::Arc::new(log)),
+        ..portal_core::server::Portal::new(t.store.clone())
+    };
+    let checkpoint = portal.sequence_log().await.unwrap().unwrap();
+    let entries = t.store.audit_entries(0, 100).await.unwrap();
+    let leaves: Vec<_> = entries.iter().map(entry_hash).collect();
+    assert_eq!(
+        entries.iter().map(|e| e.leaf).collect::<Vec<_>>(),
+        [Some(0), Some(1), Some(2)]
+    );
+    assert_eq!(
+        (checkpoint.size, checkpoint.root),
+        (3, root_of(&leaves).unwrap())
+    );
+    let signed = note::SignedNote::parse(&checkpoint.note).unwrap();
+    signed.verify(&verifier).unwrap();
+    assert_eq!(note::Checkpoint::parse(&signed.text).unwrap().size, 3);
+    // Nothing new: the same checkpoint.
+    assert_eq!(portal.sequence_log().await.unwrap().unwrap(), checkpoint);
+    let report = portal_core::server::audit::verify_log(&*t.store, None, Some(&verifier))
         .await
         .unwrap();
-    assert_eq!((report.entries, report.broken), (3, None));
-    assert_eq!(report.head.unwrap().hash, entries[2].hash);
+    assert_eq!(
+        (report.entries, report.checkpoint, report.broken),
+        (3, Some(3), None)
+    );
+    assert_eq!(report.head.unwrap().root, hex::encode(checkpoint.root));
 }
 
 /// The demo's crash record must agree with the telemetry before it.

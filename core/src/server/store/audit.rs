@@ -1,11 +1,12 @@
-//! The audit chain: append and read.
+//! The audit log: append and read. Entries become the transparency log's
+//! leaves (`log.rs`) when the sequencer gives them a place.
 
 use super::StoreError;
 use crate::domain::audit::AuditAction;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-/// An audit entry to append; the store chains it to the one before.
+/// An audit entry to append.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewAuditEntry {
     pub actor: String,
@@ -22,11 +23,14 @@ pub struct AuditEntry {
     pub action: String,
     pub vin: Option<String>,
     pub details: String,
-    pub prev_hash: String,
-    pub hash: String,
+    /// 16 random bytes (hex) in its leaf, so the leaf's public hash cannot
+    /// be confirmed by guessing the entry.
+    pub nonce: String,
+    /// Its place in the transparency log; `None` until sequenced.
+    pub leaf: Option<i64>,
 }
 
-/// The audit chain: append and read.
+/// The audit log: append and read.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;

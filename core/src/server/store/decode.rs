@@ -9,7 +9,7 @@
 use super::rows::parse_wire;
 use super::{
     AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ClassHoldings, ExportJobRecord,
-    Holdings, IngestToken, OwnershipPeriod, StoreError, StoredVehicle,
+    Holdings, IngestToken, OwnershipPeriod, StoreError, StoredCheckpoint, StoredVehicle,
 };
 use crate::domain::account::Role;
 use crate::domain::export::{ExportFormat, ExportJobState};
@@ -20,6 +20,7 @@ use crate::domain::log_format::{
 use crate::domain::records::{EdrRecord, Event, Vehicle};
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
+use crate::server::seal::Hash;
 
 /// A result row of either backend, read by column name.
 pub(crate) trait StoredRow {
@@ -33,6 +34,7 @@ pub(crate) trait StoredRow {
     fn opt_bool(&self, column: &str) -> Result<Option<bool>, StoreError>;
     fn text(&self, column: &str) -> Result<String, StoreError>;
     fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError>;
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError>;
     /// Microseconds since the epoch.
     fn time(&self, column: &str) -> Result<i64, StoreError>;
     fn opt_time(&self, column: &str) -> Result<Option<i64>, StoreError>;
@@ -85,6 +87,7 @@ macro_rules! plain_reads {
             opt_bool -> Option<bool>,
             text -> String,
             opt_text -> Option<String>,
+            bytes -> Vec<u8>,
         );
     };
 }
@@ -93,6 +96,25 @@ pub(crate) use plain_reads;
 /// A count or size, stored signed.
 fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} is negative: {value}")))
+}
+
+/// A SHA-256 hash column (the transparency log's).
+pub(crate) fn tree_hash(row: &impl StoredRow, column: &str) -> Result<Hash, StoreError> {
+    row.bytes(column)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{column} is not a 32-byte hash")))
+}
+
+pub(crate) const CHECKPOINT_SELECT: &str =
+    "SELECT size, root, note, signed_at FROM tlog_checkpoints";
+
+pub(crate) fn checkpoint(row: &impl StoredRow) -> Result<StoredCheckpoint, StoreError> {
+    Ok(StoredCheckpoint {
+        size: unsigned(row.int("size")?, "size")?,
+        root: tree_hash(row, "root")?,
+        note: row.text("note")?,
+        signed_at_us: row.time("signed_at")?,
+    })
 }
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, account, password_hash, role, session_epoch";
@@ -120,7 +142,7 @@ pub(crate) fn period(row: &impl StoredRow) -> Result<OwnershipPeriod, StoreError
     })
 }
 
-pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, prev_hash, hash";
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor, action, vin, details, nonce, leaf";
 
 pub(crate) fn audit_entry(row: &impl StoredRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
@@ -130,8 +152,8 @@ pub(crate) fn audit_entry(row: &impl StoredRow) -> Result<AuditEntry, StoreError
         action: row.text("action")?,
         vin: row.opt_text("vin")?,
         details: row.text("details")?,
-        prev_hash: row.text("prev_hash")?,
-        hash: row.text("hash")?,
+        nonce: row.text("nonce")?,
+        leaf: row.opt_int("leaf")?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Moving a SQLite deployment to PostgreSQL, table by table and row by row,
-//! as stored: ids, password hashes, claim codes, cases, bundles and the audit
-//! chain (its hashes cover the times, so they are copied to the microsecond).
+//! as stored: ids, password hashes, claim codes, cases, bundles and the
+//! transparency log (its leaves cover the times, so they are copied to the
+//! microsecond; its tree and checkpoints as they are).
 //!
 //! The target's own schema says how each column is typed; both backends
 //! name every table and column alike (times are integer microseconds in
@@ -32,6 +33,8 @@ pub const TABLES: &[&str] = &[
     "edr_pre_crash",
     "edr_delta_v",
     "audit_log",
+    "tlog_nodes",
+    "tlog_checkpoints",
     "cases",
     "case_exports",
     "ingest_tokens",
@@ -106,7 +109,7 @@ pub struct MigrationReport {
 }
 
 /// Copies everything from `from` (SQLite) into `to` (an empty PostgreSQL
-/// database, migrated here), then checks the counts and the audit chain.
+/// database, migrated here), then checks the counts and the transparency log.
 pub async fn sqlite_to_postgres(from: &str, to: &str) -> Result<MigrationReport, StoreError> {
     if !from.starts_with("sqlite:")
         || !(to.starts_with("postgres:") || to.starts_with("postgresql:"))
@@ -151,6 +154,21 @@ async fn move_everything(
         let n = copy_table(source.pool(), &mut tx, table, &columns).await?;
         tables.push((table.to_string(), n));
     }
+    // The tree's size (its one row exists in every migrated database), and
+    // the audit log's seq, which the target's sequence continues.
+    let size: i64 = sqlx::query_scalar("SELECT size FROM tlog_state WHERE id = 1")
+        .fetch_one(source.pool())
+        .await?;
+    sqlx::query("UPDATE tlog_state SET size = $1 WHERE id = 1")
+        .bind(size)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), \
+         coalesce((SELECT max(seq) FROM audit_log), 0) + 1, false)",
+    )
+    .execute(&mut *tx)
+    .await?;
     for table in IDENTITY_TABLES {
         sqlx::query(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
@@ -161,8 +179,8 @@ async fn move_everything(
     }
     tx.commit().await?;
 
-    // Check: every table holds as many rows as its source, and the audit
-    // chain verifies to the same head.
+    // Check: every table holds as many rows as its source, and the
+    // transparency log verifies to the same head.
     for (table, n) in &tables {
         let moved: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(target.pool())
@@ -173,18 +191,18 @@ async fn move_everything(
             )));
         }
     }
-    let before = crate::server::audit::verify_chain(source, None).await?;
-    let after = crate::server::audit::verify_chain(target, None).await?;
-    if after.broken.is_some() || after.head != before.head {
+    let before = crate::server::audit::verify_log(source, None, None).await?;
+    let after = crate::server::audit::verify_log(target, None, None).await?;
+    if after.broken.is_some() || after.head != before.head || after.pending != before.pending {
         return Err(StoreError::Corrupt(format!(
-            "the audit chain does not verify after the move: {:?}",
+            "the transparency log does not verify after the move: {:?}",
             after.broken
         )));
     }
     Ok(MigrationReport {
         tables,
-        audit_entries: after.entries,
-        audit_head: after.head.map(|h| h.hash),
+        audit_entries: after.entries + after.pending,
+        audit_head: after.head.map(|h| h.root),
     })
 }
 

@@ -3,7 +3,7 @@
 //!
 //! `Store` is the sum of small traits, one per capability, each declared
 //! with its record types in a file of its own name here: `vehicles`,
-//! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `cases`,
+//! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `log`, `cases`,
 //! `tokens`, `jobs`, `operations`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
@@ -26,6 +26,7 @@ pub(crate) mod decode;
 mod events;
 mod import;
 mod jobs;
+pub mod log;
 pub mod migrate;
 mod operations;
 pub mod postgres;
@@ -46,6 +47,7 @@ pub use claims::*;
 pub use events::*;
 pub use import::*;
 pub use jobs::*;
+pub use log::{LogStore, NodeId, Sequenced, StoredCheckpoint};
 pub use operations::*;
 pub use postgres::PgStore;
 pub use samples::*;
@@ -129,6 +131,7 @@ pub trait Store:
     + AccountStore
     + ClaimStore
     + AuditStore
+    + LogStore
     + CaseStore
     + IngestTokenStore
     + ExportJobStore
@@ -146,6 +149,7 @@ impl<T> Store for T where
         + AccountStore
         + ClaimStore
         + AuditStore
+        + LogStore
         + CaseStore
         + IngestTokenStore
         + ExportJobStore

@@ -6,7 +6,6 @@ use super::{
 };
 use crate::domain::chart::ChartChannel;
 use crate::domain::records::Sample;
-use crate::server::audit::{chain_hash, GENESIS_HASH};
 use std::collections::HashMap;
 
 /// Parses an enum stored by its wire name; an unknown name is corruption.
@@ -113,32 +112,22 @@ pub(crate) fn classify_against_held(
     Ok(())
 }
 
-/// The entry that follows `last` (its seq and hash) in the audit chain.
-pub(crate) fn chained_entry(last: Option<(i64, String)>, entry: &NewAuditEntry) -> AuditEntry {
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS_HASH.to_string()),
-    };
-    let at_us = chrono::Utc::now().timestamp_micros();
-    let details = entry.details.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        seq,
-        at_us,
-        &entry.actor,
-        entry.action.as_str(),
-        entry.vin.as_deref(),
-        &details,
-    );
+/// An entry as appended now: the database gives its seq, the sequencer
+/// its leaf.
+pub(crate) fn new_entry(entry: &NewAuditEntry) -> AuditEntry {
     AuditEntry {
-        seq,
-        at_us,
+        seq: 0,
+        at_us: chrono::Utc::now().timestamp_micros(),
         actor: entry.actor.clone(),
         action: entry.action.as_str().to_string(),
         vin: entry.vin.clone(),
-        details,
-        prev_hash,
-        hash,
+        details: entry.details.to_string(),
+        nonce: {
+            let mut bytes = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            hex::encode(bytes)
+        },
+        leaf: None,
     }
 }
 

@@ -1,45 +1,32 @@
-//! PostgreSQL: the audit chain.
+//! PostgreSQL: the audit log.
 
 use super::time::Ts;
 use super::PgStore;
 use crate::domain::audit::AuditAction;
 use crate::server::store::decode::{self, AUDIT_COLUMNS};
-use crate::server::store::rows::chained_entry;
+use crate::server::store::rows::new_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
-/// The advisory lock that serialises audit appends across every server.
-const AUDIT_LOCK: i64 = 0x0417_4155_4449_5400;
-
-/// Appends an entry chained to the last one, inside the caller's transaction
-/// (which holds the chain's lock until it ends).
+/// Appends an entry inside the caller's transaction; its seq comes from a
+/// sequence (no lock), the sequencer gives it its place in the log later.
 pub(super) async fn append_audit_on(
     conn: &mut PgConnection,
     entry: &NewAuditEntry,
 ) -> Result<AuditEntry, StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK)
-        .execute(&mut *conn)
-        .await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let e = chained_entry(last, entry);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, vin, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    let mut e = new_entry(entry);
+    e.seq = sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
     )
-    .bind(e.seq)
     .bind(Ts(e.at_us))
     .bind(&e.actor)
-    .bind(e.action.as_str())
+    .bind(&e.action)
     .bind(&e.vin)
     .bind(&e.details)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *conn)
+    .bind(&e.nonce)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(e)
 }
@@ -47,10 +34,8 @@ pub(super) async fn append_audit_on(
 #[async_trait]
 impl AuditStore for PgStore {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let appended = append_audit_on(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(appended)
+        let mut conn = self.pool.acquire().await?;
+        append_audit_on(&mut conn, entry).await
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -12,6 +12,7 @@ mod copy_out;
 mod events;
 mod import;
 mod jobs;
+mod log;
 mod minutes;
 mod operations;
 mod rows;

@@ -1,35 +1,31 @@
-//! SQLite: the audit chain.
+//! SQLite: the audit log.
 
 use super::SqliteStore;
 use crate::domain::audit::AuditAction;
 use crate::server::store::decode::{self, AUDIT_COLUMNS};
-use crate::server::store::rows::chained_entry;
+use crate::server::store::rows::new_entry;
 use crate::server::store::{AuditEntry, AuditStore, NewAuditEntry, StoreError};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 
-/// Appends an entry chained to the last one; the caller holds the write lock.
+/// Appends an entry inside the caller's transaction; the sequencer gives
+/// it its place in the log later, so appends never wait on each other.
 pub(super) async fn append_audit_on(
     conn: &mut sqlx::SqliteConnection,
     entry: &NewAuditEntry,
 ) -> Result<AuditEntry, StoreError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let e = chained_entry(last, entry);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, vin, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    let mut e = new_entry(entry);
+    e.seq = sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
     )
-    .bind(e.seq)
     .bind(e.at_us)
     .bind(&e.actor)
-    .bind(e.action.as_str())
+    .bind(&e.action)
     .bind(&e.vin)
     .bind(&e.details)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *conn)
+    .bind(&e.nonce)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(e)
 }
@@ -37,10 +33,8 @@ pub(super) async fn append_audit_on(
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let appended = append_audit_on(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(appended)
+        let mut conn = self.pool.acquire().await?;
+        append_audit_on(&mut conn, entry).await
     }
 
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -9,6 +9,7 @@ mod claims;
 mod events;
 mod import;
 mod jobs;
+mod log;
 mod minutes;
 mod operations;
 mod rows;
