@@ -186,15 +186,36 @@ struct ReadLine {
     parsed: Result<Parsed, Vec<LineError>>,
 }
 
-/// A line's exact text, without its `\n` or `\r\n`, as a seal covers it,
-/// and its Merkle leaf hash (computed by the reader thread, which has time).
+/// Where a line's exact text (without its `\n` or `\r\n`, as a seal covers
+/// it) is in its chunk's `text`, and its Merkle leaf hash (computed by the
+/// reader thread, which has time).
 struct RawLine {
-    text: Box<str>,
+    span: std::ops::Range<usize>,
     leaf: crate::server::seal::Hash,
 }
 
-/// What the reader thread sends: a chunk of parsed lines.
-type Chunk = Vec<ReadLine>;
+/// A line's exact text and its leaf hash, as the writer reads them.
+struct RawText<'a> {
+    text: &'a str,
+    leaf: crate::server::seal::Hash,
+}
+
+/// What the reader thread sends: a chunk of parsed lines and, when sealed
+/// logs are read, their exact text one after another (one allocation per
+/// chunk, not per line).
+struct Chunk {
+    lines: Vec<ReadLine>,
+    text: String,
+}
+
+impl Chunk {
+    fn new() -> Self {
+        Chunk {
+            lines: Vec::with_capacity(CHUNK_LINES),
+            text: String::new(),
+        }
+    }
+}
 
 struct ReadStats {
     sha256: String,
@@ -216,9 +237,9 @@ pub async fn import_reader<R: Read + Send + 'static>(
     let reader_task = tokio::task::spawn_blocking(move || read_lines(reader, parser, tx, progress));
 
     let mut writer = Writer::new(store.begin_import().await?, options);
-    while let Some(chunk) = rx.recv().await {
-        for line in chunk {
-            writer.accept(line).await?;
+    while let Some(Chunk { lines, text }) = rx.recv().await {
+        for line in lines {
+            writer.accept(line, &text).await?;
         }
     }
     let stats = match reader_task.await {
@@ -305,7 +326,7 @@ fn read_lines<R: Read>(
             Box::new(&mut raw)
         };
         let mut buf = Vec::with_capacity(1024);
-        let mut chunk: Chunk = Vec::with_capacity(CHUNK_LINES);
+        let mut chunk = Chunk::new();
         loop {
             buf.clear();
             if read_line_bounded(&mut lines, &mut buf)? == 0 {
@@ -321,7 +342,7 @@ fn read_lines<R: Read>(
                         MAX_LINE_BYTES
                     ),
                 };
-                chunk.push(ReadLine {
+                chunk.lines.push(ReadLine {
                     no: line_no,
                     raw: None,
                     parsed: Err(vec![error]),
@@ -338,13 +359,15 @@ fn read_lines<R: Read>(
                     let raw = parser.reads_sealed_logs().then(|| {
                         let line = text.strip_suffix('\n').unwrap_or(text);
                         let line = line.strip_suffix('\r').unwrap_or(line);
+                        let start = chunk.text.len();
+                        chunk.text.push_str(line);
                         RawLine {
-                            text: Box::from(line),
+                            span: start..chunk.text.len(),
                             leaf: crate::server::seal::leaf_hash(line.as_bytes()),
                         }
                     });
                     let text = text.trim_end_matches(['\n', '\r']);
-                    chunk.push(ReadLine {
+                    chunk.lines.push(ReadLine {
                         no: line_no,
                         raw,
                         parsed: parser.parse(line_no, text),
@@ -356,19 +379,16 @@ fn read_lines<R: Read>(
                         field: None,
                         reason: format!("not UTF-8: {e}"),
                     };
-                    chunk.push(ReadLine {
+                    chunk.lines.push(ReadLine {
                         no: line_no,
                         raw: None,
                         parsed: Err(vec![error]),
                     });
                 }
             }
-            if chunk.len() == CHUNK_LINES {
+            if chunk.lines.len() == CHUNK_LINES {
                 if tx
-                    .blocking_send(std::mem::replace(
-                        &mut chunk,
-                        Vec::with_capacity(CHUNK_LINES),
-                    ))
+                    .blocking_send(std::mem::replace(&mut chunk, Chunk::new()))
                     .is_err()
                 {
                     // The writer stopped (a store error); it reports why.
@@ -386,7 +406,7 @@ fn read_lines<R: Read>(
                 }
             }
         }
-        if !chunk.is_empty() {
+        if !chunk.lines.is_empty() {
             let _ = tx.blocking_send(chunk);
         }
     }
@@ -538,7 +558,7 @@ impl<'o> Writer<'o> {
         Ok(known)
     }
 
-    async fn accept(&mut self, read: ReadLine) -> Result<(), StoreError> {
+    async fn accept(&mut self, read: ReadLine, chunk_text: &str) -> Result<(), StoreError> {
         let ReadLine {
             no: line,
             raw,
@@ -584,6 +604,10 @@ impl<'o> Writer<'o> {
         }
         match raw {
             Some(raw) if self.seals_vehicle(&vin, id).await? => {
+                let raw = RawText {
+                    text: &chunk_text[raw.span],
+                    leaf: raw.leaf,
+                };
                 self.cover(line, vin, id, &raw, record).await
             }
             _ => self.write_unsealed(line, vin, id, record).await,

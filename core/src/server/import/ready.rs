@@ -18,7 +18,8 @@ use crate::server::store::{
     CoveredCounts, NewSeal, SealId, SealRuns, StoreError, VehicleId, WriteOutcome,
 };
 use ed25519_dalek::VerifyingKey;
-use std::collections::HashMap;
+use flate2::write::DeflateEncoder;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -50,12 +51,18 @@ const FINISH_GROUP: usize = 8;
 type Finished = Result<Vec<u8>, FieldError>;
 
 impl FinishJob {
-    fn run(self) -> Finished {
+    /// Checks the signature and compresses the lines with `z`, one encoder
+    /// per group (fewer allocations than one per seal).
+    fn run(self, z: &mut DeflateEncoder<Vec<u8>>) -> Finished {
         check_signature(&self.seal, &self.key)?;
-        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
         z.write_all(&self.text)
-            .and_then(|()| z.finish())
+            .and_then(|()| z.reset(Vec::new()))
             .map_err(|e| ("covered".to_string(), format!("compressing the lines: {e}")))
+    }
+
+    fn run_group(jobs: Vec<FinishJob>) -> Vec<Finished> {
+        let mut z = DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        jobs.into_iter().map(|job| job.run(&mut z)).collect()
     }
 }
 
@@ -78,11 +85,13 @@ pub(super) struct ReadyBatch {
 /// The queue, and how many records it holds.
 #[derive(Default)]
 pub(super) struct Ready {
-    batches: Vec<ReadyBatch>,
+    batches: VecDeque<ReadyBatch>,
     records: usize,
-    /// The new seals' jobs, in queue order: those not sent yet, and the groups sent.
+    /// The new seals' jobs, in queue order: those not sent yet, the groups
+    /// sent, and the results of the groups done (not written yet).
     waiting: Vec<FinishJob>,
-    sent: Vec<JoinHandle<Vec<Finished>>>,
+    sent: VecDeque<JoinHandle<Vec<Finished>>>,
+    done: VecDeque<Finished>,
 }
 
 impl Ready {
@@ -97,23 +106,55 @@ impl Ready {
     fn send_waiting(&mut self) {
         let jobs = std::mem::take(&mut self.waiting);
         if !jobs.is_empty() {
-            self.sent.push(tokio::task::spawn_blocking(move || {
-                jobs.into_iter().map(FinishJob::run).collect()
+            self.sent.push_back(tokio::task::spawn_blocking(move || {
+                FinishJob::run_group(jobs)
             }));
         }
     }
 
-    /// Every job's result, in queue order.
-    async fn finished(&mut self) -> Result<Vec<Finished>, StoreError> {
-        self.send_waiting();
-        let mut results = Vec::new();
-        for group in self.sent.drain(..) {
-            let done = group
-                .await
-                .map_err(|e| StoreError::Engine(format!("checking seals: {e}")))?;
-            results.extend(done);
+    /// Takes in the oldest group's results, waiting for it; false when
+    /// nothing was sent.
+    async fn take_next(&mut self) -> Result<bool, StoreError> {
+        let Some(group) = self.sent.pop_front() else {
+            return Ok(false);
+        };
+        let results = group
+            .await
+            .map_err(|e| StoreError::Engine(format!("checking seals: {e}")))?;
+        self.done.extend(results);
+        Ok(true)
+    }
+
+    /// Takes in the results of the groups already done, in order.
+    async fn take_done(&mut self) -> Result<(), StoreError> {
+        while self.sent.front().is_some_and(|g| g.is_finished()) {
+            self.take_next().await?;
         }
-        Ok(results)
+        Ok(())
+    }
+
+    /// Every job's result.
+    async fn take_all(&mut self) -> Result<(), StoreError> {
+        self.send_waiting();
+        while self.take_next().await? {}
+        Ok(())
+    }
+
+    /// The longest start of the queue whose new seals are all checked: its
+    /// batches and records.
+    fn writable(&self) -> (usize, usize) {
+        let (mut batches, mut records, mut checked) = (0, 0, self.done.len());
+        for batch in &self.batches {
+            if matches!(batch.seal, BatchSeal::New(_)) {
+                if checked == 0 {
+                    break;
+                }
+                checked -= 1;
+            }
+            batches += 1;
+            records += batch.records.len();
+        }
+        (batches, records)
     }
 }
 
@@ -134,36 +175,58 @@ struct Rows {
 }
 
 impl Writer<'_> {
-    /// Queues a batch; writes the queue once it holds enough records.
+    /// Queues a batch. Once the queue holds enough records, writes the
+    /// start of it whose seals are checked, so the writer seldom waits for
+    /// the checks; past two writes' worth it waits (memory stays bounded).
     pub(super) async fn queue_batch(&mut self, batch: ReadyBatch) -> Result<(), StoreError> {
         if !self.writing() || (batch.records.is_empty() && !matches!(batch.seal, BatchSeal::New(_)))
         {
             return Ok(());
         }
         self.ready.records += batch.records.len();
-        self.ready.batches.push(batch);
-        if self.ready.records >= SAMPLE_FLUSH {
-            self.flush_ready().await?;
+        self.ready.batches.push_back(batch);
+        if self.ready.records < SAMPLE_FLUSH {
+            return Ok(());
+        }
+        self.ready.take_done().await?;
+        let (mut batches, mut records) = self.ready.writable();
+        while records < SAMPLE_FLUSH && self.ready.records >= 2 * SAMPLE_FLUSH {
+            if !self.ready.take_next().await? {
+                self.ready.send_waiting();
+            }
+            (batches, records) = self.ready.writable();
+        }
+        if records >= SAMPLE_FLUSH {
+            self.write_ready(batches).await?;
         }
         Ok(())
     }
 
-    /// Writes every queued batch. Unsealed records buffered before go first:
-    /// of two rows for one instant, the first written is kept.
+    /// Writes every queued batch, once every seal is checked.
     pub(super) async fn flush_ready(&mut self) -> Result<(), StoreError> {
         if self.ready.batches.is_empty() {
             return Ok(());
         }
-        // Every new seal's signature is known before anything is written.
-        let finished = self.ready.finished().await?;
-        let batches = std::mem::take(&mut self.ready).batches;
-        let new_seals = batches.iter().filter_map(|b| match &b.seal {
-            BatchSeal::New(seal) => Some(seal.at),
-            _ => None,
-        });
-        let mut covered = Vec::with_capacity(finished.len());
-        for (at, result) in new_seals.zip(finished) {
-            match result {
+        self.ready.take_all().await?;
+        self.write_ready(self.ready.batches.len()).await
+    }
+
+    /// Writes the first `n` queued batches, whose seals are checked. Unsealed
+    /// records buffered before go first: of two rows for one instant, the
+    /// first written is kept.
+    async fn write_ready(&mut self, n: usize) -> Result<(), StoreError> {
+        let batches: Vec<ReadyBatch> = self.ready.batches.drain(..n).collect();
+        self.ready.records -= batches.iter().map(|b| b.records.len()).sum::<usize>();
+        let new_seals: Vec<u64> = batches
+            .iter()
+            .filter_map(|b| match &b.seal {
+                BatchSeal::New(seal) => Some(seal.at),
+                _ => None,
+            })
+            .collect();
+        let mut covered = Vec::with_capacity(new_seals.len());
+        for at in new_seals {
+            match self.ready.done.pop_front().expect("checked before written") {
                 Ok(bytes) => covered.push(bytes),
                 Err((field, reason)) => self.error(super::LineError {
                     line: at,

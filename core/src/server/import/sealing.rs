@@ -9,7 +9,7 @@
 //! unsealed, and a seal that would cover it is refused.
 
 use super::ready::{BatchSeal, CheckedSeal, FinishJob, ReadyBatch};
-use super::{Kind, LineError, RawLine, Record, VinMissingBatch, Writer};
+use super::{Kind, LineError, RawText, Record, VinMissingBatch, Writer};
 use crate::domain::sealed::{SealLine, VehicleKey};
 use crate::server::seal::lines::{
     certified_key, check_seal_fields, check_signature, payload_digest,
@@ -49,7 +49,7 @@ impl OpenBatch {
         self.tree.len()
     }
 
-    fn push(&mut self, line: u64, raw: &RawLine, record: Record) {
+    fn push(&mut self, line: u64, raw: &RawText<'_>, record: Record) {
         if self.tree.is_empty() {
             self.first_line = line;
             self.t_min = i64::MAX;
@@ -231,7 +231,7 @@ impl Writer<'_> {
         line: u64,
         vin: Arc<str>,
         vehicle: VehicleId,
-        raw: &RawLine,
+        raw: &RawText<'_>,
         record: Record,
     ) -> Result<(), StoreError> {
         let batch = self.sealing.open.entry(vin.clone()).or_default();
