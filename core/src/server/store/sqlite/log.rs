@@ -61,13 +61,17 @@ impl LogStore for SqliteStore {
         let leaves: Vec<Hash> = pending.iter().map(leaf_hash).collect();
         let grown = grow(size, &edge, &leaves);
         if !pending.is_empty() {
-            // One prepared statement, run per entry: cheap inside one transaction.
-            for (i, entry) in pending.iter().enumerate() {
-                sqlx::query("UPDATE audit_log SET leaf = ? WHERE seq = ?")
-                    .bind((size + i as u64) as i64)
-                    .bind(entry.seq)
-                    .execute(&mut *tx)
-                    .await?;
+            // Each entry's leaf, a few hundred entries per statement.
+            for (n, part) in pending.chunks(400).enumerate() {
+                let first = size + (n * 400) as u64;
+                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "UPDATE audit_log SET leaf = places.column2 FROM (",
+                );
+                q.push_values(part.iter().enumerate(), |mut row, (i, entry)| {
+                    row.push_bind(entry.seq).push_bind((first + i as u64) as i64);
+                });
+                q.push(") AS places WHERE audit_log.seq = places.column1");
+                q.build().execute(&mut *tx).await?;
             }
             for part in grown.nodes.chunks(300) {
                 let mut q: QueryBuilder<Sqlite> =
