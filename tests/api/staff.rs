@@ -358,6 +358,22 @@ async fn tamper(app: &TestApp, sql: &str) {
     app.sql(sql, &postgres).await;
 }
 
+/// Sequences the log and checks it whole: the log's key and the report.
+async fn verified_log(
+    app: &TestApp,
+) -> (
+    portal_core::server::tlog::note::NoteVerifier,
+    portal_core::server::audit::LogReport,
+) {
+    app.portal.sequence_log().await.unwrap();
+    let key = app.portal.log.as_ref().unwrap().verifier().clone();
+    let report = portal_core::server::audit::verify_log(&*app.store, None, Some(&key))
+        .await
+        .unwrap();
+    assert!(report.broken.is_none(), "{report:?}");
+    (key, report)
+}
+
 #[tokio::test]
 async fn the_transparency_log_shows_edits_deletions_reordering_and_rewrites() {
     use portal_core::server::audit::verify_log;
@@ -374,10 +390,8 @@ async fn the_transparency_log_shows_edits_deletions_reordering_and_rewrites() {
         let (app, _owner) = fixture().await;
         let (staff, _) = new_staff(&app, "agent@example.com", "support").await;
         open_case(&staff, &app, VIN).await;
-        app.portal.sequence_log().await.unwrap();
-        let key = app.portal.log.as_ref().unwrap().verifier().clone();
-        let before = verify_log(&*app.store, None, Some(&key)).await.unwrap();
-        assert!(before.broken.is_none() && before.entries >= 5, "{before:?}");
+        let (key, before) = verified_log(&app).await;
+        assert!(before.entries >= 5, "{before:?}");
         assert_eq!(before.checkpoint, Some(before.entries));
         tamper(&app, sql).await;
         let after = verify_log(&*app.store, None, Some(&key)).await.unwrap();
@@ -390,13 +404,8 @@ async fn the_transparency_log_shows_edits_deletions_reordering_and_rewrites() {
     // tree, a checkpoint signed with its own key): whole on its own, but not
     // the tree verified before.
     let (app, _owner) = fixture().await;
-    app.portal.sequence_log().await.unwrap();
-    let key = app.portal.log.as_ref().unwrap().verifier().clone();
-    let head = verify_log(&*app.store, None, Some(&key))
-        .await
-        .unwrap()
-        .head
-        .unwrap();
+    let (key, report) = verified_log(&app).await;
+    let head = report.head.unwrap();
     tamper(
         &app,
         "UPDATE audit_log SET details = '{}' WHERE leaf = 0; UPDATE audit_log SET leaf = NULL; \
@@ -418,12 +427,7 @@ async fn the_transparency_log_shows_edits_deletions_reordering_and_rewrites() {
 
     // Deleting the newest entries shows against the head verified before.
     let (app, _owner) = fixture().await;
-    app.portal.sequence_log().await.unwrap();
-    let head = verify_log(&*app.store, None, None)
-        .await
-        .unwrap()
-        .head
-        .unwrap();
+    let head = verified_log(&app).await.1.head.unwrap();
     tamper(
         &app,
         &format!(

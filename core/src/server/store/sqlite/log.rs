@@ -64,11 +64,11 @@ impl LogStore for SqliteStore {
             // Each entry's leaf, a few hundred entries per statement.
             for (n, part) in pending.chunks(400).enumerate() {
                 let first = size + (n * 400) as u64;
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                    "UPDATE audit_log SET leaf = places.column2 FROM (",
-                );
+                let mut q: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("UPDATE audit_log SET leaf = places.column2 FROM (");
                 q.push_values(part.iter().enumerate(), |mut row, (i, entry)| {
-                    row.push_bind(entry.seq).push_bind((first + i as u64) as i64);
+                    row.push_bind(entry.seq)
+                        .push_bind((first + i as u64) as i64);
                 });
                 q.push(") AS places WHERE audit_log.seq = places.column1");
                 q.build().execute(&mut *tx).await?;
