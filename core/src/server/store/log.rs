@@ -79,6 +79,8 @@ pub struct Growth {
     pub nodes: Vec<(NodeId, Hash)>,
     pub size: u64,
     pub root: Option<Hash>,
+    /// The new right edge: the hashes of [`frontier`]`(size)`, in its order.
+    pub edge: Vec<Hash>,
 }
 
 /// Appends `leaves` to a tree of `size` leaves whose right edge is
@@ -114,6 +116,7 @@ pub fn grow(size: u64, edge: &[Hash], leaves: &[Hash]) -> Growth {
         nodes,
         size: n,
         root,
+        edge: stack.into_iter().map(|(_, hash)| hash).collect(),
     }
 }
 
@@ -135,6 +138,8 @@ mod tests {
             let grown = grow(size, &edge, &leaves[start..start + batch]);
             stored.extend(grown.nodes);
             size = grown.size;
+            let edge: Vec<Hash> = frontier(size).iter().map(|id| stored[id]).collect();
+            assert_eq!(grown.edge, edge, "{size}");
             assert_eq!(grown.root, root_of(&leaves[..size as usize]), "{size}");
         }
         assert_eq!(size, 100);
