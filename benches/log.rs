@@ -122,7 +122,7 @@ async fn main() {
     if scratch.is_some() {
         // One database for both parts: start the second from an empty log.
         let reset =
-            "TRUNCATE audit_log, tlog_nodes, tlog_checkpoints; UPDATE tlog_state SET size = 0";
+            "TRUNCATE audit_log, tlog_nodes, tlog_checkpoints, tlog_cosignatures; UPDATE tlog_state SET size = 0";
         if let store::Pool::Postgres(pg) = &pool {
             sqlx::raw_sql(reset).execute(pg).await.expect("reset");
         }

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use portal_core::server::seal::TrustAnchors;
+use portal_core::server::tlog::cosign::WitnessKey;
 use portal_core::server::tlog::LogKey;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,6 +43,18 @@ pub struct GlobalOptions {
         global = true
     )]
     pub log_origin: String,
+
+    /// A witness whose cosignatures of the log's checkpoints this portal
+    /// takes and serves: NAME=KEY, KEY being the witness's verifier key or
+    /// its base64 Ed25519 public key (`portal witness` prints both). Repeat
+    /// the option per witness (comma-separated in the environment).
+    #[arg(
+        long = "witness",
+        env = "PORTAL_WITNESSES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub witnesses: Vec<String>,
 }
 
 impl GlobalOptions {
@@ -61,6 +74,20 @@ impl GlobalOptions {
         let key = LogKey::load_or_create(&self.data_dir, &self.log_origin)
             .map_err(|e| anyhow::anyhow!("loading the transparency log's key: {e}"))?;
         Ok(Arc::new(key))
+    }
+
+    /// The witnesses this portal expects (`--witness`); a bad key or a
+    /// name given twice stops the command.
+    pub fn witnesses(&self) -> anyhow::Result<Arc<[WitnessKey]>> {
+        let mut keys: Vec<WitnessKey> = Vec::with_capacity(self.witnesses.len());
+        for text in &self.witnesses {
+            let key = WitnessKey::parse_config(text).context("reading --witness")?;
+            if keys.iter().any(|k| k.name == key.name) {
+                anyhow::bail!("--witness names `{}` twice", key.name);
+            }
+            keys.push(key);
+        }
+        Ok(keys.into())
     }
 
     /// The database URL, creating the data directory for the default SQLite file.

@@ -212,6 +212,46 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("unsupported DATABASE_URL"));
+
+    // A witness the portal cannot read, or one named twice, stops the server.
+    let key = "notary.example/w=iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=";
+    for (witnesses, says) in [
+        (vec!["notary.example/w"], "expected NAME=KEY"),
+        (vec!["notary.example/w=bm90IGEga2V5"], "32 bytes"),
+        (vec![key, key], "names `notary.example/w` twice"),
+    ] {
+        let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+        for w in &witnesses {
+            args.extend(["--witness", w]);
+        }
+        let out = portal(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{witnesses:?}");
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
+
+    // A witness whose portal does not answer says so and exits 1.
+    let (key, state) = (dir.path().join("w.key"), dir.path().join("state"));
+    let out = portal(
+        dir.path(),
+        &[
+            "witness",
+            "--log",
+            "http://127.0.0.1:9",
+            "--name",
+            "w.example",
+            "--key",
+            key.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--once",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("GET http://127.0.0.1:9/log/key"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

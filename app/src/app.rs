@@ -18,6 +18,7 @@ use crate::pages::{
     sign_up::SignUpPage,
     staff::StaffPage,
     telemetry::TelemetryPage,
+    transparency::TransparencyPage,
     vehicle::VehiclePage,
     verify::VerifyPage,
 };
@@ -109,6 +110,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no/events/:id") view=CaseEventPage ssr=SsrMode::Async />
                         <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
+                        <Route path=path!("/transparency") view=TransparencyPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

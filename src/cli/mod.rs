@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod serve;
 mod verify;
+mod witness;
 
 use crate::config::{init_tracing, GlobalOptions};
 use admin::{admin, AdminCommand};
@@ -24,6 +25,7 @@ use serve::{serve, ServeArgs};
 use std::process::ExitCode;
 use std::sync::Arc;
 use verify::{verify, VerifyArgs};
+use witness::{witness, WitnessArgs};
 
 #[derive(Debug, Parser)]
 #[command(name = "portal", version, about = "Owner vehicle-data portal")]
@@ -48,12 +50,16 @@ pub enum Command {
     Admin(AdminCommand),
     /// Check an evidence bundle offline: its signature, every file, nothing added or missing.
     Verify(VerifyArgs),
-    /// The audit log (a hash chain).
+    /// The audit log (a transparency log).
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Write a consistent copy of the database while the portal runs: SQLite
     /// to a new file (VACUUM INTO), PostgreSQL with pg_dump (custom format).
     Backup(BackupArgs),
+    /// Witness another portal's transparency log: check each new checkpoint
+    /// against the last one cosigned, cosign it and post the cosignature
+    /// back (run by a third party, on its own machine).
+    Witness(WitnessArgs),
     /// Move a SQLite deployment into an empty PostgreSQL database: every
     /// table as stored, audit chain included; checked after the move.
     MigrateStore(MigrateStoreArgs),
@@ -73,6 +79,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Audit(AuditCommand::Verify) => audit_verify(&cli.global).await,
         Command::MigrateStore(args) => migrate_store(&cli.global, args).await,
         Command::Backup(args) => backup(&cli.global, args).await,
+        Command::Witness(args) => witness(args).await,
     };
     match result {
         Ok(code) => code,

@@ -89,6 +89,10 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
         "Transparency log checkpoints are signed as {}",
         log_key.verifier().encode()
     );
+    let witnesses = global.witnesses()?;
+    for w in witnesses.iter() {
+        println!("Taking cosignatures from the witness {}", w.encode());
+    }
     if args.demo_if_empty && store.is_empty().await? {
         load_demo(global, &store, &DemoConfig::default()).await?;
     }
@@ -121,6 +125,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
             verify_max_bytes: args.verify_max_bytes,
             vehicle_cas,
             log: Some(log_key),
+            witnesses,
             ..Portal::new(store.clone())
         },
     };

@@ -1,16 +1,20 @@
 //! The transparency log, open to anyone (witnesses, auditors, owners'
-//! tools): the newest signed checkpoint, the log's verifier key, proofs and
-//! the leaf hashes. Leaves themselves (who did what) stay private; their
-//! hashes commit to them without saying anything (each holds a nonce).
+//! tools): signed checkpoints with their witnesses' cosignatures, the log's
+//! verifier key, proofs, the leaf hashes and an overview; witnesses post
+//! their cosignatures here. Leaves themselves (who did what) stay private;
+//! their hashes commit to them without saying anything (each holds a nonce).
 
 use super::error::{ApiError, ApiQuery};
 use super::AppState;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use portal_core::domain::transparency::LogOverview;
 use portal_core::server::error::ServiceError;
+use portal_core::server::tlog::cosigned::CosignatureKept;
 use portal_core::server::tlog::{ConsistencyProof, InclusionProof, LeafPage};
 use portal_core::server::Portal;
 use serde::Deserialize;
@@ -18,6 +22,8 @@ use serde::Deserialize;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
+        .route("/log/cosignatures", post(cosignatures))
+        .route("/log/overview", get(overview))
         .route("/log/key", get(key))
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
@@ -26,16 +32,41 @@ pub fn routes() -> Router<AppState> {
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-/// The newest checkpoint as a signed note (C2SP `tlog-checkpoint`).
-async fn checkpoint(State(portal): State<Portal>) -> Result<impl IntoResponse, ApiError> {
-    let checkpoint = portal.log_checkpoint().await?;
+#[derive(Deserialize)]
+struct CheckpointQuery {
+    size: Option<u64>,
+}
+
+/// The newest checkpoint (or the one of `?size=` leaves) as a signed note
+/// (C2SP `tlog-checkpoint`): the log's signature, then the cosignatures of
+/// the witnesses this portal expects.
+async fn checkpoint(
+    State(portal): State<Portal>,
+    ApiQuery(q): ApiQuery<CheckpointQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let note = portal.checkpoint_note(q.size).await?;
     Ok((
         [
             (header::CONTENT_TYPE, TEXT),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        checkpoint.note,
+        note,
     ))
+}
+
+/// A witness posts a checkpoint note carrying its cosignature.
+async fn cosignatures(
+    State(portal): State<Portal>,
+    body: Bytes,
+) -> Result<Json<Vec<CosignatureKept>>, ApiError> {
+    let note = std::str::from_utf8(&body).map_err(|_| {
+        ServiceError::invalid("not_a_cosigned_checkpoint", "note", "the note is not UTF-8")
+    })?;
+    Ok(Json(portal.add_cosignature(note).await?))
+}
+
+async fn overview(State(portal): State<Portal>) -> Result<Json<LogOverview>, ApiError> {
+    Ok(Json(portal.log_overview().await?))
 }
 
 /// The log's verifier key, `<origin>+<key id>+<base64 key>`, one line.

@@ -10,6 +10,16 @@ use std::sync::Arc;
 
 /// The transparency log's origin in tests.
 pub const TEST_LOG_ORIGIN: &str = "portal.test/log";
+/// The witness every test portal expects (`--witness`), and its key's seed.
+pub const TEST_WITNESS: &str = "notary.test/w";
+pub const TEST_WITNESS_SEED: [u8; 32] = [42; 32];
+
+/// The test witness's public key, as a portal is configured with it.
+pub fn test_witness() -> portal_core::server::tlog::cosign::WitnessKey {
+    let key = ed25519_dalek::SigningKey::from_bytes(&TEST_WITNESS_SEED);
+    portal_core::server::tlog::cosign::WitnessKey::new(TEST_WITNESS, key.verifying_key())
+        .expect("witness key")
+}
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -86,6 +96,9 @@ impl TestApp {
             let key = portal_core::server::tlog::LogKey::load_or_create(db.dir(), TEST_LOG_ORIGIN)
                 .expect("log key");
             portal.log = Some(Arc::new(key));
+        }
+        if portal.witnesses.is_empty() {
+            portal.witnesses = Arc::new([test_witness()]);
         }
         // As `portal serve` does, a little more often.
         portal_core::server::tlog::spawn_sequencer(
@@ -292,6 +305,19 @@ pub async fn post_json(
     let res = client.post(app.url(path)).json(&body).send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The page at `path` as `client` gets it in `lang` (`Accept-Language`).
+pub async fn page_in(client: &reqwest::Client, app: &TestApp, path: &str, lang: &str) -> String {
+    client
+        .get(app.url(path))
+        .header("accept-language", lang)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// GETs `path` with `client`: the status and the JSON body (`null` if none).

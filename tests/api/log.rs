@@ -21,13 +21,13 @@ fn entry(i: usize) -> NewAuditEntry {
     }
 }
 
-async fn append(app: &TestApp, n: std::ops::Range<usize>) {
+pub(crate) async fn append(app: &TestApp, n: std::ops::Range<usize>) {
     for i in n {
         app.store.append_audit(&entry(i)).await.unwrap();
     }
 }
 
-fn hash(b64: &str) -> Hash {
+pub(crate) fn hash(b64: &str) -> Hash {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(b64)
@@ -36,7 +36,7 @@ fn hash(b64: &str) -> Hash {
         .unwrap()
 }
 
-async fn text(app: &TestApp, path: &str) -> (u16, String) {
+pub(crate) async fn text(app: &TestApp, path: &str) -> (u16, String) {
     let res = app.get(path).await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
@@ -54,7 +54,7 @@ async fn checkpoint(app: &TestApp) -> Checkpoint {
     Checkpoint::parse(&note.text).unwrap()
 }
 
-async fn json<T: serde::de::DeserializeOwned>(app: &TestApp, path: &str) -> T {
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(app: &TestApp, path: &str) -> T {
     let (status, body) = get_json(&app.client, app, path).await;
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_value(body).unwrap()

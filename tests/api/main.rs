@@ -18,3 +18,4 @@ mod scale;
 mod sealed;
 mod staff;
 mod telemetry;
+mod witness;

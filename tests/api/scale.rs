@@ -152,6 +152,22 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
     old.portal.sequence_log().await.unwrap();
     let chain = verify_log(&*old.store, None, None).await.unwrap();
     assert!(chain.broken.is_none() && chain.entries >= 4, "{chain:?}");
+    // The witness's cosignature of the newest checkpoint moves with it.
+    let size = chain.checkpoint.unwrap();
+    let note = old.portal.checkpoint_note(Some(size)).await.unwrap();
+    let text = note.split_once("\n\n").unwrap().0.to_string() + "\n";
+    let line = portal_core::server::tlog::cosign::cosign(
+        &text,
+        TEST_WITNESS,
+        &ed25519_dalek::SigningKey::from_bytes(&TEST_WITNESS_SEED),
+        chrono::Utc::now().timestamp() as u64,
+    );
+    old.portal
+        .add_cosignature(&format!("{note}{}", line.line()))
+        .await
+        .unwrap();
+    let cosigned = old.portal.checkpoint_note(Some(size)).await.unwrap();
+    assert_eq!(cosigned, format!("{note}{}", line.line()));
 
     let target = ScratchDatabase::create_on(Backend::Postgres).await.unwrap();
     let migrate = |to: String| {
@@ -183,6 +199,10 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
     assert_eq!(
         (moved.entries, moved.head.clone(), moved.broken.clone()),
         (chain.entries, chain.head.clone(), None)
+    );
+    assert_eq!(
+        new.portal.checkpoint_note(Some(size)).await.unwrap(),
+        cosigned
     );
     // The same owner signs in with the same password and sees the same data.
     let owner2 = TestApp::new_client();

@@ -464,15 +464,7 @@ async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
         ("en", "records verified against the car's own signature"),
         ("zh-CN", "条记录已用车辆自身的签名核验"),
     ] {
-        let page = client
-            .get(app.url(&target))
-            .header("accept-language", lang)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_in(&client, &app, &target, lang).await;
         assert!(page.contains(words), "{lang}: {page}");
         let summary = &page[page
             .find("data-testid=\"sealed-summary\"")
@@ -548,15 +540,7 @@ async fn every_record_says_whether_the_car_signed_it_and_with_which_key() {
     assert_eq!(drive["sealed_samples"], drive["samples"], "{drives}");
 
     for (lang, words) in [("en", "signed, key"), ("zh-CN", "已签名，密钥")] {
-        let page = c
-            .get(app.url(&format!("/vehicles/{sealed_vin}/events")))
-            .header("accept-language", lang)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_in(&c, &app, &format!("/vehicles/{sealed_vin}/events"), lang).await;
         assert!(page.contains(words), "{lang}");
     }
 

@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod browse;
 pub mod locale;
+pub mod log;
 pub mod staff;
 
 /// Where server functions are served (`/api/<endpoint>`); the REST API

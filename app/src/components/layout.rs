@@ -34,6 +34,11 @@ pub fn Layout(children: Children) -> impl IntoView {
             </main>
             <footer class="site-footer">
                 <p>{t!(i18n, footer_note)}</p>
+                <p class="footer-links">
+                    <A href="/verify">{t!(i18n, nav_verify)}</A>
+                    " · "
+                    <A href="/transparency">{t!(i18n, nav_log)}</A>
+                </p>
             </footer>
         </div>
     }

@@ -14,5 +14,6 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod staff;
 pub mod telemetry;
+pub mod transparency;
 pub mod vehicle;
 pub mod verify;

@@ -10,6 +10,7 @@ pub mod records;
 pub mod sealed;
 pub mod staff;
 pub mod time;
+pub mod transparency;
 pub mod vin;
 
 pub use vin::{Vin, VinError};

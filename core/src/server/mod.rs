@@ -75,6 +75,9 @@ pub struct Portal {
     /// Signs the transparency log's checkpoints; without it entries are
     /// still sequenced, but no checkpoint is signed.
     pub log: Option<Arc<tlog::LogKey>>,
+    /// The witnesses whose cosignatures the log takes and serves
+    /// (`--witness NAME=KEY`).
+    pub witnesses: Arc<[tlog::cosign::WitnessKey]>,
 }
 
 /// Now, in µs since the epoch (the store's time unit).
@@ -118,6 +121,7 @@ impl Portal {
             vehicle_cas: Arc::default(),
             passwords: password::Hasher::default(),
             log: None,
+            witnesses: Arc::new([]),
         }
     }
 }

@@ -9,7 +9,8 @@
 use super::rows::parse_wire;
 use super::{
     AccountRecord, AuditEntry, CaseExportRecord, CaseRecord, ClassHoldings, ExportJobRecord,
-    Holdings, IngestToken, OwnershipPeriod, StoreError, StoredCheckpoint, StoredVehicle,
+    Holdings, IngestToken, OwnershipPeriod, StoreError, StoredCheckpoint, StoredCosignature,
+    StoredVehicle,
 };
 use crate::domain::account::Role;
 use crate::domain::export::{ExportFormat, ExportJobState};
@@ -114,6 +115,20 @@ pub(crate) fn checkpoint(row: &impl StoredRow) -> Result<StoredCheckpoint, Store
         root: tree_hash(row, "root")?,
         note: row.text("note")?,
         signed_at_us: row.time("signed_at")?,
+    })
+}
+
+pub(crate) const COSIGNATURE_SELECT: &str =
+    "SELECT size, witness, key_id, line, cosigned_at, received_at FROM tlog_cosignatures";
+
+pub(crate) fn cosignature(row: &impl StoredRow) -> Result<StoredCosignature, StoreError> {
+    Ok(StoredCosignature {
+        size: unsigned(row.int("size")?, "size")?,
+        witness: row.text("witness")?,
+        key_id: row.text("key_id")?,
+        line: row.text("line")?,
+        cosigned_at_us: row.time("cosigned_at")?,
+        received_at_us: row.time("received_at")?,
     })
 }
 

@@ -23,6 +23,21 @@ pub struct StoredCheckpoint {
     pub signed_at_us: i64,
 }
 
+/// A witness's cosignature of a checkpoint, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCosignature {
+    /// The checkpoint's size.
+    pub size: u64,
+    pub witness: String,
+    /// The witness key's id, hex.
+    pub key_id: String,
+    /// The signature line, as served under the checkpoint (no newline).
+    pub line: String,
+    /// The time the witness states, from the cosignature.
+    pub cosigned_at_us: i64,
+    pub received_at_us: i64,
+}
+
 /// What one sequencing step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sequenced {
@@ -61,7 +76,125 @@ pub trait LogStore: Send + Sync {
 
     /// The newest checkpoint, if any was signed.
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// The checkpoint of `size` leaves, if one was signed.
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Keeps a cosignature of a stored checkpoint: of one witness key's
+    /// cosignatures of one checkpoint, the newest stays.
+    async fn put_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError>;
+
+    /// The cosignatures of the checkpoint of `size` leaves.
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError>;
+
+    /// A witness key's newest cosignature: of the largest checkpoint it
+    /// cosigned, the latest.
+    async fn last_cosignature(
+        &self,
+        witness: &str,
+        key_id: &str,
+    ) -> Result<Option<StoredCosignature>, StoreError>;
 }
+
+/// The checkpoint and cosignature queries, written once (both backends
+/// take `$n` placeholders): `$time` turns microseconds into the backend's
+/// time value. Each backend's `LogStore` calls the functions this makes.
+macro_rules! backend_checkpoints {
+    ($db:ty, $time:expr) => {
+        use $crate::server::store::decode::{CHECKPOINT_SELECT, COSIGNATURE_SELECT};
+
+        pub(super) async fn put_checkpoint(
+            pool: &sqlx::Pool<$db>,
+            c: &StoredCheckpoint,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO tlog_checkpoints (size, root, note, signed_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(c.size as i64)
+            .bind(c.root.to_vec())
+            .bind(&c.note)
+            .bind($time(c.signed_at_us))
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        /// The newest checkpoint, or the one of `size` leaves.
+        pub(super) async fn checkpoint(
+            pool: &sqlx::Pool<$db>,
+            size: Option<u64>,
+        ) -> Result<Option<StoredCheckpoint>, StoreError> {
+            let row = match size {
+                None => {
+                    sqlx::query(&format!("{CHECKPOINT_SELECT} ORDER BY size DESC LIMIT 1"))
+                        .fetch_optional(pool)
+                        .await?
+                }
+                Some(size) => {
+                    sqlx::query(&format!("{CHECKPOINT_SELECT} WHERE size = $1"))
+                        .bind(size as i64)
+                        .fetch_optional(pool)
+                        .await?
+                }
+            };
+            row.as_ref().map(decode::checkpoint).transpose()
+        }
+
+        pub(super) async fn put_cosignature(
+            pool: &sqlx::Pool<$db>,
+            c: &StoredCosignature,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO tlog_cosignatures \
+                 (size, witness, key_id, line, cosigned_at, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (size, witness, key_id) DO UPDATE SET line = excluded.line, \
+                 cosigned_at = excluded.cosigned_at, received_at = excluded.received_at \
+                 WHERE excluded.cosigned_at > tlog_cosignatures.cosigned_at",
+            )
+            .bind(c.size as i64)
+            .bind(&c.witness)
+            .bind(&c.key_id)
+            .bind(&c.line)
+            .bind($time(c.cosigned_at_us))
+            .bind($time(c.received_at_us))
+            .execute(pool)
+            .await?;
+            Ok(())
+        }
+
+        pub(super) async fn cosignatures(
+            pool: &sqlx::Pool<$db>,
+            size: u64,
+        ) -> Result<Vec<StoredCosignature>, StoreError> {
+            let rows = sqlx::query(&format!(
+                "{COSIGNATURE_SELECT} WHERE size = $1 ORDER BY witness, key_id"
+            ))
+            .bind(size as i64)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(decode::cosignature).collect()
+        }
+
+        pub(super) async fn last_cosignature(
+            pool: &sqlx::Pool<$db>,
+            witness: &str,
+            key_id: &str,
+        ) -> Result<Option<StoredCosignature>, StoreError> {
+            let row = sqlx::query(&format!(
+                "{COSIGNATURE_SELECT} WHERE witness = $1 AND key_id = $2 \
+                 ORDER BY size DESC, cosigned_at DESC LIMIT 1"
+            ))
+            .bind(witness)
+            .bind(key_id)
+            .fetch_optional(pool)
+            .await?;
+            row.as_ref().map(decode::cosignature).transpose()
+        }
+    };
+}
+pub(crate) use backend_checkpoints;
 
 /// The complete subtrees along the right edge of a tree of `size` leaves,
 /// left to right, largest first.

@@ -35,6 +35,7 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "tlog_nodes",
     "tlog_checkpoints",
+    "tlog_cosignatures",
     "cases",
     "case_exports",
     "ingest_tokens",

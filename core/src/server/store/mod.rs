@@ -47,7 +47,7 @@ pub use claims::*;
 pub use events::*;
 pub use import::*;
 pub use jobs::*;
-pub use log::{LogStore, NodeId, Sequenced, StoredCheckpoint};
+pub use log::{LogStore, NodeId, Sequenced, StoredCheckpoint, StoredCosignature};
 pub use operations::*;
 pub use postgres::PgStore;
 pub use samples::*;

@@ -5,6 +5,8 @@
 //!
 //! - `proof`: inclusion and consistency proofs, made and checked;
 //! - `note`: signed notes and checkpoints;
+//! - `cosign`: witnesses' cosignatures; `witness`: a witness's own checks;
+//!   `cosigned`: the portal taking and serving cosignatures;
 //! - here: a leaf's bytes, the log's key, and the service (sequencing,
 //!   checkpoints, proofs) on [`Portal`].
 //!
@@ -14,8 +16,11 @@
 //! reads never wait on a checkpoint. `docs/evidence.md` documents every
 //! byte a verifier reads.
 
+pub mod cosign;
+pub mod cosigned;
 pub mod note;
 pub mod proof;
+pub mod witness;
 
 use super::error::ServiceError;
 use super::seal::{leaf_hash, Hash};
@@ -137,14 +142,6 @@ impl Portal {
         };
         self.store.put_checkpoint(&stored).await?;
         Ok(Some(stored))
-    }
-
-    /// The newest signed checkpoint; reads never wait for one to be signed.
-    pub async fn log_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
-        self.store
-            .latest_checkpoint()
-            .await?
-            .ok_or_else(|| ServiceError::NotFound)
     }
 
     /// Runs a proof over the stored subtrees (at most two reads).

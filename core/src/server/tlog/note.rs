@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 /// The signature type byte of Ed25519 note signatures.
 pub const ED25519: u8 = 0x01;
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(super) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 /// Notes with more signatures than this are refused (as Go's `note` does).
 const MAX_SIGNATURES: usize = 100;
 
@@ -40,7 +40,7 @@ fn malformed(reason: impl Into<String>) -> NoteError {
 }
 
 /// A key name is non-empty and has no spaces and no `+`.
-fn check_name(name: &str) -> Result<(), NoteError> {
+pub(super) fn check_name(name: &str) -> Result<(), NoteError> {
     if name.is_empty() || name.contains(char::is_whitespace) || name.contains('+') {
         return Err(NoteError::BadKey(format!(
             "the name `{name}` is empty or has a space or `+`"
@@ -79,39 +79,64 @@ impl NoteVerifier {
 
     /// `<name>+<hex id>+<base64(0x01 ‖ key)>`, as published and configured.
     pub fn encode(&self) -> String {
-        let mut typed = vec![ED25519];
-        typed.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            BASE64.encode(typed)
-        )
+        encode_vkey(&self.name, self.id, ED25519, &self.key)
     }
 
     pub fn parse(text: &str) -> Result<Self, NoteError> {
-        let bad = |reason: &str| NoteError::BadKey(format!("`{text}`: {reason}"));
-        // A name has no `+`; the base64 key may.
-        let mut parts = text.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(bad("expected <name>+<key id>+<key>"));
-        };
-        let typed = BASE64
-            .decode(key)
-            .map_err(|_| bad("the key is not base64"))?;
-        let Some((&ED25519, public)) = typed.split_first() else {
-            return Err(bad("only Ed25519 keys (type 0x01) are supported"));
-        };
-        let public: [u8; 32] = public
-            .try_into()
-            .map_err(|_| bad("an Ed25519 key has 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 point"))?;
-        let verifier = NoteVerifier::new(name, key)?;
-        if hex::encode(verifier.id) != id {
-            return Err(bad("the key id does not match the name and key"));
-        }
-        Ok(verifier)
+        let (name, key) = parse_vkey(text, ED25519)?;
+        NoteVerifier::new(&name, key)
     }
+}
+
+/// Reads a verifier key `<name>+<hex id>+<base64(type ‖ key)>` of an Ed25519
+/// key of `signature_type`, checking its id.
+pub(super) fn parse_vkey(
+    text: &str,
+    signature_type: u8,
+) -> Result<(String, VerifyingKey), NoteError> {
+    let bad = |reason: &str| NoteError::BadKey(format!("`{text}`: {reason}"));
+    // A name has no `+`; the base64 key may.
+    let mut parts = text.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("expected <name>+<key id>+<key>"));
+    };
+    check_name(name)?;
+    let typed = BASE64
+        .decode(key)
+        .map_err(|_| bad("the key is not base64"))?;
+    match typed.split_first() {
+        Some((&t, _)) if t == signature_type => {}
+        _ => {
+            return Err(bad(&format!(
+                "expected an Ed25519 key of type 0x{signature_type:02x}"
+            )))
+        }
+    }
+    let key = ed25519_key(&typed[1..]).map_err(bad)?;
+    if hex::encode(key_id(name, signature_type, key.as_bytes())) != id {
+        return Err(bad("the key id does not match the name and key"));
+    }
+    Ok((name.to_string(), key))
+}
+
+/// A 32-byte Ed25519 public key.
+pub(super) fn ed25519_key(public: &[u8]) -> Result<VerifyingKey, &'static str> {
+    let public: [u8; 32] = public
+        .try_into()
+        .map_err(|_| "an Ed25519 key has 32 bytes")?;
+    VerifyingKey::from_bytes(&public).map_err(|_| "not an Ed25519 point")
+}
+
+/// `<name>+<hex id>+<base64(type ‖ key)>`.
+pub(super) fn encode_vkey(
+    name: &str,
+    id: [u8; 4],
+    signature_type: u8,
+    key: &VerifyingKey,
+) -> String {
+    let mut typed = vec![signature_type];
+    typed.extend_from_slice(key.as_bytes());
+    format!("{name}+{}+{}", hex::encode(id), BASE64.encode(typed))
 }
 
 /// One signature line of a note.

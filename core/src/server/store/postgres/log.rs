@@ -5,11 +5,15 @@
 use super::time::Ts;
 use super::PgStore;
 use crate::server::seal::Hash;
-use crate::server::store::decode::{self, StoredRow, AUDIT_COLUMNS, CHECKPOINT_SELECT};
-use crate::server::store::log::{frontier, grow, NodeId, Sequenced, StoredCheckpoint};
+use crate::server::store::decode::{self, StoredRow, AUDIT_COLUMNS};
+use crate::server::store::log::{
+    frontier, grow, NodeId, Sequenced, StoredCheckpoint, StoredCosignature,
+};
 use crate::server::store::{AuditEntry, LogStore, StoreError};
 use async_trait::async_trait;
 use sqlx::PgConnection;
+
+crate::server::store::log::backend_checkpoints!(sqlx::Postgres, Ts);
 
 async fn nodes_on(conn: &mut PgConnection, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
     if ids.is_empty() {
@@ -132,23 +136,30 @@ impl LogStore for PgStore {
     }
 
     async fn put_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tlog_checkpoints (size, root, note, signed_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (size) DO NOTHING",
-        )
-        .bind(c.size as i64)
-        .bind(c.root.to_vec())
-        .bind(&c.note)
-        .bind(Ts(c.signed_at_us))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        put_checkpoint(&self.pool, c).await
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row = sqlx::query(&format!("{CHECKPOINT_SELECT} ORDER BY size DESC LIMIT 1"))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(decode::checkpoint).transpose()
+        checkpoint(&self.pool, None).await
+    }
+
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        checkpoint(&self.pool, Some(size)).await
+    }
+
+    async fn put_cosignature(&self, c: &StoredCosignature) -> Result<(), StoreError> {
+        put_cosignature(&self.pool, c).await
+    }
+
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError> {
+        cosignatures(&self.pool, size).await
+    }
+
+    async fn last_cosignature(
+        &self,
+        witness: &str,
+        key_id: &str,
+    ) -> Result<Option<StoredCosignature>, StoreError> {
+        last_cosignature(&self.pool, witness, key_id).await
     }
 }

@@ -2,11 +2,15 @@
 
 use super::SqliteStore;
 use crate::server::seal::Hash;
-use crate::server::store::decode::{self, StoredRow, AUDIT_COLUMNS, CHECKPOINT_SELECT};
-use crate::server::store::log::{frontier, grow, NodeId, Sequenced, StoredCheckpoint};
+use crate::server::store::decode::{self, StoredRow, AUDIT_COLUMNS};
+use crate::server::store::log::{
+    frontier, grow, NodeId, Sequenced, StoredCheckpoint, StoredCosignature,
+};
 use crate::server::store::{AuditEntry, LogStore, StoreError};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+crate::server::store::log::backend_checkpoints!(sqlx::Sqlite, |t: i64| t);
 
 async fn nodes_on(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
     let mut found = Vec::with_capacity(ids.len());
@@ -127,23 +131,30 @@ impl LogStore for SqliteStore {
     }
 
     async fn put_checkpoint(&self, c: &StoredCheckpoint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO tlog_checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (size) DO NOTHING",
-        )
-        .bind(c.size as i64)
-        .bind(c.root.to_vec())
-        .bind(&c.note)
-        .bind(c.signed_at_us)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        put_checkpoint(&self.pool, c).await
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row = sqlx::query(&format!("{CHECKPOINT_SELECT} ORDER BY size DESC LIMIT 1"))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(decode::checkpoint).transpose()
+        checkpoint(&self.pool, None).await
+    }
+
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        checkpoint(&self.pool, Some(size)).await
+    }
+
+    async fn put_cosignature(&self, c: &StoredCosignature) -> Result<(), StoreError> {
+        put_cosignature(&self.pool, c).await
+    }
+
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError> {
+        cosignatures(&self.pool, size).await
+    }
+
+    async fn last_cosignature(
+        &self,
+        witness: &str,
+        key_id: &str,
+    ) -> Result<Option<StoredCosignature>, StoreError> {
+        last_cosignature(&self.pool, witness, key_id).await
     }
 }

@@ -1,0 +1,49 @@
+//! The transparency log at a glance: what `GET /log/overview` returns and
+//! the `/transparency` page shows.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogOverview {
+    /// The log's name, the first line of its checkpoints.
+    pub origin: String,
+    /// The log's verifier key (`<origin>+<key id>+<key>`), when loaded.
+    pub key: Option<String>,
+    /// Leaves in the tree.
+    pub size: u64,
+    /// Entries waiting for a leaf (given one within seconds).
+    pub pending: u64,
+    /// The newest signed checkpoint.
+    pub checkpoint: Option<CheckpointSummary>,
+    /// Every witness this portal expects, in configuration order.
+    pub witnesses: Vec<WitnessStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointSummary {
+    pub size: u64,
+    /// Base64, as in the checkpoint.
+    pub root: String,
+    /// RFC 3339, UTC.
+    pub signed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessStatus {
+    pub name: String,
+    /// Its verifier key (`<name>+<key id>+<key>`).
+    pub key: String,
+    /// Its newest cosignature, if any.
+    pub last: Option<LastCosignature>,
+    /// No cosignature for longer than the lateness limit while the log
+    /// signed newer checkpoints (or none at all yet).
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastCosignature {
+    /// The size of the checkpoint cosigned.
+    pub size: u64,
+    /// The time the witness states (RFC 3339, UTC).
+    pub cosigned_at: String,
+}
