@@ -20,7 +20,7 @@ use portal_core::domain::export::ExportQuery;
 use portal_core::server::demo::{demo_ca, demo_vin, generate, DemoConfig};
 use portal_core::server::import::{import_reader, ImportOptions};
 use portal_core::server::seal::TrustAnchors;
-use portal_core::server::verify::verify_bundle_with;
+use portal_core::server::verify::{verify_bundle_with, Trust};
 use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::Arc;
@@ -104,7 +104,11 @@ async fn main() {
     reset_peak_rss();
     let started = Instant::now();
     let file = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
-    let v = verify_bundle_with(file, &key, Some(&anchors));
+    let trust = Trust {
+        vehicle_cas: Some(&anchors),
+        ..Trust::default()
+    };
+    let v = verify_bundle_with(file, &key, &trust);
     let secs = started.elapsed().as_secs_f64();
     assert!(v.valid, "{:?}", v.problems);
     let sealed = v.sealed.expect("sealed");

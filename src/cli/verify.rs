@@ -4,7 +4,8 @@ use crate::config::GlobalOptions;
 use anyhow::Context;
 use clap::Args;
 use portal_core::server::signing::{PublicKey, Signer};
-use portal_core::server::verify::verify_bundle_with;
+use portal_core::server::tlog::note::NoteVerifier;
+use portal_core::server::verify::{verify_bundle_with, LogTrust, Trust};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,6 +17,11 @@ pub struct VerifyArgs {
     /// its hex (default: this installation's own key in the data directory).
     #[arg(long)]
     pub key: Option<PathBuf>,
+    /// The transparency log's verifier key (`<origin>+<id>+<key>`, as
+    /// `/log/key` serves it); by default the one the signed manifest names.
+    /// The witnesses whose cosignature is required come with `--witness`.
+    #[arg(long)]
+    pub log_key: Option<String>,
 }
 
 /// `portal verify`: exit 0 when the bundle verifies, 1 when it does not.
@@ -39,8 +45,21 @@ pub(super) fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result
     let file = std::fs::File::open(&args.bundle)
         .with_context(|| format!("opening {}", args.bundle.display()))?;
     let vehicle_cas = global.vehicle_cas()?;
-    let cas = (!vehicle_cas.is_empty()).then_some(&*vehicle_cas);
-    let v = verify_bundle_with(std::io::BufReader::new(file), &key, cas);
+    let witnesses = global.witnesses()?;
+    let log_key = args
+        .log_key
+        .as_deref()
+        .map(NoteVerifier::parse)
+        .transpose()
+        .context("reading --log-key")?;
+    let trust = Trust {
+        vehicle_cas: (!vehicle_cas.is_empty()).then_some(&*vehicle_cas),
+        log: LogTrust {
+            log_key: log_key.as_ref(),
+            witnesses: &witnesses,
+        },
+    };
+    let v = verify_bundle_with(std::io::BufReader::new(file), &key, &trust);
     println!("key fingerprint: {}", key.fingerprint);
     if let Some(id) = &v.bundle_id {
         println!("bundle: {id} (VIN {})", v.vin.as_deref().unwrap_or("?"));
@@ -70,6 +89,33 @@ pub(super) fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result
         }
         if !s.ca_checked {
             println!("  the vehicle keys were NOT checked against a vehicle CA: pass --vehicle-ca FILE (the maker's CA keys)");
+        }
+    }
+    if let Some(l) = &v.log {
+        println!(
+            "transparency log {}: this disclosure is leaf {} of the checkpoint of {} leaves, with {} import leaves of the vehicle",
+            l.origin,
+            l.disclosure.unwrap_or_default(),
+            l.size,
+            l.imports
+        );
+        match &l.witnessed {
+            Some(w) if !w.cosigned_by.is_empty() => {
+                let by: Vec<String> =
+                    w.cosigned_by.iter().map(|c| format!("{} at {}", c.name, c.at)).collect();
+                println!(
+                    "  these records were in the log at size {} ({} import leaves), cosigned by {}",
+                    w.size,
+                    w.imports,
+                    by.join(", ")
+                );
+            }
+            Some(w) => println!(
+                "  the log extends its checkpoint of {} leaves, which carries cosignatures: pass --witness NAME=KEY to check them",
+                w.size
+            ),
+            None if l.witnesses_checked => {}
+            None => println!("  no witness had cosigned the log when the bundle was made"),
         }
     }
     if v.valid {

@@ -18,7 +18,8 @@ use futures::{Stream, TryStreamExt};
 use portal_core::server::error::ServiceError;
 use portal_core::server::seal::VehicleCa;
 use portal_core::server::signing::PublicKey;
-use portal_core::server::verify::verify_bundle_with;
+use portal_core::server::tlog::cosign::WitnessKey;
+use portal_core::server::verify::{verify_bundle_with, LogTrust, Trust};
 use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -98,16 +99,25 @@ fn verify_slots() -> &'static tokio::sync::Semaphore {
 
 /// Checks a spooled bundle off the async runtime, a bounded number at a time.
 /// The vehicle seals in it are checked against the vehicle CAs this portal trusts.
+/// Its log proof with the log key its manifest names, and against `witnesses`
+/// (the reader's, from the page's form) when given.
 async fn check(
     file: tempfile::NamedTempFile,
     key: PublicKey,
     vehicle_cas: std::sync::Arc<portal_core::server::seal::TrustAnchors>,
+    witnesses: Vec<WitnessKey>,
 ) -> Result<portal_core::domain::export::Verification, ApiError> {
     let _slot = verify_slots().acquire().await.map_err(internal)?;
     tokio::task::spawn_blocking(move || {
         let reader = std::io::BufReader::new(file.reopen()?);
-        let cas = (!vehicle_cas.is_empty()).then_some(&*vehicle_cas);
-        Ok::<_, std::io::Error>(verify_bundle_with(reader, &key, cas))
+        let trust = Trust {
+            vehicle_cas: (!vehicle_cas.is_empty()).then_some(&*vehicle_cas),
+            log: LogTrust {
+                log_key: None,
+                witnesses: &witnesses,
+            },
+        };
+        Ok::<_, std::io::Error>(verify_bundle_with(reader, &key, &trust))
     })
     .await
     .map_err(internal)?
@@ -161,7 +171,7 @@ async fn verify_api(
             ))
         }
     };
-    Ok(Json(check(file, key, portal.vehicle_cas.clone()).await?).into_response())
+    Ok(Json(check(file, key, portal.vehicle_cas.clone(), Vec::new()).await?).into_response())
 }
 
 /// The `/verify` page's form (multipart, field `bundle`): back to the page
@@ -172,8 +182,22 @@ async fn verify_form(
 ) -> Result<Response, ApiError> {
     let key = public_key(&portal)?;
     let mut spooled = Err(Spool::Empty);
+    let mut witnesses = Vec::new();
     loop {
         match form.next_field().await {
+            // Before the bundle in the form: the witnesses the reader trusts,
+            // one NAME=KEY a line.
+            Ok(Some(field)) if field.name() == Some("witnesses") => {
+                let text = field.text().await.unwrap_or_default();
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    match WitnessKey::parse_config(line) {
+                        Ok(key) => witnesses.push(key),
+                        Err(_) => {
+                            return Ok(Redirect::to("/verify?result=bad_witness").into_response())
+                        }
+                    }
+                }
+            }
             Ok(Some(field)) if field.name() == Some("bundle") => {
                 let chunks = field.map_err(|e| match e.status() {
                     StatusCode::PAYLOAD_TOO_LARGE => Spool::TooLarge,
@@ -201,7 +225,7 @@ async fn verify_form(
             return Ok(Redirect::to("/verify?result=empty").into_response())
         }
     };
-    let v = check(file, key, portal.vehicle_cas.clone()).await?;
+    let v = check(file, key, portal.vehicle_cas.clone(), witnesses).await?;
     let mut target = format!(
         "/verify?result={}",
         if v.valid { "valid" } else { "invalid" }
@@ -233,6 +257,25 @@ async fn verify_form(
         );
         param("sealed", &summary);
         param("keys", &s.keys.join(" "));
+    }
+    // `log=size.imports.disclosure.witnessed size.witnessed imports.checked`.
+    if let Some(l) = &v.log {
+        let witnessed = l.witnessed.as_ref();
+        param(
+            "log",
+            &format!(
+                "{}.{}.{}.{}.{}.{}",
+                l.size,
+                l.imports,
+                l.disclosure.unwrap_or_default(),
+                witnessed.map_or(0, |w| w.size),
+                witnessed.map_or(0, |w| w.imports),
+                u8::from(l.witnesses_checked)
+            ),
+        );
+        for c in witnessed.iter().flat_map(|w| &w.cosigned_by) {
+            param("cosigned", &format!("{} {}", c.name, c.at));
+        }
     }
     // The address stays short: the API and `portal verify` list every problem.
     for p in v.problems.iter().take(20) {

@@ -32,7 +32,7 @@ pub fn members(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn rezip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn rezip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, bytes) in files {
         out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
@@ -71,7 +71,8 @@ async fn a_bundle_states_what_it_holds_and_verifies_offline_with_the_public_key(
             "data.ndjson",
             "report.pdf",
             "manifest.json",
-            "manifest.sig"
+            "manifest.sig",
+            "log-proof.json"
         ]
     );
     let manifest: Value = serde_json::from_slice(&files[3].1).unwrap();
@@ -132,6 +133,7 @@ async fn any_changed_byte_missing_or_added_file_or_swapped_signature_fails_and_i
         let found = problems(rezip(&changed), &key);
         let expected = match name.as_str() {
             "manifest.json" | "manifest.sig" => "bad_signature".to_string(),
+            "log-proof.json" => "log_proof".to_string(),
             other => format!("hash_mismatch:{other}"),
         };
         assert!(found.contains(&expected), "{name}: {found:?}");
@@ -145,6 +147,12 @@ async fn any_changed_byte_missing_or_added_file_or_swapped_signature_fails_and_i
         problems(rezip(&dropped), &key),
         ["missing_file:samples.csv"]
     );
+    let unproven: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| n != "log-proof.json")
+        .cloned()
+        .collect();
+    assert_eq!(problems(rezip(&unproven), &key), ["log_proof"]);
     let mut added = files.clone();
     added.push(("notes.txt".into(), b"added later".to_vec()));
     assert_eq!(problems(rezip(&added), &key), ["extra_file:notes.txt"]);

@@ -82,10 +82,17 @@ async fn verify_api(app: &TestApp, zip: Vec<u8>) -> (u16, Value) {
 
 /// The `/verify` page's form: where it sends the reader back to.
 pub async fn verify_form(app: &TestApp, zip: Vec<u8>) -> String {
-    let form = reqwest::multipart::Form::new().part(
-        "bundle",
-        reqwest::multipart::Part::bytes(zip).file_name("bundle.zip"),
-    );
+    verify_form_with(app, zip, "").await
+}
+
+/// The form with the witnesses the reader trusts (NAME=KEY lines).
+pub async fn verify_form_with(app: &TestApp, zip: Vec<u8>, witnesses: &str) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("witnesses", witnesses.to_string())
+        .part(
+            "bundle",
+            reqwest::multipart::Part::bytes(zip).file_name("bundle.zip"),
+        );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -307,6 +307,15 @@ pub async fn post_json(
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// The portal's public signing key as published (JSON).
+pub async fn signing_key(app: &TestApp) -> String {
+    app.get("/.well-known/portal-signing-key")
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The page at `path` as `client` gets it in `lang` (`Accept-Language`).
 pub async fn page_in(client: &reqwest::Client, app: &TestApp, path: &str, lang: &str) -> String {
     client

@@ -78,11 +78,30 @@ async fn a_live_token_imports_a_log_and_the_import_is_audited_under_its_name() {
 
     let audit = app.store.audit_entries(0, 100).await.unwrap();
     let imports: Vec<_> = audit.iter().filter(|e| e.action == "import").collect();
-    assert_eq!(imports.len(), 2, "{audit:?}");
+    // Per file one entry, and one per vehicle it carried (a bundle's proof).
+    assert_eq!(imports.len(), 4, "{audit:?}");
     assert!(
         imports.iter().all(|e| e.actor == "ingest:dc-shanghai-1"),
         "{imports:?}"
     );
+    let per_vehicle: Vec<serde_json::Value> = imports
+        .iter()
+        .filter(|e| e.vin.is_some())
+        .map(|e| serde_json::from_str(&e.details).unwrap())
+        .collect();
+    assert_eq!(per_vehicle.len(), 2, "{imports:?}");
+    for d in per_vehicle {
+        assert_eq!(
+            (d["records"].clone(), d["from"].clone(), d["to"].clone()),
+            (
+                3.into(),
+                "2021-02-21T02:15:00Z".into(),
+                "2021-02-21T02:15:02Z".into()
+            ),
+            "{d}"
+        );
+        assert_eq!(d["sha256"].as_str().unwrap().len(), 64);
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod hardening;
 mod http;
 mod ingest;
 mod log;
+mod log_evidence;
 mod openapi;
 mod report;
 mod scale;

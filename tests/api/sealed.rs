@@ -10,7 +10,7 @@ use portal_core::server::demo::{demo_ca, demo_vin, generate, DemoConfig};
 use portal_core::server::import::{import_reader, ImportOptions};
 use portal_core::server::seal::TrustAnchors;
 use portal_core::server::signing::PublicKey;
-use portal_core::server::verify::verify_bundle_with;
+use portal_core::server::verify::{verify_bundle_with, Trust};
 use portal_core::server::Portal;
 use serde_json::Value;
 use std::io::{Cursor, Write};
@@ -65,14 +65,6 @@ async fn bundle(app: &TestApp, c: &reqwest::Client, vin: &str, query: &str) -> V
     res.bytes().await.unwrap().to_vec()
 }
 
-async fn signing_key(app: &TestApp) -> String {
-    app.get("/.well-known/portal-signing-key")
-        .await
-        .text()
-        .await
-        .unwrap()
-}
-
 /// The independent verifier's report on `zip`.
 fn python_verifies(zip: &[u8], key: &str, with_ca: bool) -> Value {
     let dir = tempfile::tempdir().unwrap();
@@ -108,7 +100,14 @@ fn python_verifies(zip: &[u8], key: &str, with_ca: bool) -> Value {
 /// problem (code, file and line) and on the sealed counts.
 fn both_verify(zip: &[u8], key: &str) -> Verification {
     let public = PublicKey::parse(key).unwrap();
-    let ours = verify_bundle_with(Cursor::new(zip), &public, Some(&anchors()));
+    let ours = verify_bundle_with(
+        Cursor::new(zip),
+        &public,
+        &Trust {
+            vehicle_cas: Some(&anchors()),
+            ..Trust::default()
+        },
+    );
     let theirs = python_verifies(zip, key, true);
     let mut our_problems: Vec<String> = ours.problems.iter().map(|p| p.short()).collect();
     let mut their_problems: Vec<String> = theirs["problems"]
@@ -586,7 +585,14 @@ async fn migrate_store_carries_the_seals_and_bundles_still_verify_against_the_ca
     let key = signing_key(&old).await;
     let public = PublicKey::parse(&key).unwrap();
     let check = |zip: Vec<u8>| {
-        let v = verify_bundle_with(Cursor::new(zip), &public, Some(&anchors()));
+        let v = verify_bundle_with(
+            Cursor::new(zip),
+            &public,
+            &Trust {
+                vehicle_cas: Some(&anchors()),
+                ..Trust::default()
+            },
+        );
         assert!(v.valid, "{:?}", v.problems);
         let s = v.sealed.expect("sealed");
         (s.seals, s.verified, s.withheld, s.unsealed)

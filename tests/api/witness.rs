@@ -11,12 +11,12 @@ use portal_core::server::tlog::note::{NoteVerifier, SignedNote};
 use portal_core::server::tlog::witness::Witnessed;
 
 /// A witness's key file and state directory, as its operator keeps them.
-struct WitnessHome {
+pub(crate) struct WitnessHome {
     dir: tempfile::TempDir,
 }
 
 impl WitnessHome {
-    fn new() -> WitnessHome {
+    pub(crate) fn new() -> WitnessHome {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("witness.key"), TEST_WITNESS_SEED).unwrap();
         WitnessHome { dir }
@@ -27,7 +27,7 @@ impl WitnessHome {
     }
 
     /// `portal witness --once` against `app`: exit code, stdout, stderr.
-    async fn visit(&self, app: &TestApp) -> (i32, String, String) {
+    pub(crate) async fn visit(&self, app: &TestApp) -> (i32, String, String) {
         let key = self.dir.path().join("witness.key");
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portal"));
         command

@@ -29,6 +29,7 @@ pub fn VerifyPage() -> impl IntoView {
             "unsafe_archive" => t!(i18n, problem_unsafe_archive).into_any(),
             "corrupt_member" => t!(i18n, problem_corrupt_member).into_any(),
             "sealed_line" => t!(i18n, problem_sealed_line).into_any(),
+            "log_proof" => t!(i18n, problem_log_proof).into_any(),
             _ => t!(i18n, error_generic).into_any(),
         };
         view! { <li>{text} " " <code>{file}</code></li> }
@@ -55,6 +56,38 @@ pub fn VerifyPage() -> impl IntoView {
             </div>
         })
     };
+    // `log=size.imports.disclosure.witnessed size.witnessed imports.checked`
+    // and `cosigned=<name> <time>` per witness (see src/http/evidence.rs).
+    let log = move || {
+        let summary = query.with(|q| q.get("log"))?;
+        let n: Vec<u64> = summary.split('.').filter_map(|v| v.parse().ok()).collect();
+        let [size, imports, disclosure, witnessed, witnessed_imports, checked] = n[..] else {
+            return None;
+        };
+        let cosigned = query.with(|q| q.get_all("cosigned")).unwrap_or_default();
+        let witnesses = match (witnessed, cosigned.is_empty(), checked) {
+            (0, _, _) => view! { <p class="muted">{t!(i18n, verify_log_unwitnessed)}</p> }.into_any(),
+            (_, true, _) => view! { <p class="muted">{t!(i18n, verify_log_unchecked)}</p> }.into_any(),
+            _ => view! {
+                <p>
+                    {t!(i18n, verify_log_witnessed)} " " <strong>{witnessed}</strong> " "
+                    {t!(i18n, log_leaves)} " (" {witnessed_imports} " " {t!(i18n, verify_log_imports)} ")"
+                </p>
+                <ul>{cosigned.into_iter().map(|c| view! { <li>{t!(i18n, verify_log_cosigned_by)} " " <code>{c}</code></li> }).collect_view()}</ul>
+            }.into_any(),
+        };
+        Some(view! {
+            <div class="card log-summary" data-testid="log-summary">
+                <h2>{t!(i18n, verify_log_title)}</h2>
+                <p>
+                    {t!(i18n, verify_log_disclosure)} " " <strong>{disclosure}</strong> " · "
+                    {t!(i18n, verify_log_size)} " " <strong>{size}</strong> " " {t!(i18n, log_leaves)} " · "
+                    <strong>{imports}</strong> " " {t!(i18n, verify_log_imports)}
+                </p>
+                {witnesses}
+            </div>
+        })
+    };
     view! {
         <PageTitle text=move || t_string!(i18n, verify_title).to_string() />
         <section class="verify">
@@ -71,6 +104,7 @@ pub fn VerifyPage() -> impl IntoView {
                         <p>{t!(i18n, col_manifest)} " " <code>{query.with(|q| q.get("manifest")).unwrap_or_default()}</code></p>
                     </div>
                     {sealed}
+                    {log}
                 }.into_any(),
                 Some("invalid") => view! {
                     <div class="notice notice-error" role="alert" data-testid="verify-result">
@@ -78,12 +112,19 @@ pub fn VerifyPage() -> impl IntoView {
                         <ul>{query.with(|q| q.get_all("problem").unwrap_or_default()).into_iter().map(problem).collect_view()}</ul>
                     </div>
                     {sealed}
+                    {log}
                 }.into_any(),
+                Some("bad_witness") => view! { <p class="form-error" role="alert">{t!(i18n, verify_bad_witness)}</p> }.into_any(),
                 Some("too_large") => view! { <p class="form-error" role="alert">{t!(i18n, verify_too_large)}</p> }.into_any(),
                 Some(_) => view! { <p class="form-error" role="alert">{t!(i18n, verify_empty)}</p> }.into_any(),
                 None => ().into_any(),
             }}
             <form method="post" action="/verify" enctype="multipart/form-data" class="form card">
+                <label class="field">
+                    <span>{t!(i18n, verify_witnesses)}</span>
+                    <textarea name="witnesses" rows="2" placeholder="witness.example.org/1=BASE64KEY"></textarea>
+                    <small class="muted">{t!(i18n, verify_witnesses_hint)}</small>
+                </label>
                 <label class="field">
                     <span>{t!(i18n, verify_file)}</span>
                     <input type="file" name="bundle" accept=".zip,application/zip" required />

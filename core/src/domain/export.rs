@@ -49,6 +49,42 @@ pub struct Verification {
     /// The vehicle's own seals, when the bundle carries them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<SealedReport>,
+    /// The bundle's place in the transparency log, when it carries one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogReport>,
+}
+
+/// What `log-proof.json` proves, once checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogReport {
+    pub origin: String,
+    /// The size of the checkpoint the proofs lead to.
+    pub size: u64,
+    /// Import leaves proved (the imports that supplied the records).
+    pub imports: u64,
+    /// The disclosure's leaf index.
+    pub disclosure: Option<u64>,
+    /// The newest witnessed checkpoint the log is shown to extend.
+    pub witnessed: Option<WitnessedReport>,
+    /// Whether cosignatures were checked against witness keys given to the
+    /// verifier.
+    pub witnesses_checked: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessedReport {
+    pub size: u64,
+    /// Import leaves inside the witnessed tree.
+    pub imports: u64,
+    /// Cosignatures that verify with the witness keys given.
+    pub cosigned_by: Vec<Cosigner>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cosigner {
+    pub name: String,
+    /// RFC 3339, UTC: the time the witness states.
+    pub at: String,
 }
 
 /// One reason a bundle does not verify.
@@ -97,6 +133,11 @@ pub enum Problem {
     /// A member's content does not match its own size and CRC-32.
     CorruptMember {
         file: String,
+    },
+    /// The bundle's log proof does not check (a leaf, a proof, the
+    /// checkpoint's signature, a cosignature, or what a leaf says).
+    LogProof {
+        reason: String,
     },
     /// A line of the vehicle's sealed evidence does not check: a seal's
     /// root, signature or chain, or a key's certificate.
@@ -154,6 +195,7 @@ impl Problem {
             Problem::UnsafeArchive { .. } => "unsafe_archive",
             Problem::CorruptMember { .. } => "corrupt_member",
             Problem::SealedLine { .. } => "sealed_line",
+            Problem::LogProof { .. } => "log_proof",
         };
         match self {
             Problem::MissingFile { file }

@@ -43,6 +43,11 @@ pub struct Manifest {
     /// Who asked and why (role, purpose; for staff exports the case,
     /// recipient and legal basis).
     pub requested_by: serde_json::Value,
+    /// The transparency log's verifier key (`<origin>+<key id>+<key>`):
+    /// `log-proof.json` is checked with it. Absent when the portal ran
+    /// without a log key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transparency_log: Option<String>,
     pub signature: SignatureNote,
 }
 
@@ -85,4 +90,39 @@ pub struct SignatureNote {
     pub algorithm: String,
     pub file: String,
     pub public_key_fingerprint: String,
+}
+
+/// `log-proof.json`: the bundle's place in the transparency log. Not listed
+/// in the manifest: it is written after the disclosure, whose leaf holds
+/// the manifest's SHA-256 (`docs/evidence.md`, section 7.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogProof {
+    /// The checkpoint every proof leads to: a signed note (C2SP
+    /// `tlog-checkpoint`) with any cosignatures it had.
+    pub checkpoint: String,
+    /// The leaf of every import that supplied the vehicle's records in the
+    /// exported ranges, and of this disclosure, in leaf order.
+    pub leaves: Vec<ProvenLeaf>,
+    /// The newest checkpoint witnesses had cosigned, and the consistency
+    /// proof from it to `checkpoint`; `null` if none was cosigned yet.
+    pub witnessed: Option<WitnessedCheckpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenLeaf {
+    /// `import` or `disclosure`.
+    pub role: String,
+    pub index: u64,
+    /// The leaf's bytes exactly (a compact JSON array, section 7.1).
+    pub leaf: String,
+    /// RFC 9162 `PATH(index, D[checkpoint size])`, base64.
+    pub proof: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WitnessedCheckpoint {
+    /// A signed note: the log's signature and the witnesses' cosignatures.
+    pub checkpoint: String,
+    /// RFC 9162 `PROOF(witnessed size, D[checkpoint size])`, base64.
+    pub consistency: Vec<String>,
 }

@@ -75,10 +75,15 @@ async fn imports_every_kind_and_reads_it_back() {
         (2, 2, 1, 1, 1)
     );
 
+    // The file's entry, then one per vehicle it carried records of.
     let audit = t.store.audit_entries(0, 10).await.unwrap();
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].action, "import");
-    assert!(audit[0].details.contains(&summary.sha256));
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|e| e.action == "import"));
+    assert!(audit.iter().all(|e| e.details.contains(&summary.sha256)));
+    assert_eq!(
+        (audit[0].vin.as_deref(), audit[1].vin.as_deref()),
+        (None, Some(VIN))
+    );
 }
 
 #[tokio::test]
@@ -113,9 +118,10 @@ async fn reimporting_the_same_file_adds_nothing() {
     );
     assert_eq!(again.conflicts_total, 0);
     let after = table_counts(&t.pool).await;
-    // Only the audit log grows (the re-import itself is recorded).
+    // Only the audit log grows (the re-import itself is recorded: the
+    // file's entry and its one vehicle's).
     for ((name, a), (_, b)) in before.iter().zip(after.iter()) {
-        let expected = if name == "audit_log" { a + 1 } else { *a };
+        let expected = if name == "audit_log" { a + 2 } else { *a };
         assert_eq!(*b, expected, "{name}");
     }
 }

@@ -81,9 +81,10 @@ async fn audit_entries_become_leaves_of_a_signed_merkle_tree() {
         .await
         .unwrap();
     }
-    // Appended, not sequenced yet: no leaves, no checkpoint.
+    // Appended (per file, and per vehicle it carried), not sequenced yet:
+    // no leaves, no checkpoint.
     let entries = t.store.audit_entries(0, 100).await.unwrap();
-    assert_eq!(entries.len(), 3);
+    assert_eq!(entries.len(), 6);
     assert!(entries
         .iter()
         .all(|e| e.leaf.is_none() && e.nonce.len() == 32));
@@ -92,7 +93,7 @@ async fn audit_entries_become_leaves_of_a_signed_merkle_tree() {
             t.store.log_size().await.unwrap(),
             t.store.log_pending().await.unwrap()
         ),
-        (0, 3)
+        (0, 6)
     );
     let log = LogKey::new("storage.test/log", Signer::from_key([9; 32].into())).unwrap();
     let verifier = log.verifier().clone();
@@ -105,15 +106,15 @@ async fn audit_entries_become_leaves_of_a_signed_merkle_tree() {
     let leaves: Vec<_> = entries.iter().map(entry_hash).collect();
     assert_eq!(
         entries.iter().map(|e| e.leaf).collect::<Vec<_>>(),
-        [Some(0), Some(1), Some(2)]
+        (0..6).map(Some).collect::<Vec<_>>()
     );
     assert_eq!(
         (checkpoint.size, checkpoint.root),
-        (3, root_of(&leaves).unwrap())
+        (6, root_of(&leaves).unwrap())
     );
     let signed = note::SignedNote::parse(&checkpoint.note).unwrap();
     signed.verify(&verifier).unwrap();
-    assert_eq!(note::Checkpoint::parse(&signed.text).unwrap().size, 3);
+    assert_eq!(note::Checkpoint::parse(&signed.text).unwrap().size, 6);
     // Nothing new: the same checkpoint.
     assert_eq!(portal.sequence_log().await.unwrap().unwrap(), checkpoint);
     let report = portal_core::server::audit::verify_log(&*t.store, None, Some(&verifier))
@@ -121,7 +122,7 @@ async fn audit_entries_become_leaves_of_a_signed_merkle_tree() {
         .unwrap();
     assert_eq!(
         (report.entries, report.checkpoint, report.broken),
-        (3, Some(3), None)
+        (6, Some(6), None)
     );
     assert_eq!(report.head.unwrap().root, hex::encode(checkpoint.root));
 }

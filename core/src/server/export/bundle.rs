@@ -6,7 +6,7 @@
 use super::{csv, file_sink, ndjson, Plan, Progress};
 use crate::domain::export::LocationRedaction;
 use crate::domain::manifest::{
-    Manifest, ManifestFile, ManifestGap, ManifestRange, ReportNote, SignatureNote,
+    LogProof, Manifest, ManifestFile, ManifestGap, ManifestRange, ReportNote, SignatureNote,
     MANIFEST_SCHEMA_VERSION,
 };
 use crate::domain::time::format_utc;
@@ -23,6 +23,8 @@ pub const DATA_FILE: &str = "data.ndjson";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "manifest.sig";
 pub const REPORT_FILE: &str = "report.pdf";
+/// The bundle's place in the transparency log (not in the manifest).
+pub const LOG_PROOF_FILE: &str = "log-proof.json";
 pub use super::sealed::SEALED_FILE;
 
 /// What a bundle is made with: the data, the signing key, the report's font.
@@ -39,11 +41,47 @@ pub(crate) struct Provenance {
     pub query: serde_json::Value,
 }
 
-/// A finished bundle in a temporary file, and its manifest's SHA-256.
+/// A bundle whose signed part is written, and its manifest's SHA-256; the
+/// log proof, which needs that hash in the log first, is added by
+/// [`Bundle::finish`].
 pub(crate) struct Bundle {
-    pub file: tempfile::NamedTempFile,
+    zip: zip::ZipWriter<std::fs::File>,
+    file: tempfile::NamedTempFile,
     pub id: String,
     pub manifest_sha256: String,
+}
+
+fn zip_options() -> zip::write::SimpleFileOptions {
+    zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true)
+}
+
+fn zipped(e: zip::result::ZipError) -> ServiceError {
+    ServiceError::Internal(format!("zipping: {e}"))
+}
+
+impl Bundle {
+    /// Adds `log-proof.json` (when the portal keeps a log) and closes the zip.
+    pub(crate) fn finish(
+        mut self,
+        log_proof: Option<&LogProof>,
+    ) -> Result<tempfile::NamedTempFile, ServiceError> {
+        if let Some(proof) = log_proof {
+            let bytes = serde_json::to_vec_pretty(proof)
+                .map_err(|e| ServiceError::Internal(format!("writing the log proof: {e}")))?;
+            self.zip
+                .start_file(LOG_PROOF_FILE, zip_options())
+                .map_err(zipped)?;
+            self.zip.write_all(&bytes).map_err(io("zipping"))?;
+        }
+        self.zip
+            .finish()
+            .map_err(zipped)?
+            .sync_all()
+            .map_err(io("zipping"))?;
+        Ok(self.file)
+    }
 }
 
 fn io(what: &str) -> impl Fn(std::io::Error) -> ServiceError + '_ {
@@ -116,6 +154,7 @@ pub(crate) async fn report_only(
 
 pub(crate) async fn build(
     sources: Sources<'_>,
+    transparency_log: Option<String>,
     plan: &Plan,
     provenance: Provenance,
     progress: Option<Arc<Progress>>,
@@ -213,6 +252,7 @@ pub(crate) async fn build(
         }
         .into(),
         requested_by: provenance.requested_by,
+        transparency_log,
         signature: SignatureNote {
             algorithm: "Ed25519".into(),
             file: SIGNATURE_FILE.into(),
@@ -225,10 +265,7 @@ pub(crate) async fn build(
 
     let zip_file = tempfile::NamedTempFile::new().map_err(io("creating the bundle"))?;
     let mut zip = zip::ZipWriter::new(zip_file.reopen().map_err(io("opening the bundle"))?);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .large_file(true);
-    let zipped = |e: zip::result::ZipError| ServiceError::Internal(format!("zipping: {e}"));
+    let options = zip_options();
     let members = [
         (SAMPLES_FILE, &samples_file),
         (DATA_FILE, &data_file),
@@ -246,11 +283,8 @@ pub(crate) async fn build(
     zip.start_file(SIGNATURE_FILE, options).map_err(zipped)?;
     zip.write_all(format!("{signature}\n").as_bytes())
         .map_err(io("zipping"))?;
-    zip.finish()
-        .map_err(zipped)?
-        .sync_all()
-        .map_err(io("zipping"))?;
     Ok(Bundle {
+        zip,
         file: zip_file,
         id,
         manifest_sha256: hex::encode(Sha256::digest(&manifest_bytes)),

@@ -16,7 +16,7 @@ use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::events::EventQuery;
 use super::query;
-use super::store::{SampleFilter, Store};
+use super::store::{NewAuditEntry, SampleFilter, Store};
 use super::telemetry::SampleQuery;
 use super::Portal;
 use crate::domain::audit::AuditAction;
@@ -344,13 +344,28 @@ impl Portal {
                     .await?;
                 return Ok(ExportFile::new(format, &vin, Some(&id), report));
             }
-            let built = bundle::build(sources, &plan, provenance, progress).await?;
+            let log_key = self.log.as_ref().map(|k| k.verifier().encode());
+            let built = bundle::build(sources, log_key, &plan, provenance, progress).await?;
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
-            self.audit(actor, AuditAction::Export, Some(&vin), details)
+            let disclosure = self
+                .store
+                .append_audit(&NewAuditEntry {
+                    actor,
+                    action: AuditAction::Export,
+                    vin: Some(vin.clone()),
+                    details,
+                })
                 .await?;
-            let mut file = ExportFile::new(format, &vin, Some(&built.id), built.file);
-            file.manifest_sha256 = Some(built.manifest_sha256);
+            // The disclosure becomes a leaf now, and the bundle carries its proof.
+            let log_proof = match self.log {
+                Some(_) => Some(self.log_proof(&disclosure, &plan.access.ranges).await?),
+                None => None,
+            };
+            let (id, manifest_sha256) = (built.id.clone(), built.manifest_sha256.clone());
+            let mut file =
+                ExportFile::new(format, &vin, Some(&id), built.finish(log_proof.as_ref())?);
+            file.manifest_sha256 = Some(manifest_sha256);
             return Ok(file);
         }
         self.audit(actor, AuditAction::Export, Some(&vin), details)

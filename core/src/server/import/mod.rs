@@ -7,6 +7,7 @@ mod fuzz;
 mod parse;
 mod ready;
 mod sealing;
+mod supplied;
 
 pub use parse::{LineError, LineParser, Parsed};
 
@@ -466,6 +467,8 @@ struct Writer<'o> {
     /// Per vehicle, the span of the positions written: their samples take
     /// their location before commit.
     located: HashMap<VehicleId, (i64, i64)>,
+    /// Per vehicle, what this file carried (its leaf in the log).
+    supplied: supplied::Supplied,
     errors: Vec<LineError>,
     total_errors: u64,
     summary: ImportSummary,
@@ -485,6 +488,7 @@ impl<'o> Writer<'o> {
             sealing: sealing::Sealing::default(),
             ready: ready::Ready::default(),
             located: HashMap::new(),
+            supplied: supplied::Supplied::default(),
             errors: Vec::new(),
             total_errors: 0,
             summary: ImportSummary::default(),
@@ -594,6 +598,7 @@ impl<'o> Writer<'o> {
         let Some(id) = self.resolve(line, &vin).await? else {
             return Ok(());
         };
+        self.supplied.record(id, record.t_us());
         match &record {
             Record::Event(event) => {
                 self.file_events
@@ -794,15 +799,16 @@ impl<'o> Writer<'o> {
         for (vehicle, (from, to)) in std::mem::take(&mut self.located) {
             self.tx.locate_samples(vehicle, from, to).await?;
         }
-        let details = serde_json::json!({
-            "missing_batches": self.summary.missing_batches.len(),
+        let file = serde_json::json!({
             "source": self.summary.source,
             "sha256": self.summary.sha256,
             "bytes": self.summary.bytes,
-            "inserted": self.summary.inserted,
-            "duplicates": self.summary.duplicates,
-            "conflicts": self.summary.conflicts_total,
         });
+        let mut details = file.clone();
+        details["missing_batches"] = self.summary.missing_batches.len().into();
+        details["inserted"] = serde_json::to_value(&self.summary.inserted).unwrap_or_default();
+        details["duplicates"] = serde_json::to_value(&self.summary.duplicates).unwrap_or_default();
+        details["conflicts"] = self.summary.conflicts_total.into();
         self.tx
             .append_audit(&NewAuditEntry {
                 actor: self.options.actor.clone(),
@@ -811,6 +817,12 @@ impl<'o> Writer<'o> {
                 details,
             })
             .await?;
+        for entry in self
+            .supplied
+            .entries(&self.vehicles, &self.options.actor, &file)
+        {
+            self.tx.append_audit(&entry).await?;
+        }
         self.tx.commit().await?;
         Ok(self.summary)
     }

@@ -273,6 +273,7 @@ impl Writer<'_> {
             }
         };
         let digest = payload_digest(&seal);
+        self.supplied.seal(vehicle, seal.seq);
         self.sealing
             .last
             .insert((vin.clone(), seal.key.clone()), (seal.seq, line, digest));

@@ -87,6 +87,10 @@ pub trait LogStore: Send + Sync {
     /// The cosignatures of the checkpoint of `size` leaves.
     async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError>;
 
+    /// The largest checkpoint of at most `max_size` leaves with a
+    /// cosignature.
+    async fn latest_cosigned(&self, max_size: u64) -> Result<Option<u64>, StoreError>;
+
     /// A witness key's newest cosignature: of the largest checkpoint it
     /// cosigned, the latest.
     async fn last_cosignature(
@@ -175,6 +179,18 @@ macro_rules! backend_checkpoints {
             .fetch_all(pool)
             .await?;
             rows.iter().map(decode::cosignature).collect()
+        }
+
+        pub(super) async fn latest_cosigned(
+            pool: &sqlx::Pool<$db>,
+            max_size: u64,
+        ) -> Result<Option<u64>, StoreError> {
+            let size: Option<i64> =
+                sqlx::query_scalar("SELECT max(size) FROM tlog_cosignatures WHERE size <= $1")
+                    .bind(max_size as i64)
+                    .fetch_one(pool)
+                    .await?;
+            Ok(size.map(|s| s as u64))
         }
 
         pub(super) async fn last_cosignature(

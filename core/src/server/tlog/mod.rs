@@ -16,6 +16,7 @@
 //! reads never wait on a checkpoint. `docs/evidence.md` documents every
 //! byte a verifier reads.
 
+mod bundle;
 pub mod cosign;
 pub mod cosigned;
 pub mod note;

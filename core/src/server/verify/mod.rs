@@ -5,9 +5,14 @@
 //! construction.
 
 pub mod archive;
+mod log;
 mod sealed;
 
-use super::export::bundle::{DATA_FILE, MANIFEST_FILE, SEALED_FILE, SIGNATURE_FILE};
+pub use log::LogTrust;
+
+use super::export::bundle::{
+    DATA_FILE, LOG_PROOF_FILE, MANIFEST_FILE, SEALED_FILE, SIGNATURE_FILE,
+};
 use super::seal::TrustAnchors;
 use super::signing::PublicKey;
 use crate::domain::export::{Problem, Verification};
@@ -30,6 +35,7 @@ fn refused(problem: Problem) -> Verification {
         vin: None,
         manifest_sha256: None,
         sealed: None,
+        log: None,
     }
 }
 
@@ -42,17 +48,28 @@ fn archive_problem(e: ArchiveError) -> Problem {
     }
 }
 
-/// Checks a bundle; its vehicle seals, if any, only against the keys it lists.
-pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification {
-    verify_bundle_with(reader, key, None)
+/// What a reader trusts beyond the portal's key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trust<'a> {
+    /// The vehicle CAs the seals' keys are checked against; without them
+    /// only against the keys the bundle lists.
+    pub vehicle_cas: Option<&'a TrustAnchors>,
+    pub log: LogTrust<'a>,
 }
 
-/// Checks a bundle, and the vehicle keys of its seals against `vehicle_cas`.
+/// Checks a bundle; its vehicle seals, if any, only against the keys it
+/// lists, its log proof with the log key its manifest names.
+pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification {
+    verify_bundle_with(reader, key, &Trust::default())
+}
+
+/// Checks a bundle with what the reader trusts.
 pub fn verify_bundle_with<R: Read + Seek>(
     reader: R,
     key: &PublicKey,
-    vehicle_cas: Option<&TrustAnchors>,
+    trust: &Trust,
 ) -> Verification {
+    let vehicle_cas = trust.vehicle_cas;
     let mut zip = match StrictZip::open(reader) {
         Ok(z) => z,
         Err(e) => return refused(archive_problem(e)),
@@ -102,7 +119,7 @@ pub fn verify_bundle_with<R: Read + Seek>(
     let members = zip.members().to_vec();
     for member in &members {
         let name = &member.name;
-        if name == MANIFEST_FILE || name == SIGNATURE_FILE {
+        if name == MANIFEST_FILE || name == SIGNATURE_FILE || name == LOG_PROOF_FILE {
             continue;
         }
         let Some(expected) = listed.get(name.as_str()) else {
@@ -140,12 +157,16 @@ pub fn verify_bundle_with<R: Read + Seek>(
         }
         None => None,
     };
+    let manifest_sha256 = hex::encode(Sha256::digest(&manifest_bytes));
+    let (log, log_problems) = log::check(&mut zip, manifest.as_ref(), &manifest_sha256, &trust.log);
+    problems.extend(log_problems);
     Verification {
         valid: problems.is_empty(),
         problems,
         sealed,
+        log,
         bundle_id: manifest.as_ref().map(|m| m.bundle_id.clone()),
         vin: manifest.as_ref().map(|m| m.vin.clone()),
-        manifest_sha256: Some(hex::encode(Sha256::digest(&manifest_bytes))),
+        manifest_sha256: Some(manifest_sha256),
     }
 }

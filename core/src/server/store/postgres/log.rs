@@ -155,6 +155,10 @@ impl LogStore for PgStore {
         cosignatures(&self.pool, size).await
     }
 
+    async fn latest_cosigned(&self, max_size: u64) -> Result<Option<u64>, StoreError> {
+        latest_cosigned(&self.pool, max_size).await
+    }
+
     async fn last_cosignature(
         &self,
         witness: &str,
