@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use portal_core::domain::transparency::LogOverview;
+use portal_core::domain::transparency::{LogOverview, LogSince};
 use portal_core::server::error::ServiceError;
 use portal_core::server::tlog::cosigned::CosignatureKept;
 use portal_core::server::tlog::{ConsistencyProof, InclusionProof, LeafPage};
@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/cosignatures", post(cosignatures))
         .route("/log/overview", get(overview))
+        .route("/log/since", get(since))
         .route("/log/key", get(key))
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
@@ -118,4 +119,31 @@ async fn leaves(
     ApiQuery(q): ApiQuery<LeavesQuery>,
 ) -> Result<Json<LeafPage>, ApiError> {
     Ok(Json(portal.leaf_page(q.from).await?))
+}
+
+#[derive(Deserialize)]
+struct SinceQuery {
+    size: Option<u64>,
+    root: Option<String>,
+}
+
+/// The newest checkpoint, and with `?size=&root=` (a checkpoint kept
+/// before) whether the log still extends it, with the proof.
+async fn since(
+    State(portal): State<Portal>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
+) -> Result<Json<LogSince>, ApiError> {
+    let seen = match (q.size, q.root.as_deref()) {
+        (Some(size), Some(root)) => Some((size, root)),
+        (None, None) => None,
+        _ => {
+            return Err(ServiceError::invalid(
+                "incomplete_checkpoint",
+                "size",
+                "give both the size and the root of the checkpoint kept",
+            )
+            .into())
+        }
+    };
+    Ok(Json(portal.log_since(seen).await?))
 }

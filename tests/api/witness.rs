@@ -144,11 +144,7 @@ async fn a_witness_refuses_a_rewritten_log_says_so_and_keeps_the_evidence() {
 
     // Whoever runs the database edits an entry and rebuilds the whole tree,
     // signing new checkpoints with the log's own key: alone it looks whole.
-    let rewrite = "BEGIN; UPDATE audit_log SET details = '{}' WHERE leaf = 1; \
-                   UPDATE audit_log SET leaf = NULL; DELETE FROM tlog_cosignatures; \
-                   DELETE FROM tlog_nodes; DELETE FROM tlog_checkpoints; \
-                   UPDATE tlog_state SET size = 0; COMMIT;";
-    app.sql(rewrite, rewrite).await;
+    rewrite_log(&app).await;
     append(&app, 6..9).await;
     app.portal.sequence_log().await.unwrap();
     assert_eq!(served_note(&app, "").await.signatures.len(), 1);
@@ -310,4 +306,115 @@ async fn the_portal_takes_only_valid_cosignatures_by_witnesses_it_expects() {
     // The portal's log key never changed hands: the served note says whose it is.
     let key: NoteVerifier = NoteVerifier::parse(&text(&app, "/log/key").await.1).unwrap();
     served.verify(&key).unwrap();
+}
+
+/// The whole tree rebuilt from edited entries, checkpoints re-signed with
+/// the log's own key: what whoever runs the database can do.
+async fn rewrite_log(app: &TestApp) {
+    let rewrite = "BEGIN; UPDATE audit_log SET details = '{}' WHERE leaf = 1; \
+                   UPDATE audit_log SET leaf = NULL; DELETE FROM tlog_cosignatures; \
+                   DELETE FROM tlog_nodes; DELETE FROM tlog_checkpoints; \
+                   UPDATE tlog_state SET size = 0; COMMIT;";
+    app.sql(rewrite, rewrite).await;
+    app.portal.sequence_log().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_owner_keeps_a_checkpoint_and_the_access_page_turns_red_if_the_log_is_rewritten() {
+    use crate::browse::VIN;
+    use app::components::browse::encode_query_value;
+    use portal_core::domain::transparency::LogSince;
+    let (app, owner) = crate::browse::fixture().await;
+    app.portal.sequence_log().await.unwrap();
+    let kept = json::<LogSince>(&app, "/log/since").await.now.unwrap();
+    let access = format!("/vehicles/{VIN}/access");
+    let page = page_in(&owner, &app, &access, "en").await;
+    assert!(
+        page.contains(&format!("seen_size={}&amp;seen_root=", kept.size))
+            || page.contains(&format!("seen_size={}&seen_root=", kept.size)),
+        "the link to keep: {page}"
+    );
+    let link = format!(
+        "{access}?seen_size={}&seen_root={}",
+        kept.size,
+        encode_query_value(&kept.root)
+    );
+    let api = format!(
+        "/log/since?size={}&root={}",
+        kept.size,
+        encode_query_value(&kept.root)
+    );
+
+    // The log grows: the kept checkpoint is still its start.
+    append(&app, 0..5).await;
+    app.portal.sequence_log().await.unwrap();
+    let since: LogSince = json(&app, &api).await;
+    let seen = since.seen.unwrap();
+    assert!(seen.consistent && !seen.proof.is_empty(), "{seen:?}");
+    let page = page_in(&owner, &app, &link, "en").await;
+    assert!(page.contains("data-testid=\"log-consistent\""), "{page}");
+    assert!(!page.contains("log-rewritten"));
+
+    // Rewritten: red on the page, in both languages, and in the API.
+    rewrite_log(&app).await;
+    let since: LogSince = json(&app, &api).await;
+    let seen = since.seen.unwrap();
+    assert!(!seen.consistent, "{seen:?}");
+    assert!(seen.reason.unwrap().contains("does not extend"));
+    for (lang, words) in [
+        ("en", "The log was rewritten since the checkpoint you kept."),
+        ("zh-CN", "自您保存的检查点以来，日志已被改写。"),
+    ] {
+        let page = page_in(&owner, &app, &link, lang).await;
+        assert!(page.contains("data-testid=\"log-rewritten\""), "{page}");
+        assert!(page.contains(words), "{lang}: {page}");
+    }
+    // A checkpoint larger than the log: entries were removed.
+    let larger = format!(
+        "/log/since?size=1000&root={}",
+        encode_query_value(&kept.root)
+    );
+    let seen = json::<LogSince>(&app, &larger).await.seen.unwrap();
+    assert!(!seen.consistent && seen.reason.unwrap().contains("entries were removed"));
+    // Half a checkpoint, or a root that is not one: 422.
+    for bad in [
+        "/log/since?size=3",
+        "/log/since?size=3&root=xyz",
+        "/log/since?size=0&root=AAAA",
+    ] {
+        assert_eq!(text(&app, bad).await.0, 422, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_witness_that_is_down_is_shown_late_nothing_is_lost_and_it_catches_up() {
+    let app = TestApp::spawn().await;
+    let home = WitnessHome::new();
+    append(&app, 0..3).await;
+    app.portal.sequence_log().await.unwrap();
+    assert_eq!(home.visit(&app).await.0, 0);
+    // The witness goes down; the portal keeps taking entries and signing.
+    append(&app, 3..20).await;
+    app.portal.sequence_log().await.unwrap();
+    assert_eq!(text(&app, "/log/checkpoint").await.0, 200);
+    app.sql(
+        "UPDATE tlog_cosignatures SET cosigned_at = cosigned_at - 3600000000",
+        "UPDATE tlog_cosignatures SET cosigned_at = cosigned_at - interval '1 hour'",
+    )
+    .await;
+    let overview: LogOverview = json(&app, "/log/overview").await;
+    assert_eq!(overview.size, 20);
+    assert!(overview.witnesses[0].late, "{overview:?}");
+    let page = page_in(&app.client, &app, "/transparency", "en").await;
+    assert!(page.contains("data-late=\"true\""), "{page}");
+    // Back up: it checks the 17 leaves it missed and cosigns the newest.
+    let (code, out, err) = home.visit(&app).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("at 20 leaves") && out.contains("consistent with the 3"),
+        "{out}"
+    );
+    let overview: LogOverview = json(&app, "/log/overview").await;
+    assert!(!overview.witnesses[0].late);
+    assert_eq!(overview.witnesses[0].last.as_ref().unwrap().size, 20);
 }

@@ -2,7 +2,8 @@
 //! staff read (with its case and purpose, by role, never by name), newest first.
 
 use crate::api::browse::disclosures;
-use crate::components::browse::{readable, BrowseError, VehicleNav};
+use crate::api::log::checkpoint_kept;
+use crate::components::browse::{encode_query_value, readable, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
@@ -90,6 +91,85 @@ pub fn AccessPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </section>
+        <KeptCheckpoint vin=vin.get_untracked() />
+    }
+}
+
+/// The transparency log's checkpoint for the owner to keep (a link with its
+/// size and root), and the check of one kept before: red if the log no
+/// longer starts with it, which means it was rewritten or shortened.
+#[component]
+fn KeptCheckpoint(vin: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let seen = move || {
+        query.with(|q| {
+            let size = q.get("seen_size").and_then(|s| s.parse::<u64>().ok());
+            (size, q.get("seen_root"))
+        })
+    };
+    let check = Resource::new(seen, |(size, root)| checkpoint_kept(size, root));
+    let base = format!("/vehicles/{vin}/access");
+    view! {
+        <section class="kept-checkpoint" data-testid="kept-checkpoint">
+            <h2>{t!(i18n, kept_title)}</h2>
+            <p class="muted">{t!(i18n, kept_lead)}</p>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+                {move || {
+                    let base = base.clone();
+                    Suspend::new(async move {
+                        match check.await {
+                            Ok(since) => {
+                                let verdict = since.seen.map(|seen| match seen.consistent {
+                                    true => view! {
+                                        <p class="notice" role="status" data-testid="log-consistent">
+                                            {t!(i18n, kept_consistent)} " " <strong>{seen.size}</strong> " " {t!(i18n, log_leaves)}
+                                        </p>
+                                    }.into_any(),
+                                    false => view! {
+                                        <div class="notice notice-error" role="alert" data-testid="log-rewritten">
+                                            <p><strong>{t!(i18n, kept_rewritten)}</strong> " (" {seen.size} " " {t!(i18n, log_leaves)} ")"</p>
+                                            <p>{seen.reason.unwrap_or_default()}</p>
+                                            <p>{t!(i18n, kept_rewritten_next)}</p>
+                                        </div>
+                                    }.into_any(),
+                                });
+                                let now = since.now.map(|c| {
+                                    let link = format!(
+                                        "{base}?seen_size={}&seen_root={}",
+                                        c.size,
+                                        encode_query_value(&c.root)
+                                    );
+                                    let shown = link.clone();
+                                    view! {
+                                        <p>
+                                            {t!(i18n, kept_now)} " " <strong>{c.size}</strong> " " {t!(i18n, log_leaves)}
+                                            " · " {readable(&c.signed_at)} " · " {t!(i18n, log_root)} " " <code class="wrap">{c.root.clone()}</code>
+                                        </p>
+                                        <p>{t!(i18n, kept_keep)} " " <a href=link data-testid="kept-link"><code class="wrap">{shown}</code></a></p>
+                                    }
+                                });
+                                view! { {verdict} {now} }.into_any()
+                            }
+                            Err(_) => view! {
+                                <p class="notice notice-error" role="alert">{t!(i18n, kept_invalid)}</p>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+            <form method="get" class="form card">
+                <label class="field">
+                    <span>{t!(i18n, kept_size)}</span>
+                    <input type="number" name="seen_size" min="1" inputmode="numeric" />
+                </label>
+                <label class="field">
+                    <span>{t!(i18n, log_root)}</span>
+                    <input type="text" name="seen_root" autocomplete="off" />
+                </label>
+                <button type="submit">{t!(i18n, kept_check)}</button>
+            </form>
         </section>
     }
 }

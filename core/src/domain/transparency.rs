@@ -47,3 +47,27 @@ pub struct LastCosignature {
     /// The time the witness states (RFC 3339, UTC).
     pub cosigned_at: String,
 }
+
+/// `GET /log/since`: the newest checkpoint, to keep, and the check of one
+/// kept before (the owner's access page turns red when it fails).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogSince {
+    /// The newest checkpoint: keep its size and root to check later.
+    pub now: Option<CheckpointSummary>,
+    /// The checkpoint given, checked against `now`.
+    pub seen: Option<SeenCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenCheck {
+    pub size: u64,
+    /// Base64, as given.
+    pub root: String,
+    /// The log now extends the kept checkpoint: nothing it held was changed
+    /// or removed.
+    pub consistent: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+    /// RFC 9162 `PROOF(size, D[now])`, base64, to check independently.
+    pub proof: Vec<String>,
+}

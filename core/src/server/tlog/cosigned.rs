@@ -162,13 +162,18 @@ impl Portal {
             key: self.log.as_ref().map(|k| k.verifier().encode()),
             size: self.store.log_size().await?,
             pending: self.store.log_pending().await?,
-            checkpoint: latest.map(|c| CheckpointSummary {
-                size: c.size,
-                root: base64::engine::general_purpose::STANDARD.encode(c.root),
-                signed_at: format_utc(c.signed_at_us),
-            }),
+            checkpoint: latest.as_ref().map(summary),
             witnesses,
         })
+    }
+}
+
+/// A checkpoint as shown: size, root (base64), when signed.
+pub(super) fn summary(c: &StoredCheckpoint) -> CheckpointSummary {
+    CheckpointSummary {
+        size: c.size,
+        root: base64::engine::general_purpose::STANDARD.encode(c.root),
+        signed_at: format_utc(c.signed_at_us),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod cosign;
 pub mod cosigned;
 pub mod note;
 pub mod proof;
+mod since;
 pub mod witness;
 
 use super::error::ServiceError;
