@@ -11,16 +11,23 @@
 //! `cryptography` is at hand (`VDP_PYTHON`, default `python3`), with the
 //! independent one (`verifier/vdp_verify.py`). Reports times, sizes and
 //! peak RSS (VmHWM, reset before each step).
+//!
+//! The bundle carries its log proof: the transparency log holds the
+//! imports, BENCH_LOG_LEAVES (default 0) other entries after them (e.g.
+//! 10000000), and a witness's cosignature of the log before the export;
+//! both verifiers check the proof against that witness's key.
 
 mod common;
 
+use base64::Engine as _;
 use common::{env_or, reset_peak_rss, status_kib};
 use futures::StreamExt;
 use portal_core::domain::export::ExportQuery;
-use portal_core::server::demo::{demo_ca, demo_vin, generate, DemoConfig};
-use portal_core::server::import::{import_reader, ImportOptions};
-use portal_core::server::seal::TrustAnchors;
-use portal_core::server::verify::{verify_bundle_with, Trust};
+use portal_core::server::demo::demo_vin;
+use portal_core::server::signing::Signer;
+use portal_core::server::tlog::cosign::{cosign, WitnessKey};
+use portal_core::server::tlog::LogKey;
+use portal_core::server::verify::{verify_bundle_with, LogTrust, Trust};
 use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::Arc;
@@ -32,39 +39,27 @@ const PASSWORD: &str = "sealed-month-2021-bench";
 async fn main() {
     let days = env_or("BENCH_DAYS", 31) as u32;
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = DemoConfig {
-        vehicles: 1,
-        days,
-        seed: 7,
-        ..DemoConfig::default()
-    };
-    let anchors =
-        Arc::new(TrustAnchors::from_list("demo", vec![demo_ca(config.seed)]).expect("demo CA"));
-    let mut text = Vec::new();
-    let counts = generate(&config, &mut text).expect("generate");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let (store, _) = portal_core::server::store::open(&url).await.expect("store");
-    let options = ImportOptions {
-        vehicle_cas: anchors.clone(),
-        ..ImportOptions::default()
-    };
-    import_reader(&*store, "month", std::io::Cursor::new(text), &options, None)
-        .await
-        .expect("import");
+    let (store, pool, anchors, counts) = common::sealed_demo(dir.path(), days).await;
     println!(
         "one vehicle, {days} days sealed: {} samples, {} positions, {} seals",
         counts.samples, counts.positions, counts.seals
     );
 
-    let signer = portal_core::server::signing::Signer::load_or_create(dir.path()).expect("key");
+    let signer = Signer::load_or_create(dir.path()).expect("key");
     let key = signer.public_key();
     let font = portal_core::server::export::report::ReportFont::load(None).expect("report font");
+    let log_key = LogKey::new("bench.example/log", Signer::from_key([7; 32].into())).expect("log");
+    let witness_key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let witness = WitnessKey::new("witness.bench/w", witness_key.verifying_key()).expect("w");
     let portal = Portal {
         signer: Some(Arc::new(signer)),
         report_font: Some(Arc::new(font)),
         vehicle_cas: anchors.clone(),
+        log: Some(Arc::new(log_key)),
+        witnesses: Arc::new([witness.clone()]),
         ..Portal::new(store.clone())
     };
+    fill_and_witness(&portal, &pool, &witness_key, &witness.name).await;
     let vin = demo_vin(0);
     portal
         .create_owner_with_vehicles("month@example.com", PASSWORD, std::slice::from_ref(&vin))
@@ -104,9 +99,13 @@ async fn main() {
     reset_peak_rss();
     let started = Instant::now();
     let file = std::io::BufReader::new(std::fs::File::open(&path).expect("open"));
+    let witnesses = [witness.clone()];
     let trust = Trust {
         vehicle_cas: Some(&anchors),
-        ..Trust::default()
+        log: LogTrust {
+            log_key: None,
+            witnesses: &witnesses,
+        },
     };
     let v = verify_bundle_with(file, &key, &trust);
     let secs = started.elapsed().as_secs_f64();
@@ -117,6 +116,22 @@ async fn main() {
         status_kib("VmHWM:") as f64 / 1024.0,
         sealed.verified,
         sealed.seals
+    );
+    let log = v.log.expect("log proof");
+    let witnessed = log.witnessed.expect("witnessed");
+    let proof_bytes = zip::ZipArchive::new(std::fs::File::open(&path).expect("open"))
+        .expect("zip")
+        .by_name("log-proof.json")
+        .expect("log proof")
+        .size();
+    println!(
+        "log proof: {} import leaves and the disclosure (leaf {}) in a log of {} leaves, \
+         witnessed at {} by {}; log-proof.json {proof_bytes} bytes",
+        log.imports,
+        log.disclosure.unwrap_or_default(),
+        log.size,
+        witnessed.size,
+        witnessed.cosigned_by[0].name
     );
 
     let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -137,6 +152,12 @@ async fn main() {
         .arg(&key_file)
         .arg("--vehicle-ca")
         .arg(&ca_file)
+        .arg("--witness")
+        .arg(format!(
+            "{}={}",
+            witness.name,
+            base64::engine::general_purpose::STANDARD.encode(witness.key.as_bytes())
+        ))
         .output()
     {
         Ok(out) if out.status.success() => println!(
@@ -149,4 +170,46 @@ async fn main() {
         ),
         Err(e) => println!("verification (independent, Python) not run: {e}"),
     }
+}
+
+/// BENCH_LOG_LEAVES entries written after the imports in one statement,
+/// the log sequenced, and its checkpoint cosigned by the bench's witness.
+async fn fill_and_witness(
+    portal: &Portal,
+    pool: &portal_core::server::store::Pool,
+    witness: &ed25519_dalek::SigningKey,
+    name: &str,
+) {
+    let filler = env_or("BENCH_LOG_LEAVES", 0);
+    if filler > 0 {
+        let portal_core::server::store::Pool::Sqlite(pool) = pool else {
+            panic!("the sealed bench runs on SQLite");
+        };
+        let insert = format!(
+            "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
+             SELECT i, 'account:2', 'staff_read', 'LRW3E7EK9NC000017', '{{\"n\":' || i || '}}', \
+             substr('00000000000000000000000000000000' || i, -32, 32) FROM \
+             (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {filler}) SELECT i FROM n)"
+        );
+        sqlx::raw_sql(&insert).execute(pool).await.expect("entries");
+    }
+    let started = Instant::now();
+    let checkpoint = portal
+        .sequence_log()
+        .await
+        .expect("sequence")
+        .expect("checkpoint");
+    println!(
+        "log: {} leaves sequenced in {:.1} s",
+        checkpoint.size,
+        started.elapsed().as_secs_f64()
+    );
+    let note = portal.checkpoint_note(None).await.expect("note");
+    let text = format!("{}\n", note.split_once("\n\n").expect("note").0);
+    let now = chrono::Utc::now().timestamp() as u64;
+    let line = cosign(&text, name, witness, now);
+    portal
+        .add_cosignature(&format!("{note}{}", line.line()))
+        .await
+        .expect("cosignature");
 }

@@ -280,3 +280,41 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
         _dir: dir,
     }
 }
+
+/// One demo vehicle's `days` of sealed data (seed 7), imported into a fresh
+/// SQLite file in `dir` trusting the demo CA: the store, the CA and what
+/// was generated.
+pub async fn sealed_demo(
+    dir: &std::path::Path,
+    days: u32,
+) -> (
+    Arc<dyn Store>,
+    store::Pool,
+    Arc<portal_core::server::seal::TrustAnchors>,
+    portal_core::server::demo::DemoCounts,
+) {
+    use portal_core::server::demo::{demo_ca, generate, DemoConfig};
+    use portal_core::server::import::{import_reader, ImportOptions};
+    let config = DemoConfig {
+        vehicles: 1,
+        days,
+        seed: 7,
+        ..DemoConfig::default()
+    };
+    let anchors = Arc::new(
+        portal_core::server::seal::TrustAnchors::from_list("demo", vec![demo_ca(config.seed)])
+            .expect("demo CA"),
+    );
+    let mut text = Vec::new();
+    let counts = generate(&config, &mut text).expect("generate");
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let (store, pool) = store::open(&url).await.expect("store");
+    let options = ImportOptions {
+        vehicle_cas: anchors.clone(),
+        ..ImportOptions::default()
+    };
+    import_reader(&*store, "demo", std::io::Cursor::new(text), &options, None)
+        .await
+        .expect("import");
+    (store, pool, anchors, counts)
+}
