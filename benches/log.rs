@@ -128,32 +128,7 @@ async fn main() {
         }
     }
     let started = Instant::now();
-    let insert = format!(
-        "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
-         SELECT i, 'account:2', 'staff_read', 'LRW3E7EK9NC000017', '{{\"n\":' || i || '}}', \
-         substr('00000000000000000000000000000000' || i, -32, 32) FROM {}",
-        match &pool {
-            store::Pool::Sqlite(_) => format!(
-                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {leaves}) SELECT i FROM n)"
-            ),
-            store::Pool::Postgres(_) => format!("generate_series(1, {leaves}) AS i"),
-        }
-    );
-    match &pool {
-        store::Pool::Sqlite(p) => sqlx::raw_sql(&insert).execute(p).await.map(drop),
-        store::Pool::Postgres(p) => sqlx::raw_sql(
-            &insert
-                .replace("SELECT i, ", "SELECT to_timestamp(i), ")
-                .replace(
-                    "substr('00000000000000000000000000000000' || i, -32, 32)",
-                    "lpad(i::text, 32, '0')",
-                ),
-        )
-        .execute(p)
-        .await
-        .map(drop),
-    }
-    .expect("entries");
+    common::fill_audit_log(&pool, leaves).await;
     println!(
         "entries: {leaves} written in {:.1} s",
         started.elapsed().as_secs_f64()

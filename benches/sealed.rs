@@ -181,18 +181,7 @@ async fn fill_and_witness(
     name: &str,
 ) {
     let filler = env_or("BENCH_LOG_LEAVES", 0);
-    if filler > 0 {
-        let portal_core::server::store::Pool::Sqlite(pool) = pool else {
-            panic!("the sealed bench runs on SQLite");
-        };
-        let insert = format!(
-            "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
-             SELECT i, 'account:2', 'staff_read', 'LRW3E7EK9NC000017', '{{\"n\":' || i || '}}', \
-             substr('00000000000000000000000000000000' || i, -32, 32) FROM \
-             (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {filler}) SELECT i FROM n)"
-        );
-        sqlx::raw_sql(&insert).execute(pool).await.expect("entries");
-    }
+    common::fill_audit_log(pool, filler).await;
     let started = Instant::now();
     let checkpoint = portal
         .sequence_log()

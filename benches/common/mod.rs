@@ -318,3 +318,37 @@ pub async fn sealed_demo(
         .expect("import");
     (store, pool, anchors, counts)
 }
+
+/// `n` staff-read audit entries written in one statement (nothing else
+/// is that fast), on either backend; sequencing gives them their leaves.
+pub async fn fill_audit_log(pool: &store::Pool, n: u64) {
+    if n == 0 {
+        return;
+    }
+    let insert = format!(
+        "INSERT INTO audit_log (at, actor, action, vin, details, nonce) \
+         SELECT i, 'account:2', 'staff_read', 'LRW3E7EK9NC000017', '{{\"n\":' || i || '}}', \
+         substr('00000000000000000000000000000000' || i, -32, 32) FROM {}",
+        match pool {
+            store::Pool::Sqlite(_) => format!(
+                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT i FROM n)"
+            ),
+            store::Pool::Postgres(_) => format!("generate_series(1, {n}) AS i"),
+        }
+    );
+    match pool {
+        store::Pool::Sqlite(p) => sqlx::raw_sql(&insert).execute(p).await.map(drop),
+        store::Pool::Postgres(p) => sqlx::raw_sql(
+            &insert
+                .replace("SELECT i, ", "SELECT to_timestamp(i), ")
+                .replace(
+                    "substr('00000000000000000000000000000000' || i, -32, 32)",
+                    "lpad(i::text, 32, '0')",
+                ),
+        )
+        .execute(p)
+        .await
+        .map(drop),
+    }
+    .expect("entries");
+}

@@ -15,7 +15,7 @@ use portal_core::server::seal::Hash;
 use portal_core::server::signing::Signer;
 use portal_core::server::tlog::note::NoteVerifier;
 use portal_core::server::tlog::witness::{Offered, Witness, WitnessError, Witnessed};
-use portal_core::server::tlog::ConsistencyProof;
+use portal_core::server::tlog::{decoded, ConsistencyProof};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -172,10 +172,7 @@ fn consistency(http: &Http, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
         .hashes
         .iter()
         .map(|h| {
-            base64::engine::general_purpose::STANDARD
-                .decode(h)
-                .ok()
-                .and_then(|b| Hash::try_from(b).ok())
+            decoded(h)
                 .ok_or_else(|| anyhow::anyhow!("the consistency proof holds `{h}`, not a hash"))
         })
         .collect()

@@ -361,6 +361,10 @@ async fn an_owner_keeps_a_checkpoint_and_the_access_page_turns_red_if_the_log_is
     let seen = since.seen.unwrap();
     assert!(!seen.consistent, "{seen:?}");
     assert!(seen.reason.unwrap().contains("does not extend"));
+    assert_eq!(
+        seen.broken,
+        Some(portal_core::domain::transparency::SeenBreak::Rewritten)
+    );
     for (lang, words) in [
         ("en", "The log was rewritten since the checkpoint you kept."),
         ("zh-CN", "自您保存的检查点以来，日志已被改写。"),
@@ -368,6 +372,11 @@ async fn an_owner_keeps_a_checkpoint_and_the_access_page_turns_red_if_the_log_is
         let page = page_in(&owner, &app, &link, lang).await;
         assert!(page.contains("data-testid=\"log-rewritten\""), "{page}");
         assert!(page.contains(words), "{lang}: {page}");
+        let why = match lang {
+            "en" => "The log no longer starts with the entries it held",
+            _ => "日志不再以您保存的检查点时的条目开头",
+        };
+        assert!(page.contains(why), "the reason, translated: {page}");
     }
     // A checkpoint larger than the log: entries were removed.
     let larger = format!(

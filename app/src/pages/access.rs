@@ -12,6 +12,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use portal_core::domain::audit::AuditAction;
 use portal_core::domain::export::{ExportFormat, LocationRedaction};
+use portal_core::domain::transparency::SeenBreak;
 
 #[component]
 pub fn AccessPage() -> impl IntoView {
@@ -130,7 +131,11 @@ fn KeptCheckpoint(vin: String) -> impl IntoView {
                                     false => view! {
                                         <div class="notice notice-error" role="alert" data-testid="log-rewritten">
                                             <p><strong>{t!(i18n, kept_rewritten)}</strong> " (" {seen.size} " " {t!(i18n, log_leaves)} ")"</p>
-                                            <p>{seen.reason.unwrap_or_default()}</p>
+                                            <p>{match seen.broken {
+                                                Some(SeenBreak::Shorter) => t!(i18n, kept_shorter).into_any(),
+                                                Some(SeenBreak::NoCheckpoint) => t!(i18n, kept_no_checkpoint).into_any(),
+                                                _ => t!(i18n, kept_different).into_any(),
+                                            }}</p>
                                             <p>{t!(i18n, kept_rewritten_next)}</p>
                                         </div>
                                     }.into_any(),

@@ -48,6 +48,15 @@ pub struct LastCosignature {
     pub cosigned_at: String,
 }
 
+/// One cosignature kept (the reply to `POST /log/cosignatures`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CosignatureKept {
+    pub witness: String,
+    pub size: u64,
+    /// The time the witness states (RFC 3339, UTC).
+    pub cosigned_at: String,
+}
+
 /// `GET /log/since`: the newest checkpoint, to keep, and the check of one
 /// kept before (the owner's access page turns red when it fails).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,8 +75,22 @@ pub struct SeenCheck {
     /// The log now extends the kept checkpoint: nothing it held was changed
     /// or removed.
     pub consistent: bool,
-    /// Why not, when not.
+    /// What broke, when not (the page says it in the reader's language).
+    pub broken: Option<SeenBreak>,
+    /// Why not, when not, in English (for tools).
     pub reason: Option<String>,
     /// RFC 9162 `PROOF(size, D[now])`, base64, to check independently.
     pub proof: Vec<String>,
+}
+
+/// How a kept checkpoint fails against the log now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeenBreak {
+    /// The log has no checkpoint at all.
+    NoCheckpoint,
+    /// The log is smaller than the kept checkpoint: entries were removed.
+    Shorter,
+    /// The log does not start with the kept tree: it was rewritten.
+    Rewritten,
 }

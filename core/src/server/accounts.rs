@@ -6,7 +6,7 @@ use super::authz::Principal;
 use super::claims::hash_claim_code;
 use super::error::ServiceError;
 use super::password;
-use super::store::{AccountId, ClaimRefusal, NewAuditEntry, OwnershipPeriod};
+use super::store::{AccountId, AuditEntry, ClaimRefusal, NewAuditEntry, OwnershipPeriod};
 use super::throttle::{account_key, address_key};
 use super::Portal;
 use crate::domain::account::{Me, Role, VehicleBinding};
@@ -356,16 +356,16 @@ impl Portal {
         action: AuditAction,
         vin: Option<&str>,
         details: serde_json::Value,
-    ) -> Result<(), ServiceError> {
-        self.store
+    ) -> Result<AuditEntry, ServiceError> {
+        Ok(self
+            .store
             .append_audit(&NewAuditEntry {
                 actor,
                 action,
                 vin: vin.map(str::to_string),
                 details,
             })
-            .await?;
-        Ok(())
+            .await?)
     }
 }
 

@@ -192,6 +192,7 @@ impl Portal {
             details,
         )
         .await
+        .map(drop)
     }
 
     /// `GET /api/v1/staff/cases/{case_no}`: the case, its timeline (newest

@@ -88,6 +88,7 @@ impl Portal {
             serde_json::json!({ "name": name }),
         )
         .await
+        .map(drop)
     }
 
     pub async fn ingest_tokens(&self) -> Result<Vec<IngestToken>, ServiceError> {

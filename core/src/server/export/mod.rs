@@ -16,7 +16,7 @@ use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::events::EventQuery;
 use super::query;
-use super::store::{NewAuditEntry, SampleFilter, Store};
+use super::store::{SampleFilter, Store};
 use super::telemetry::SampleQuery;
 use super::Portal;
 use crate::domain::audit::AuditAction;
@@ -349,13 +349,7 @@ impl Portal {
             details["bundle_id"] = built.id.clone().into();
             details["manifest_sha256"] = built.manifest_sha256.clone().into();
             let disclosure = self
-                .store
-                .append_audit(&NewAuditEntry {
-                    actor,
-                    action: AuditAction::Export,
-                    vin: Some(vin.clone()),
-                    details,
-                })
+                .audit(actor, AuditAction::Export, Some(&vin), details)
                 .await?;
             // The disclosure becomes a leaf now, and the bundle carries its proof.
             let log_proof = match self.log {

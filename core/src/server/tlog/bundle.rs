@@ -70,22 +70,28 @@ impl Portal {
             .filter(|e| e.seq == disclosure.seq)
             .ok_or_else(|| ServiceError::Internal("the disclosure's entry is gone".into()))?;
         entries.push(this);
-        let mut leaves = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let Some(index) = entry.leaf.map(|l| l as u64).filter(|l| *l < size) else {
-                continue;
-            };
-            let role = match entry.seq == disclosure.seq {
-                true => "disclosure",
-                false => "import",
-            };
-            leaves.push(ProvenLeaf {
-                role: role.into(),
+        entries.retain(|e| e.leaf.is_some_and(|l| (l as u64) < size));
+        let indexes: Vec<u64> = entries
+            .iter()
+            .filter_map(|e| e.leaf)
+            .map(|l| l as u64)
+            .collect();
+        let proofs = self.log_inclusions(&indexes, size).await?;
+        let mut leaves: Vec<ProvenLeaf> = entries
+            .iter()
+            .zip(indexes)
+            .zip(proofs)
+            .map(|((entry, index), proof)| ProvenLeaf {
+                role: match entry.seq == disclosure.seq {
+                    true => "disclosure",
+                    false => "import",
+                }
+                .into(),
                 index,
-                leaf: String::from_utf8(leaf_bytes(&entry)).expect("JSON is UTF-8"),
-                proof: encoded(self.log_inclusion(index, size).await?),
-            });
-        }
+                leaf: String::from_utf8(leaf_bytes(entry)).expect("JSON is UTF-8"),
+                proof: encoded(proof),
+            })
+            .collect();
         if !leaves.iter().any(|l| l.role == "disclosure") {
             return Err(ServiceError::Internal(
                 "the disclosure has no leaf after sequencing".into(),
@@ -103,7 +109,7 @@ impl Portal {
             None => None,
         };
         Ok(LogProof {
-            checkpoint: self.checkpoint_note(Some(size)).await?,
+            checkpoint: self.with_cosignatures(checkpoint).await?,
             leaves,
             witnessed,
         })

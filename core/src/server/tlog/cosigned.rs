@@ -7,7 +7,9 @@
 use super::cosign::WitnessKey;
 use super::note::{Checkpoint, SignedNote};
 use crate::domain::time::format_utc;
-use crate::domain::transparency::{CheckpointSummary, LastCosignature, LogOverview, WitnessStatus};
+use crate::domain::transparency::{
+    CheckpointSummary, CosignatureKept, LastCosignature, LogOverview, WitnessStatus,
+};
 use crate::server::error::ServiceError;
 use crate::server::store::{StoredCheckpoint, StoredCosignature};
 use crate::server::{now_us, Portal};
@@ -58,8 +60,9 @@ impl Portal {
                 ),
             ));
         }
+        // Every line is checked before any is kept: a refused note changes nothing.
         let now = now_us();
-        let mut kept = Vec::new();
+        let mut checked = Vec::new();
         for witness in self.witnesses.iter() {
             let Some(line) = note.signatures.iter().find(|s| witness.signed(s)) else {
                 continue;
@@ -80,22 +83,16 @@ impl Portal {
                         ),
                     )
                 })?;
-            let cosignature = StoredCosignature {
+            checked.push(StoredCosignature {
                 size: checkpoint.size,
                 witness: witness.name.clone(),
                 key_id: hex::encode(witness.id),
                 line: line.line().trim_end().to_string(),
                 cosigned_at_us,
                 received_at_us: now,
-            };
-            self.store.put_cosignature(&cosignature).await?;
-            kept.push(CosignatureKept {
-                witness: witness.name.clone(),
-                size: checkpoint.size,
-                cosigned_at: format_utc(cosigned_at_us),
             });
         }
-        if kept.is_empty() {
+        if checked.is_empty() {
             let expected: Vec<&str> = self.witnesses.iter().map(|w| w.name.as_str()).collect();
             return Err(refused(
                 "unknown_witness",
@@ -107,6 +104,15 @@ impl Portal {
                     ),
                 },
             ));
+        }
+        let mut kept = Vec::with_capacity(checked.len());
+        for cosignature in checked {
+            self.store.put_cosignature(&cosignature).await?;
+            kept.push(CosignatureKept {
+                witness: cosignature.witness,
+                size: cosignature.size,
+                cosigned_at: format_utc(cosignature.cosigned_at_us),
+            });
         }
         Ok(kept)
     }
@@ -123,7 +129,10 @@ impl Portal {
         self.with_cosignatures(stored).await
     }
 
-    async fn with_cosignatures(&self, stored: StoredCheckpoint) -> Result<String, ServiceError> {
+    pub(super) async fn with_cosignatures(
+        &self,
+        stored: StoredCheckpoint,
+    ) -> Result<String, ServiceError> {
         let mut note = stored.note;
         for c in self.store.cosignatures(stored.size).await? {
             if self.expects(&c) {
@@ -175,15 +184,6 @@ pub(super) fn summary(c: &StoredCheckpoint) -> CheckpointSummary {
         root: base64::engine::general_purpose::STANDARD.encode(c.root),
         signed_at: format_utc(c.signed_at_us),
     }
-}
-
-/// One cosignature kept (the reply to `POST /log/cosignatures`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CosignatureKept {
-    pub witness: String,
-    pub size: u64,
-    /// The time the witness states (RFC 3339, UTC).
-    pub cosigned_at: String,
 }
 
 /// Late: the log has a checkpoint the witness has not cosigned, and the

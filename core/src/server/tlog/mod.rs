@@ -191,6 +191,22 @@ impl Portal {
         .await
     }
 
+    /// The inclusion proofs of leaves `indexes` (each below `size`) in the
+    /// tree of `size` leaves, made together: at most two reads in all.
+    pub(crate) async fn log_inclusions(
+        &self,
+        indexes: &[u64],
+        size: u64,
+    ) -> Result<Vec<Vec<Hash>>, ServiceError> {
+        self.prove(|tree| {
+            indexes
+                .iter()
+                .map(|&i| proof::inclusion(tree, i, size).unwrap_or_else(|never| match never {}))
+                .collect()
+        })
+        .await
+    }
+
     /// The consistency proof from the tree of `old` leaves to that of `new`.
     pub async fn log_consistency(&self, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
         self.reached(new).await?;
@@ -219,6 +235,15 @@ impl Portal {
         let ids: Vec<NodeId> = (from..end).map(|i| (0, i)).collect();
         Ok(self.store.log_nodes(&ids).await?)
     }
+}
+
+/// A hash as served (standard base64), read back; `None` if it is not one.
+pub fn decoded(text: &str) -> Option<Hash> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| Hash::try_from(bytes).ok())
 }
 
 /// Hashes as served: standard base64, as in checkpoints.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 /// The signature type byte of Ed25519 note signatures.
 pub const ED25519: u8 = 0x01;
-pub(super) const SIGNATURE_PREFIX: &str = "\u{2014} ";
+const SIGNATURE_PREFIX: &str = "\u{2014} ";
 /// Notes with more signatures than this are refused (as Go's `note` does).
 const MAX_SIGNATURES: usize = 100;
 
@@ -291,8 +291,7 @@ impl Checkpoint {
             .ok_or_else(|| bad("the second line is not a tree size"))?;
         let root = lines
             .next()
-            .and_then(|r| BASE64.decode(r).ok())
-            .and_then(|r| <Hash>::try_from(r).ok())
+            .and_then(super::decoded)
             .ok_or_else(|| bad("the third line is not a base64 SHA-256 root"))?;
         Ok(Checkpoint {
             origin: origin.to_string(),

@@ -4,11 +4,10 @@
 //! was rewritten or shortened since cannot.
 
 use super::cosigned::summary;
-use super::encoded;
 use super::proof::verify_consistency;
-use crate::domain::transparency::{LogSince, SeenCheck};
+use super::{decoded, encoded};
+use crate::domain::transparency::{LogSince, SeenBreak, SeenCheck};
 use crate::server::error::ServiceError;
-use crate::server::seal::Hash;
 use crate::server::Portal;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -22,13 +21,9 @@ impl Portal {
         let Some((size, root_text)) = seen else {
             return Ok(LogSince { now, seen: None });
         };
-        let root = BASE64
-            .decode(root_text.trim())
-            .ok()
-            .and_then(|r| Hash::try_from(r).ok())
-            .ok_or_else(|| {
-                ServiceError::invalid("invalid_root", "root", "the root is a base64 SHA-256 hash")
-            })?;
+        let root = decoded(root_text.trim()).ok_or_else(|| {
+            ServiceError::invalid("invalid_root", "root", "the root is a base64 SHA-256 hash")
+        })?;
         if size == 0 {
             return Err(ServiceError::invalid(
                 "size_out_of_range",
@@ -40,12 +35,17 @@ impl Portal {
             size,
             root: BASE64.encode(root),
             consistent: false,
+            broken: None,
             reason: None,
             proof: Vec::new(),
         };
         match &latest {
-            None => check.reason = Some("the log has no checkpoint now".into()),
+            None => {
+                check.broken = Some(SeenBreak::NoCheckpoint);
+                check.reason = Some("the log has no checkpoint now".into());
+            }
             Some(l) if l.size < size => {
+                check.broken = Some(SeenBreak::Shorter);
                 check.reason = Some(format!(
                     "the log now has {} leaves, fewer than the {size} of the checkpoint kept: entries were removed",
                     l.size
@@ -59,6 +59,7 @@ impl Portal {
                 match verify_consistency(size, l.size, &root, &l.root, &proof) {
                     Ok(()) => check.consistent = true,
                     Err(e) => {
+                        check.broken = Some(SeenBreak::Rewritten);
                         check.reason = Some(format!(
                             "the log of {} leaves does not extend the checkpoint kept: {e}",
                             l.size

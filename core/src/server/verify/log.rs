@@ -11,10 +11,9 @@ use crate::domain::time::format_utc;
 use crate::server::export::bundle::LOG_PROOF_FILE;
 use crate::server::seal::{leaf_hash, Hash};
 use crate::server::tlog::cosign::WitnessKey;
+use crate::server::tlog::decoded;
 use crate::server::tlog::note::{Checkpoint, NoteVerifier, SignedNote};
 use crate::server::tlog::proof::{verify_consistency, verify_inclusion};
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use std::io::{Read, Seek};
 
 /// A log proof is read whole; larger ones are refused.
@@ -38,11 +37,7 @@ fn problem(reason: impl Into<String>) -> Problem {
 fn hashes(list: &[String], what: &str) -> Result<Vec<Hash>, Problem> {
     list.iter()
         .map(|h| {
-            BASE64
-                .decode(h)
-                .ok()
-                .and_then(|b| Hash::try_from(b).ok())
-                .ok_or_else(|| problem(format!("{what}: `{h}` is not a base64 SHA-256 hash")))
+            decoded(h).ok_or_else(|| problem(format!("{what}: `{h}` is not a base64 SHA-256 hash")))
         })
         .collect()
 }
