@@ -6,8 +6,9 @@ const VIN = CRASH_VIN;
 /** The numbers in the speed column of the samples table. */
 async function speeds(page: Page): Promise<number[]> {
   const table = page.getByTestId("samples");
-  const headers = await table.locator("thead th").allTextContents();
-  const column = headers.findIndex((h) => h.startsWith("speed_kmh")) + 1;
+  const headers = await table.locator("thead th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-channel")));
+  const column = headers.indexOf("speed_kmh") + 1;
+  expect(column).toBeGreaterThan(0);
   const cells = await table.locator(`tbody tr td:nth-child(${column})`).allTextContents();
   return cells.map(Number);
 }
@@ -57,13 +58,15 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await page.locator('select[name="group"]').selectOption("crash");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(/group=crash/);
-  const collision = page.getByTestId("events").locator("tbody tr", { hasText: "collision" });
+  const collision = page.getByTestId("events").locator("tbody tr", { has: page.locator('[data-event-type="collision"]') });
+  await expect(collision.locator("[data-event-type]")).toHaveText("Collision");
   await collision.getByRole("link").click();
   const detail = page.getByTestId("event-detail");
   await expect(detail.locator('figure[data-chart="window"][data-channel="brake_pressure_bar"] svg line.marker')).toHaveCount(1);
   await expect(detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg path.series')).toBeVisible();
   const record = page.getByTestId("crash-record");
   await expect(record.getByTestId("max-dv")).toHaveText("-38.2");
+  await expect(record.getByTestId("airbags")).toContainText("Driver front");
   await expect(record.getByTestId("limitations")).toContainText("not synchronised");
   await expect(record.getByTestId("cross-check")).toContainText("compared");
 
@@ -79,6 +82,15 @@ test("a view in Chinese names its units and keeps the vehicle's offset", async (
   await page.goto(`/vehicles/${VIN}/events?group=brake`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("事件");
   await expect(page.getByTestId("events").locator("tbody tr").first()).toContainText("+08:00");
+  // The car's words are in the reader's language too: event types, channels, codes.
+  await expect(page.getByTestId("events").locator("[data-event-type]").first()).toHaveText(/^(急刹车|ABS 介入|自动紧急制动)$/);
+  await page.goto(`/vehicles/${VIN}/telemetry?col=speed_kmh&col=gear&col=abs_active`);
+  const samples = page.getByTestId("samples");
+  await expect(samples.locator('th[data-channel="speed_kmh"]')).toHaveText("车速 (km/h)");
+  await expect(samples.locator('th[data-channel="gear"]')).toHaveText("挡位");
+  await expect(samples.locator("tbody tr").first().locator("td").nth(2)).toHaveText(/^(P 驻车挡|R 倒挡|N 空挡|D 前进挡|)$/);
+  await expect(samples.locator("tbody tr").first().locator("td").nth(3)).toHaveText(/^(是|否|)$/);
+  await expect(page.locator('fieldset.columns label[title]').first()).toContainText("车速");
 });
 
 test.describe("without JavaScript", () => {

@@ -38,7 +38,7 @@ test("staff: TOTP sign-in, look up a VIN, open a case, read the crash record, ex
   const caseNo = page.url().split("/").pop()!;
   await expect(page.getByTestId("case-page")).toContainText(caseNo);
 
-  await page.getByTestId("case-events").locator("tr", { hasText: "collision" }).first().getByRole("link").click();
+  await page.getByTestId("case-events").locator("tr", { has: page.locator('[data-event-type="collision"]') }).first().getByRole("link").click();
   await expect(page.getByTestId("event-detail")).toBeVisible();
   await expect(page.locator("#edr")).toBeVisible();
   await page.getByRole("link", { name: "Back to case" }).first().click();

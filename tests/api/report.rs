@@ -119,14 +119,28 @@ async fn every_bundle_carries_a_bilingual_report_covered_by_the_signature() {
         "Vehicle data report",
         "如何验证",
         "行 / rows",
-        "hard_brake",
+        "急刹车 / Hard braking",
         "ev-brake",
-        "collision",
+        "碰撞 / Collision",
+        "驾驶员正面气囊 / Driver front",
+        "制动压力",
         "GB 39732-2020",
         "数据局限",
         "Data limitations",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    // The data speaks the reader's words, never the format's machine names.
+    for machine in [
+        "hard_brake",
+        "driver_front",
+        "speed_kmh",
+        "brake_pressure_bar",
+    ] {
+        assert!(
+            !text.contains(machine),
+            "{machine:?} in the report:\n{text}"
+        );
     }
     // Every page carries the bundle id and its number.
     let pages = text

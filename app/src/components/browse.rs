@@ -4,6 +4,8 @@
 use crate::i18n::{t, t_string, use_i18n, Locale};
 use portal_core::domain::browse::Instant;
 use portal_core::domain::chart::ChartChannel;
+use portal_core::domain::log_format::{AebState, EventType, Severity};
+use portal_core::domain::vocabulary::{self, Lang};
 
 type I18nContext = leptos_i18n::I18nContext<Locale>;
 use leptos::prelude::*;
@@ -78,17 +80,30 @@ pub fn clock_label(t_us: i64, offset_secs: i32) -> String {
     }
 }
 
-pub fn channel_label(i18n: I18nContext, channel: ChartChannel) -> String {
-    match channel {
-        ChartChannel::Speed => t_string!(i18n, ch_speed_kmh),
-        ChartChannel::AccelPedal => t_string!(i18n, ch_accel_pedal_pct),
-        ChartChannel::BrakePedal => t_string!(i18n, ch_brake_pedal),
-        ChartChannel::BrakePressure => t_string!(i18n, ch_brake_pressure_bar),
-        ChartChannel::Steering => t_string!(i18n, ch_steering_angle_deg),
-        ChartChannel::Abs => t_string!(i18n, ch_abs_active),
-        ChartChannel::Aeb => t_string!(i18n, ch_aeb_state),
+/// The data vocabulary's language for the reader's locale (reactive).
+pub fn lang(i18n: I18nContext) -> Lang {
+    match i18n.get_locale() {
+        Locale::en => Lang::En,
+        Locale::zh_CN => Lang::ZhCn,
     }
-    .to_string()
+}
+
+/// A chart's title: the channel's words and unit; the AEB chart also says
+/// what its levels mean.
+pub fn channel_label(i18n: I18nContext, channel: ChartChannel) -> String {
+    let lang = lang(i18n);
+    let title = vocabulary::channel_heading(lang, channel.as_str());
+    if channel == ChartChannel::Aeb {
+        let scale = AebState::ALL
+            .iter()
+            .enumerate()
+            .map(|(level, state)| format!("{level} {}", vocabulary::aeb(*state).get(lang)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        format!("{title}: {scale}")
+    } else {
+        title
+    }
 }
 
 /// A browse server function's error (`code` or `code:field`), translated.
@@ -130,19 +145,26 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
+/// A severity in the reader's language.
 #[component]
-pub fn SeverityLabel(severity: portal_core::domain::log_format::Severity) -> impl IntoView {
-    use portal_core::domain::log_format::Severity;
+pub fn SeverityLabel(severity: Severity) -> impl IntoView {
     let i18n = use_i18n();
-    match severity {
-        Severity::Info => t!(i18n, severity_info).into_any(),
-        Severity::Warning => t!(i18n, severity_warning).into_any(),
-        Severity::Critical => t!(i18n, severity_critical).into_any(),
-    }
+    move || vocabulary::severity(severity).get(lang(i18n))
 }
 
-pub fn severity_label(severity: portal_core::domain::log_format::Severity) -> impl IntoView {
+pub fn severity_label(severity: Severity) -> impl IntoView {
     view! { <SeverityLabel severity /> }
+}
+
+/// An event type in the reader's language.
+#[component]
+pub fn EventTypeLabel(event_type: EventType) -> impl IntoView {
+    let i18n = use_i18n();
+    move || vocabulary::event_type(event_type).get(lang(i18n))
+}
+
+pub fn event_type_label(event_type: EventType) -> impl IntoView {
+    view! { <EventTypeLabel event_type /> }
 }
 
 /// Whether a record is signed by the vehicle itself, and by which key

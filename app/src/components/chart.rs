@@ -83,13 +83,10 @@ fn SeriesChart(
     let i18n = use_i18n();
     let channel = series.channel;
     let unit = channel.unit();
-    let title = move || {
-        let name = channel_label(i18n, channel);
-        if unit.is_empty() {
-            name
-        } else {
-            format!("{name} ({unit})")
-        }
+    let title = move || channel_label(i18n, channel);
+    let about = move || {
+        portal_core::domain::vocabulary::channel(channel.as_str())
+            .map_or("", |c| c.about.get(crate::components::browse::lang(i18n)))
     };
     let (lo, hi) = value_range(channel, &series.points);
     let d = path(&chart, &series.points, lo, hi);
@@ -105,7 +102,7 @@ fn SeriesChart(
     let ranged = chart.bucket_us > 0;
     view! {
         <figure class="chart" role="group" aria-labelledby=id data-chart=name data-channel=channel.as_str()>
-            <figcaption id=caption_id>{title}</figcaption>
+            <figcaption id=caption_id title=about>{title}</figcaption>
             {if empty {
                 view! { <p class="muted">{t!(i18n, chart_empty)}</p> }.into_any()
             } else {

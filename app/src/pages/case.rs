@@ -3,7 +3,7 @@
 //! owner), an export to the case, and the timeline.
 
 use crate::api::staff::{case_event, case_events, staff_case, CaseNote, CaseStatus, ExportToCase};
-use crate::components::browse::{readable, severity_label, BrowseError};
+use crate::components::browse::{event_type_label, readable, severity_label, BrowseError};
 use crate::components::forms::QueryError;
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
@@ -93,7 +93,7 @@ pub fn CasePage() -> impl IntoView {
                                                 {page.items.into_iter().map(|e| view! {
                                                     <tr>
                                                         <td><A href=format!("/staff/cases/{}/events/{}", case_no.get_untracked(), e.id)>{readable(&e.at.t_local)}</A></td>
-                                                        <td>{e.event_type.as_str()}</td>
+                                                        <td data-event-type=e.event_type.as_str()>{event_type_label(e.event_type)}</td>
                                                         <td>{severity_label(e.severity)}</td>
                                                     </tr>
                                                 }).collect_view()}

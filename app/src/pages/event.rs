@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_event;
 use crate::components::browse::{
-    offset_secs, readable, severity_label, shown, BrowseError, SealedBy, VehicleNav,
+    lang, offset_secs, readable, severity_label, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
@@ -14,8 +14,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use portal_core::domain::browse::{CrashRecord, EventDetail, Limitation};
 use portal_core::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
-use portal_core::domain::log_format::CHANNELS;
 use portal_core::domain::time::format_utc;
+use portal_core::domain::vocabulary;
 
 /// The window table's columns: the charted channels.
 const WINDOW_COLUMNS: &[&str] = &[
@@ -70,17 +70,15 @@ pub fn Detail(
         format_utc(d.window_to.t_us + 1)
     );
     let offset = offset_secs(&d.window_from.t_local);
-    let trigger = e
-        .trigger
-        .as_ref()
-        .map(|t| format!("{} = {} (≥ {})", t.metric, t.value, t.threshold));
+    let trigger = e.trigger.clone();
+    let event_type = e.event_type;
     let rows = d.samples.clone();
     view! {
         <section class="event" data-testid="event-detail">
-            <h1>{t!(i18n, event_title)} ": " {e.event_type.as_str()}</h1>
+            <h1 data-event-type=event_type.as_str()>{move || vocabulary::event_type(event_type).get(lang(i18n))}</h1>
             <p>
                 <strong>{shown(&e.at, tz.as_deref())}</strong> " · " {severity_label(e.severity)}
-                {trigger.map(|t| view! { " · " {t} })}
+                {trigger.map(|t| view! { " · " <span data-testid="trigger">{move || vocabulary::trigger(lang(i18n), &t)}</span> })}
                 " · " <SealedBy key=e.sealed_by.clone() />
             </p>
             <p>
@@ -101,17 +99,17 @@ pub fn Detail(
                 <table class="data">
                     <thead><tr>
                         <th scope="col">{t!(i18n, col_time)}</th>
-                        {WINDOW_COLUMNS.iter().map(|c| {
-                            let unit = CHANNELS.iter().find(|(n, _)| n == c).map(|(_, u)| *u).unwrap_or("");
-                            view! { <th scope="col">{*c} {(!unit.is_empty()).then(|| format!(" ({unit})"))}</th> }
+                        {WINDOW_COLUMNS.iter().map(|c| view! {
+                            <th scope="col" data-channel=*c>{move || vocabulary::channel_heading(lang(i18n), c)}</th>
                         }).collect_view()}
                     </tr></thead>
                     <tbody>
                         {rows.into_iter().map(|row| view! {
                             <tr>
                                 <td class="time">{row.get("t_local").and_then(|v| v.as_str()).map(readable).unwrap_or_default()}</td>
-                                {WINDOW_COLUMNS.iter().map(|c| view! {
-                                    <td class="num">{row.get(*c).map(|v| match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }).unwrap_or_default()}</td>
+                                {WINDOW_COLUMNS.iter().map(|c| {
+                                    let value = row.get(*c).cloned().unwrap_or_default();
+                                    view! { <td class="num">{move || vocabulary::channel_value(lang(i18n), c, &value)}</td> }
                                 }).collect_view()}
                             </tr>
                         }).collect_view()}
@@ -203,28 +201,42 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
             t!(i18n, no).into_any()
         }
     };
-    let airbags = r
+    let deployed: Vec<(String, f64)> = r
         .airbags
         .iter()
-        .map(|a| format!("{} {} ms", a.position, a.deploy_ms))
-        .collect::<Vec<_>>()
-        .join(", ");
+        .map(|a| (a.position.clone(), a.deploy_ms))
+        .collect();
+    let airbags = move || {
+        deployed
+            .iter()
+            .map(|(position, ms)| {
+                format!(
+                    "{} {} ms",
+                    vocabulary::airbag_in(lang(i18n), position),
+                    vocabulary::number(*ms, 1)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let field = move |name: &'static str| move || vocabulary::crash_heading(lang(i18n), name);
+    let belt = r.belt_driver;
     let cc = c.cross_check.clone();
     view! {
         <section class="crash card" id="edr" data-testid="crash-record">
             <h2>{t!(i18n, crash_title)}</h2>
             <dl class="facts">
                 <dt>{t!(i18n, col_sealed)}</dt><dd><SealedBy key=c.sealed_by.clone() /></dd>
-                <dt>{t!(i18n, crash_standard)}</dt><dd>{r.standard.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>{t!(i18n, crash_t0)}</dt><dd>{shown(&c.t0, tz.as_deref())}</dd>
-                <dt>{t!(i18n, crash_max_dv)}</dt><dd data-testid="max-dv">{num(r.max_delta_v_long_kmh)}</dd>
-                <dt>{t!(i18n, crash_max_dv_time)}</dt><dd>{num(r.time_max_delta_v_ms)}</dd>
-                <dt>{t!(i18n, crash_max_dv_lat)}</dt><dd>{num(r.max_delta_v_lat_kmh)}</dd>
-                <dt>{t!(i18n, crash_ignition)}</dt><dd>{num(r.ignition_cycle_crash.map(|v| v as f64))} " / " {num(r.ignition_cycle_download.map(|v| v as f64))}</dd>
-                <dt>{t!(i18n, crash_belt)}</dt><dd>{r.belt_driver.map(|b| b.as_str()).unwrap_or("—")}</dd>
-                <dt>{t!(i18n, crash_airbags)}</dt><dd>{airbags}</dd>
-                <dt>{t!(i18n, crash_locked)}</dt><dd>{yes_no(r.locked)}</dd>
-                <dt>{t!(i18n, crash_complete)}</dt><dd>{yes_no(r.complete)}</dd>
+                <dt>{field("standard")}</dt><dd>{r.standard.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{field("t0")}</dt><dd>{shown(&c.t0, tz.as_deref())}</dd>
+                <dt>{field("max_delta_v_long_kmh")}</dt><dd data-testid="max-dv">{num(r.max_delta_v_long_kmh)}</dd>
+                <dt>{field("time_max_delta_v_ms")}</dt><dd>{num(r.time_max_delta_v_ms)}</dd>
+                <dt>{field("max_delta_v_lat_kmh")}</dt><dd>{num(r.max_delta_v_lat_kmh)}</dd>
+                <dt>{field("ignition_cycles")}</dt><dd>{num(r.ignition_cycle_crash.map(|v| v as f64))} " / " {num(r.ignition_cycle_download.map(|v| v as f64))}</dd>
+                <dt>{field("belt_driver")}</dt><dd>{move || belt.map_or("—", |b| vocabulary::belt(b).get(lang(i18n)))}</dd>
+                <dt>{field("airbags")}</dt><dd data-testid="airbags">{airbags}</dd>
+                <dt>{field("locked")}</dt><dd>{yes_no(r.locked)}</dd>
+                <dt>{field("complete")}</dt><dd>{yes_no(r.complete)}</dd>
             </dl>
             <h3>{t!(i18n, limitations_title)}</h3>
             <ul class="limitations" data-testid="limitations">
@@ -233,7 +245,11 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
                     Limitation::DeltaVRate { hz } => view! { <li>{t!(i18n, lim_delta_v_rate)} " " {*hz}</li> }.into_any(),
                     Limitation::NotSynchronised => view! { <li>{t!(i18n, lim_not_synchronised)}</li> }.into_any(),
                     Limitation::Incomplete => view! { <li>{t!(i18n, lim_incomplete)}</li> }.into_any(),
-                    Limitation::Absent { channels } => view! { <li>{t!(i18n, lim_absent)} " " {channels.join(", ")}</li> }.into_any(),
+                    Limitation::Absent { channels } => {
+                        let channels = channels.clone();
+                        let named = move || channels.iter().map(|c| vocabulary::channel(c).map_or(c.as_str(), |t| t.label.get(lang(i18n)))).collect::<Vec<_>>().join(", ");
+                        view! { <li>{t!(i18n, lim_absent)} " " {named}</li> }.into_any()
+                    }
                 }).collect_view()}
             </ul>
             <h3>{t!(i18n, cross_check_title)}</h3>
@@ -262,7 +278,7 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
             <details>
                 <summary>{t!(i18n, data_table)} " (" {t!(i18n, crash_delta_v)} ")"</summary>
                 <table class="data">
-                    <thead><tr><th scope="col">{t!(i18n, col_t_ms)}</th><th scope="col">{t!(i18n, col_long_kmh)}</th><th scope="col">{t!(i18n, col_lat_kmh)}</th></tr></thead>
+                    <thead><tr><th scope="col">{field("t_ms")}</th><th scope="col">{field("long_kmh")}</th><th scope="col">{field("lat_kmh")}</th></tr></thead>
                     <tbody>{r.delta_v.samples.iter().map(|s| view! {
                         <tr><td class="num">{s.t_ms}</td><td class="num">{num(s.long_kmh)}</td><td class="num">{num(s.lat_kmh)}</td></tr>
                     }).collect_view()}</tbody>

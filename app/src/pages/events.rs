@@ -2,7 +2,9 @@
 //! trigger and opens the event's detail.
 
 use crate::api::browse::vehicle_events;
-use crate::components::browse::{severity_label, shown, BrowseError, SealedBy, VehicleNav};
+use crate::components::browse::{
+    event_type_label, lang, severity_label, shown, BrowseError, SealedBy, VehicleNav,
+};
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
@@ -12,6 +14,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use portal_core::domain::browse::EventQuery;
 use portal_core::domain::log_format::{EventGroup, EventType, Severity};
+use portal_core::domain::vocabulary;
 
 fn event_query(q: &ParamsMap) -> EventQuery {
     let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
@@ -64,42 +67,22 @@ pub fn EventsPage() -> impl IntoView {
             </select>
         }
     };
-    let groups = vec![
-        (
-            EventGroup::Brake.as_str().to_string(),
-            t!(i18n, group_brake).into_any(),
-        ),
-        (
-            EventGroup::Crash.as_str().to_string(),
-            t!(i18n, group_crash).into_any(),
-        ),
-        (
-            EventGroup::Warning.as_str().to_string(),
-            t!(i18n, group_warning).into_any(),
-        ),
-        (
-            EventGroup::Other.as_str().to_string(),
-            t!(i18n, group_other).into_any(),
-        ),
-    ];
+    let groups = EventGroup::ALL
+        .iter()
+        .map(|g| {
+            let g = *g;
+            let label = move || vocabulary::event_group(g).get(lang(i18n));
+            (g.as_str().to_string(), label.into_any())
+        })
+        .collect();
     let types = EventType::ALL
         .iter()
-        .map(|t| (t.as_str().to_string(), t.as_str().into_any()))
+        .map(|t| (t.as_str().to_string(), event_type_label(*t).into_any()))
         .collect();
-    let severities = vec![
-        (
-            Severity::Info.as_str().to_string(),
-            t!(i18n, severity_info).into_any(),
-        ),
-        (
-            Severity::Warning.as_str().to_string(),
-            t!(i18n, severity_warning).into_any(),
-        ),
-        (
-            Severity::Critical.as_str().to_string(),
-            t!(i18n, severity_critical).into_any(),
-        ),
-    ];
+    let severities = Severity::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), severity_label(*s).into_any()))
+        .collect();
     let base = move || format!("/vehicles/{}/events", vin.get_untracked());
     view! {
         <PageTitle text=move || t_string!(i18n, events_title).to_string() />
@@ -146,11 +129,11 @@ pub fn EventsPage() -> impl IntoView {
                                         {page.items.into_iter().map(|e| {
                                             let href = format!("/vehicles/{vin}/events/{}", e.id);
                                             let at = shown(&e.at, tz.as_deref());
-                                            let trigger = e.trigger.as_ref().map(|t| format!("{} = {} (≥ {})", t.metric, t.value, t.threshold));
+                                            let trigger = e.trigger.clone().map(|t| move || vocabulary::trigger(lang(i18n), &t));
                                             view! {
                                                 <tr class=format!("severity-{}", e.severity.as_str())>
                                                     <td><A href=href>{at}</A></td>
-                                                    <td>{e.event_type.as_str()}</td>
+                                                    <td data-event-type=e.event_type.as_str()>{event_type_label(e.event_type)}</td>
                                                     <td>{severity_label(e.severity)}</td>
                                                     <td>{trigger}</td>
                                                     <td><SealedBy key=e.sealed_by.clone() /></td>

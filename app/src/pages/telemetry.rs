@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_telemetry;
 use crate::components::browse::{
-    encode_query_value, offset_secs, readable, shown, BrowseError, SealedBy, VehicleNav,
+    encode_query_value, lang, offset_secs, readable, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
@@ -14,7 +14,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use portal_core::domain::browse::{SampleQuery, TelemetryView};
-use portal_core::domain::log_format::CHANNELS;
+use portal_core::domain::log_format::{AebState, Gear, CHANNELS};
+use portal_core::domain::vocabulary;
 
 /// Columns shown until the reader picks others.
 const DEFAULT_COLUMNS: &[&str] = &[
@@ -252,11 +253,11 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             <label class="field"><span>{t!(i18n, filter_abs)}</span>{yes_no("abs_active")}</label>
             <label class="field"><span>{t!(i18n, filter_aeb)}</span>
                 {select("aeb_state", std::iter::once((String::new(), t!(i18n, any).into_any()))
-                    .chain(["off", "standby", "warning", "braking"].into_iter().map(|s| (s.to_string(), s.into_any())))
+                    .chain(AebState::ALL.iter().map(|a| (a.as_str().to_string(), (move || vocabulary::aeb(*a).get(lang(i18n))).into_any())))
                     .collect())}</label>
             <label class="field"><span>{t!(i18n, filter_gear)}</span>
                 {select("gear", std::iter::once((String::new(), t!(i18n, any).into_any()))
-                    .chain(["P", "R", "N", "D"].into_iter().map(|s| (s.to_string(), s.into_any())))
+                    .chain(Gear::ALL.iter().map(|g| (g.as_str().to_string(), (move || vocabulary::gear(*g).get(lang(i18n))).into_any())))
                     .collect())}</label>
             <label class="field"><span>{t!(i18n, order)}</span>
                 {select("order", vec![
@@ -274,9 +275,10 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                 </select></label>
             <fieldset class="columns">
                 <legend>{t!(i18n, columns)}</legend>
-                {CHANNELS.iter().map(|(name, _)| {
-                    let checked = cols.iter().any(|c| c == name);
-                    view! { <label><input type="checkbox" name="col" value=*name checked=checked prop:checked=checked />" " {*name}</label> }
+                {CHANNELS.iter().map(|channel| {
+                    let checked = cols.iter().any(|c| c == channel.name);
+                    let about = move || channel.about.get(lang(i18n));
+                    view! { <label title=about><input type="checkbox" name="col" value=channel.name checked=checked prop:checked=checked />" " {move || channel.label.get(lang(i18n))}</label> }
                 }).collect_view()}
             </fieldset>
             <p class="actions">
@@ -296,8 +298,9 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                     <thead><tr>
                         <th scope="col">{t!(i18n, col_time)}</th>
                         {cols.iter().map(|c| {
-                            let unit = CHANNELS.iter().find(|(n, _)| n == c).map(|(_, u)| *u).unwrap_or("");
-                            view! { <th scope="col">{c.clone()} {(!unit.is_empty()).then(|| format!(" ({unit})"))}</th> }
+                            let name = c.clone();
+                            let about = vocabulary::channel(c).map(|t| move || t.about.get(lang(i18n)));
+                            view! { <th scope="col" data-channel=c.clone() title=about>{move || vocabulary::channel_heading(lang(i18n), &name)}</th> }
                         }).collect_view()}
                         <th scope="col">{t!(i18n, col_sealed)}</th>
                     </tr></thead>
@@ -312,12 +315,10 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                                 <tr>
                                     <td class="time">{time}</td>
                                     {cols.iter().map(|c| {
-                                        let cell = match row.get(c) {
-                                            Some(serde_json::Value::String(s)) => s.clone(),
-                                            Some(serde_json::Value::Null) | None => String::new(),
-                                            Some(other) => other.to_string(),
-                                        };
-                                        view! { <td class="num">{cell}</td> }
+                                        let value = row.get(c).cloned().unwrap_or_default();
+                                        let name = c.clone();
+                                        let raw = value_text(&value);
+                                        view! { <td class="num" data-value=raw>{move || vocabulary::channel_value(lang(i18n), &name, &value)}</td> }
                                     }).collect_view()}
                                     <td><SealedBy key=row.get("sealed_by").and_then(|k| k.as_str()).map(String::from) /></td>
                                 </tr>
@@ -332,5 +333,15 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             {first.map(|href| view! { <A href=href>{t!(i18n, first_page)}</A> " " })}
             {next.map(|href| view! { <A href=href attr:data-testid="next-page">{t!(i18n, next_page)}</A> })}
         </p>
+    }
+}
+
+/// A cell's value as the data carries it (for tools and tests; the cell
+/// itself reads in the reader's language).
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
     }
 }

@@ -23,13 +23,7 @@ wire_enum!(
 impl ChartChannel {
     /// The unit shown on the axis (`""` for on/off and state channels).
     pub fn unit(self) -> &'static str {
-        match self {
-            Self::Speed => "km/h",
-            Self::AccelPedal => "%",
-            Self::BrakePressure => "bar",
-            Self::Steering => "°",
-            Self::BrakePedal | Self::Abs | Self::Aeb => "",
-        }
+        super::vocabulary::channel(self.as_str()).map_or("", |c| c.unit)
     }
 
     /// The fixed value range of on/off and state channels (`None`: from the data).

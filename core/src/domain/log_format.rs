@@ -104,32 +104,10 @@ impl EventGroup {
     }
 }
 
-/// `{"kind":"vehicle", ...}`
-/// Every sample channel in the spec's order, with its unit (`""`: none).
-pub const CHANNELS: &[(&str, &str)] = &[
-    ("speed_kmh", "km/h"),
-    ("accel_pedal_pct", "%"),
-    ("brake_pedal", ""),
-    ("brake_pressure_bar", "bar"),
-    ("steering_angle_deg", "°"),
-    ("long_accel_mps2", "m/s²"),
-    ("lat_accel_mps2", "m/s²"),
-    ("yaw_rate_dps", "°/s"),
-    ("gear", ""),
-    ("abs_active", ""),
-    ("esc_active", ""),
-    ("aeb_state", ""),
-    ("fcw", ""),
-    ("adas_state", ""),
-    ("motor_torque_nm", "N·m"),
-    ("odometer_km", "km"),
-    ("soc_pct", "%"),
-    ("belt_driver", ""),
-    ("lat", "°"),
-    ("lon", "°"),
-    ("heading_deg", "°"),
-];
+/// Every sample channel in the spec's order, with its unit and its words.
+pub use super::vocabulary::CHANNELS;
 
+/// `{"kind":"vehicle", ...}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleLine {
@@ -416,7 +394,7 @@ mod tests {
         let serde_json::Value::Object(map) = serde_json::to_value(all).unwrap() else {
             panic!("an object")
         };
-        let mut names: Vec<&str> = super::CHANNELS.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = super::CHANNELS.iter().map(|c| c.name).collect();
         names.sort_unstable();
         assert_eq!(map.keys().map(String::as_str).collect::<Vec<_>>(), names);
     }

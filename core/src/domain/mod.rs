@@ -12,5 +12,6 @@ pub mod staff;
 pub mod time;
 pub mod transparency;
 pub mod vin;
+pub mod vocabulary;
 
 pub use vin::{Vin, VinError};

@@ -46,7 +46,7 @@ impl SampleQuery {
         let fields = query::list(
             "fields",
             self.fields.as_deref(),
-            |f| CHANNELS.iter().any(|(c, _)| *c == f).then(|| f.to_string()),
+            |f| CHANNELS.iter().any(|c| c.name == f).then(|| f.to_string()),
             "channel names of the log format",
         )?;
         let filter = SampleFilter {

@@ -111,7 +111,7 @@ fn cell_writer(name: &str) -> CellWriter {
 pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
     CHANNELS
         .iter()
-        .copied()
+        .map(|c| (c.name, c.unit))
         .filter(|(name, _)| {
             plan.fields
                 .as_ref()

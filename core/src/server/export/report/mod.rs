@@ -11,8 +11,10 @@ pub use pdf::{ReportFont, DEFAULT_FONT, FONT_PACKAGE};
 
 use super::{Plan, GAP_US};
 use crate::domain::browse::Limitation;
-use crate::domain::log_format::{AebState, EventType, CHANNELS};
+use crate::domain::export::LocationRedaction;
+use crate::domain::log_format::{AebState, EventType};
 use crate::domain::records::{EdrRecord, Event, Sample};
+use crate::domain::vocabulary;
 use crate::server::error::ServiceError;
 use crate::server::localtime::format_local_rfc3339;
 use crate::server::store::{EventPageRequest, Store, TimeRange};
@@ -239,22 +241,22 @@ pub(crate) async fn write(
         l.paragraph(&both!(report_standalone), 8.5, BLACK);
     }
     l.subheading(&both!(report_verify_title));
-    l.paragraph(word(Lang::Zh, "report_verify_body"), 8.5, BLACK);
+    l.paragraph(word(Lang::ZhCn, "report_verify_body"), 8.5, BLACK);
     l.paragraph(word(Lang::En, "report_verify_body"), 8.5, BLACK);
 
     // What this contains.
     l.heading(&both!(report_contains));
     l.facts(&[
-        (both!(report_present), facts.present.join(", ")),
+        (both!(report_present), channel_list(&facts.present)),
         (
             both!(report_absent),
             if facts.absent.is_empty() {
                 "—".into()
             } else {
-                facts.absent.join(", ")
+                channel_list(&facts.absent)
             },
         ),
-        (both!(export_location), plan.location.as_str().to_string()),
+        (both!(export_location), location_both(plan.location)),
         (
             both!(report_gaps),
             format!("{} (> {} s)", facts.gaps.len(), GAP_US / 1_000_000),
@@ -289,11 +291,11 @@ pub(crate) async fn write(
             .map(|e| {
                 vec![
                     local(e.t_us),
-                    e.event_type.as_str().to_string(),
-                    e.severity.as_str().to_string(),
+                    vocabulary::event_type(e.event_type).both(),
+                    vocabulary::severity(e.severity).both(),
                     e.trigger
                         .as_ref()
-                        .map(|t| format!("{} = {} (≥ {})", t.metric, t.value, t.threshold))
+                        .map(|t| vocabulary::trigger(Lang::ZhCn, t))
                         .unwrap_or_default(),
                     e.id.clone(),
                 ]
@@ -322,20 +324,42 @@ pub(crate) async fn write(
         let airbags = c
             .airbags
             .iter()
-            .map(|a| format!("{} {} ms", a.position, a.deploy_ms))
+            .map(|a| {
+                let position = vocabulary::airbag(&a.position)
+                    .map_or_else(|| a.position.clone(), |w| w.both());
+                format!("{position} {} ms", a.deploy_ms)
+            })
             .collect::<Vec<_>>()
             .join(", ");
+        let field = |name: &str| {
+            vocabulary::crash_field(name).map_or_else(
+                || name.to_string(),
+                |f| {
+                    format!(
+                        "{} / {}",
+                        vocabulary::heading(Lang::ZhCn, f),
+                        vocabulary::heading(Lang::En, f)
+                    )
+                },
+            )
+        };
         l.facts(&[
-            (both!(crash_standard), text_or_dash(c.standard.as_ref())),
-            (both!(crash_t0), local(c.t0_us)),
-            (both!(crash_max_dv), text_or_dash(c.max_delta_v_long_kmh)),
+            (field("standard"), text_or_dash(c.standard.as_ref())),
+            (field("t0"), local(c.t0_us)),
             (
-                both!(crash_max_dv_time),
+                field("max_delta_v_long_kmh"),
+                text_or_dash(c.max_delta_v_long_kmh),
+            ),
+            (
+                field("time_max_delta_v_ms"),
                 text_or_dash(c.time_max_delta_v_ms),
             ),
-            (both!(crash_max_dv_lat), text_or_dash(c.max_delta_v_lat_kmh)),
             (
-                both!(crash_ignition),
+                field("max_delta_v_lat_kmh"),
+                text_or_dash(c.max_delta_v_lat_kmh),
+            ),
+            (
+                field("ignition_cycles"),
                 format!(
                     "{} / {}",
                     text_or_dash(c.ignition_cycle_crash),
@@ -343,12 +367,12 @@ pub(crate) async fn write(
                 ),
             ),
             (
-                both!(crash_belt),
-                text_or_dash(c.belt_driver.map(|b| b.as_str())),
+                field("belt_driver"),
+                text_or_dash(c.belt_driver.map(|b| vocabulary::belt(b).both())),
             ),
-            (both!(crash_airbags), airbags),
-            (both!(crash_locked), c.locked.to_string()),
-            (both!(crash_complete), c.complete.to_string()),
+            (field("airbags"), airbags),
+            (field("locked"), vocabulary::flag(c.locked).both()),
+            (field("complete"), vocabulary::flag(c.complete).both()),
         ]);
         let pre = &c.pre_crash.samples;
         let secs = |ms: i32| ms as f64 / 1000.0;
@@ -357,14 +381,14 @@ pub(crate) async fn write(
             "s",
             &[
                 Series {
-                    label: format!("{} km/h", both!(ch_speed_kmh)),
+                    label: channel_both("speed_kmh"),
                     points: pre
                         .iter()
                         .filter_map(|s| s.speed_kmh.map(|v| (secs(s.t_ms), v)))
                         .collect(),
                 },
                 Series {
-                    label: format!("{} %", both!(ch_accel_pedal_pct)),
+                    label: channel_both("accel_pedal_pct"),
                     points: pre
                         .iter()
                         .filter_map(|s| s.accel_pedal_pct.map(|v| (secs(s.t_ms), v)))
@@ -381,24 +405,33 @@ pub(crate) async fn write(
                     s.t_ms.to_string(),
                     text_or_dash(s.speed_kmh),
                     text_or_dash(s.accel_pedal_pct),
-                    text_or_dash(s.brake_pedal),
+                    text_or_dash(s.brake_pedal.map(|b| vocabulary::flag(b).zh)),
                     text_or_dash(s.brake_pressure_bar),
-                    text_or_dash(s.abs_active),
-                    text_or_dash(s.aeb_state.map(|a| a.as_str())),
+                    text_or_dash(s.abs_active.map(|b| vocabulary::flag(b).zh)),
+                    text_or_dash(s.aeb_state.map(|a| vocabulary::aeb(a).zh)),
                 ]
             })
             .collect();
+        let two_lines = |term: Option<&vocabulary::Term>| {
+            term.map_or_else(String::new, |t| {
+                format!(
+                    "{}\n{}",
+                    vocabulary::heading(Lang::ZhCn, t),
+                    vocabulary::heading(Lang::En, t)
+                )
+            })
+        };
         l.table(
             &[
-                "t (ms)".into(),
-                "speed_kmh".into(),
-                "accel_pedal_pct".into(),
-                "brake_pedal".into(),
-                "brake_pressure_bar".into(),
-                "abs_active".into(),
-                "aeb_state".into(),
+                two_lines(vocabulary::crash_field("t_ms")),
+                two_lines(vocabulary::channel("speed_kmh")),
+                two_lines(vocabulary::channel("accel_pedal_pct")),
+                two_lines(vocabulary::channel("brake_pedal")),
+                two_lines(vocabulary::channel("brake_pressure_bar")),
+                two_lines(vocabulary::channel("abs_active")),
+                two_lines(vocabulary::channel("aeb_state")),
             ],
-            &[50.0, 70.0, 85.0, 70.0, 95.0, 65.0, CONTENT_W - 435.0],
+            &[62.0, 68.0, 85.0, 68.0, 92.0, 65.0, CONTENT_W - 440.0],
             &rows,
         );
         let dv = &c.delta_v.samples;
@@ -407,14 +440,14 @@ pub(crate) async fn write(
             "ms",
             &[
                 Series {
-                    label: format!("{} km/h", both!(col_long_kmh)),
+                    label: crash_both("long_kmh"),
                     points: dv
                         .iter()
                         .filter_map(|s| s.long_kmh.map(|v| (s.t_ms as f64, v)))
                         .collect(),
                 },
                 Series {
-                    label: format!("{} km/h", both!(col_lat_kmh)),
+                    label: crash_both("lat_kmh"),
                     points: dv
                         .iter()
                         .filter_map(|s| s.lat_kmh.map(|v| (s.t_ms as f64, v)))
@@ -442,17 +475,11 @@ pub(crate) async fn write(
         let samples = window(store, plan, e.t_us).await?;
         l.subheading(&format!(
             "{} · {} · {}",
-            e.event_type.as_str(),
+            vocabulary::event_type(e.event_type).both(),
             local(e.t_us),
             e.id
         ));
-        let ch = |name: &str| {
-            let unit = CHANNELS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or("", |(_, u)| *u);
-            format!("{name} ({unit})")
-        };
+        let ch = channel_both;
         l.chart(
             &ch("speed_kmh"),
             "s",
@@ -476,23 +503,34 @@ pub(crate) async fn write(
             Some(0.0),
             55.0,
         );
+        let aeb_scale = AebState::ALL
+            .iter()
+            .map(|a| format!("{} {}", aeb_level(*a), vocabulary::aeb(*a).both()))
+            .collect::<Vec<_>>()
+            .join(" · ");
         l.chart(
-            "brake_pedal · abs_active · aeb_state (0–3)",
+            &format!(
+                "{} · {} · {}",
+                ch("brake_pedal"),
+                ch("abs_active"),
+                ch("aeb_state")
+            ),
             "s",
             &[
-                series("brake_pedal".into(), &samples, e.t_us, |s| {
+                series(ch("brake_pedal"), &samples, e.t_us, |s| {
                     flag(s.channels.brake_pedal)
                 }),
-                series("abs_active".into(), &samples, e.t_us, |s| {
+                series(ch("abs_active"), &samples, e.t_us, |s| {
                     flag(s.channels.abs_active)
                 }),
-                series("aeb_state".into(), &samples, e.t_us, |s| {
+                series(ch("aeb_state"), &samples, e.t_us, |s| {
                     s.channels.aeb_state.map(aeb_level)
                 }),
             ],
             Some(0.0),
             40.0,
         );
+        l.paragraph(&format!("{} {aeb_scale}", ch("aeb_state")), 7.5, GREY);
     }
     if brakes.len() > MAX_BRAKE_CHARTS {
         l.paragraph(&both!(report_brake_capped), 8.0, GREY);
@@ -514,7 +552,11 @@ fn limitation(l: &Limitation, lang: Lang) -> String {
         Limitation::NotSynchronised => word(lang, "lim_not_synchronised").to_string(),
         Limitation::Incomplete => word(lang, "lim_incomplete").to_string(),
         Limitation::Absent { channels } => {
-            format!("{} {}", word(lang, "lim_absent"), channels.join(", "))
+            let named: Vec<&str> = channels
+                .iter()
+                .map(|c| vocabulary::channel(c).map_or(c.as_str(), |t| t.label.get(lang)))
+                .collect();
+            format!("{} {}", word(lang, "lim_absent"), named.join(", "))
         }
     }
 }
@@ -523,7 +565,7 @@ fn limitation(l: &Limitation, lang: Lang) -> String {
 fn limitations(c: &EdrRecord) -> Vec<(String, String)> {
     crate::server::events::limitations(c)
         .iter()
-        .map(|l| (limitation(l, Lang::Zh), limitation(l, Lang::En)))
+        .map(|l| (limitation(l, Lang::ZhCn), limitation(l, Lang::En)))
         .collect()
 }
 
@@ -534,5 +576,44 @@ fn aeb_level(state: AebState) -> f64 {
         AebState::Standby => 1.0,
         AebState::Warning => 2.0,
         AebState::Braking => 3.0,
+    }
+}
+
+/// "车速 / Speed (km/h)": a channel's words in both languages, for a chart.
+fn channel_both(name: &str) -> String {
+    term_both(name, vocabulary::channel(name))
+}
+
+/// A crash-record series' words in both languages.
+fn crash_both(name: &str) -> String {
+    term_both(name, vocabulary::crash_field(name))
+}
+
+fn term_both(name: &str, term: Option<&vocabulary::Term>) -> String {
+    match term {
+        Some(c) if !c.unit.is_empty() => format!("{} ({})", c.label.both(), c.unit),
+        Some(c) => c.label.both(),
+        None => name.to_string(),
+    }
+}
+
+/// Channels by their words in both languages: "车速 / Speed; 制动压力 / Brake pressure".
+fn channel_list(names: &[impl AsRef<str>]) -> String {
+    names
+        .iter()
+        .map(|n| {
+            let n = n.as_ref();
+            vocabulary::channel(n).map_or_else(|| n.to_string(), |c| c.label.both())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The location redaction the export applied, in both languages.
+fn location_both(location: LocationRedaction) -> String {
+    match location {
+        LocationRedaction::None => both!(location_none),
+        LocationRedaction::Coarse => both!(location_coarse),
+        LocationRedaction::Full => both!(location_full),
     }
 }

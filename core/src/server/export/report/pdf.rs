@@ -301,12 +301,23 @@ impl<'f> Layout<'f> {
                 x += w;
             }
         };
-        self.ensure(row_h * 3.0);
-        draw_row(self, header, GREY);
+        // A header cell may hold one line per language ("车速\nSpeed (km/h)").
+        let header_lines = header.iter().map(|h| h.lines().count()).max().unwrap_or(1);
+        let draw_header = |layout: &mut Self| {
+            for i in 0..header_lines {
+                let line: Vec<String> = header
+                    .iter()
+                    .map(|h| h.lines().nth(i).unwrap_or_default().to_string())
+                    .collect();
+                draw_row(layout, &line, GREY);
+            }
+        };
+        self.ensure(row_h * (header_lines as f32 + 2.0));
+        draw_header(self);
         for row in rows {
             if self.y + row_h > BOTTOM {
                 self.new_page();
-                draw_row(self, header, GREY);
+                draw_header(self);
             }
             draw_row(self, row, BLACK);
             let y = self.y + 3.0;
