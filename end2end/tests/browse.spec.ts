@@ -28,6 +28,11 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await expect(page).toHaveURL(/\/telemetry\?from=.*&to=/);
   await expect(page.getByTestId("range")).toContainText("+08:00");
   await expect(page.locator('figure[data-channel="speed_kmh"] svg path.series')).toHaveCount(1);
+  // Round times on a light grid, never the raw ends of the range.
+  expect(await page.locator('figure[data-channel="speed_kmh"] svg line.grid').count()).toBeGreaterThan(4);
+  for (const label of await page.locator('figure[data-channel="speed_kmh"] svg text.tick').allTextContents()) {
+    expect(label).not.toMatch(/\.\d{4,}/);
+  }
 
   await page.getByLabel("Speed at least (km/h)").fill("50");
   await page.getByRole("button", { name: "Show" }).click();
@@ -64,6 +69,11 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   const detail = page.getByTestId("event-detail");
   await expect(detail.locator('figure[data-chart="window"][data-channel="brake_pressure_bar"] svg line.marker')).toHaveCount(1);
   await expect(detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg path.series')).toBeVisible();
+  // The event's window reads from 15 s before it to 15 s after; the crash pulse in ms.
+  const window = detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg');
+  await expect(window.locator("text.tick", { hasText: "−15 s" })).toHaveCount(1);
+  await expect(window.locator("text.tick", { hasText: "+15 s" })).toHaveCount(1);
+  await expect(page.locator('figure[data-chart="delta-v"] svg text.tick', { hasText: "+100 ms" })).toHaveCount(1);
   const record = page.getByTestId("crash-record");
   await expect(record.getByTestId("max-dv")).toHaveText("-38.2");
   await expect(record.getByTestId("airbags")).toContainText("Driver front");

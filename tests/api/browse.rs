@@ -312,6 +312,57 @@ async fn crash_record_has_limitations_and_a_telemetry_cross_check() {
 }
 
 #[tokio::test]
+async fn chart_ticks_fall_on_round_times_of_the_readers_zone() {
+    let (app, c) = fixture().await;
+    let (from, to) = ("2021-02-18T00:00:00Z", "2021-02-25T00:00:00Z");
+    let (status, chart) = get(
+        &c,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/chart?from={from}&to={to}&channels=speed_kmh"),
+    )
+    .await;
+    assert_eq!(status, 200, "{chart}");
+    let ticks = chart["ticks"].as_array().unwrap();
+    assert!((3..=8).contains(&ticks.len()), "{ticks:?}");
+    for tick in ticks {
+        let t_us = tick["t_us"].as_i64().unwrap();
+        assert!(t_us >= chart["from_us"].as_i64().unwrap());
+        assert!(t_us <= chart["to_us"].as_i64().unwrap());
+        // Round hours in the vehicle's zone (Asia/Shanghai, UTC+8); a
+        // midnight is labelled by its date.
+        let local_s = t_us / 1_000_000 + 8 * 3600;
+        assert_eq!(local_s % 3600, 0, "{tick}");
+        let expected = if local_s % 86_400 == 0 {
+            chrono::DateTime::from_timestamp(local_s, 0)
+                .unwrap()
+                .format("%m-%d")
+        } else {
+            chrono::DateTime::from_timestamp(local_s, 0)
+                .unwrap()
+                .format("%H:%M")
+        };
+        assert_eq!(tick["label"], expected.to_string());
+    }
+
+    // The telemetry page draws them with a grid, in the zone the reader picked.
+    let range = "from=2021-02-21T10:00:00%2B08:00&to=2021-02-21T10:10:00%2B08:00";
+    let page = crate::helpers::page_in(
+        &c,
+        &app,
+        &format!("/vehicles/{VIN}/telemetry?{range}&tz=UTC"),
+        "en",
+    )
+    .await;
+    let svg = &page[page.find("<svg").expect("a chart")..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    assert!(svg.matches("class=\"grid\"").count() >= 4, "{svg}");
+    // Minutes of a ten-minute range, labelled in UTC (the vehicle's zone would say 10:04).
+    assert!(svg.contains(">02:04<") && svg.contains(">02:06<"), "{svg}");
+    assert!(!svg.contains(">10:04<"), "{svg}");
+    assert!(!svg.contains(".000"), "{svg}");
+}
+
+#[tokio::test]
 async fn a_week_chart_is_downsampled_and_never_shows_data_outside_the_period() {
     let (app, c) = fixture().await;
     let from = "2021-02-18T00:00:00Z";

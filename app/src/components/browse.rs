@@ -74,7 +74,13 @@ pub fn clock_label(t_us: i64, offset_secs: i32) -> String {
     match chrono::DateTime::from_timestamp_micros(t_us) {
         Some(t) => t
             .with_timezone(&offset)
-            .format("%m-%d %H:%M:%S%.f")
+            .format(if t_us % 1_000_000 == 0 {
+                "%m-%d %H:%M:%S"
+            } else {
+                // Milliseconds: what a 10 Hz recording resolves, without
+                // the microseconds a clock's rounding leaves behind.
+                "%m-%d %H:%M:%S%.3f"
+            })
             .to_string(),
         None => String::new(),
     }

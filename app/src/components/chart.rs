@@ -4,7 +4,9 @@
 use crate::components::browse::{channel_label, clock_label};
 use crate::i18n::{t, use_i18n};
 use leptos::prelude::*;
-use portal_core::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
+use portal_core::domain::chart::{
+    relative_ticks, stroke_starts, value_ticks, Chart, ChartChannel, ChartPoint, Series, TimeTick,
+};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 160.0;
@@ -50,27 +52,70 @@ fn value_range(channel: ChartChannel, points: &[ChartPoint]) -> (f64, f64) {
     }
 }
 
-/// The SVG path: each point's min then max; a gap in the data lifts the pen.
-fn path(chart: &Chart, points: &[ChartPoint], lo: f64, hi: f64) -> String {
-    let span = (chart.to_us - chart.from_us).max(1) as f64;
-    let x = |t: i64| LEFT + (t - chart.from_us) as f64 / span * (WIDTH - LEFT);
-    let y = |v: f64| TOP + (1.0 - (v - lo) / (hi - lo)) * (HEIGHT - TOP - BOTTOM);
-    let gap = (chart.bucket_us * 2).max(5_000_000);
-    let mut d = String::new();
-    let mut previous: Option<i64> = None;
-    for p in points {
-        let pen = if previous.is_some_and(|t| p.t_us - t <= gap) {
-            'L'
-        } else {
-            'M'
-        };
-        d.push_str(&format!("{pen}{:.1},{:.1}", x(p.t_us), y(p.min)));
-        if p.max != p.min {
-            d.push_str(&format!("L{:.1},{:.1}", x(p.t_us), y(p.max)));
+/// Where a time and a value fall in the drawing.
+#[derive(Clone, Copy)]
+struct Scale {
+    from_us: i64,
+    span_us: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Scale {
+    fn new(chart: &Chart, lo: f64, hi: f64) -> Self {
+        Scale {
+            from_us: chart.from_us,
+            span_us: (chart.to_us - chart.from_us).max(1) as f64,
+            lo,
+            hi,
         }
-        previous = Some(p.t_us);
+    }
+
+    /// Positions to a tenth of a unit: finer than a pixel, short in the page.
+    fn x(self, t_us: i64) -> f64 {
+        tenth(LEFT + (t_us - self.from_us) as f64 / self.span_us * (WIDTH - LEFT))
+    }
+
+    fn y(self, v: f64) -> f64 {
+        tenth(TOP + (1.0 - (v - self.lo) / (self.hi - self.lo)) * (HEIGHT - TOP - BOTTOM))
+    }
+}
+
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+/// The SVG path: each point's min then max; a pause lifts the pen.
+fn path(chart: &Chart, points: &[ChartPoint], scale: Scale) -> String {
+    let starts = stroke_starts(points, chart.bucket_us);
+    let mut d = String::new();
+    for (p, starts) in points.iter().zip(starts) {
+        let pen = if starts { 'M' } else { 'L' };
+        let x = scale.x(p.t_us);
+        d.push_str(&format!("{pen}{x:.1},{:.1}", scale.y(p.min)));
+        if p.max != p.min {
+            d.push_str(&format!("L{x:.1},{:.1}", scale.y(p.max)));
+        }
     }
     d
+}
+
+/// The time axis's ticks: the server's round instants in the reader's zone;
+/// around a marked instant, seconds before and after it; else the two ends.
+fn time_ticks(chart: &Chart, offset_secs: i32) -> Vec<TimeTick> {
+    if !chart.ticks.is_empty() {
+        return chart.ticks.clone();
+    }
+    if let Some(zero) = chart.marker_us {
+        return relative_ticks(chart.from_us, chart.to_us, zero, false);
+    }
+    [chart.from_us, chart.to_us]
+        .into_iter()
+        .map(|t_us| TimeTick {
+            t_us,
+            label: clock_label(t_us, offset_secs),
+        })
+        .collect()
 }
 
 #[component]
@@ -89,13 +134,13 @@ fn SeriesChart(
             .map_or("", |c| c.about.get(crate::components::browse::lang(i18n)))
     };
     let (lo, hi) = value_range(channel, &series.points);
-    let d = path(&chart, &series.points, lo, hi);
-    let span = (chart.to_us - chart.from_us).max(1) as f64;
-    let marker = chart
-        .marker_us
-        .map(|t| LEFT + (t - chart.from_us) as f64 / span * (WIDTH - LEFT));
+    let scale = Scale::new(&chart, lo, hi);
+    let d = path(&chart, &series.points, scale);
+    let marker = chart.marker_us.map(|t| scale.x(t));
+    let value_grid = value_ticks(lo, hi, 4);
+    let time_grid = time_ticks(&chart, offset_secs);
     let empty = series.points.is_empty();
-    let fmt = |v: f64| format!("{}", (v * 100.0).round() / 100.0);
+    let fmt = |v: f64| portal_core::domain::vocabulary::number(v, 2);
     let id = format!("chart-{name}-{}", channel.as_str());
     let caption_id = id.clone();
     let rows = series.points.clone();
@@ -110,10 +155,21 @@ fn SeriesChart(
                     <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title class="chart-svg">
                         <line class="axis" x1=LEFT y1=TOP x2=LEFT y2=HEIGHT - BOTTOM />
                         <line class="axis" x1=LEFT y1=HEIGHT - BOTTOM x2=WIDTH y2=HEIGHT - BOTTOM />
-                        <text class="tick" x=LEFT - 4.0 y=TOP + 10.0 text-anchor="end">{fmt(hi)}</text>
-                        <text class="tick" x=LEFT - 4.0 y=HEIGHT - BOTTOM text-anchor="end">{fmt(lo)}</text>
-                        <text class="tick" x=LEFT y=HEIGHT - 6.0>{clock_label(chart.from_us, offset_secs)}</text>
-                        <text class="tick" x=WIDTH y=HEIGHT - 6.0 text-anchor="end">{clock_label(chart.to_us, offset_secs)}</text>
+                        {value_grid.into_iter().map(|(v, label)| {
+                            let y = scale.y(v);
+                            view! {
+                                <line class="grid" x1=LEFT y1=y x2=WIDTH y2=y />
+                                <text class="tick" x=LEFT - 4.0 y=y + 3.0 text-anchor="end">{label}</text>
+                            }
+                        }).collect_view()}
+                        {time_grid.into_iter().map(|tick| {
+                            let x = scale.x(tick.t_us);
+                            let anchor = if x < LEFT + 24.0 { "start" } else if x > WIDTH - 24.0 { "end" } else { "middle" };
+                            view! {
+                                <line class="grid" x1=x y1=TOP x2=x y2=HEIGHT - BOTTOM />
+                                <text class="tick" x=x y=HEIGHT - 6.0 text-anchor=anchor>{tick.label}</text>
+                            }
+                        }).collect_view()}
                         {marker.map(|mx| view! { <line class="marker" x1=mx y1=TOP x2=mx y2=HEIGHT - BOTTOM /> })}
                         <path class="series" d=d />
                     </svg>

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use portal_core::domain::browse::{CrashRecord, EventDetail, Limitation};
-use portal_core::domain::chart::{Chart, ChartChannel, ChartPoint, Series};
+use portal_core::domain::chart::{relative_ticks, Chart, ChartChannel, ChartPoint, Series};
 use portal_core::domain::time::format_utc;
 use portal_core::domain::vocabulary;
 
@@ -147,6 +147,7 @@ fn edr_chart(t0_us: i64, channel: ChartChannel, points: Vec<(i32, Option<f64>)>)
         samples: points.len() as u64,
         series: vec![series],
         marker_us: Some(t0_us),
+        ticks: Vec::new(),
     }
 }
 
@@ -184,7 +185,7 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
             pre_chart(ChartChannel::BrakePressure, |s| s.brake_pressure_bar),
         ),
     ];
-    let dv = edr_chart(
+    let mut dv = edr_chart(
         r.t0_us,
         ChartChannel::Speed,
         r.delta_v
@@ -193,6 +194,8 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
             .map(|s| (s.t_ms, s.long_kmh))
             .collect(),
     );
+    // The crash pulse lasts a few hundred milliseconds: its axis counts them.
+    dv.ticks = relative_ticks(dv.from_us, dv.to_us, r.t0_us, true);
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
     let yes_no = move |b: bool| {
         if b {

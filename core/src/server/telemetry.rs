@@ -1,7 +1,7 @@
 //! Telemetry pages for `GET /api/v1/vehicles/{vin}/samples`, through the gate.
 
 use super::authz::Principal;
-use super::charts::ChartQuery;
+use super::charts::{time_ticks, ChartQuery, TIME_TICKS};
 use super::error::ServiceError;
 use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
 use super::query;
@@ -226,7 +226,7 @@ impl Portal {
             ..query.clone()
         };
         let page = self.samples(who, vin, &rows).await?;
-        let chart = self
+        let mut chart = self
             .chart(
                 who,
                 vin,
@@ -238,6 +238,9 @@ impl Portal {
             )
             .await?;
         let viewer = viewer_zone(query.tz.as_deref())?;
+        if let Some(viewer) = &viewer {
+            chart.ticks = time_ticks(chart.from_us, chart.to_us, viewer, TIME_TICKS);
+        }
         let day = start_of_local_day(from_us, &zone);
         Ok(TelemetryView {
             from: instant(from_us, &zone, viewer.as_deref()),

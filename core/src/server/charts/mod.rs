@@ -3,6 +3,10 @@
 //! edges of each permitted range from the samples themselves, so a week costs
 //! about as much as a minute and nothing outside the permitted ranges leaks in.
 
+mod ticks;
+
+pub use ticks::time_ticks;
+
 use super::authz::{Access, Principal};
 use super::error::ServiceError;
 use super::query;
@@ -12,6 +16,8 @@ pub use crate::domain::browse::ChartQuery;
 use crate::domain::chart::{Chart, ChartChannel, ChartPoint, Series, MAX_BUCKETS};
 
 const MINUTE_US: i64 = 60_000_000;
+/// At most this many labelled instants on a chart's time axis.
+pub const TIME_TICKS: usize = 8;
 
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/chart`.
@@ -31,7 +37,14 @@ impl Portal {
         let access = self
             .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
             .await?;
-        self.chart_for(&access, &channels, None).await
+        let mut chart = self.chart_for(&access, &channels, None).await?;
+        chart.ticks = time_ticks(
+            chart.from_us,
+            chart.to_us,
+            &access.vehicle.vehicle.timezone,
+            TIME_TICKS,
+        );
+        Ok(chart)
     }
 
     /// The chart of `channels` over the permitted ranges of `access`.
@@ -93,6 +106,7 @@ impl Portal {
                     samples: rows.len() as u64,
                     series: bucketize(&rows, channels, from_us, 0),
                     marker_us,
+                    ticks: Vec::new(),
                 });
             }
         }
@@ -148,6 +162,7 @@ impl Portal {
             samples,
             series: bucketize(&rows, channels, origin, bucket_us),
             marker_us,
+            ticks: Vec::new(),
         })
     }
 }
