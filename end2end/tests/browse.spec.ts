@@ -28,6 +28,11 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await expect(page).toHaveURL(/\/telemetry\?from=.*&to=/);
   await expect(page.getByTestId("range")).toContainText("+08:00");
   await expect(page.locator('figure[data-channel="speed_kmh"] svg path.series')).toHaveCount(1);
+  // The wide samples table scrolls inside its own region, which the keyboard reaches.
+  const region = page.getByRole("region", { name: /^Table/ }).filter({ has: page.getByTestId("samples") });
+  await expect(region).toHaveAttribute("tabindex", "0");
+  await region.focus();
+  await expect(region).toBeFocused();
   // Round times on a light grid, never the raw ends of the range.
   expect(await page.locator('figure[data-channel="speed_kmh"] svg line.grid').count()).toBeGreaterThan(4);
   for (const label of await page.locator('figure[data-channel="speed_kmh"] svg text.tick').allTextContents()) {
@@ -101,6 +106,26 @@ test("a view in Chinese names its units and keeps the vehicle's offset", async (
   await expect(samples.locator("tbody tr").first().locator("td").nth(2)).toHaveText(/^(P 驻车挡|R 倒挡|N 空挡|D 前进挡|)$/);
   await expect(samples.locator("tbody tr").first().locator("td").nth(3)).toHaveText(/^(是|否|)$/);
   await expect(page.locator('fieldset.columns label[title]').first()).toContainText("车速");
+});
+
+test.describe("on a 390 px phone", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test("the filters fold behind one button that says what is filtered, and nothing overflows", async ({ page }) => {
+    await signIn(page);
+    await page.goto(`/vehicles/${VIN}/telemetry?min_speed_kmh=50&abs_active=true`);
+    const fold = page.getByTestId("filters-fold");
+    await expect(fold).toBeVisible();
+    await expect(fold).toContainText("Speed ≥ 50 km/h");
+    await expect(fold).toContainText("ABS active: Yes");
+    await expect(page.getByTestId("filters")).toBeHidden();
+    // The data comes first: the chart is on the first screen.
+    await expect(page.locator('figure[data-channel="speed_kmh"]')).toBeInViewport();
+    await fold.click();
+    await expect(page.getByTestId("filters")).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
 });
 
 test.describe("without JavaScript", () => {

@@ -36,7 +36,7 @@ pub fn AccessPage() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_cursor.clone().map(|c| format!("/vehicles/{}/access?cursor={c}", vin.get_untracked()));
                             view! {
-                                <div class="table-scroll">
+                                <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                                 <table class="data" data-testid="access-log">
                                     <thead><tr>
                                         <th scope="col">{t!(i18n, col_time)}</th>

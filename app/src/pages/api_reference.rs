@@ -22,7 +22,7 @@ pub fn ApiReferencePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match operations.await {
                         Ok(list) => view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                                 <table data-testid="api-operations">
                                     <thead><tr>
                                         <th>{t!(i18n, api_col_group)}</th>

@@ -83,7 +83,7 @@ pub fn CasePage() -> impl IntoView {
                             {move || Suspend::new(async move {
                                 match events.await {
                                     Ok(page) => view! {
-                                        <div class="table-scroll"><table class="data" data-testid="case-events">
+                                        <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)><table class="data" data-testid="case-events">
                                             <thead><tr>
                                                 <th scope="col">{t!(i18n, col_time)}</th>
                                                 <th scope="col">{t!(i18n, col_type)}</th>
@@ -122,7 +122,7 @@ pub fn CasePage() -> impl IntoView {
                             <button type="submit" class="primary">{t!(i18n, case_export_submit)}</button>
                         </ActionForm>
                         {(!exports.is_empty()).then(|| view! {
-                            <div class="table-scroll"><table class="data" data-testid="case-exports">
+                            <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)><table class="data" data-testid="case-exports">
                                 <thead><tr>
                                     <th scope="col">{t!(i18n, col_time)}</th>
                                     <th scope="col">{t!(i18n, field_recipient)}</th>

@@ -45,7 +45,7 @@ pub fn DrivesPage() -> impl IntoView {
                             let vin = vin.get_untracked();
                             let next = page.next_cursor.clone().map(|c| format!("/vehicles/{vin}/drives?cursor={c}"));
                             view! {
-                                <div class="table-scroll">
+                                <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                                 <table class="data" data-testid="drives">
                                     <thead><tr>
                                         <th scope="col">{t!(i18n, col_start)}</th>

@@ -95,7 +95,7 @@ pub fn Detail(
             <ChartPanel chart=d.chart.clone() offset_secs=offset name="window" />
             <details class="window-table">
                 <summary>{t!(i18n, data_table)} " (" {rows.len()} ")"</summary>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                 <table class="data">
                     <thead><tr>
                         <th scope="col">{t!(i18n, col_time)}</th>

@@ -116,7 +116,7 @@ pub fn EventsPage() -> impl IntoView {
                                 format!("{}?{}", base(), q.to_query_string().trim_start_matches('?'))
                             });
                             view! {
-                                <div class="table-scroll">
+                                <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                                 <table class="data" data-testid="events">
                                     <thead><tr>
                                         <th scope="col">{t!(i18n, col_time)}</th>

@@ -27,7 +27,7 @@ pub fn StatusLabel(status: CaseStatus) -> impl IntoView {
 pub fn CaseTable(cases: Vec<CaseSummary>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
             <table class="data" data-testid="case-table">
                 <thead><tr>
                     <th scope="col">{t!(i18n, col_case)}</th>

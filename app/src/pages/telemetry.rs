@@ -148,6 +148,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
     let cols = columns(&q);
     let tz = non_empty(&q, "tz").filter(|z| z != "vehicle");
     let current = |key: &str| q.get(key).unwrap_or_default();
+    let q_summary = q.clone();
     let day = format!(
         "{base}?{}",
         with(
@@ -240,6 +241,13 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             " · " <A href=day>{t!(i18n, preset_day)}</A> " · " <A href=week>{t!(i18n, preset_week)}</A>
             " · " <A href=export attr:data-testid="export-view">{t!(i18n, export_view)}</A>
         </p>
+        // On a phone the form folds behind one button that says what is
+        // filtered (a checkbox and CSS: it works without JavaScript).
+        <input type="checkbox" id="fold-filters" class="fold-toggle" />
+        <label for="fold-filters" class="fold-button" data-testid="filters-fold">
+            <span>{t!(i18n, filters)}</span>
+            <span class="muted">{move || active_filters(lang(i18n), &q_summary)}</span>
+        </label>
         <form method="get" action=base.clone() class="filters card" data-testid="filters">
             <label class="field"><span>{t!(i18n, range_from)}</span>
                 <input type="datetime-local" step="1" name="from" value=v.from_input.clone() prop:value=v.from_input.clone() /></label>
@@ -293,7 +301,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             let count = rows.len();
             view! {
                 <p class="muted">{count} " " {t!(i18n, rows_on_page)}</p>
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                 <table class="data" data-testid="samples">
                     <thead><tr>
                         <th scope="col">{t!(i18n, col_time)}</th>
@@ -343,5 +351,39 @@ fn value_text(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
+    }
+}
+
+/// The filters a query applies, in the reader's words ("Speed ≥ 50 km/h ·
+/// ABS active: Yes"), for the folded form's button.
+fn active_filters(lang: vocabulary::Lang, q: &ParamsMap) -> String {
+    let label = |name: &'static str| vocabulary::channel(name).map_or(name, |c| c.label.get(lang));
+    let mut parts = Vec::new();
+    if let Some(v) = non_empty(q, "min_speed_kmh") {
+        parts.push(format!("{} ≥ {v} km/h", label("speed_kmh")));
+    }
+    if let Some(v) = non_empty(q, "max_speed_kmh") {
+        parts.push(format!("{} ≤ {v} km/h", label("speed_kmh")));
+    }
+    for name in ["brake_pedal", "abs_active", "aeb_state", "gear"] {
+        if let Some(v) = non_empty(q, name) {
+            let value = match v.parse::<bool>() {
+                Ok(b) => serde_json::Value::Bool(b),
+                Err(_) => serde_json::Value::String(v),
+            };
+            parts.push(format!(
+                "{}: {}",
+                label(name),
+                vocabulary::channel_value(lang, name, &value)
+            ));
+        }
+    }
+    if parts.is_empty() {
+        match lang {
+            vocabulary::Lang::ZhCn => "无".to_string(),
+            vocabulary::Lang::En => "none".to_string(),
+        }
+    } else {
+        parts.join(" · ")
     }
 }

@@ -54,7 +54,7 @@ fn LogState(log: LogOverview) -> impl IntoView {
     let witnesses = match log.witnesses.is_empty() {
         true => view! { <p class="notice" data-testid="no-witnesses">{t!(i18n, log_no_witnesses)}</p> }.into_any(),
         false => view! {
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                 <table class="data" data-testid="witnesses">
                     <thead><tr>
                         <th scope="col">{t!(i18n, log_col_witness)}</th>

@@ -83,7 +83,7 @@ fn OverviewTable(o: Overview) -> impl IntoView {
                 }).collect_view()}
             </p>
             {empty.then(|| view! { <p class="notice" data-testid="no-data">{t!(i18n, no_data)}</p> })}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=move || t_string!(i18n, table_region)>
                 <table class="data">
                     <thead><tr>
                         <th scope="col">{t!(i18n, class)}</th>

@@ -214,7 +214,7 @@ pub(super) fn operations() -> Vec<Op> {
             ok: (
                 200,
                 json_reply(
-                    "bucketed min/avg/max per channel",
+                    "per channel, (min, max) buckets; `ticks`: round instants for the time axis, labelled in the vehicle's zone",
                     json!({"type": "object"}),
                 ),
             ),
