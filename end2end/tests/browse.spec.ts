@@ -125,6 +125,12 @@ test.describe("on a 390 px phone", () => {
     await expect(page.getByTestId("filters")).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+
+    // The events list folds its filters the same way.
+    await page.goto(`/vehicles/${VIN}/events?group=crash`);
+    await expect(page.getByTestId("filters-fold")).toContainText("Crash (collision, airbag)");
+    await expect(page.getByTestId("event-filters")).toBeHidden();
+    await expect(page.getByTestId("events")).toBeInViewport();
   });
 });
 

@@ -191,3 +191,27 @@ pub fn SealedBy(key: Option<String>) -> impl IntoView {
         }
     }
 }
+
+/// The button a filter form folds behind on a phone, listing what is
+/// filtered. Placed right before the form (`form.filters`), which a checkbox
+/// and CSS fold: it works without JavaScript; on a wider screen the form is
+/// always open and the button hidden.
+#[component]
+pub fn FilterFold(#[prop(into)] summary: Signal<Vec<String>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let listed = move || {
+        let parts = summary.get();
+        if parts.is_empty() {
+            t_string!(i18n, filters_none).to_string()
+        } else {
+            parts.join(" · ")
+        }
+    };
+    view! {
+        <input type="checkbox" id="fold-filters" class="fold-toggle" />
+        <label for="fold-filters" class="fold-button" data-testid="filters-fold">
+            <span>{t!(i18n, filters)}</span>
+            <span class="muted">{listed}</span>
+        </label>
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::api::browse::vehicle_events;
 use crate::components::browse::{
-    event_type_label, lang, severity_label, shown, BrowseError, SealedBy, VehicleNav,
+    event_type_label, lang, severity_label, shown, BrowseError, FilterFold, SealedBy, VehicleNav,
 };
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
@@ -89,6 +89,7 @@ pub fn EventsPage() -> impl IntoView {
         <VehicleNav vin=vin.get_untracked() />
         <section>
             <h1>{t!(i18n, events_title)}</h1>
+            <FilterFold summary=Signal::derive(move || query.with(|q| active_filters(lang(i18n), q))) />
             <form method="get" action=base() class="filters card" data-testid="event-filters">
                 <label class="field"><span>{t!(i18n, filter_group)}</span>{select("group", groups)}</label>
                 <label class="field"><span>{t!(i18n, filter_type)}</span>{select("type", types)}</label>
@@ -152,4 +153,28 @@ pub fn EventsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The filters a query applies, in the reader's words, for the folded form's button.
+fn active_filters(lang: vocabulary::Lang, q: &leptos_router::params::ParamsMap) -> Vec<String> {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    let mut parts = Vec::new();
+    if let Some(g) = get("group").and_then(|g| EventGroup::parse(&g)) {
+        parts.push(vocabulary::event_group(g).get(lang).to_string());
+    }
+    if let Some(t) = get("type").and_then(|t| EventType::parse(&t)) {
+        parts.push(vocabulary::event_type(t).get(lang).to_string());
+    }
+    if let Some(s) = get("severity").and_then(|s| Severity::parse(&s)) {
+        parts.push(vocabulary::severity(s).get(lang).to_string());
+    }
+    match (get("from"), get("to")) {
+        (None, None) => {}
+        (from, to) => parts.push(format!(
+            "{} – {}",
+            from.unwrap_or_default().replace('T', " "),
+            to.unwrap_or_default().replace('T', " ")
+        )),
+    }
+    parts
 }

@@ -3,7 +3,8 @@
 
 use crate::api::browse::vehicle_telemetry;
 use crate::components::browse::{
-    encode_query_value, lang, offset_secs, readable, shown, BrowseError, SealedBy, VehicleNav,
+    encode_query_value, lang, offset_secs, readable, shown, BrowseError, FilterFold, SealedBy,
+    VehicleNav,
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
@@ -243,11 +244,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
         </p>
         // On a phone the form folds behind one button that says what is
         // filtered (a checkbox and CSS: it works without JavaScript).
-        <input type="checkbox" id="fold-filters" class="fold-toggle" />
-        <label for="fold-filters" class="fold-button" data-testid="filters-fold">
-            <span>{t!(i18n, filters)}</span>
-            <span class="muted">{move || active_filters(lang(i18n), &q_summary)}</span>
-        </label>
+        <FilterFold summary=Signal::derive(move || active_filters(lang(i18n), &q_summary)) />
         <form method="get" action=base.clone() class="filters card" data-testid="filters">
             <label class="field"><span>{t!(i18n, range_from)}</span>
                 <input type="datetime-local" step="1" name="from" value=v.from_input.clone() prop:value=v.from_input.clone() /></label>
@@ -356,7 +353,7 @@ fn value_text(value: &serde_json::Value) -> String {
 
 /// The filters a query applies, in the reader's words ("Speed ≥ 50 km/h ·
 /// ABS active: Yes"), for the folded form's button.
-fn active_filters(lang: vocabulary::Lang, q: &ParamsMap) -> String {
+fn active_filters(lang: vocabulary::Lang, q: &ParamsMap) -> Vec<String> {
     let label = |name: &'static str| vocabulary::channel(name).map_or(name, |c| c.label.get(lang));
     let mut parts = Vec::new();
     if let Some(v) = non_empty(q, "min_speed_kmh") {
@@ -378,12 +375,5 @@ fn active_filters(lang: vocabulary::Lang, q: &ParamsMap) -> String {
             ));
         }
     }
-    if parts.is_empty() {
-        match lang {
-            vocabulary::Lang::ZhCn => "无".to_string(),
-            vocabulary::Lang::En => "none".to_string(),
-        }
-    } else {
-        parts.join(" · ")
-    }
+    parts
 }
