@@ -31,6 +31,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Shared with any other server started on the same database.
     db: Arc<ScratchDatabase>,
+    /// The background sequencer, stopped before a test rewrites the log.
+    sequencer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl TestApp {
@@ -101,7 +103,7 @@ impl TestApp {
             portal.witnesses = Arc::new([test_witness()]);
         }
         // As `portal serve` does, a little more often.
-        portal_core::server::tlog::spawn_sequencer(
+        let sequencer = portal_core::server::tlog::spawn_sequencer(
             portal.clone(),
             std::time::Duration::from_millis(200),
         );
@@ -115,7 +117,20 @@ impl TestApp {
             pool,
             client: Self::new_client(),
             db,
+            sequencer: std::sync::Mutex::new(Some(sequencer)),
         }
+    }
+
+    /// Rewrites the transparency log behind the portal's back, as an
+    /// attacker with the database would: the background sequencer is stopped
+    /// first, so no checkpoint it was signing lands after the rewrite.
+    pub async fn rewrite_log_tables(&self, sqlite: &str, postgres: &str) {
+        let running = self.sequencer.lock().unwrap().take();
+        if let Some(sequencer) = running {
+            sequencer.abort();
+            let _ = sequencer.await;
+        }
+        self.sql(sqlite, postgres).await;
     }
 
     /// A fresh browser-like client with its own cookie jar.

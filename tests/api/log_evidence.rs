@@ -275,7 +275,7 @@ async fn after_a_rewrite_the_witness_refuses_and_only_the_bundle_made_before_ver
              UPDATE tlog_state SET size = 0; COMMIT;"
         )
     };
-    app.sql(&rewrite, &rewrite).await;
+    app.rewrite_log_tables(&rewrite, &rewrite).await;
     app.portal.sequence_log().await.unwrap();
     let (code, _, err) = home.visit(&app).await;
     assert_eq!(code, 2, "the witness refuses: {err}");

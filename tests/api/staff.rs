@@ -355,7 +355,7 @@ async fn an_export_to_a_case_is_a_signed_bundle_naming_recipient_and_basis() {
 /// with file access would); the same on both backends unless times differ.
 async fn tamper(app: &TestApp, sql: &str) {
     let postgres = sql.replace("at = at + 1", "at = at + interval '1 microsecond'");
-    app.sql(sql, &postgres).await;
+    app.rewrite_log_tables(sql, &postgres).await;
 }
 
 /// Sequences the log and checks it whole: the log's key and the report.

@@ -315,7 +315,7 @@ async fn rewrite_log(app: &TestApp) {
                    UPDATE audit_log SET leaf = NULL; DELETE FROM tlog_cosignatures; \
                    DELETE FROM tlog_nodes; DELETE FROM tlog_checkpoints; \
                    UPDATE tlog_state SET size = 0; COMMIT;";
-    app.sql(rewrite, rewrite).await;
+    app.rewrite_log_tables(rewrite, rewrite).await;
     app.portal.sequence_log().await.unwrap();
 }
 
