@@ -176,17 +176,9 @@ fn days(from_us: i64, to_us: i64, step_d: i64, tz: Tz) -> Vec<i64> {
             date -= chrono::Duration::days(7);
         }
     }
-    let mut out = Vec::new();
-    while let Some(start) = day_start(date, tz) {
-        if start > to_us {
-            break;
-        }
-        if start >= from_us {
-            out.push(start);
-        }
-        date += chrono::Duration::days(step_d);
-    }
-    out
+    day_starts(from_us, to_us, date, tz, |d| {
+        d.checked_add_signed(chrono::Duration::days(step_d))
+    })
 }
 
 fn months(from_us: i64, to_us: i64, step_m: u32, tz: Tz) -> Vec<i64> {
@@ -197,8 +189,22 @@ fn months(from_us: i64, to_us: i64, step_m: u32, tz: Tz) -> Vec<i64> {
     // Steps of months start in January, of years in a year divisible by them.
     let index = first.year() as i64 * 12 + first.month0() as i64;
     let aligned = index.div_euclid(step_m as i64) * step_m as i64;
-    let mut date = NaiveDate::from_ymd_opt((aligned / 12) as i32, (aligned % 12) as u32 + 1, 1)
+    let date = NaiveDate::from_ymd_opt((aligned / 12) as i32, (aligned % 12) as u32 + 1, 1)
         .unwrap_or(first);
+    day_starts(from_us, to_us, date, tz, |d| {
+        d.checked_add_months(Months::new(step_m))
+    })
+}
+
+/// The starts of the local days from `date` on, stepping with `next`,
+/// that fall within `from_us..=to_us`.
+fn day_starts(
+    from_us: i64,
+    to_us: i64,
+    mut date: NaiveDate,
+    tz: Tz,
+    next: impl Fn(NaiveDate) -> Option<NaiveDate>,
+) -> Vec<i64> {
     let mut out = Vec::new();
     while let Some(start) = day_start(date, tz) {
         if start > to_us {
@@ -207,8 +213,8 @@ fn months(from_us: i64, to_us: i64, step_m: u32, tz: Tz) -> Vec<i64> {
         if start >= from_us {
             out.push(start);
         }
-        match date.checked_add_months(Months::new(step_m)) {
-            Some(next) => date = next,
+        match next(date) {
+            Some(following) => date = following,
             None => break,
         }
     }
