@@ -91,6 +91,30 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await expect(page.getByTestId("samples")).toBeVisible();
 });
 
+test("the overview says what happened lately: 90 days, each day a link to its drives, the newest events", async ({ page }) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${VIN}`);
+  const calendar = page.getByTestId("calendar");
+  await expect(calendar.locator("[data-date]")).toHaveCount(90);
+  // The total is the sum of the days.
+  const perDay = await calendar.locator("a[data-drives]").evaluateAll((days) => days.map((d) => Number(d.getAttribute("data-drives"))));
+  const total = Number(await page.getByTestId("activity-drives").textContent());
+  expect(total).toBeGreaterThan(0);
+  expect(perDay.reduce((a, b) => a + b, 0)).toBe(total);
+  // A day says what happened in words, and opens its drives.
+  const day = calendar.locator('a[data-drives]:not([data-drives="0"])').last();
+  await expect(day).toHaveAttribute("aria-label", /drives: \d+/);
+  const drives = Number(await day.getAttribute("data-drives"));
+  await day.click();
+  await expect(page).toHaveURL(/\/drives\?from=\d{4}-\d{2}-\d{2}T00:00/);
+  await expect(page.getByTestId("drives").locator("tbody tr")).toHaveCount(drives);
+  await page.goBack();
+  // The newest crash opens its record.
+  await page.getByTestId("latest-crash").getByRole("link").click();
+  await expect(page.getByTestId("event-detail")).toBeVisible();
+  await expect(page.locator("#edr")).toBeVisible();
+});
+
 test("a view in Chinese names its units and keeps the vehicle's offset", async ({ page, context }) => {
   await signIn(page);
   await context.addCookies([{ name: "i18n_pref_locale", value: "zh-CN", url: page.url() }]);
@@ -131,6 +155,14 @@ test.describe("on a 390 px phone", () => {
     await expect(page.getByTestId("filters-fold")).toContainText("Crash (collision, airbag)");
     await expect(page.getByTestId("event-filters")).toBeHidden();
     await expect(page.getByTestId("events")).toBeInViewport();
+
+    // The 90-day strip fits the phone's width.
+    await page.goto(`/vehicles/${VIN}`);
+    const calendar = page.getByTestId("calendar");
+    await expect(calendar).toBeVisible();
+    const box = (await calendar.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   });
 });
 

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles/{vin}/events", get(events))
         .route("/api/v1/vehicles/{vin}/events/{id}", get(event_detail))
         .route("/api/v1/vehicles/{vin}/drives", get(drives))
+        .route("/api/v1/vehicles/{vin}/activity", get(activity))
         .route("/api/v1/vehicles/{vin}/chart", get(chart))
         .route("/api/v1/vehicles/{vin}/export", get(export))
         .route("/api/v1/vehicles/{vin}/exports", post(start_export_job))
@@ -203,6 +204,19 @@ async fn drives(
     ApiQuery(query): ApiQuery<DriveQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(portal.drives(who.as_ref(), &vin, &query).await?))
+}
+
+async fn activity(
+    State(portal): State<Portal>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path(vin): Path<String>,
+    ApiQuery(zone): ApiQuery<ZoneQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(
+        portal
+            .activity(who.as_ref(), &vin, zone.tz.as_deref())
+            .await?,
+    ))
 }
 
 async fn chart(

@@ -5,6 +5,7 @@ mod helpers;
 mod serve;
 
 mod accounts;
+mod activity;
 mod browse;
 mod evidence;
 mod export;

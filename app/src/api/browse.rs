@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use portal_core::domain::browse::{
-    DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery, TelemetryView,
+    Activity, DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery,
+    TelemetryView,
 };
 use portal_core::domain::export::{AccessPage, ExportInfo, ExportQuery};
 
@@ -38,6 +39,15 @@ fn fail(e: portal_core::server::error::ServiceError) -> ServerFnError {
 pub async fn vehicle_overview(vin: String) -> Result<Overview, ServerFnError> {
     let (portal, who) = reader().await?;
     portal.overview(who.as_ref(), &vin).await.map_err(fail)
+}
+
+#[server(endpoint = "vehicle_activity")]
+pub async fn vehicle_activity(vin: String) -> Result<Activity, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .activity(who.as_ref(), &vin, None)
+        .await
+        .map_err(fail)
 }
 
 #[server(endpoint = "vehicle_drives")]

@@ -1,4 +1,5 @@
 //! Reusable view pieces.
+pub mod activity;
 pub mod browse;
 pub mod chart;
 pub mod forms;

@@ -2,6 +2,7 @@
 //! how long it is kept, and what is under legal hold.
 
 use crate::api::browse::vehicle_overview;
+use crate::components::activity::ActivityStrip;
 use crate::components::browse::{readable, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
@@ -26,7 +27,10 @@ pub fn VehiclePage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <OverviewTable o /> }.into_any(),
+                    Ok(o) => view! {
+                        <OverviewTable o />
+                        <ActivityStrip vin=vin.get_untracked() />
+                    }.into_any(),
                     Err(error) => view! { <BrowseError error /> }.into_any(),
                 }
             })}

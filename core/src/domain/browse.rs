@@ -116,6 +116,38 @@ pub struct DriveItem {
 
 pub type DrivePage = Page<DriveItem>;
 
+/// `GET /api/v1/vehicles/{vin}/activity`: what happened lately. Days are
+/// the vehicle's local days; the strip ends today, or on the day of the
+/// newest record the reader may see when that is older than the strip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub timezone: String,
+    /// Every day of the strip, oldest first, empty days included.
+    pub days: Vec<DayActivity>,
+    /// The newest drive of the strip.
+    pub latest_drive: Option<DriveItem>,
+    /// The newest brake and crash events the reader may see, however old.
+    pub latest_brake: Option<EventItem>,
+    pub latest_crash: Option<EventItem>,
+}
+
+/// One local day: the drives that started on it, their distance, its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayActivity {
+    /// `YYYY-MM-DD` in the vehicle's zone.
+    pub date: String,
+    /// False when none of the reader's periods reaches into the day (before
+    /// they owned the car, say): nothing there is theirs to see.
+    pub readable: bool,
+    pub drives: u32,
+    /// The sum of the day's drive distances as the drives list gives them
+    /// (each to 0.1 km); none when no drive's distance is known.
+    pub distance_km: Option<f64>,
+    pub events: u32,
+    pub brake_events: u32,
+    pub crash_events: u32,
+}
+
 /// `GET /api/v1/vehicles/{vin}/events/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventDetail {

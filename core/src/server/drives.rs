@@ -6,7 +6,7 @@ use super::authz::Principal;
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
-use super::store::{DriveSummary, TimeRange};
+use super::store::{DriveSummary, TimeRange, VehicleId};
 use super::Portal;
 pub use crate::domain::browse::DriveQuery;
 use crate::domain::browse::{DriveItem, DrivePage};
@@ -52,6 +52,21 @@ impl Portal {
             .then(|| found.last().map(|d| d.last_us.to_string()))
             .flatten();
         let zone = access.vehicle.vehicle.timezone.clone();
+        let items = self
+            .drive_items(vehicle, &found, &zone, viewer.as_deref())
+            .await?;
+        Ok(DrivePage { items, next_cursor })
+    }
+
+    /// What a reader sees of each drive: its times, distance, the events
+    /// inside it and how many of its samples a vehicle seal covers.
+    pub(crate) async fn drive_items(
+        &self,
+        vehicle: VehicleId,
+        found: &[DriveSummary],
+        zone: &str,
+        viewer: Option<&str>,
+    ) -> Result<Vec<DriveItem>, ServiceError> {
         let events = match (found.first(), found.last()) {
             (Some(a), Some(b)) => {
                 self.store
@@ -66,44 +81,36 @@ impl Portal {
             }
             _ => Vec::new(),
         };
-        // Per drive, how many of its samples a vehicle seal covers.
-        let mut sealed = Vec::with_capacity(found.len());
-        for d in &found {
-            let n = self
+        let mut items = Vec::with_capacity(found.len());
+        for d in found {
+            let sealed_samples = self
                 .store
                 .sealed_sample_count(vehicle, d.first_us, d.last_us)
                 .await?;
-            sealed.push(n);
+            let inside: Vec<_> = events
+                .iter()
+                .filter(|e| d.first_us <= e.t_us && e.t_us <= d.last_us)
+                .collect();
+            items.push(DriveItem {
+                start: instant(d.first_us, zone, viewer),
+                end: instant(d.last_us, zone, viewer),
+                duration_s: (d.last_us - d.first_us) / 1_000_000,
+                samples: d.samples,
+                distance_km: d.distance_km.map(|km| (km * 10.0).round() / 10.0),
+                max_speed_kmh: d.max_speed_kmh,
+                events: inside.len() as u64,
+                brake_events: inside.iter().filter(|e| e.event_type.is_brake()).count() as u64,
+                crash_events: inside.iter().filter(|e| e.event_type.is_crash()).count() as u64,
+                sealed_samples,
+            });
         }
-        let items = found
-            .iter()
-            .zip(sealed)
-            .map(|(d, sealed_samples)| {
-                let inside: Vec<_> = events
-                    .iter()
-                    .filter(|e| d.first_us <= e.t_us && e.t_us <= d.last_us)
-                    .collect();
-                DriveItem {
-                    start: instant(d.first_us, &zone, viewer.as_deref()),
-                    end: instant(d.last_us, &zone, viewer.as_deref()),
-                    duration_s: (d.last_us - d.first_us) / 1_000_000,
-                    samples: d.samples,
-                    distance_km: d.distance_km.map(|km| (km * 10.0).round() / 10.0),
-                    max_speed_kmh: d.max_speed_kmh,
-                    events: inside.len() as u64,
-                    brake_events: inside.iter().filter(|e| e.event_type.is_brake()).count() as u64,
-                    crash_events: inside.iter().filter(|e| e.event_type.is_crash()).count() as u64,
-                    sealed_samples,
-                }
-            })
-            .collect();
-        Ok(DrivePage { items, next_cursor })
+        Ok(items)
     }
 
     /// Appends the drives starting in `range` until `found` holds `want`.
-    async fn drives_in(
+    pub(crate) async fn drives_in(
         &self,
-        vehicle: i64,
+        vehicle: VehicleId,
         range: TimeRange,
         want: usize,
         found: &mut Vec<DriveSummary>,

@@ -230,6 +230,17 @@ pub fn input_value(t_us: i64, zone: &str) -> String {
     }
 }
 
+/// The first instant of a local day: midnight, or where a zone skips
+/// midnight (a DST change at 00:00), the first hour that exists.
+pub fn day_start(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> Option<i64> {
+    (0..3).find_map(|h| {
+        let naive = date.and_hms_opt(h, 0, 0)?;
+        tz.from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.timestamp_micros())
+    })
+}
+
 /// Midnight starting the vehicle-local day that holds `t_us`.
 pub fn start_of_local_day(t_us: i64, zone: &str) -> i64 {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);

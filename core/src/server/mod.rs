@@ -1,6 +1,7 @@
 //! Server-side services (the `server` feature). Server functions, REST
 //! handlers and the CLI all call `Portal`, so they cannot drift apart.
 pub mod accounts;
+pub mod activity;
 pub mod audit;
 pub mod authz;
 pub mod cases;

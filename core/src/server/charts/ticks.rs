@@ -6,7 +6,8 @@
 //! ticked twice, as it was lived twice; the skipped spring hour not at all).
 
 use crate::domain::chart::TimeTick;
-use chrono::{DateTime, Datelike, Months, NaiveDate, Offset, TimeZone, Utc};
+use crate::server::localtime::day_start;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Offset, Utc};
 use chrono_tz::Tz;
 
 const SECOND_US: i64 = 1_000_000;
@@ -158,15 +159,6 @@ fn sub_day(from_us: i64, to_us: i64, step_s: i64, tz: Tz) -> Vec<i64> {
 
 /// The instant a local day starts (midnight, or the first hour that exists
 /// where a DST change skips midnight).
-fn day_start(date: NaiveDate, tz: Tz) -> Option<i64> {
-    (0..3).find_map(|h| {
-        let naive = date.and_hms_opt(h, 0, 0)?;
-        tz.from_local_datetime(&naive)
-            .earliest()
-            .map(|t| t.timestamp_micros())
-    })
-}
-
 fn days(from_us: i64, to_us: i64, step_d: i64, tz: Tz) -> Vec<i64> {
     let mut date = local(from_us, tz).date_naive();
     if step_d % 7 == 0 {

@@ -210,6 +210,24 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
+            params: path_and_query::<ZoneQuery>(vec![vin()]),
+            ok: (
+                200,
+                json_reply(
+                    "per local day of the last 90 (ending today, or on the day of the newest record when that is older): drives started, their distance, events; the newest drive, brake event and crash event",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/activity",
+                "owner data",
+                "activity",
+                "What happened lately",
+            )
+        },
+        Op {
             params: path_and_query::<ChartQuery>(vec![vin()]),
             ok: (
                 200,
