@@ -1,0 +1,116 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { CRASH_VIN, hydrated, portal, signIn, totp } from "./helpers";
+
+// axe-core's WCAG 2.0–2.2 A and AA rules on every page, for the owner and
+// for support staff, in both languages and both colour schemes. Any
+// violation fails the test, listed by rule and element.
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+const LANGUAGES = ["en", "zh-CN"] as const;
+const SCHEMES = ["light", "dark"] as const;
+
+/** The violations on one page, each with the elements it was found on. */
+async function violations(page: Page, path: string): Promise<string[]> {
+  await page.goto(path);
+  await hydrated(page);
+  return describe(path, (await new AxeBuilder({ page }).withTags(WCAG).analyze()).violations);
+}
+
+function describe(path: string, found: Awaited<ReturnType<AxeBuilder["analyze"]>>["violations"]): string[] {
+  return found.map(
+    (v) =>
+      `${path}: ${v.id} (${v.impact}): ${v.help}\n` +
+      v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1).join(" ")}`).join("\n"),
+  );
+}
+
+/** Every page of `paths`, all checked before the test fails. */
+async function checkPages(page: Page, paths: string[]) {
+  const found: string[] = [];
+  for (const path of paths) {
+    found.push(...(await violations(page, path)));
+  }
+  expect(found, `${found.length} WCAG violations`).toEqual([]);
+}
+
+async function useLanguage(page: Page, language: string, baseURL: string | undefined) {
+  await page.context().addCookies([{ name: "i18n_pref_locale", value: language, url: baseURL! }]);
+}
+
+/** The href of the first link in the events list of a query. */
+async function firstEvent(page: Page, vin: string, query: string): Promise<string> {
+  await page.goto(`/vehicles/${vin}/events?${query}`);
+  return (await page.getByTestId("events").locator("tbody tr a").first().getAttribute("href"))!;
+}
+
+for (const language of LANGUAGES) {
+  for (const scheme of SCHEMES) {
+    test.describe(`${language}, ${scheme} scheme`, () => {
+      test.use({ colorScheme: scheme });
+
+      test("the public pages", async ({ page, baseURL }) => {
+        await useLanguage(page, language, baseURL);
+        await checkPages(page, ["/", "/signin", "/signup", "/verify", "/transparency", "/no/such/page"]);
+      });
+
+      test("every page of an owner", async ({ page, baseURL }) => {
+        test.setTimeout(120_000);
+        await signIn(page);
+        await useLanguage(page, language, baseURL);
+        const brake = await firstEvent(page, CRASH_VIN, "group=brake");
+        const crash = await firstEvent(page, CRASH_VIN, "group=crash");
+        const vehicle = `/vehicles/${CRASH_VIN}`;
+        await checkPages(page, [
+          "/",
+          "/account",
+          vehicle,
+          `${vehicle}/drives`,
+          `${vehicle}/telemetry`,
+          `${vehicle}/events`,
+          brake,
+          crash,
+          `${vehicle}/export`,
+          `${vehicle}/access`,
+          "/verify",
+        ]);
+      });
+
+      test("every page of support staff, inside a case", async ({ page, baseURL }) => {
+        test.setTimeout(120_000);
+        const account = `a11y-${language}-${scheme}@example.com`;
+        const created = portal("admin", "add-staff", account, "--role", "support");
+        const password = created.match(/first password \(shown once\): (\S+)/)![1];
+        const secret = created.match(/enter the secret by hand: (\S+)/)![1];
+        await page.goto("/signin");
+        await page.getByLabel("E-mail or phone number").fill(account);
+        await page.getByLabel("Password").fill(password);
+        await page.getByLabel("One-time code (staff only)").fill(totp(secret));
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await expect(page).toHaveURL(/\/staff$/);
+        await page.getByTestId("lookup-q").fill(CRASH_VIN);
+        await page.getByRole("button", { name: "Look up" }).click();
+        const result = page.getByTestId("lookup-result");
+        await result.getByLabel("Subject").fill("Accessibility check");
+        await result.getByLabel("Purpose (shown to the owner)").fill("check the pages staff read");
+        await result.getByRole("button", { name: "Open a case on this vehicle" }).click();
+        await expect(page).toHaveURL(/\/staff\/cases\/C-\d{4}-\d{6}$/);
+        const casePath = new URL(page.url()).pathname;
+        const event = (await page.getByTestId("case-events").locator("tbody tr a").first().getAttribute("href"))!;
+
+        await useLanguage(page, language, baseURL);
+        const found: string[] = [];
+        for (const path of [casePath, event, "/staff/api"]) {
+          found.push(...(await violations(page, path)));
+        }
+        // The staff home with a lookup result on it.
+        await page.goto("/staff");
+        await hydrated(page);
+        await page.getByTestId("lookup-q").fill(CRASH_VIN);
+        await page.getByTestId("lookup-q").press("Enter");
+        await expect(page.getByTestId("lookup-result")).toBeVisible();
+        found.push(...describe("/staff (with a lookup)", (await new AxeBuilder({ page }).withTags(WCAG).analyze()).violations));
+        expect(found, `${found.length} WCAG violations`).toEqual([]);
+      });
+    });
+  }
+}
