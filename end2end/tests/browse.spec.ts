@@ -27,15 +27,15 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await firstDrive.getByRole("link").click();
   await expect(page).toHaveURL(/\/telemetry\?from=.*&to=/);
   await expect(page.getByTestId("range")).toContainText("+08:00");
-  await expect(page.locator('figure[data-channel="speed_kmh"] svg path.series')).toHaveCount(1);
+  await expect(page.locator('figure[data-chart="range"] g[data-channel="speed_kmh"] path.series')).toHaveCount(1);
   // The wide samples table scrolls inside its own region, which the keyboard reaches.
   const region = page.getByRole("region", { name: /^Table/ }).filter({ has: page.getByTestId("samples") });
   await expect(region).toHaveAttribute("tabindex", "0");
   await region.focus();
   await expect(region).toBeFocused();
   // Round times on a light grid, never the raw ends of the range.
-  expect(await page.locator('figure[data-channel="speed_kmh"] svg line.grid').count()).toBeGreaterThan(4);
-  for (const label of await page.locator('figure[data-channel="speed_kmh"] svg text.tick').allTextContents()) {
+  expect(await page.locator('figure[data-chart="range"] svg line.grid').count()).toBeGreaterThan(4);
+  for (const label of await page.locator('figure[data-chart="range"] svg text.tick').allTextContents()) {
     expect(label).not.toMatch(/\.\d{4,}/);
   }
 
@@ -72,10 +72,10 @@ test("vehicle → drive → filter by speed → event chart → crash record, wi
   await expect(collision.locator("[data-event-type]")).toHaveText("Collision");
   await collision.getByRole("link").click();
   const detail = page.getByTestId("event-detail");
-  await expect(detail.locator('figure[data-chart="window"][data-channel="brake_pressure_bar"] svg line.marker')).toHaveCount(1);
-  await expect(detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg path.series')).toBeVisible();
+  await expect(detail.locator('figure[data-chart="window"] svg line.marker')).toHaveCount(1);
+  await expect(detail.locator('figure[data-chart="window"] g[data-channel="speed_kmh"] path.series')).toBeVisible();
   // The event's window reads from 15 s before it to 15 s after; the crash pulse in ms.
-  const window = detail.locator('figure[data-chart="window"][data-channel="speed_kmh"] svg');
+  const window = detail.locator('figure[data-chart="window"] svg');
   await expect(window.locator("text.tick", { hasText: "−15 s" })).toHaveCount(1);
   await expect(window.locator("text.tick", { hasText: "+15 s" })).toHaveCount(1);
   await expect(page.locator('figure[data-chart="delta-v"] svg text.tick', { hasText: "+100 ms" })).toHaveCount(1);
@@ -109,10 +109,60 @@ test("the overview says what happened lately: 90 days, each day a link to its dr
   await expect(page).toHaveURL(/\/drives\?from=\d{4}-\d{2}-\d{2}T00:00/);
   await expect(page.getByTestId("drives").locator("tbody tr")).toHaveCount(drives);
   await page.goBack();
-  // The newest crash opens its record.
+  // The newest crash event opens its page, which names the same kind of event.
+  const crashType = (await page.getByTestId("latest-crash").locator("[data-event-type]").textContent())!;
+  expect(["Collision", "Airbag deployment"]).toContain(crashType);
   await page.getByTestId("latest-crash").getByRole("link").click();
-  await expect(page.getByTestId("event-detail")).toBeVisible();
-  await expect(page.locator("#edr")).toBeVisible();
+  await expect(page).toHaveURL(/\/events\/[^/]+$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(crashType);
+});
+
+test("one chart reads every channel at the pointer or the arrow keys, and a selected span zooms in; back returns", async ({ page }) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${VIN}/telemetry?col=speed_kmh&col=brake_pressure_bar`);
+  await page.getByRole("link", { name: "This day" }).click();
+  await expect(page).toHaveURL(/from=/);
+  await hydrated(page);
+  const before = new URL(page.url());
+  const svg = page.locator('figure[data-chart="range"] svg');
+  // Every charted channel is a lane of the one drawing, on one time axis.
+  await expect(svg.locator("g.lane")).not.toHaveCount(0);
+  await expect(svg.locator('g.lane[data-channel="speed_kmh"]')).toHaveCount(1);
+  await svg.scrollIntoViewIfNeeded();
+  const box = (await svg.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  const readout = page.getByTestId("cursor-readout");
+  await expect(page.getByTestId("chart-cursor")).toBeVisible();
+  await expect(readout).toContainText("Speed: ");
+  await expect(readout).toContainText(/km\/h|–/);
+  // The arrow keys step from sample to sample.
+  await svg.focus();
+  await page.keyboard.press("Home");
+  const first = (await readout.locator("strong").textContent())!;
+  await page.keyboard.press("ArrowRight");
+  await expect(readout.locator("strong")).not.toHaveText(first);
+
+  // Dragging across 30 % … 60 % of the drawing zooms to that span.
+  const span = (u: URL) => Date.parse(u.searchParams.get("to")!) - Date.parse(u.searchParams.get("from")!);
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page).not.toHaveURL(before.href);
+  const zoomed = new URL(page.url());
+  expect(span(zoomed)).toBeLessThan(span(before) * 0.5);
+  expect(zoomed.searchParams.getAll("col")).toEqual(["speed_kmh", "brake_pressure_bar"]);
+  await page.goBack();
+  await expect(page).toHaveURL(before.href);
+
+  // The keyboard selects too: Shift with the arrows, then Enter.
+  await hydrated(page);
+  await svg.focus();
+  await page.keyboard.press("Home");
+  for (let i = 0; i < 3; i++) await page.keyboard.press("Shift+PageDown");
+  await page.keyboard.press("Enter");
+  await expect(page).not.toHaveURL(before.href);
+  expect(span(new URL(page.url()))).toBeLessThan(span(before));
 });
 
 test("a view in Chinese names its units and keeps the vehicle's offset", async ({ page, context }) => {
@@ -144,7 +194,7 @@ test.describe("on a 390 px phone", () => {
     await expect(fold).toContainText("ABS active: Yes");
     await expect(page.getByTestId("filters")).toBeHidden();
     // The data comes first: the chart is on the first screen.
-    await expect(page.locator('figure[data-channel="speed_kmh"]')).toBeInViewport();
+    await expect(page.locator('figure[data-chart="range"]')).toBeInViewport();
     await fold.click();
     await expect(page.getByTestId("filters")).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -173,7 +223,7 @@ test.describe("without JavaScript", () => {
     await signIn(page);
     await page.goto(`/vehicles/${VIN}/telemetry`);
     await expect(page.getByTestId("samples")).toBeVisible();
-    await expect(page.locator('figure[data-channel="speed_kmh"] svg')).toBeVisible();
+    await expect(page.locator('figure[data-chart="range"] svg')).toBeVisible();
     await page.getByLabel("Speed at least (km/h)").fill("60");
     await page.locator('select[name="order"]').selectOption("desc");
     await page.getByRole("button", { name: "Show" }).click();

@@ -253,7 +253,8 @@ fn latest_event(vin: &str, event: Option<EventItem>) -> AnyView {
     };
     let href = format!("/vehicles/{vin}/events/{}", e.id);
     view! {
-        <A href=href>{readable(&e.at.t_local)}</A> " · " {event_type_label(e.event_type)}
+        <A href=href>{readable(&e.at.t_local)}</A> " · "
+        <span data-event-type=e.event_type.as_str()>{event_type_label(e.event_type)}</span>
     }
     .into_any()
 }
@@ -285,12 +286,10 @@ fn ymd(date: &str) -> Option<(i32, u32, u32)> {
     ))
 }
 
-/// Monday 0 … Sunday 6 (Sakamoto's method: no calendar crate in the browser).
+/// Monday 0 … Sunday 6.
 fn weekday_from_monday((y, m, d): (i32, u32, u32)) -> u32 {
-    const T: [i32; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
-    let y = if m < 3 { y - 1 } else { y };
-    let sunday_0 = (y + y / 4 - y / 100 + y / 400 + T[m as usize - 1] + d as i32).rem_euclid(7);
-    ((sunday_0 + 6) % 7) as u32
+    use chrono::Datelike;
+    chrono::NaiveDate::from_ymd_opt(y, m, d).map_or(0, |date| date.weekday().num_days_from_monday())
 }
 
 #[cfg(test)]

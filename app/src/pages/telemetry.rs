@@ -16,6 +16,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use portal_core::domain::browse::{SampleQuery, TelemetryView};
 use portal_core::domain::log_format::{AebState, Gear, CHANNELS};
+use portal_core::domain::time::format_utc;
 use portal_core::domain::vocabulary;
 
 /// Columns shown until the reader picks others.
@@ -172,6 +173,20 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             ]
         )
     );
+    // A span selected on the chart becomes the page's range (a new history
+    // entry: the back button returns to the wider view).
+    let zoom = {
+        let (q, base) = (q.clone(), base.clone());
+        let navigate = leptos_router::hooks::use_navigate();
+        Callback::new(move |(from_us, to_us): (i64, i64)| {
+            let (from, to) = (format_utc(from_us), format_utc(to_us));
+            let query = with(
+                &q,
+                &[("from", Some(&from)), ("to", Some(&to)), ("cursor", None)],
+            );
+            navigate(&format!("{base}?{query}"), Default::default());
+        })
+    };
     let export = {
         let mut pairs = vec![
             ("from", v.from_input.clone()),
@@ -291,7 +306,7 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
                 " " <A href=base.clone()>{t!(i18n, reset)}</A>
             </p>
         </form>
-        <ChartPanel chart=v.chart.clone() offset_secs=offset name="range" />
+        <ChartPanel chart=v.chart.clone() offset_secs=offset name="range" zoom />
         {if rows.is_empty() {
             view! { <p class="notice" data-testid="no-rows">{t!(i18n, no_rows)}</p> }.into_any()
         } else {
