@@ -56,6 +56,12 @@ for (const language of LANGUAGES) {
       test("every page of an owner", async ({ page, baseURL }) => {
         test.setTimeout(120_000);
         await signIn(page);
+        // With location on, so the routes on the telemetry and event pages are checked too.
+        await page.goto("/account");
+        await hydrated(page);
+        await page.getByTestId("location-form").getByLabel("Show the routes of my vehicles").check();
+        await page.getByTestId("location-form").getByRole("button", { name: "Save" }).click();
+        await expect(page.getByRole("status")).toBeVisible();
         await useLanguage(page, language, baseURL);
         const brake = await firstEvent(page, CRASH_VIN, "group=brake");
         const crash = await firstEvent(page, CRASH_VIN, "group=crash");
@@ -66,6 +72,7 @@ for (const language of LANGUAGES) {
           vehicle,
           `${vehicle}/drives`,
           `${vehicle}/telemetry`,
+          `${vehicle}/telemetry?col=speed_kmh&col=brake_pressure_bar&col=abs_active&col=aeb_state`,
           `${vehicle}/events`,
           brake,
           crash,

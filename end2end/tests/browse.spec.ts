@@ -165,6 +165,51 @@ test("one chart reads every channel at the pointer or the arrow keys, and a sele
   expect(span(new URL(page.url()))).toBeLessThan(span(before));
 });
 
+/** Ticks or unticks "Show the routes of my vehicles" on the account page and saves. */
+async function showLocation(page: Page, show: boolean) {
+  await page.goto("/account");
+  await hydrated(page);
+  const form = page.getByTestId("location-form");
+  await form.getByLabel("Show the routes of my vehicles").setChecked(show);
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toContainText("location is saved");
+}
+
+test("a drive's route appears once the owner turns location on, drawn here with nothing fetched", async ({ page, baseURL }) => {
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await signIn(page);
+  await showLocation(page, false);
+  await page.goto(`/vehicles/${VIN}/drives`);
+  await page.getByTestId("drives").locator("tbody tr").first().getByRole("link").click();
+  await expect(page.getByTestId("route-hidden")).toBeVisible();
+  await expect(page.getByTestId("route")).toHaveCount(0);
+  const drive = page.url();
+
+  await page.getByRole("link", { name: "Turn it on in your account" }).click();
+  await expect(page).toHaveURL(/\/account/);
+  await showLocation(page, true);
+  await page.goto(drive);
+  const route = page.getByTestId("route");
+  await expect(route.locator("path.route-line")).toHaveAttribute("d", /^M[\d.]+,[\d.]+L/);
+  await expect(route.getByTestId("route-start")).toHaveCount(1);
+  await expect(route.getByTestId("route-end")).toHaveCount(1);
+  await expect(route.getByTestId("route-scale")).toContainText(/\d+ k?m/);
+  await expect(route.locator(".route-north")).toHaveCount(1);
+
+  // Around a brake event, the event is on its route.
+  await page.goto(`/vehicles/${VIN}/events?group=brake`);
+  await page.getByTestId("events").locator("tbody tr a").first().click();
+  await expect(page.getByTestId("route").locator("g.route-event").first()).toHaveAttribute("data-event-type", /^(hard_brake|abs_activation|aeb_activation)$/);
+
+  // Off again: gone.
+  await showLocation(page, false);
+  await page.goto(drive);
+  await expect(page.getByTestId("route-hidden")).toBeVisible();
+  // Every request went to the portal itself: no map tiles, no fonts, nothing else.
+  expect(requests.filter((u) => !u.startsWith(baseURL!))).toEqual([]);
+});
+
 test("a view in Chinese names its units and keeps the vehicle's offset", async ({ page, context }) => {
   await signIn(page);
   await context.addCookies([{ name: "i18n_pref_locale", value: "zh-CN", url: page.url() }]);

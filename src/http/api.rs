@@ -9,9 +9,9 @@ use app::client::ClientAddress;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use portal_core::domain::browse::{PageQuery, ZoneQuery};
+use portal_core::domain::browse::{PageQuery, RouteQuery, ZoneQuery};
 use portal_core::domain::export::ExportQuery;
 use portal_core::server::charts::ChartQuery;
 use portal_core::server::drives::DriveQuery;
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/me/vehicles", post(bind_vehicle))
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/location", put(set_show_location))
         .route("/api/v1/vehicles", get(vehicles))
         .route("/api/v1/vehicles/{vin}", get(overview))
         .route("/api/v1/vehicles/{vin}/samples", get(samples))
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vehicles/{vin}/events/{id}", get(event_detail))
         .route("/api/v1/vehicles/{vin}/drives", get(drives))
         .route("/api/v1/vehicles/{vin}/activity", get(activity))
+        .route("/api/v1/vehicles/{vin}/route", get(route))
         .route("/api/v1/vehicles/{vin}/chart", get(chart))
         .route("/api/v1/vehicles/{vin}/export", get(export))
         .route("/api/v1/vehicles/{vin}/exports", post(start_export_job))
@@ -149,6 +151,20 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+struct LocationChoice {
+    show: bool,
+}
+
+async fn set_show_location(
+    State(portal): State<Portal>,
+    SignedIn(who): SignedIn,
+    ApiJson(body): ApiJson<LocationChoice>,
+) -> Result<StatusCode, ApiError> {
+    portal.set_show_location(Some(&who), body.show).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn vehicles(
     State(portal): State<Portal>,
     MaybeSignedIn(who): MaybeSignedIn,
@@ -217,6 +233,15 @@ async fn activity(
             .activity(who.as_ref(), &vin, zone.tz.as_deref())
             .await?,
     ))
+}
+
+async fn route(
+    State(portal): State<Portal>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path(vin): Path<String>,
+    ApiQuery(query): ApiQuery<RouteQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(portal.route(who.as_ref(), &vin, &query).await?))
 }
 
 async fn chart(

@@ -12,6 +12,7 @@ mod export;
 mod hardening;
 mod http;
 mod ingest;
+mod location;
 mod log;
 mod log_evidence;
 mod openapi;

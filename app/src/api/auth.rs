@@ -153,6 +153,21 @@ pub async fn change_password(current: String, new: String) -> Result<(), ServerF
     Ok(())
 }
 
+/// The account's choice to see locations (a checkbox: absent when unticked).
+#[server(endpoint = "set_show_location")]
+pub async fn set_show_location(show: Option<String>) -> Result<(), ServerFnError> {
+    let (portal, session) = ssr::context().await?;
+    let Some(who) = ssr::principal(&portal, &session).await? else {
+        leptos_axum::redirect("/signin");
+        return Ok(());
+    };
+    match portal.set_show_location(Some(&who), show.is_some()).await {
+        Ok(()) => leptos_axum::redirect("/account?done=location"),
+        Err(e) => ssr::back_with_error("/account", &e),
+    }
+    Ok(())
+}
+
 #[server(endpoint = "bind_vehicle")]
 pub async fn bind_vehicle(vin: String, claim_code: String) -> Result<(), ServerFnError> {
     let (portal, session) = ssr::context().await?;

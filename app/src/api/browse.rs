@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use portal_core::domain::browse::{
-    Activity, DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, SampleQuery,
-    TelemetryView,
+    Activity, DrivePage, DriveQuery, EventDetail, EventPage, EventQuery, Overview, Route,
+    RouteQuery, SampleQuery, TelemetryView,
 };
 use portal_core::domain::export::{AccessPage, ExportInfo, ExportQuery};
 
@@ -48,6 +48,12 @@ pub async fn vehicle_activity(vin: String) -> Result<Activity, ServerFnError> {
         .activity(who.as_ref(), &vin, None)
         .await
         .map_err(fail)
+}
+
+#[server(endpoint = "vehicle_route")]
+pub async fn vehicle_route(vin: String, query: RouteQuery) -> Result<Route, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal.route(who.as_ref(), &vin, &query).await.map_err(fail)
 }
 
 #[server(endpoint = "vehicle_drives")]

@@ -6,4 +6,5 @@ pub mod chart_cursor;
 pub mod forms;
 pub mod language;
 pub mod layout;
+pub mod route;
 pub mod vehicles;

@@ -1,4 +1,4 @@
-use crate::api::auth::{get_me, BindVehicle, ChangePassword};
+use crate::api::auth::{get_me, BindVehicle, ChangePassword, SetShowLocation};
 use crate::components::forms::{Field, QueryError};
 use crate::components::layout::PageTitle;
 use crate::components::vehicles::VehicleList;
@@ -17,6 +17,7 @@ pub fn AccountPage() -> impl IntoView {
     );
     let bind = ServerAction::<BindVehicle>::new();
     let change = ServerAction::<ChangePassword>::new();
+    let location = ServerAction::<SetShowLocation>::new();
     let query = use_query_map();
     let done = move || query.with(|q| q.get("done"));
     view! {
@@ -31,6 +32,7 @@ pub fn AccountPage() -> impl IntoView {
                             {move || match done().as_deref() {
                                 Some("vehicle") => view! { <p class="form-notice" role="status">{t!(i18n, vehicle_added)}</p> }.into_any(),
                                 Some("password") => view! { <p class="form-notice" role="status">{t!(i18n, password_changed)}</p> }.into_any(),
+                                Some("location") => view! { <p class="form-notice" role="status">{t!(i18n, location_saved)}</p> }.into_any(),
                                 _ => ().into_any(),
                             }}
                             <QueryError />
@@ -50,6 +52,15 @@ pub fn AccountPage() -> impl IntoView {
                                     <button type="submit">{t!(i18n, change_password_submit)}</button>
                                 </ActionForm>
                             </div>
+                            <ActionForm action=location attr:class="form card" attr:id="location" attr:data-testid="location-form">
+                                <h2>{t!(i18n, location_title)}</h2>
+                                <p class="muted">{t!(i18n, location_lead)}</p>
+                                <label class="check">
+                                    <input type="checkbox" name="show" value="on" checked=me.show_location />
+                                    " " {t!(i18n, location_show)}
+                                </label>
+                                <button type="submit">{t!(i18n, save)}</button>
+                            </ActionForm>
                         </section>
                     }
                     .into_any(),

@@ -6,6 +6,10 @@ use crate::components::browse::{
     lang, offset_secs, readable, severity_label, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
+use crate::components::route::RouteMap;
+
+/// The route on an event's page: this long before and after it.
+const ROUTE_AROUND_US: i64 = 2 * 60 * 1_000_000;
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
@@ -70,6 +74,7 @@ pub fn Detail(
         format_utc(d.window_to.t_us + 1)
     );
     let offset = offset_secs(&d.window_from.t_local);
+    let owner_view = case_no.is_none();
     let trigger = e.trigger.clone();
     let event_type = e.event_type;
     let rows = d.samples.clone();
@@ -117,6 +122,12 @@ pub fn Detail(
                 </table>
                 </div>
             </details>
+            // Where it happened: two minutes either side (owners only; staff
+            // read inside a case and see no map).
+            {owner_view.then(|| view! {
+                <RouteMap vin=vin.clone() from=format_utc(e.at.t_us - ROUTE_AROUND_US)
+                    to=format_utc(e.at.t_us + ROUTE_AROUND_US) offset_secs=offset name="event" />
+            })}
             {d.edr.clone().map(|c| view! { <CrashView c tz=tz.clone() /> })}
         </section>
     }

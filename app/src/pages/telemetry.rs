@@ -8,6 +8,7 @@ use crate::components::browse::{
 };
 use crate::components::chart::ChartPanel;
 use crate::components::layout::PageTitle;
+use crate::components::route::RouteMap;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
@@ -307,6 +308,8 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             </p>
         </form>
         <ChartPanel chart=v.chart.clone() offset_secs=offset name="range" zoom />
+        <RouteMap vin=vin.clone() from=format_utc(v.chart.from_us) to=format_utc(v.chart.to_us)
+            offset_secs=offset name="range" />
         {if rows.is_empty() {
             view! { <p class="notice" data-testid="no-rows">{t!(i18n, no_rows)}</p> }.into_any()
         } else {

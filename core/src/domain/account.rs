@@ -55,4 +55,7 @@ pub struct Me {
     pub account: String,
     pub role: Role,
     pub vehicles: Vec<VehicleBinding>,
+    /// Whether the account chose to see locations (routes) on its pages.
+    #[serde(default)]
+    pub show_location: bool,
 }

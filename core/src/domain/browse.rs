@@ -116,6 +116,44 @@ pub struct DriveItem {
 
 pub type DrivePage = Page<DriveItem>;
 
+/// `GET /api/v1/vehicles/{vin}/route`: both ends are required.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Where the car went within a range, for a reader who chose to see
+/// locations (`shown`); for one who did not, nothing but `shown: false`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub shown: bool,
+    /// Positions averaged over equal spans of `bucket_us`, in time order.
+    pub points: Vec<RoutePoint>,
+    pub bucket_us: i64,
+    /// Brake and crash events inside the range, placed at the route's
+    /// point nearest in time.
+    pub events: Vec<RouteEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RoutePoint {
+    pub t_us: i64,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub group: EventGroup,
+    pub t_us: i64,
+    pub lat: f64,
+    pub lon: f64,
+}
+
 /// `GET /api/v1/vehicles/{vin}/activity`: what happened lately. Days are
 /// the vehicle's local days; the strip ends today, or on the day of the
 /// newest record the reader may see when that is older than the strip.

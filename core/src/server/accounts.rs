@@ -293,6 +293,7 @@ impl Portal {
             account: who.account.clone(),
             role: who.role,
             vehicles: self.bindings(who.account_id).await?,
+            show_location: self.store.show_location(who.account_id).await?,
         })
     }
 

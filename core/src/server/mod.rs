@@ -18,6 +18,7 @@ pub mod identity;
 pub mod import;
 pub mod ingest;
 pub mod localtime;
+pub mod location;
 pub mod openapi;
 pub mod password;
 pub mod query;

@@ -3,7 +3,7 @@
 use super::params::{path_and_query, query_of, vin};
 use super::*;
 use crate::domain::browse::{
-    ChartQuery, DriveQuery, EventQuery, PageQuery, SampleQuery, ZoneQuery,
+    ChartQuery, DriveQuery, EventQuery, PageQuery, RouteQuery, SampleQuery, ZoneQuery,
 };
 use crate::domain::export::ExportQuery;
 use crate::domain::staff::{CaseListQuery, LookupQuery};
@@ -116,6 +116,21 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
+            body: Some(json_body(object(
+                &["show"],
+                json!({"show": {"type": "boolean"}}),
+            ))),
+            ok: (204, empty("saved; routes appear on this account's pages, or no longer")),
+            errors: &[400, 401, 415, 422],
+            ..op(
+                "put",
+                "/api/v1/me/location",
+                "accounts",
+                "set_show_location",
+                "Show or hide locations (routes) on this account's pages (off by default)",
+            )
+        },
+        Op {
             ok: (
                 200,
                 json_reply(
@@ -225,6 +240,24 @@ pub(super) fn operations() -> Vec<Op> {
                 "owner data",
                 "activity",
                 "What happened lately",
+            )
+        },
+        Op {
+            params: path_and_query::<RouteQuery>(vec![vin()]),
+            ok: (
+                200,
+                json_reply(
+                    "`shown: false` and nothing else unless the caller's account chose to see locations; else the positions of the range averaged over at most 2,000 equal spans, and the brake and crash events placed on them",
+                    json!({"type": "object"}),
+                ),
+            ),
+            errors: &[400, 401, 404, 422],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/route",
+                "owner data",
+                "route",
+                "Where the car went within a range (at most 31 days)",
             )
         },
         Op {

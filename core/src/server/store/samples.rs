@@ -80,6 +80,19 @@ pub struct ChartRow {
     pub values: Vec<Option<(f64, f64)>>,
 }
 
+/// Where the car was at one instant (the average of a bucket's positions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackPoint {
+    pub t_us: i64,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// The bucket width that splits `range` into at most `max_points` buckets.
+pub(crate) fn track_bucket_us(range: TimeRange, max_points: u32) -> i64 {
+    (range.to_us.saturating_sub(range.from_us) / i64::from(max_points.max(1))).max(1)
+}
+
 /// Telemetry samples: pages, counts, drives and chart data.
 #[async_trait]
 pub trait SampleStore: Send + Sync {
@@ -127,6 +140,16 @@ pub trait SampleStore: Send + Sync {
         channels: &[ChartChannel],
         request: ChartRequest,
     ) -> Result<Vec<ChartRow>, StoreError>;
+
+    /// Where the car was within `range` (a bounded range): the samples that
+    /// carry a position, averaged over at most `max_points` equal spans of
+    /// time, in time order.
+    async fn track(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_points: u32,
+    ) -> Result<Vec<TrackPoint>, StoreError>;
 
     /// Intervals between consecutive samples among the first `max_samples`
     /// of `range`: (interval in µs, how often), most frequent first.

@@ -148,6 +148,25 @@ impl AccountStore for PgStore {
         Ok(())
     }
 
+    async fn show_location(&self, account: AccountId) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, bool>("SELECT show_location FROM accounts WHERE id = $1")
+                .bind(account)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(false),
+        )
+    }
+
+    async fn set_show_location(&self, account: AccountId, show: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET show_location = $1 WHERE id = $2")
+            .bind(show)
+            .bind(account)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn set_totp_secret(&self, account: AccountId, secret: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE accounts SET totp_secret = $1, totp_last_step = NULL WHERE id = $2")
             .bind(secret)

@@ -7,10 +7,11 @@ use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
 use crate::domain::records::Sample;
 use crate::server::store::rows::{minute_stem, parse_wire, AEB_LEVEL};
+use crate::server::store::samples::track_bucket_us;
 use crate::server::store::sql;
 use crate::server::store::{
     ChartRequest, ChartRow, DriveSummary, PageRequest, SampleFilter, SampleStore, StoreError,
-    TimeRange, VehicleId,
+    TimeRange, TrackPoint, VehicleId,
 };
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
@@ -98,6 +99,34 @@ async fn drives(
                 samples: r.try_get::<i64, _>(2)? as u64,
                 max_speed_kmh: r.try_get(3)?,
                 distance_km: odometer.or(integrated),
+            })
+        })
+        .collect()
+}
+
+async fn track(
+    pool: &PgPool,
+    vehicle: VehicleId,
+    range: TimeRange,
+    max_points: u32,
+) -> Result<Vec<TrackPoint>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT min(t), avg(lat), avg(lon) FROM samples \
+         WHERE vehicle_id = $1 AND t >= $2 AND t < $3 AND lat IS NOT NULL AND lon IS NOT NULL \
+         GROUP BY date_bin($4 * interval '1 microsecond', t, $2) ORDER BY 1",
+    )
+    .bind(vehicle)
+    .bind(Ts(range.from_us))
+    .bind(Ts(range.to_us))
+    .bind(track_bucket_us(range, max_points) as f64)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TrackPoint {
+                t_us: time(r, 0)?,
+                lat: r.try_get(1)?,
+                lon: r.try_get(2)?,
             })
         })
         .collect()
@@ -280,6 +309,15 @@ impl SampleStore for PgStore {
         request: ChartRequest,
     ) -> Result<Vec<ChartRow>, StoreError> {
         chart_rows(&self.pool, vehicle, range, channels, request).await
+    }
+
+    async fn track(
+        &self,
+        vehicle: VehicleId,
+        range: TimeRange,
+        max_points: u32,
+    ) -> Result<Vec<TrackPoint>, StoreError> {
+        track(&self.pool, vehicle, range, max_points).await
     }
 
     async fn sample_intervals(

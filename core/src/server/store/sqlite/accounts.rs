@@ -183,6 +183,25 @@ impl AccountStore for SqliteStore {
         Ok(())
     }
 
+    async fn show_location(&self, account: AccountId) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, bool>("SELECT show_location FROM accounts WHERE id = ?")
+                .bind(account)
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(false),
+        )
+    }
+
+    async fn set_show_location(&self, account: AccountId, show: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET show_location = ? WHERE id = ?")
+            .bind(show)
+            .bind(account)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn set_totp_secret(&self, account: AccountId, secret: &str) -> Result<(), StoreError> {
         set_totp_secret(&self.pool, account, secret).await
     }
