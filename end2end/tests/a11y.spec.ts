@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { CRASH_VIN, hydrated, portal, signIn, totp } from "./helpers";
+import { CRASH_VIN, hydrated, portal, showLocation, signIn, totp } from "./helpers";
 
 // axe-core's WCAG 2.0–2.2 A and AA rules on every page, for the owner and
 // for support staff, in both languages and both colour schemes. Any
@@ -57,11 +57,7 @@ for (const language of LANGUAGES) {
         test.setTimeout(120_000);
         await signIn(page);
         // With location on, so the routes on the telemetry and event pages are checked too.
-        await page.goto("/account");
-        await hydrated(page);
-        await page.getByTestId("location-form").getByLabel("Show the routes of my vehicles").check();
-        await page.getByTestId("location-form").getByRole("button", { name: "Save" }).click();
-        await expect(page.getByRole("status")).toBeVisible();
+        await showLocation(page, true);
         await useLanguage(page, language, baseURL);
         const brake = await firstEvent(page, CRASH_VIN, "group=brake");
         const crash = await firstEvent(page, CRASH_VIN, "group=crash");
@@ -120,4 +116,47 @@ for (const language of LANGUAGES) {
       });
     });
   }
+}
+
+/** The contrast ratio of two CSS colours (WCAG's relative luminance). */
+function contrast(a: number[], b: number[]): number {
+  const lum = (c: number[]) => {
+    const [r, g, bl] = c.map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+for (const scheme of SCHEMES) {
+  test.describe(`${scheme} scheme`, () => {
+    test.use({ colorScheme: scheme });
+
+    test("chart lines, markers, routes and active days stand out 3:1 from their background", async ({ page }) => {
+      await signIn(page);
+      await showLocation(page, true);
+      const measure = (selector: string, property: "stroke" | "borderTopColor") =>
+        page.locator(selector).first().evaluate((el, property) => {
+          const rgb = (s: string) => (s.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+          // A border stands against what is around the element, not its own fill.
+          let bg: Element | null = property === "stroke" ? el : el.parentElement;
+          while (bg && /rgba\(0, 0, 0, 0\)|transparent/.test(getComputedStyle(bg).backgroundColor)) bg = bg.parentElement;
+          return [rgb((getComputedStyle(el) as any)[property]), rgb(bg ? getComputedStyle(bg).backgroundColor : "rgb(255, 255, 255)")];
+        }, property);
+      const checks: [string, string, "stroke" | "borderTopColor"][] = [
+        [`/vehicles/${CRASH_VIN}/telemetry`, "svg.chart-svg path.series", "stroke"],
+        [`/vehicles/${CRASH_VIN}/telemetry`, "svg.route-svg path.route-line", "stroke"],
+        [await firstEvent(page, CRASH_VIN, "group=brake"), "svg.chart-svg line.marker", "stroke"],
+        [`/vehicles/${CRASH_VIN}`, "a.day.level-1, a.day.level-2, a.day.level-3, a.day.level-4", "borderTopColor"],
+      ];
+      for (const [path, selector, property] of checks) {
+        await page.goto(path);
+        const [fg, bg] = await measure(selector, property);
+        expect(contrast(fg, bg), `${selector} on ${path}: ${fg} against ${bg}`).toBeGreaterThanOrEqual(3);
+      }
+    });
+  });
 }

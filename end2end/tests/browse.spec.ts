@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { CRASH_VIN, hydrated, signIn } from "./helpers";
+import { CRASH_VIN, hydrated, showLocation, signIn } from "./helpers";
 
 const VIN = CRASH_VIN;
 
@@ -165,16 +165,6 @@ test("one chart reads every channel at the pointer or the arrow keys, and a sele
   expect(span(new URL(page.url()))).toBeLessThan(span(before));
 });
 
-/** Ticks or unticks "Show the routes of my vehicles" on the account page and saves. */
-async function showLocation(page: Page, show: boolean) {
-  await page.goto("/account");
-  await hydrated(page);
-  const form = page.getByTestId("location-form");
-  await form.getByLabel("Show the routes of my vehicles").setChecked(show);
-  await form.getByRole("button", { name: "Save" }).click();
-  await expect(page.getByRole("status")).toContainText("location is saved");
-}
-
 test("a drive's route appears once the owner turns location on, drawn here with nothing fetched", async ({ page, baseURL }) => {
   const requests: string[] = [];
   page.on("request", (r) => requests.push(r.url()));
@@ -251,6 +241,17 @@ test.describe("on a 390 px phone", () => {
     await expect(page.getByTestId("event-filters")).toBeHidden();
     await expect(page.getByTestId("events")).toBeInViewport();
 
+    // No owner page is wider than the phone, and chart labels stay legible
+    // (drawn at least 9 px high although the drawing is scaled down).
+    for (const path of [`/vehicles/${VIN}/drives`, `/vehicles/${VIN}/telemetry`, `/vehicles/${VIN}/export`, `/vehicles/${VIN}/access`, "/account", "/verify"]) {
+      await page.goto(path);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
+    }
+    await page.goto(`/vehicles/${VIN}/telemetry`);
+    const heights = await page.locator("svg.chart-svg text.tick").evaluateAll((ts) => ts.filter((t) => t.getBoundingClientRect().height > 0).map((t) => t.getBoundingClientRect().height));
+    expect(heights.length).toBeGreaterThan(3);
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(9);
+
     // The 90-day strip fits the phone's width.
     await page.goto(`/vehicles/${VIN}`);
     const calendar = page.getByTestId("calendar");
@@ -278,5 +279,22 @@ test.describe("without JavaScript", () => {
     await page.getByTestId("next-page").click();
     await expect(page).toHaveURL(/cursor=/);
     expect((await speeds(page)).every((s) => s >= 60)).toBe(true);
+  });
+
+  test("every view shows its data: the 90 days, drives, events, an event's charts and its crash record", async ({ page }) => {
+    await signIn(page);
+    await page.goto(`/vehicles/${VIN}`);
+    await expect(page.getByTestId("class-telemetry")).toBeVisible();
+    await expect(page.getByTestId("calendar").locator("[data-date]")).toHaveCount(90);
+    await expect(page.getByTestId("latest-drive").getByRole("link")).toBeVisible();
+    await page.goto(`/vehicles/${VIN}/drives`);
+    await expect(page.getByTestId("drives").locator("tbody tr").first()).toBeVisible();
+    await page.goto(`/vehicles/${VIN}/events?group=crash`);
+    const collision = page.getByTestId("events").locator("tbody tr", { has: page.locator('[data-event-type="collision"]') });
+    await collision.getByRole("link").click();
+    await expect(page.locator('figure[data-chart="window"] svg g.lane')).not.toHaveCount(0);
+    await expect(page.locator("details.window-table table tbody tr").first()).toBeAttached();
+    await expect(page.getByTestId("crash-record")).toBeVisible();
+    await expect(page.getByTestId("crash-record")).toContainText("Yes");
   });
 });

@@ -47,3 +47,13 @@ export function totp(secret: string, at = Date.now()): string {
   const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return value.toString().padStart(6, "0");
 }
+
+/** Ticks or unticks "Show the routes of my vehicles" on the account page (English) and saves. */
+export async function showLocation(page: Page, show: boolean) {
+  await page.goto("/account");
+  await hydrated(page);
+  const form = page.getByTestId("location-form");
+  await form.getByLabel("Show the routes of my vehicles").setChecked(show);
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toContainText("location is saved");
+}

@@ -123,11 +123,7 @@ async fn a_recent_history_ends_today_and_counts_each_local_day() {
         json!({"kind":"event","vin":RECENT,"id":"c-old","t":t(long_ago + 30_000_000),
         "type":"airbag_deployment","severity":"critical"}),
     );
-    let text = lines
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = ndjson(&lines);
     import_log(&app, text).await;
     let c = new_owner(&app, RECENT, None, "recent@example.com").await;
     let (status, a) = get(&c, &app, &format!("/api/v1/vehicles/{RECENT}/activity")).await;

@@ -67,11 +67,7 @@ pub fn generated_log() -> String {
         "airbags":[{"position":"driver_front","deploy_ms":38.0}],
         "pre_crash":{"rate_hz":2.0,"samples":pre},
         "delta_v":{"rate_hz":100.0,"samples":[{"t_ms":0,"long_kmh":0.0},{"t_ms":10,"long_kmh":-5.2}]}}));
-    lines
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    ndjson(&lines)
 }
 
 pub async fn fixture() -> (TestApp, reqwest::Client) {
@@ -459,11 +455,7 @@ async fn drives_are_found_across_long_histories_and_page_without_gaps_or_repeats
     for d in 15..18 {
         add_drive(DRIVE1_US + d * day, 30, 1_000_000);
     }
-    let text = lines
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = ndjson(&lines);
     import_log(&app, text).await;
     let c = new_owner(&app, LONG, None, "long@example.com").await;
 

@@ -207,6 +207,15 @@ pub async fn import_vehicle(app: &TestApp, vin: &str, secs: &[u32]) {
     .expect("import");
 }
 
+/// Records as the interchange format's lines (NDJSON).
+pub fn ndjson(lines: &[serde_json::Value]) -> String {
+    lines
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Issues a claim code (optionally with a period start) as `portal admin claim-code` does.
 pub async fn claim_code(app: &TestApp, vin: &str, since_us: Option<i64>) -> String {
     let portal = Portal::new(app.store.clone());

@@ -39,11 +39,7 @@ fn log() -> String {
         json!({"kind":"event","vin":VIN,"id":"fcw-1","t":t(START_US + 200_000_000),
         "type":"fcw_warning","severity":"warning"}),
     );
-    lines
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    ndjson(&lines)
 }
 
 async fn set_location(c: &reqwest::Client, app: &TestApp, show: Value) -> u16 {

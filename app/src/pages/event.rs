@@ -208,13 +208,7 @@ fn CrashView(c: CrashRecord, tz: Option<String>) -> impl IntoView {
     // The crash pulse lasts a few hundred milliseconds: its axis counts them.
     dv.ticks = relative_ticks(dv.from_us, dv.to_us, r.t0_us, true);
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
-    let yes_no = move |b: bool| {
-        if b {
-            t!(i18n, yes).into_any()
-        } else {
-            t!(i18n, no).into_any()
-        }
-    };
+    let yes_no = move |b: bool| move || vocabulary::flag(b).get(lang(i18n));
     let deployed: Vec<(String, f64)> = r
         .airbags
         .iter()

@@ -236,8 +236,14 @@ fn Browser(v: TelemetryView, q: ParamsMap, vin: String) -> impl IntoView {
             name,
             vec![
                 (String::new(), t!(i18n, any).into_any()),
-                ("true".into(), t!(i18n, yes).into_any()),
-                ("false".into(), t!(i18n, no).into_any()),
+                (
+                    "true".into(),
+                    (move || vocabulary::flag(true).get(lang(i18n))).into_any(),
+                ),
+                (
+                    "false".into(),
+                    (move || vocabulary::flag(false).get(lang(i18n))).into_any(),
+                ),
             ],
         )
     };
