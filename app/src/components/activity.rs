@@ -57,8 +57,8 @@ fn ActivityView(a: Activity) -> impl IntoView {
     view! {
         <p class="muted">{t!(i18n, activity_lead)}</p>
         <p data-testid="activity-total">
-            <strong>{t!(i18n, activity_total)}</strong> " (" {t!(i18n, activity_to)} " "
-            {move || long_date(lang(i18n), &last_date)} "): "
+            <strong>{t!(i18n, activity_total)}</strong> {move || punctuation(lang(i18n)).0} {t!(i18n, activity_to)} " "
+            {move || long_date(lang(i18n), &last_date)} {move || punctuation(lang(i18n)).1}
             <span data-testid="activity-drives">{drives}</span> " " {t!(i18n, activity_drives)} " · "
             {km.map(|k| format!("{k:.1} km")).unwrap_or_else(|| "– km".into())} " · "
             <span data-testid="activity-events">{events}</span> " " {t!(i18n, activity_events)}
@@ -257,6 +257,14 @@ fn latest_event(vin: &str, event: Option<EventItem>) -> AnyView {
         <span data-event-type=e.event_type.as_str()>{event_type_label(e.event_type)}</span>
     }
     .into_any()
+}
+
+/// Around the strip's end date: ` (` and `): `, or full-width in Chinese.
+fn punctuation(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::ZhCn => ("（", "）："),
+        Lang::En => (" (", "): "),
+    }
 }
 
 /// `2026-11-03` as `3 Nov 2026` or `2026年11月3日`.
