@@ -7,6 +7,7 @@
 use crate::api::browse::vehicle_activity;
 use crate::components::browse::{event_type_label, lang, readable, BrowseError};
 use crate::i18n::{t, t_string, use_i18n};
+use chrono::{Datelike, NaiveDate};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use portal_core::domain::browse::{Activity, DayActivity, DriveItem, EventItem};
@@ -82,7 +83,7 @@ fn ActivityView(a: Activity) -> impl IntoView {
 #[component]
 fn Calendar(days: Vec<DayActivity>, vin: String) -> impl IntoView {
     let i18n = use_i18n();
-    let Some(first) = days.first().and_then(|d| ymd(&d.date)) else {
+    let Some(first) = days.first().and_then(|d| parse_date(&d.date)) else {
         return ().into_any();
     };
     let offset = weekday_from_monday(first) as usize;
@@ -96,8 +97,8 @@ fn Calendar(days: Vec<DayActivity>, vin: String) -> impl IntoView {
     let month_row = (0..weeks)
         .map(|week| {
             let month = (0..7).filter_map(|wd| cell(week, wd)).find_map(|i| {
-                let (_, m, d) = ymd(&days[i].date)?;
-                (d == 1 || i == 0).then_some(m)
+                let date = parse_date(&days[i].date)?;
+                (date.day() == 1 || i == 0).then_some(date.month())
             });
             match month {
                 Some(m) => view! {
@@ -269,35 +270,28 @@ fn punctuation(lang: Lang) -> (&'static str, &'static str) {
 
 /// `2026-11-03` as `3 Nov 2026` or `2026年11月3日`.
 fn long_date(lang: Lang, date: &str) -> String {
-    let Some((y, m, d)) = ymd(date) else {
+    let Some(day) = parse_date(date) else {
         return date.to_string();
     };
     match lang {
-        Lang::ZhCn => format!("{y}年{m}月{d}日"),
-        Lang::En => format!("{d} {} {y}", word(MONTHS_EN, m as usize - 1)),
+        Lang::ZhCn => day.format("%Y年%-m月%-d日").to_string(),
+        Lang::En => day.format("%-d %b %Y").to_string(),
     }
 }
-
-const MONTHS_EN: &str = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec";
 
 /// The `n`th word of a space-separated list (the locale's month and day names).
 fn word(list: &str, n: usize) -> String {
     list.split(' ').nth(n).unwrap_or_default().to_string()
 }
 
-fn ymd(date: &str) -> Option<(i32, u32, u32)> {
-    let mut parts = date.splitn(3, '-');
-    Some((
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    ))
+/// A strip's `YYYY-MM-DD`.
+fn parse_date(date: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
 }
 
 /// Monday 0 … Sunday 6.
-fn weekday_from_monday((y, m, d): (i32, u32, u32)) -> u32 {
-    use chrono::Datelike;
-    chrono::NaiveDate::from_ymd_opt(y, m, d).map_or(0, |date| date.weekday().num_days_from_monday())
+fn weekday_from_monday(date: NaiveDate) -> u32 {
+    date.weekday().num_days_from_monday()
 }
 
 #[cfg(test)]
@@ -306,10 +300,11 @@ mod tests {
 
     #[test]
     fn weekdays_and_dates_read_right() {
-        assert_eq!(weekday_from_monday((2026, 12, 4)), 4); // a Friday
-        assert_eq!(weekday_from_monday((2024, 2, 29)), 3); // a Thursday
-        assert_eq!(weekday_from_monday((2021, 1, 4)), 0); // a Monday
-        assert_eq!(weekday_from_monday((2000, 1, 2)), 6); // a Sunday
+        let day = |s| parse_date(s).unwrap();
+        assert_eq!(weekday_from_monday(day("2026-12-04")), 4); // a Friday
+        assert_eq!(weekday_from_monday(day("2024-02-29")), 3); // a Thursday
+        assert_eq!(weekday_from_monday(day("2021-01-04")), 0); // a Monday
+        assert_eq!(weekday_from_monday(day("2000-01-02")), 6); // a Sunday
         assert_eq!(long_date(Lang::En, "2026-11-03"), "3 Nov 2026");
         assert_eq!(long_date(Lang::ZhCn, "2026-11-03"), "2026年11月3日");
         assert_eq!(long_date(Lang::En, "bad"), "bad");

@@ -16,7 +16,7 @@ use portal_core::domain::vocabulary;
 pub(super) const WIDTH: f64 = 720.0;
 pub(super) const LEFT: f64 = 56.0;
 /// Above each lane: its title, and the cursor's readout of it.
-pub(super) const TITLE: f64 = 18.0;
+const TITLE: f64 = 18.0;
 const GAP: f64 = 10.0;
 /// Below the last lane: the time labels.
 const AXIS: f64 = 22.0;
@@ -27,15 +27,17 @@ pub(super) struct Lane {
     pub series: Series,
     /// The chart's bucket width (0: every sample drawn), for telling pauses.
     pub bucket_us: i64,
-    /// Where the plot starts (below the title) and how tall it is.
-    pub top: f64,
-    pub height: f64,
+    /// Where the plot lies (below its title) and how its values map into it.
     pub scale: Scale,
 }
 
 impl Lane {
+    pub fn top(&self) -> f64 {
+        self.scale.top
+    }
+
     pub fn bottom(&self) -> f64 {
-        self.top + self.height
+        self.scale.top + self.scale.height
     }
 }
 
@@ -61,8 +63,6 @@ fn lanes(chart: &Chart) -> Vec<Lane> {
             Lane {
                 series: s.clone(),
                 bucket_us: chart.bucket_us,
-                top,
-                height,
                 scale: Scale {
                     from_us: chart.from_us,
                     span_us: (chart.to_us - chart.from_us).max(1) as f64,
@@ -89,7 +89,12 @@ pub fn ChartPanel(
     let i18n = use_i18n();
     let downsampled = chart.bucket_us > 0;
     let lanes = lanes(&chart);
-    let height = lanes.last().map_or(0.0, |l| l.bottom()) + AXIS;
+    // Grid lines and the marker run from the first plot's top to the last one's axis.
+    let (first, last) = (
+        lanes.first().map_or(0.0, Lane::top),
+        lanes.last().map_or(0.0, Lane::bottom),
+    );
+    let height = last + AXIS;
     let cursor = Cursor::new(lanes.clone(), zoom);
     let id = format!("chart-{name}");
     let caption_id = id.clone();
@@ -104,8 +109,6 @@ pub fn ChartPanel(
     let drawn = chart.series.iter().any(|s| !s.points.is_empty());
     let time_grid = time_ticks(&chart, offset_secs);
     let marker = chart.marker_us;
-    let bottom = height - AXIS;
-    let (first, last) = (lanes.first().map_or(0.0, |l| l.top), bottom - GAP);
     let x_of = lanes.first().map(|l| l.scale);
     view! {
         <figure class="chart chart-panel" role="group" aria-labelledby=id data-chart=name>
@@ -174,7 +177,7 @@ fn LaneView(lane: Lane) -> impl IntoView {
             })
             .collect()
     } else {
-        value_ticks(scale.lo, scale.hi, if lane.height >= 80.0 { 4 } else { 2 })
+        value_ticks(scale.lo, scale.hi, if scale.height >= 80.0 { 4 } else { 2 })
             .into_iter()
             .map(|(v, label)| (v, Signal::stored(label)))
             .collect()
@@ -184,8 +187,8 @@ fn LaneView(lane: Lane) -> impl IntoView {
     view! {
         <g class="lane" data-channel=channel.as_str()>
             <title>{about}</title>
-            <text class="lane-title" x=LEFT y=lane.top - 5.0>{move || channel_label(i18n, channel)}</text>
-            <line class="axis" x1=LEFT y1=lane.top x2=LEFT y2=lane.bottom() />
+            <text class="lane-title" x=LEFT y=lane.top() - 5.0>{move || channel_label(i18n, channel)}</text>
+            <line class="axis" x1=LEFT y1=lane.top() x2=LEFT y2=lane.bottom() />
             <line class="axis" x1=LEFT y1=lane.bottom() x2=WIDTH y2=lane.bottom() />
             {ticks.into_iter().map(|(v, label)| {
                 let y = scale.y(v);
@@ -275,7 +278,8 @@ impl Scale {
     }
 }
 
-fn tenth(v: f64) -> f64 {
+/// A coordinate to a tenth of a unit: finer than a pixel, short in the page.
+pub(super) fn tenth(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 

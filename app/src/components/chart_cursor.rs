@@ -170,8 +170,9 @@ impl Cursor {
                         .map_or(channel.as_str(), |c| c.label.get(lang))
                         .to_string();
                     let points = &lane.series.points;
-                    let value = points.iter().position(|p| p.t_us == t).map_or_else(
-                        || "–".to_string(),
+                    // Points are in time order: found by halving, not by a scan.
+                    let value = points.binary_search_by_key(&t, |p| p.t_us).map_or_else(
+                        |_| "–".to_string(),
                         |k| {
                             let p = points[k];
                             if p.min == p.max {
@@ -185,7 +186,7 @@ impl Cursor {
                             }
                         },
                     );
-                    (lane.top, name, value)
+                    (lane.top(), name, value)
                 })
                 .collect()
         })

@@ -5,6 +5,7 @@
 
 use crate::api::browse::vehicle_route;
 use crate::components::browse::{clock_label, event_type_label, BrowseError};
+use crate::components::chart::tenth;
 use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -100,7 +101,7 @@ impl Projection {
     fn at(&self, lat: f64, lon: f64) -> (f64, f64) {
         let x = PAD + self.dx + (lon * self.k - self.min_x) * self.scale;
         let y = HEIGHT - PAD - self.dy - (lat - self.min_y) * self.scale;
-        ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
+        (tenth(x), tenth(y))
     }
 
     /// A scale bar of a round length near a quarter of the width: (units, label).

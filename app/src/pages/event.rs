@@ -6,11 +6,8 @@ use crate::components::browse::{
     lang, offset_secs, readable, severity_label, shown, BrowseError, SealedBy, VehicleNav,
 };
 use crate::components::chart::ChartPanel;
-use crate::components::route::RouteMap;
-
-/// The route on an event's page: this long before and after it.
-const ROUTE_AROUND_US: i64 = 2 * 60 * 1_000_000;
 use crate::components::layout::PageTitle;
+use crate::components::route::RouteMap;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
@@ -20,6 +17,9 @@ use portal_core::domain::browse::{CrashRecord, EventDetail, Limitation};
 use portal_core::domain::chart::{relative_ticks, Chart, ChartChannel, ChartPoint, Series};
 use portal_core::domain::time::format_utc;
 use portal_core::domain::vocabulary;
+
+/// The route on an event's page: this long before and after it.
+const ROUTE_AROUND_US: i64 = 2 * 60 * 1_000_000;
 
 /// The window table's columns: the charted channels.
 const WINDOW_COLUMNS: &[&str] = &[

@@ -4,16 +4,17 @@
 //! here and the same day on the drives page agree.
 
 use super::authz::{Access, Principal};
+use super::drives::tenth_km;
 use super::error::ServiceError;
 use super::events::event_item;
-use super::localtime::{day_start, viewer_zone, zone};
+use super::localtime::{day_start, local_date, viewer_zone, zone};
 use super::store::{
     EventFilter, EventPageRequest, PageRequest, SampleFilter, SealedClass, TimeRange,
 };
 use super::{now_us, Portal};
 use crate::domain::browse::{Activity, DayActivity, EventItem};
 use crate::domain::log_format::{EventGroup, EventType};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 
 /// How many days the strip shows.
 pub const ACTIVITY_DAYS: i64 = 90;
@@ -33,11 +34,7 @@ impl Portal {
         let vehicle = access.vehicle.id;
         let timezone = access.vehicle.vehicle.timezone.clone();
         let tz = zone(&timezone);
-        let local_date = |t_us: i64| {
-            Utc.timestamp_micros(t_us)
-                .single()
-                .map(|t| t.with_timezone(&tz).date_naive())
-        };
+        let local_date = |t_us: i64| local_date(t_us, tz);
         let today = local_date(now_us()).unwrap_or_default();
         let newest = self.newest_record(&access).await?;
         let last_day = match newest.and_then(local_date) {
@@ -94,7 +91,7 @@ impl Portal {
             if let Some(day) = index(d.first_us).map(|i| &mut days[i]) {
                 day.drives += 1;
                 // Each drive as the drives list shows it, so the two add up.
-                if let Some(km) = d.distance_km.map(|km| (km * 10.0).round() / 10.0) {
+                if let Some(km) = d.distance_km.map(tenth_km) {
                     day.distance_km = Some(day.distance_km.unwrap_or(0.0) + km);
                 }
             }
@@ -107,7 +104,7 @@ impl Portal {
             }
         }
         for day in &mut days {
-            day.distance_km = day.distance_km.map(|km| (km * 10.0).round() / 10.0);
+            day.distance_km = day.distance_km.map(tenth_km);
         }
         let latest_drive = match drives.last() {
             Some(last) => self

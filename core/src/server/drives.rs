@@ -11,6 +11,11 @@ use super::Portal;
 pub use crate::domain::browse::DriveQuery;
 use crate::domain::browse::{DriveItem, DrivePage};
 
+/// A distance as the drives list gives it: to 0.1 km.
+pub(crate) fn tenth_km(km: f64) -> f64 {
+    (km * 10.0).round() / 10.0
+}
+
 /// A pause longer than this ends a drive.
 pub const GAP_US: i64 = 5 * 60 * 1_000_000;
 /// How much history one store query looks at.
@@ -96,7 +101,7 @@ impl Portal {
                 end: instant(d.last_us, zone, viewer),
                 duration_s: (d.last_us - d.first_us) / 1_000_000,
                 samples: d.samples,
-                distance_km: d.distance_km.map(|km| (km * 10.0).round() / 10.0),
+                distance_km: d.distance_km.map(tenth_km),
                 max_speed_kmh: d.max_speed_kmh,
                 events: inside.len() as u64,
                 brake_events: inside.iter().filter(|e| e.event_type.is_brake()).count() as u64,

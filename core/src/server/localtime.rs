@@ -241,16 +241,19 @@ pub fn day_start(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> Option<i64> {
     })
 }
 
-/// Midnight starting the vehicle-local day that holds `t_us`.
+/// The start of the vehicle-local day that holds `t_us` (see `day_start`).
 pub fn start_of_local_day(t_us: i64, zone: &str) -> i64 {
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    let Some(utc) = Utc.timestamp_micros(t_us).single() else {
-        return t_us;
-    };
-    let day = utc.with_timezone(&tz).date_naive();
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|m| tz.from_local_datetime(&m).earliest())
-        .map_or(t_us, |t| t.timestamp_micros())
+    let tz = self::zone(zone);
+    local_date(t_us, tz)
+        .and_then(|day| day_start(day, tz))
+        .unwrap_or(t_us)
+}
+
+/// The local date, in `tz`, of an instant.
+pub fn local_date(t_us: i64, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
+    Utc.timestamp_micros(t_us)
+        .single()
+        .map(|t| t.with_timezone(&tz).date_naive())
 }
 
 #[cfg(test)]

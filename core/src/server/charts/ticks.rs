@@ -157,8 +157,6 @@ fn sub_day(from_us: i64, to_us: i64, step_s: i64, tz: Tz) -> Vec<i64> {
     out
 }
 
-/// The instant a local day starts (midnight, or the first hour that exists
-/// where a DST change skips midnight).
 fn days(from_us: i64, to_us: i64, step_d: i64, tz: Tz) -> Vec<i64> {
     let mut date = local(from_us, tz).date_naive();
     if step_d % 7 == 0 {

@@ -63,12 +63,12 @@ pub trait AccountStore: Send + Sync {
 
     async fn clear_sign_in_failures(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Staff second factor: the account's TOTP secret (base32) is set.
     /// Whether the account chose to see locations (routes) on its pages.
     async fn show_location(&self, account: AccountId) -> Result<bool, StoreError>;
 
     async fn set_show_location(&self, account: AccountId, show: bool) -> Result<(), StoreError>;
 
+    /// Staff second factor: the account's TOTP secret (base32) is set.
     async fn set_totp_secret(&self, account: AccountId, secret: &str) -> Result<(), StoreError>;
 
     async fn totp_secret(&self, account: AccountId) -> Result<Option<String>, StoreError>;
