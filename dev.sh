@@ -3,14 +3,12 @@
 #   ./dev.sh serve   install what is missing, build in release mode, load the demo
 #                    data into an empty database, and serve on http://127.0.0.1:3000
 #   ./dev.sh test    install what is missing (plus Chromium and the end2end npm
-#                    packages) and run every check and test
+#                    packages, while the build runs) and run every check and test
 # Both are idempotent: a second run skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-CARGO_LEPTOS_VERSION=0.3.10
-WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
-BINARYEN_VERSION=132.0.0     # wasm-opt; Debian's binaryen is too old
+BINARYEN_VERSION=132.0.0 # wasm-opt for the release bundle; Debian's binaryen is too old
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -18,20 +16,16 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# No cargo-leptos to install: `cargo xtask` (xtask/) builds the browser bundle
+# with the wasm-bindgen library, compiled as part of the workspace.
 install_build_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "adding the wasm32 target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads --locked
-  fi
-  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-    # Not --locked: one of its locked dependencies is no longer in the index.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  fi
+}
+
+install_wasm_opt() {
   if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
     say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
     as_root npm install -g --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
@@ -61,31 +55,45 @@ install_verifier_python() {
     python3 -m venv "$VERIFIER_VENV"
     "$VERIFIER_VENV/bin/pip" install --quiet "cryptography==$CRYPTOGRAPHY_VERSION"
   fi
-  export VDP_PYTHON="$PWD/$VERIFIER_VENV/bin/python"
 }
 
-install_test_tools() {
-  install_build_tools
-  install_packages fonts-noto-cjk poppler-utils
-  for component in rustfmt clippy; do
-    rustup component list --installed | grep -q "^$component" || rustup component add "$component"
-  done
-  if [ ! -x /usr/bin/chromium ]; then
-    say "installing Debian's Chromium"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-  fi
+# What the tests need to run, not to build: Debian's Chromium, the report's
+# font, poppler (the tests read the PDF), the end2end npm packages, and the
+# Python tools. All of it waits on the network, so it runs while cargo builds.
+install_test_runtime() {
+  install_packages fonts-noto-cjk poppler-utils chromium
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
+  install_verifier_python
+  tests/schemathesis/run.sh --install
+}
+
+INSTALL_LOG=target/install-test-tools.log
+start_installing_test_runtime() {
+  mkdir -p target
+  say "installing what the tests run with, in the background (log: $INSTALL_LOG)"
+  install_test_runtime >"$INSTALL_LOG" 2>&1 &
+  INSTALL_PID=$!
+}
+
+finish_installing_test_runtime() {
+  say "waiting for the background installs"
+  if ! wait "$INSTALL_PID"; then
+    cat "$INSTALL_LOG" >&2
+    say "installing the test tools failed (log above)"
+    return 1
+  fi
+  grep '^==>' "$INSTALL_LOG" >&2 || echo "(everything was installed already)" >&2
 }
 
 serve() {
   install_build_tools
   install_packages fonts-noto-cjk
-  say "building in release mode"
-  cargo leptos build --release
+  install_wasm_opt
+  say "building in release mode: the server and the browser bundle side by side"
+  cargo xtask build --release
   say "starting (demo data is loaded into an empty database)"
   # Plain http on 127.0.0.1: session cookies without Secure (the server says so).
   # Behind HTTPS, run `portal serve` without --insecure-cookies.
@@ -104,10 +112,11 @@ e2e_on_postgres() {
 }
 
 run_tests() {
-  install_test_tools
-  install_verifier_python
-  # The same flags cargo-leptos uses for debug builds, so tests reuse its artifacts.
-  export RUSTFLAGS="--cfg erase_components"
+  install_build_tools
+  for component in rustfmt clippy; do
+    rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+  done
+  start_installing_test_runtime
   # One-shot builds gain nothing from incremental data (about 20 GB of it).
   export CARGO_INCREMENTAL=0
   local log
@@ -120,6 +129,10 @@ run_tests() {
   cargo clippy --workspace --all-targets --features ssr -- -D warnings
   say "clippy (browser, wasm32)"
   cargo clippy -p portal -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+  say "building the tests (and target/debug/portal, which every later step serves)"
+  cargo test --workspace --features ssr --no-run
+  finish_installing_test_runtime
+  export VDP_PYTHON="$PWD/$VERIFIER_VENV/bin/python"
   say "unit and integration tests (SQLite)"
   cargo test --workspace --features ssr 2>&1 | tee "$log"
   # The store, import, authorization, export, audit, CLI and short load
@@ -135,9 +148,8 @@ run_tests() {
   fi
   say "schemathesis: generated requests against the OpenAPI document (no 5xx, no panic, every reply as documented)"
   tests/schemathesis/run.sh target/debug/portal
-  say "end-to-end tests in Chromium"
-  # cargo-leptos adds the same flag itself; inheriting it would double it and rebuild everything.
-  env -u RUSTFLAGS cargo leptos build
+  say "end-to-end tests in Chromium: the browser bundle (debug) beside the server the tests built"
+  cargo xtask site
   (cd end2end && PORTAL_BIN=target/debug/portal npx playwright test) 2>&1 | tee -a "$log"
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     say "end-to-end tests in Chromium on PostgreSQL"

@@ -260,6 +260,7 @@ async fn the_session_id_changes_at_sign_in_and_dies_at_sign_out() {
     let code = claim_code(&app, VIN_A, None).await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .unwrap();
     let res = c.post(app.url("/api/v1/accounts"))

@@ -163,7 +163,7 @@ async fn a_recent_history_ends_today_and_counts_each_local_day() {
     let other = new_owner(&app, VIN, None, "other@example.com").await;
     let (status, _) = get(&other, &app, &format!("/api/v1/vehicles/{RECENT}/activity")).await;
     assert_eq!(status, 404);
-    let anonymous = reqwest::Client::new();
+    let anonymous = TestApp::new_client();
     let (status, _) = get(
         &anonymous,
         &app,

@@ -101,7 +101,7 @@ async fn a_bundle_states_what_it_holds_and_verifies_offline_with_the_public_key(
     assert!(problems(zip.clone(), &key).is_empty(), "untouched: valid");
 
     // The same answer from the public endpoint, no sign-in needed.
-    let res = reqwest::Client::new()
+    let res = TestApp::new_client()
         .post(app.url("/api/v1/verify"))
         .body(zip)
         .send()

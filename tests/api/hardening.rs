@@ -95,6 +95,7 @@ pub async fn verify_form_with(app: &TestApp, zip: Vec<u8>, witnesses: &str) -> S
         );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .unwrap();
     let res = client

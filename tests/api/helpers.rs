@@ -35,6 +35,10 @@ pub struct TestApp {
     sequencer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
+/// Far beyond any request of the suite (the slowest, whole-history exports
+/// in debug builds, take seconds).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(Portal::new).await
@@ -134,9 +138,12 @@ impl TestApp {
     }
 
     /// A fresh browser-like client with its own cookie jar.
+    /// A browser-like client. Requests time out, so a stuck request fails
+    /// the test with its URL instead of hanging the whole run.
     pub fn new_client() -> reqwest::Client {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .cookie_store(true)
             .build()
             .expect("client")

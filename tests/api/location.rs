@@ -145,7 +145,7 @@ async fn a_route_is_shown_only_after_the_account_turns_location_on() {
     )
     .await;
     assert_eq!(theirs["shown"], false);
-    let anonymous = reqwest::Client::new();
+    let anonymous = TestApp::new_client();
     let (status, _) = get(&anonymous, &app, &range).await;
     assert_eq!(status, 401);
     assert_eq!(set_location(&anonymous, &app, json!(true)).await, 401);

@@ -440,7 +440,7 @@ async fn one_changed_byte_in_a_revealed_line_a_seal_or_a_leaf_hash_fails_and_is_
 async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
     let (app, c, vin) = sealed_fixture(None).await;
     let zip = bundle(&app, &c, &vin, "&location=none").await;
-    let reply: Value = reqwest::Client::new()
+    let reply: Value = TestApp::new_client()
         .post(app.url("/api/v1/verify"))
         .body(zip.clone())
         .send()
@@ -457,7 +457,7 @@ async fn the_verify_page_and_api_say_what_the_car_signed_in_both_languages() {
     );
 
     let target = crate::hardening::verify_form(&app, zip).await;
-    let client = reqwest::Client::new();
+    let client = TestApp::new_client();
     assert!(target.contains(&format!(".{verified}.")), "{target}");
     for (lang, words) in [
         ("en", "records verified against the car's own signature"),

@@ -6,6 +6,7 @@
 # match the schema the document gives for its status. Bounded: MAX_EXAMPLES per
 # operation (default 20) and MAX_TIME seconds per pass (default 150).
 #   tests/schemathesis/run.sh [PORTAL_BIN]   (default target/debug/portal)
+#   tests/schemathesis/run.sh --install      only install schemathesis
 # A longer run: MAX_EXAMPLES=500 MAX_TIME=3600 tests/schemathesis/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,10 +15,11 @@ SCHEMATHESIS_VERSION=4.32.5
 VENV=target/schemathesis-$SCHEMATHESIS_VERSION
 
 if [ ! -x "$VENV/bin/schemathesis" ]; then
-  echo "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into $VENV"
+  echo "==> installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+[ "$PORTAL_BIN" = --install ] && exit 0
 
 work=$(mktemp -d)
 server=""
