@@ -294,6 +294,27 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     assert!(rest.contains("Stopped"), "{rest}");
 }
 
+/// `./dev.sh serve` on a fresh clone: no data directory, demo data loaded.
+#[test]
+fn serve_with_demo_data_starts_where_no_data_directory_exists_yet() {
+    use std::io::{Read, Write};
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("data");
+    let server = Server::start_with(&data_dir, None, &["--demo-if-empty", "--insecure-cookies"]);
+    assert!(server.seen.contains("demo sign-in"), "{}", server.seen);
+    assert!(data_dir.join("portal.db").exists());
+    let addr = &server.addr;
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
 #[test]
 fn add_staff_prints_a_first_password_and_an_enrolment_and_audit_verify_finds_edits() {
     let deployment = Deployment::new();

@@ -97,6 +97,8 @@ fn write_demo_file(config: &DemoConfig, out: &Path) -> anyhow::Result<demo::Demo
 
 /// Writes the demo vehicle CA as a trust-anchor file in `dir`; returns its path.
 fn write_demo_ca(config: &DemoConfig, dir: &Path) -> anyhow::Result<PathBuf> {
+    // `serve --demo-if-empty` on a fresh clone: no data directory yet.
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(DEMO_CA_FILE);
     let listed = serde_json::to_string_pretty(&[demo::demo_ca(config.seed)])?;
     std::fs::write(&path, listed + "\n").with_context(|| format!("writing {}", path.display()))?;

@@ -41,8 +41,14 @@ pub struct Server {
 impl Server {
     /// On the database `database_url` names (default: the data dir's SQLite file).
     pub fn start_on(data_dir: &Path, database_url: Option<&str>) -> Server {
+        Server::start_with(data_dir, database_url, &[])
+    }
+
+    /// With more `serve` options.
+    pub fn start_with(data_dir: &Path, database_url: Option<&str>, options: &[&str]) -> Server {
         use std::io::BufRead;
-        let mut child = portal_command(data_dir, database_url, &["serve", "--bind", "127.0.0.1:0"])
+        let args = [&["serve", "--bind", "127.0.0.1:0"][..], options].concat();
+        let mut child = portal_command(data_dir, database_url, &args)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start portal serve");
