@@ -140,9 +140,11 @@ run_tests() {
   # afterwards. (The crash test runs both backends in the pass above.)
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     say "storage, API, CLI and load tests on PostgreSQL ($TEST_POSTGRES_URL)"
-    PORTAL_TEST_BACKEND=postgres cargo test -p portal-core --features test-support --test storage 2>&1 | tee -a "$log"
-    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test api 2>&1 | tee -a "$log"
-    PORTAL_TEST_BACKEND=postgres cargo test --features ssr -p portal --test cli --test load 2>&1 | tee -a "$log"
+    # The same selection as the pass above, so the same test binaries run (no rebuild).
+    local same_build=(--workspace --features ssr)
+    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test storage 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test api 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test cli --test load 2>&1 | tee -a "$log"
   else
     say "SKIPPED: the PostgreSQL runs, and the two-server and migrate-store tests (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
   fi

@@ -116,6 +116,30 @@ fn server_binary(profile: Profile) -> PathBuf {
 /// target/site/pkg/portal.{js,wasm,css}, as the server's pages link them.
 fn build_site(profile: Profile) -> Result<()> {
     let started = Instant::now();
+    let wasm = build_browser_wasm(profile)?;
+    // The glue and wasm-opt take a minute and more: only when the wasm changed.
+    let stamp = Path::new(BROWSER_TARGET_DIR).join("site-built-from");
+    let source = describe(&wasm, profile)?;
+    let pkg = Path::new(SITE_PKG_DIR);
+    let site_wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    if site_wasm.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&source) {
+        say("the browser bundle's wasm is unchanged: keeping target/site/pkg");
+    } else {
+        generate_bundle(&wasm, pkg, profile)?;
+        std::fs::write(&stamp, source)?;
+    }
+    std::fs::copy(STYLE_SHEET, pkg.join(format!("{OUTPUT_NAME}.css")))
+        .with_context(|| format!("copying {STYLE_SHEET}"))?;
+    say(&format!(
+        "browser bundle in {SITE_PKG_DIR} ({} KiB of wasm) after {}",
+        std::fs::metadata(&site_wasm)?.len() / 1024,
+        elapsed(started)
+    ));
+    Ok(())
+}
+
+/// `cargo build` of the `hydrate` library for wasm32; returns the .wasm.
+fn build_browser_wasm(profile: Profile) -> Result<PathBuf> {
     say("building the browser bundle (wasm32)");
     let mut cmd = cargo();
     cmd.args(["build", "--package", "portal", "--lib"])
@@ -131,23 +155,39 @@ fn build_site(profile: Profile) -> Result<()> {
     if !status.success() {
         bail!("the browser bundle failed to build ({status})");
     }
-    let wasm_profile_dir = match profile {
+    let profile_dir = match profile {
         Profile::Release => "wasm-release",
         Profile::Debug => "debug",
     };
-    let wasm = Path::new(BROWSER_TARGET_DIR)
+    Ok(Path::new(BROWSER_TARGET_DIR)
         .join("wasm32-unknown-unknown")
-        .join(wasm_profile_dir)
-        .join(format!("{OUTPUT_NAME}.wasm"));
+        .join(profile_dir)
+        .join(format!("{OUTPUT_NAME}.wasm")))
+}
 
+/// What the bundle in target/site/pkg was made from: profile, size, mtime.
+fn describe(wasm: &Path, profile: Profile) -> Result<String> {
+    let meta = std::fs::metadata(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let modified = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let release = profile == Profile::Release;
+    Ok(format!(
+        "release={release} bytes={} modified={modified:?}",
+        meta.len()
+    ))
+}
+
+/// wasm-bindgen's glue, the wasm under the name Leptos links, and (release) wasm-opt.
+fn generate_bundle(wasm: &Path, pkg: &Path, profile: Profile) -> Result<()> {
     say("generating the JavaScript glue (wasm-bindgen)");
-    let pkg = Path::new(SITE_PKG_DIR);
     if pkg.exists() {
         std::fs::remove_dir_all(pkg).with_context(|| format!("clearing {}", pkg.display()))?;
     }
     std::fs::create_dir_all(pkg)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(wasm)
         .out_name(OUTPUT_NAME)
         .web(true)?
         .typescript(false)
@@ -161,13 +201,6 @@ fn build_site(profile: Profile) -> Result<()> {
     if profile == Profile::Release {
         shrink(&site_wasm)?;
     }
-    std::fs::copy(STYLE_SHEET, pkg.join(format!("{OUTPUT_NAME}.css")))
-        .with_context(|| format!("copying {STYLE_SHEET}"))?;
-    say(&format!(
-        "browser bundle in {SITE_PKG_DIR} ({} KiB of wasm) after {}",
-        std::fs::metadata(&site_wasm)?.len() / 1024,
-        elapsed(started)
-    ));
     Ok(())
 }
 
