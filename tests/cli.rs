@@ -256,20 +256,13 @@ fn a_missing_file_and_bad_arguments_are_clear_errors() {
 
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let deployment = Deployment::new();
     let mut server = Server::start_on(deployment.dir(), deployment.database_url());
-    let (addr, seen) = (server.addr.clone(), server.seen.clone());
+    let seen = &server.seen;
     assert!(seen.contains("signed with the key fingerprinted"), "{seen}");
 
-    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        conn,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).unwrap();
+    let response = server.get("/");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     let killed = Command::new("kill")
@@ -297,21 +290,12 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
 /// `./dev.sh serve` on a fresh clone: no data directory, demo data loaded.
 #[test]
 fn serve_with_demo_data_starts_where_no_data_directory_exists_yet() {
-    use std::io::{Read, Write};
     let parent = tempfile::tempdir().unwrap();
     let data_dir = parent.path().join("data");
     let server = Server::start_with(&data_dir, None, &["--demo-if-empty", "--insecure-cookies"]);
     assert!(server.seen.contains("demo sign-in"), "{}", server.seen);
     assert!(data_dir.join("portal.db").exists());
-    let addr = &server.addr;
-    let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        conn,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).unwrap();
+    let response = server.get("/");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 

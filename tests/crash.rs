@@ -214,8 +214,13 @@ fn kill_rounds(data_dir: &Path, db: &Database) {
         acknowledged.push(sender.join().unwrap());
         acknowledged.push(cli_done);
     }
-    // Restart once more (recovery runs on open), then look.
+    // Restart once more (recovery runs on open): it serves again. Then look.
     let mut server = Server::start_on(data_dir, db.url());
+    let response = server.get("/");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "after recovery: {response}"
+    );
     kill9(&mut server.child);
 
     let (counts, verdict) = db.inspect(2 * rounds);

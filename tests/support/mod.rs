@@ -75,6 +75,23 @@ impl Server {
     }
 }
 
+impl Server {
+    /// `GET path` over plain HTTP/1.1; the whole response, status line first.
+    pub fn get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let addr = &self.addr;
+        let mut conn = std::net::TcpStream::connect(addr).expect("connect to the server");
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        conn.read_to_string(&mut response).unwrap();
+        response
+    }
+}
+
 /// A test that fails half-way leaves no server behind.
 impl Drop for Server {
     fn drop(&mut self) {
