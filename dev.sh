@@ -141,10 +141,8 @@ run_tests() {
   if [ -n "${TEST_POSTGRES_URL:-}" ]; then
     say "storage, API, CLI and load tests on PostgreSQL ($TEST_POSTGRES_URL)"
     # The same selection as the pass above, so the same test binaries run (no rebuild).
-    local same_build=(--workspace --features ssr)
-    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test storage 2>&1 | tee -a "$log"
-    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test api 2>&1 | tee -a "$log"
-    PORTAL_TEST_BACKEND=postgres cargo test "${same_build[@]}" --test cli --test load 2>&1 | tee -a "$log"
+    PORTAL_TEST_BACKEND=postgres cargo test --workspace --features ssr \
+      --test storage --test api --test cli --test load 2>&1 | tee -a "$log"
   else
     say "SKIPPED: the PostgreSQL runs, and the two-server and migrate-store tests (set TEST_POSTGRES_URL=postgres://USER@HOST:PORT to include them)"
   fi

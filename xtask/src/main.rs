@@ -29,6 +29,29 @@ enum Profile {
     Release,
 }
 
+impl Profile {
+    /// The server's cargo profile flag and its directory under `target/`.
+    fn server(self) -> (&'static [&'static str], &'static str) {
+        match self {
+            Profile::Release => (&["--release"], "release"),
+            Profile::Debug => (&[], "debug"),
+        }
+    }
+
+    /// The browser bundle's: `wasm-release` is size-optimised (Cargo.toml).
+    fn browser(self) -> (&'static [&'static str], &'static str) {
+        match self {
+            Profile::Release => (&["--profile", "wasm-release"], "wasm-release"),
+            Profile::Debug => (&[], "debug"),
+        }
+    }
+}
+
+/// `target/site/pkg/portal.EXT`.
+fn pkg_file(ext: &str) -> PathBuf {
+    Path::new(SITE_PKG_DIR).join(format!("{OUTPUT_NAME}.{ext}"))
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("xtask: {e:#}");
@@ -67,8 +90,8 @@ fn run() -> Result<()> {
                 bail!("the server build failed ({server_status})");
             }
             say(&format!(
-                "server built: {}",
-                server_binary(profile).display()
+                "server built: target/{}/portal",
+                profile.server().1
             ));
         }
         _ => bail!("usage: cargo xtask build|site [--release]"),
@@ -97,20 +120,9 @@ fn cargo() -> Command {
 fn spawn_server_build(profile: Profile) -> Result<Child> {
     let mut cmd = cargo();
     cmd.args(["build", "--package", "portal", "--bin", "portal"])
-        .args(["--no-default-features", "--features", "ssr"]);
-    if profile == Profile::Release {
-        cmd.arg("--release");
-    }
+        .args(["--no-default-features", "--features", "ssr"])
+        .args(profile.server().0);
     cmd.spawn().context("starting cargo for the server")
-}
-
-fn server_binary(profile: Profile) -> PathBuf {
-    let dir = if profile == Profile::Release {
-        "release"
-    } else {
-        "debug"
-    };
-    Path::new("target").join(dir).join("portal")
 }
 
 /// target/site/pkg/portal.{js,wasm,css}, as the server's pages link them.
@@ -120,15 +132,17 @@ fn build_site(profile: Profile) -> Result<()> {
     // The glue and wasm-opt take a minute and more: only when the wasm changed.
     let stamp = Path::new(BROWSER_TARGET_DIR).join("site-built-from");
     let source = describe(&wasm, profile)?;
-    let pkg = Path::new(SITE_PKG_DIR);
-    let site_wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    let site_wasm = pkg_file("wasm");
     if site_wasm.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&source) {
         say("the browser bundle's wasm is unchanged: keeping target/site/pkg");
     } else {
-        generate_bundle(&wasm, pkg, profile)?;
-        std::fs::write(&stamp, source)?;
+        let _ = std::fs::remove_file(&stamp);
+        // An unshrunk bundle (no wasm-opt yet) is made again next time.
+        if generate_bundle(&wasm, profile)? {
+            std::fs::write(&stamp, source)?;
+        }
     }
-    std::fs::copy(STYLE_SHEET, pkg.join(format!("{OUTPUT_NAME}.css")))
+    std::fs::copy(STYLE_SHEET, pkg_file("css"))
         .with_context(|| format!("copying {STYLE_SHEET}"))?;
     say(&format!(
         "browser bundle in {SITE_PKG_DIR} ({} KiB of wasm) after {}",
@@ -145,23 +159,17 @@ fn build_browser_wasm(profile: Profile) -> Result<PathBuf> {
     cmd.args(["build", "--package", "portal", "--lib"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args(["--no-default-features", "--features", "hydrate"])
-        .args(["--target-dir", BROWSER_TARGET_DIR]);
-    if profile == Profile::Release {
-        cmd.args(["--profile", "wasm-release"]);
-    }
+        .args(["--target-dir", BROWSER_TARGET_DIR])
+        .args(profile.browser().0);
     let status = cmd
         .status()
         .context("starting cargo for the browser bundle")?;
     if !status.success() {
         bail!("the browser bundle failed to build ({status})");
     }
-    let profile_dir = match profile {
-        Profile::Release => "wasm-release",
-        Profile::Debug => "debug",
-    };
     Ok(Path::new(BROWSER_TARGET_DIR)
         .join("wasm32-unknown-unknown")
-        .join(profile_dir)
+        .join(profile.browser().1)
         .join(format!("{OUTPUT_NAME}.wasm")))
 }
 
@@ -179,9 +187,11 @@ fn describe(wasm: &Path, profile: Profile) -> Result<String> {
     ))
 }
 
-/// wasm-bindgen's glue, the wasm under the name Leptos links, and (release) wasm-opt.
-fn generate_bundle(wasm: &Path, pkg: &Path, profile: Profile) -> Result<()> {
+/// wasm-bindgen's glue, the wasm under the name Leptos links, and (release)
+/// wasm-opt. False when the bundle is usable but wasm-opt was missing.
+fn generate_bundle(wasm: &Path, profile: Profile) -> Result<bool> {
     say("generating the JavaScript glue (wasm-bindgen)");
+    let pkg = Path::new(SITE_PKG_DIR);
     if pkg.exists() {
         std::fs::remove_dir_all(pkg).with_context(|| format!("clearing {}", pkg.display()))?;
     }
@@ -196,17 +206,17 @@ fn generate_bundle(wasm: &Path, pkg: &Path, profile: Profile) -> Result<()> {
         .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
     // Leptos links `/pkg/portal.wasm` when LEPTOS_OUTPUT_NAME was set at
     // build time (as cargo-leptos names it), not wasm-bindgen's `portal_bg.wasm`.
-    let site_wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    let site_wasm = pkg_file("wasm");
     std::fs::rename(pkg.join(format!("{OUTPUT_NAME}_bg.wasm")), &site_wasm)?;
-    if profile == Profile::Release {
-        shrink(&site_wasm)?;
+    match profile {
+        Profile::Release => shrink(&site_wasm),
+        Profile::Debug => Ok(true),
     }
-    Ok(())
 }
 
 /// `wasm-opt -Oz` (npm's binaryen, which ./dev.sh installs). Without it the
-/// bundle still works, only larger: say so rather than fail.
-fn shrink(wasm: &Path) -> Result<()> {
+/// bundle still works, only larger: say so rather than fail (false).
+fn shrink(wasm: &Path) -> Result<bool> {
     say("shrinking the bundle (wasm-opt -Oz)");
     // The features rustc's wasm32 target emits by default.
     let features = [
@@ -225,13 +235,13 @@ fn shrink(wasm: &Path) -> Result<()> {
         .arg(wasm)
         .status();
     match status {
-        Ok(s) if s.success() => Ok(()),
+        Ok(s) if s.success() => Ok(true),
         Ok(s) => bail!("wasm-opt failed ({s})"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!(
                 "wasm-opt not found: the bundle is served unshrunk (npm install -g binaryen adds it)"
             );
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(e).context("running wasm-opt"),
     }
