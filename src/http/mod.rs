@@ -17,7 +17,7 @@ mod staff;
 use app::{shell, App};
 use axum::{middleware, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use portal_core::server::Portal;
 use sessions::Sessions;
 
@@ -34,7 +34,7 @@ pub struct AppState {
 /// Builds the whole application. `secure` turns on Secure/`__Host-` cookies
 /// and HSTS (the default; off only for plain-http local use).
 pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let provide = {
         let portal = state.portal.clone();
         move || provide_context(portal.clone())
@@ -67,6 +67,16 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
         app = app.layer(axum::Extension(security::Hsts));
     }
     app
+}
+
+/// The pages' routes, listed once per process. Leptos lists them by running
+/// the app with resource loading switched off for the whole process, and a
+/// page that starts loading meanwhile never finishes (leptos-rs/leptos#4773):
+/// a second router (another listener, every test's server) must not list
+/// them again while pages render.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).

@@ -144,3 +144,57 @@ async fn health_and_readiness_probes_report_the_database() {
     let body: serde_json::Value = down.json().await.unwrap();
     assert_eq!(body["database"], "unreachable", "{body}");
 }
+
+/// Another server starting in the same process (a second listener, every
+/// test's own server) must not stall pages in flight: Leptos lists the
+/// pages by running the app with resource loading switched off for the
+/// whole process, and a page that started loading meanwhile never finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_other_servers_start_beside_them() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (app, owner) = crate::browse::fixture().await;
+    let sessions = portal::http::sessions::Sessions::open(&app.pool)
+        .await
+        .expect("sessions");
+    let state = portal::http::AppState {
+        leptos_options: leptos::prelude::LeptosOptions::builder()
+            .output_name("portal")
+            .build(),
+        portal: app.portal.clone(),
+    };
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let runtime = tokio::runtime::Handle::current();
+    let starting = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let _in_runtime = runtime.enter();
+            let mut routers = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                drop(portal::http::router(state.clone(), sessions.clone(), false));
+                routers += 1;
+            }
+            routers
+        }
+    });
+    let vin = crate::browse::VIN;
+    for n in 0..40 {
+        let path = [
+            format!("/vehicles/{vin}"),
+            format!("/vehicles/{vin}/access"),
+        ][n % 2]
+            .clone();
+        let res = owner
+            .get(app.url(&path))
+            .timeout(std::time::Duration::from_secs(20))
+            .send()
+            .await;
+        let status = res.as_ref().map(|r| r.status().as_u16());
+        assert_eq!(status.ok(), Some(200), "request {n}, {path}: {res:?}");
+        assert!(
+            res.unwrap().text().await.unwrap().contains("</html>"),
+            "{path}"
+        );
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(starting.join().unwrap() > 0, "routers were built meanwhile");
+}
