@@ -10,9 +10,11 @@
 //!   1. the first page (100 rows) of one day filtered to speed ≥ 100 km/h,
 //!      against the same SELECT in the `sqlite3` CLI (per query, with the
 //!      CLI's own start-up subtracted);
-//!   2. one event's detail (±15 s window, chart, table);
-//!   3. a 7-day chart of speed and brake pressure;
-//!   4. the overview (counts over the whole period) and the first drives.
+//!   2. the events list: the first page of brake events and the next one
+//!      (keyset cursor), against the same SELECT in the CLI;
+//!   3. one event's detail (±15 s window, chart, table) and a crash view
+//!      (the same with a crash record), against their SELECTs in the CLI;
+//!   4. a 7-day chart of speed and brake pressure.
 //!
 //! Reports median and p95 of each.
 
@@ -80,6 +82,50 @@ fn cli_times(db: &BenchDb, sql: &str, trials: u64) -> Vec<Duration> {
             full.saturating_sub(empty) / PER_TRIAL as u32
         })
         .collect()
+}
+
+/// The API against the same statements in the database's CLI: prints both
+/// and their ratio.
+async fn compare(
+    db: &BenchDb,
+    client: &reqwest::Client,
+    label: &str,
+    url: &str,
+    sql: &str,
+    runs: u64,
+) {
+    time_get(client, url, 3).await;
+    let api = summary(
+        &format!("{label}, HTTP API"),
+        time_get(client, url, runs).await,
+    );
+    let cli_name = if db.is_postgres() { "psql" } else { "sqlite3" };
+    let cli = summary(
+        &format!("{label}, {cli_name} CLI"),
+        cli_times(db, sql, runs),
+    );
+    println!("ratio HTTP API / {cli_name}: {:.2}", api / cli);
+}
+
+/// Vehicle 0's owner's period, as the gate reads it (UTC microseconds).
+async fn owner_period(pool: &store::Pool) -> (i64, i64) {
+    match pool {
+        store::Pool::Sqlite(p) => sqlx::query_as(
+            "SELECT from_at, coalesce(to_at, 9223372036854775807) FROM ownership_periods \
+             WHERE vehicle_id = 1",
+        )
+        .fetch_one(p)
+        .await
+        .expect("period"),
+        store::Pool::Postgres(p) => sqlx::query_as(
+            "SELECT (extract(epoch FROM from_at) * 1000000)::bigint, \
+             coalesce((extract(epoch FROM to_at) * 1000000)::bigint, 9223372036854775807) \
+             FROM ownership_periods WHERE vehicle_id = 1",
+        )
+        .fetch_one(p)
+        .await
+        .expect("period"),
+    }
 }
 
 #[tokio::main]
@@ -156,9 +202,111 @@ async fn main() {
     );
     println!("ratio HTTP API / {cli_name}: {:.2}", api / cli);
 
-    // 2. An event's detail: ±15 s window, chart and table.
+    // 2. The events list: a keyset page of brake events, the first and the
+    // next, against the statement the store runs for each.
+    let q = |t: i64| {
+        if db.is_postgres() && t == i64::MAX {
+            "'infinity'".to_string()
+        } else if db.is_postgres() {
+            format!("'{}'", fmt(t))
+        } else {
+            t.to_string()
+        }
+    };
+    let brake_types = if db.is_postgres() {
+        " = ANY(ARRAY['hard_brake','abs_activation','aeb_activation'])"
+    } else {
+        " IN ('hard_brake', 'abs_activation', 'aeb_activation')"
+    };
+    let period = owner_period(&pool).await;
+    let events_sql = |after: &str| {
+        format!(
+            "SELECT event_id, t, event_type, severity, trigger_metric, trigger_value, \
+             trigger_threshold, note, extra FROM events WHERE vehicle_id = 1 \
+             AND t >= {} AND t < {} AND event_type{brake_types}{after} \
+             ORDER BY t, event_id LIMIT 100;",
+            q(period.0),
+            q(period.1)
+        )
+    };
+    let url = format!("{base}/vehicles/{v}/events?group=brake&limit=100");
+    let first: serde_json::Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        first["items"].as_array().map(Vec::len),
+        Some(100),
+        "{first}"
+    );
+    compare(
+        &db,
+        &client,
+        "events list, first page of brake events",
+        &url,
+        &events_sql(""),
+        runs,
+    )
+    .await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let (t_us, id) = cursor.split_once(':').expect("t:id");
+    let url = format!("{url}&cursor={cursor}");
+    let after = format!(
+        " AND (t, event_id) > ({}, '{id}')",
+        q(t_us.parse().unwrap())
+    );
+    compare(
+        &db,
+        &client,
+        "events list, next page (cursor)",
+        &url,
+        &events_sql(&after),
+        runs,
+    )
+    .await;
+
+    // 3. An event's detail (±15 s window, chart, table) and a crash record's,
+    // against the statements reading what they show.
+    let detail_sql = |id: &str, t_us: i64| {
+        let window = format!(
+            "SELECT * FROM samples WHERE vehicle_id = 1 AND t >= {} AND t < {} ORDER BY t LIMIT 3001;",
+            q(t_us - 15_000_000),
+            q(t_us + 15_000_001)
+        );
+        let edr: String = ["edr_records", "edr_airbags", "edr_pre_crash", "edr_delta_v"]
+            .iter()
+            .map(|table| {
+                format!("SELECT * FROM {table} WHERE vehicle_id = 1 AND event_id = '{id}';")
+            })
+            .collect();
+        format!(
+            "SELECT event_id, t, event_type, severity, trigger_metric, trigger_value, \
+             trigger_threshold, note, extra FROM events WHERE vehicle_id = 1 AND event_id = '{id}';\
+             {window}{edr}"
+        )
+    };
     let url = format!("{base}/vehicles/{v}/events/ev-bench");
-    summary("event detail (±15 s)", time_get(&client, &url, runs).await);
+    let t = START_US + 5 * DAY_US + DAY_US / 2;
+    compare(
+        &db,
+        &client,
+        "event detail (±15 s)",
+        &url,
+        &detail_sql("ev-bench", t),
+        runs,
+    )
+    .await;
+    let url = format!("{base}/vehicles/{v}/events/ev-crash");
+    let t = START_US + 5 * DAY_US + 14 * 3_600_000_000 + 3_000_000;
+    compare(
+        &db,
+        &client,
+        "crash view (event, ±15 s, crash record of 20 s at 10 Hz)",
+        &url,
+        &detail_sql("ev-crash", t),
+        runs,
+    )
+    .await;
 
     // 3. A 7-day chart of speed and brake pressure.
     let url = format!(

@@ -107,12 +107,104 @@ pub async fn build(store: &dyn Store, vehicles: u64, per_vehicle: u64) {
             extra: None,
         };
         tx.put_event(id, &event, "bench").await.expect("event");
+        put_event_history(&mut *tx, id, per_vehicle as i64).await;
         tx.commit().await.expect("commit");
         eprintln!(
             "vehicle {v}: {per_vehicle} samples ({:.0?} so far)",
             started.elapsed()
         );
     }
+}
+
+/// Events every ten minutes of the samples' span, of every group, and a
+/// collision with its crash record (`ev-crash`) on day 5 at 14:00 local.
+async fn put_event_history(tx: &mut dyn store::ImportTx, vehicle: store::VehicleId, samples: i64) {
+    use portal_core::domain::log_format::{Airbag, DeltaV, DeltaVSample, PreCrash, PreCrashSample};
+    use portal_core::domain::records::EdrRecord;
+    const TYPES: [EventType; 6] = [
+        EventType::HardBrake,
+        EventType::AbsActivation,
+        EventType::FcwWarning,
+        EventType::HardAcceleration,
+        EventType::IgnitionOn,
+        EventType::Dtc,
+    ];
+    let every_us = 600 * 1_000_000;
+    for n in 0..(samples * 1_000_000 / every_us) {
+        let event = Event {
+            id: format!("ev-{n:06}"),
+            t_us: START_US + n * every_us + 7_000_000,
+            event_type: TYPES[n as usize % TYPES.len()],
+            severity: if n % 7 == 0 {
+                Severity::Critical
+            } else {
+                Severity::Info
+            },
+            trigger: Some(portal_core::domain::log_format::Trigger {
+                metric: "decel_mps2".into(),
+                value: 6.5,
+                threshold: 6.0,
+            }),
+            note: None,
+            extra: None,
+        };
+        tx.put_event(vehicle, &event, "bench").await.expect("event");
+    }
+    let t0_us = START_US + 5 * DAY_US + 14 * 3_600_000_000 + 3_000_000;
+    let crash = Event {
+        id: "ev-crash".into(),
+        t_us: t0_us,
+        event_type: EventType::Collision,
+        severity: Severity::Critical,
+        trigger: None,
+        note: None,
+        extra: None,
+    };
+    tx.put_event(vehicle, &crash, "bench").await.expect("crash");
+    let edr = EdrRecord {
+        event_id: "ev-crash".into(),
+        t0_us,
+        standard: Some("GB 39732-2020".into()),
+        trigger: Some("delta_v".into()),
+        locked: true,
+        complete: true,
+        ignition_cycle_crash: Some(812),
+        ignition_cycle_download: Some(813),
+        max_delta_v_long_kmh: Some(-21.5),
+        time_max_delta_v_ms: Some(62.0),
+        max_delta_v_lat_kmh: Some(3.1),
+        belt_driver: None,
+        airbags: vec![Airbag {
+            position: "driver_front".into(),
+            deploy_ms: 18.0,
+        }],
+        // 20 s at 10 Hz, as rules from 2027 ask.
+        pre_crash: PreCrash {
+            rate_hz: 10.0,
+            samples: (0..200)
+                .map(|i| PreCrashSample {
+                    t_ms: -20_000 + i * 100,
+                    speed_kmh: Some(60.0 - f64::from(i) * 0.1),
+                    brake_pedal: Some(i > 180),
+                    ..PreCrashSample::default()
+                })
+                .collect(),
+        },
+        delta_v: DeltaV {
+            rate_hz: 100.0,
+            samples: (0..25)
+                .map(|i| DeltaVSample {
+                    t_ms: i * 10,
+                    long_kmh: Some(-f64::from(i)),
+                    lat_kmh: Some(0.1 * f64::from(i)),
+                })
+                .collect(),
+        },
+        extra: None,
+    };
+    tx.put_edr(vehicle, &edr, "bench")
+        .await
+        .expect("crash record");
 }
 
 /// Process memory figures (Linux `/proc/self/status`, KiB).

@@ -96,7 +96,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
     if args.demo_if_empty && store.is_empty().await? {
         load_demo(global, &store, &DemoConfig::default()).await?;
     }
-    let sessions = Sessions::open(&pool)
+    let sessions = Sessions::open(&pool, store.clone())
         .await
         .context("preparing the session store")?;
     sessions.spawn_purge();

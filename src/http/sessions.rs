@@ -1,35 +1,55 @@
 //! Sessions: tower-sessions with the database's own session store, so any
-//! portal server can serve any request.
+//! portal server can serve any request. Writes go through tower-sessions'
+//! sqlx stores; the read every request makes goes through the portal's
+//! store (`SessionRecordStore`), which SQLite answers without a thread hop.
 
 use async_trait::async_trait;
-use portal_core::server::store::Pool;
+use portal_core::server::store::{Pool, Store};
+use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// The session store for whichever database the portal runs on.
+#[derive(Clone)]
+pub struct Sessions {
+    writes: Writes,
+    reads: Arc<dyn Store>,
+}
+
 #[derive(Debug, Clone)]
-pub enum Sessions {
+enum Writes {
     Sqlite(tower_sessions_sqlx_store::SqliteStore),
     Postgres(tower_sessions_sqlx_store::PostgresStore),
 }
 
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.writes.fmt(f)
+    }
+}
+
 impl Sessions {
-    /// Creates the session table if needed.
-    pub async fn open(pool: &Pool) -> Result<Self, sqlx::Error> {
-        match pool {
+    /// Creates the session table if needed; `store` is the portal's store
+    /// on the same database.
+    pub async fn open(pool: &Pool, store: Arc<dyn Store>) -> Result<Self, sqlx::Error> {
+        let writes = match pool {
             Pool::Sqlite(pool) => {
                 let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
                 store.migrate().await?;
-                Ok(Sessions::Sqlite(store))
+                Writes::Sqlite(store)
             }
             Pool::Postgres(pool) => {
                 let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
                 store.migrate().await?;
-                Ok(Sessions::Postgres(store))
+                Writes::Postgres(store)
             }
-        }
+        };
+        Ok(Sessions {
+            writes,
+            reads: store,
+        })
     }
 
     /// Deletes expired sessions now and then, for as long as the server runs.
@@ -66,27 +86,37 @@ impl Sessions {
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.create(record).await,
-            Sessions::Postgres(s) => s.create(record).await,
+        match &self.writes {
+            Writes::Sqlite(s) => s.create(record).await,
+            Writes::Postgres(s) => s.create(record).await,
         }
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.save(record).await,
-            Sessions::Postgres(s) => s.save(record).await,
+        match &self.writes {
+            Writes::Sqlite(s) => s.save(record).await,
+            Writes::Postgres(s) => s.save(record).await,
         }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Sessions::Sqlite(s) => s.load(id).await,
-            Sessions::Postgres(s) => s.load(id).await,
-        }
+        let data = self
+            .reads
+            .session_record(&id.to_string())
+            .await
+            .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        let Some(data) = data else {
+            return Ok(None);
+        };
+        // Encoded by tower-sessions' sqlx store (MessagePack); expired
+        // records are not sessions any more, as that store's own load says.
+        let record: Record = rmp_serde::from_slice(&data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok((record.expiry_date > time::OffsetDateTime::now_utc()).then_some(record))
     }
+
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.delete(id).await,
-            Sessions::Postgres(s) => s.delete(id).await,
+        match &self.writes {
+            Writes::Sqlite(s) => s.delete(id).await,
+            Writes::Postgres(s) => s.delete(id).await,
         }
     }
 }
@@ -94,9 +124,9 @@ impl SessionStore for Sessions {
 #[async_trait]
 impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.delete_expired().await,
-            Sessions::Postgres(s) => s.delete_expired().await,
+        match &self.writes {
+            Writes::Sqlite(s) => s.delete_expired().await,
+            Writes::Postgres(s) => s.delete_expired().await,
         }
     }
 }

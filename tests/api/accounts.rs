@@ -588,8 +588,10 @@ async fn expired_sessions_are_purged() {
     let db = portal_core::server::store::scratch::ScratchDatabase::create()
         .await
         .unwrap();
-    let (_, pool) = portal_core::server::store::open(&db.url).await.unwrap();
-    let sessions = portal::http::sessions::Sessions::open(&pool).await.unwrap();
+    let (store, pool) = portal_core::server::store::open(&db.url).await.unwrap();
+    let sessions = portal::http::sessions::Sessions::open(&pool, store)
+        .await
+        .unwrap();
     let mut expired = Record {
         id: Id::default(),
         data: Default::default(),
@@ -602,6 +604,14 @@ async fn expired_sessions_are_purged() {
     };
     sessions.create(&mut expired).await.unwrap();
     sessions.create(&mut live).await.unwrap();
+    // Until it is purged, an expired record is no session.
+    assert!(sessions.load(&expired.id).await.unwrap().is_none());
+    let loaded = sessions
+        .load(&live.id)
+        .await
+        .unwrap()
+        .expect("the live session");
+    assert_eq!(loaded.expiry_date, live.expiry_date);
     sessions.delete_expired().await.unwrap();
     let left: i64 = match &pool {
         portal_core::server::store::Pool::Sqlite(p) => {

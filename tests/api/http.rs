@@ -153,7 +153,7 @@ async fn health_and_readiness_probes_report_the_database() {
 async fn pages_finish_while_other_servers_start_beside_them() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let (app, owner) = crate::browse::fixture().await;
-    let sessions = portal::http::sessions::Sessions::open(&app.pool)
+    let sessions = portal::http::sessions::Sessions::open(&app.pool, app.store.clone())
         .await
         .expect("sessions");
     let state = portal::http::AppState {

@@ -14,7 +14,9 @@ pub async fn serve_loopback(
     pool: &portal_core::server::store::Pool,
     secure: bool,
 ) -> std::io::Result<std::net::SocketAddr> {
-    let sessions = Sessions::open(pool).await.map_err(std::io::Error::other)?;
+    let sessions = Sessions::open(pool, portal.store.clone())
+        .await
+        .map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let leptos_options = LeptosOptions::builder()

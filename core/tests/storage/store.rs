@@ -262,3 +262,70 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
     );
     assert_eq!(summaries[1].values[1], Some((0.0, 0.0)));
 }
+
+/// Reads see each commit at once, also right after a read that failed on a
+/// damaged row: no read is left holding an old snapshot (on SQLite, where
+/// small reads run on the store's own connections, a checkpoint of the
+/// whole log then completes).
+#[tokio::test]
+async fn reads_see_each_commit_at_once_even_after_a_read_failed() {
+    use portal_core::domain::Vin;
+    use portal_core::server::store::{EventFilter, EventPageRequest, StoreError};
+    let t = test_store().await;
+    let first = lines(&[
+        vehicle(VIN, "Asia/Shanghai"),
+        event(VIN, "ev-1", "hard_brake", "warning"),
+    ]);
+    import_text(&*t.store, &first).await.unwrap();
+    let vin = Vin::parse(VIN).unwrap();
+    let id = t.store.vehicle(&vin).await.unwrap().expect("vehicle").id;
+    let page = EventPageRequest {
+        descending: false,
+        after: None,
+        limit: 10,
+    };
+    let (all, filter) = ([TimeRange::ALL], EventFilter::default());
+    let events = || t.store.event_page(id, &all, &filter, &page);
+    assert_eq!(events().await.unwrap().len(), 1);
+
+    let set_type =
+        |ty: &str| format!("UPDATE events SET event_type = '{ty}' WHERE event_id = 'ev-1'");
+    match &t.pool {
+        Pool::Sqlite(p) => sqlx::query(&set_type("bogus")).execute(p).await.map(drop),
+        Pool::Postgres(p) => sqlx::query(&set_type("bogus")).execute(p).await.map(drop),
+    }
+    .unwrap();
+    let damaged = events().await;
+    assert!(
+        matches!(damaged, Err(StoreError::Corrupt(_))),
+        "{damaged:?}"
+    );
+
+    match &t.pool {
+        Pool::Sqlite(p) => sqlx::query(&set_type("hard_brake"))
+            .execute(p)
+            .await
+            .map(drop),
+        Pool::Postgres(p) => sqlx::query(&set_type("hard_brake"))
+            .execute(p)
+            .await
+            .map(drop),
+    }
+    .unwrap();
+    let second = lines(&[
+        vehicle(VIN, "Asia/Shanghai"),
+        event(VIN, "ev-2", "abs_activation", "info"),
+    ]);
+    import_text(&*t.store, &second).await.unwrap();
+    let ids: Vec<String> = events().await.unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 2, "the repaired row and the new one: {ids:?}");
+    assert!(t.store.event(id, "ev-2").await.unwrap().is_some());
+
+    if let Pool::Sqlite(p) = &t.pool {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(p)
+            .await
+            .unwrap();
+        assert_eq!(busy, 0, "a reader still holds an old snapshot");
+    }
+}

@@ -265,48 +265,44 @@ pub(crate) fn edr_reads(vehicle: &str, event: &str) -> [String; 4] {
 }
 
 /// A crash record from the rows of its four reads (`edr_reads`).
-pub(crate) fn edr_record<R: StoredRow>(
-    record: &R,
-    airbags: &[R],
-    pre_crash: &[R],
-    delta_v: &[R],
+pub(crate) fn edr_airbag(a: &impl StoredRow) -> Result<Airbag, StoreError> {
+    Ok(Airbag {
+        position: a.text("position")?,
+        deploy_ms: a.real("deploy_ms")?,
+    })
+}
+
+pub(crate) fn edr_pre_crash(p: &impl StoredRow) -> Result<PreCrashSample, StoreError> {
+    Ok(PreCrashSample {
+        t_ms: p.int32("t_ms")?,
+        speed_kmh: p.opt_real("speed_kmh")?,
+        accel_pedal_pct: p.opt_real("accel_pedal_pct")?,
+        brake_pedal: p.opt_bool("brake_pedal")?,
+        brake_pressure_bar: p.opt_real("brake_pressure_bar")?,
+        steering_angle_deg: p.opt_real("steering_angle_deg")?,
+        abs_active: p.opt_bool("abs_active")?,
+        esc_active: p.opt_bool("esc_active")?,
+        aeb_state: p.opt_wire("aeb_state", AebState::parse)?,
+        engine_rpm: p.opt_real("engine_rpm")?,
+    })
+}
+
+pub(crate) fn edr_delta_v(d: &impl StoredRow) -> Result<DeltaVSample, StoreError> {
+    Ok(DeltaVSample {
+        t_ms: d.int32("t_ms")?,
+        long_kmh: d.opt_real("long_kmh")?,
+        lat_kmh: d.opt_real("lat_kmh")?,
+    })
+}
+
+/// A crash record from its row (the first of `edr_reads`) and its decoded
+/// children (the other three).
+pub(crate) fn edr_record(
+    record: &impl StoredRow,
+    airbags: Vec<Airbag>,
+    pre_crash: Vec<PreCrashSample>,
+    delta_v: Vec<DeltaVSample>,
 ) -> Result<EdrRecord, StoreError> {
-    let airbags = airbags
-        .iter()
-        .map(|a| {
-            Ok(Airbag {
-                position: a.text("position")?,
-                deploy_ms: a.real("deploy_ms")?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let pre_crash = pre_crash
-        .iter()
-        .map(|p| {
-            Ok(PreCrashSample {
-                t_ms: p.int32("t_ms")?,
-                speed_kmh: p.opt_real("speed_kmh")?,
-                accel_pedal_pct: p.opt_real("accel_pedal_pct")?,
-                brake_pedal: p.opt_bool("brake_pedal")?,
-                brake_pressure_bar: p.opt_real("brake_pressure_bar")?,
-                steering_angle_deg: p.opt_real("steering_angle_deg")?,
-                abs_active: p.opt_bool("abs_active")?,
-                esc_active: p.opt_bool("esc_active")?,
-                aeb_state: p.opt_wire("aeb_state", AebState::parse)?,
-                engine_rpm: p.opt_real("engine_rpm")?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let delta_v = delta_v
-        .iter()
-        .map(|d| {
-            Ok(DeltaVSample {
-                t_ms: d.int32("t_ms")?,
-                long_kmh: d.opt_real("long_kmh")?,
-                lat_kmh: d.opt_real("lat_kmh")?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
     Ok(EdrRecord {
         event_id: record.text("event_id")?,
         t0_us: record.time("t0")?,

@@ -4,7 +4,7 @@
 //! `Store` is the sum of small traits, one per capability, each declared
 //! with its record types in a file of its own name here: `vehicles`,
 //! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `log`, `cases`,
-//! `tokens`, `jobs`, `operations`. Each backend implements each trait in a
+//! `tokens`, `jobs`, `operations`, `sessions`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
 //! file and its two mirrors. Both schemas name every column alike, so SQL
@@ -35,6 +35,7 @@ mod samples;
 #[cfg(feature = "test-support")]
 pub mod scratch;
 mod seals;
+mod sessions;
 pub(crate) mod sql;
 mod sqlite;
 mod tokens;
@@ -55,6 +56,7 @@ pub use seals::{
     CoveredCounts, HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass,
     SealedRecordKey, StoredSeal,
 };
+pub use sessions::SessionRecordStore;
 pub use sqlite::SqliteStore;
 pub use tokens::*;
 pub use vehicles::*;
@@ -136,6 +138,7 @@ pub trait Store:
     + IngestTokenStore
     + ExportJobStore
     + OperationsStore
+    + SessionRecordStore
     + 'static
 {
 }
@@ -154,6 +157,7 @@ impl<T> Store for T where
         + IngestTokenStore
         + ExportJobStore
         + OperationsStore
+        + SessionRecordStore
         + 'static
 {
 }

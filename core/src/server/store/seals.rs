@@ -89,6 +89,17 @@ impl SealedClass {
     }
 }
 
+/// Decodes a row of [`SealedClass::sql`].
+pub(crate) fn sealed_record_key(
+    row: &impl crate::server::store::decode::StoredRow,
+) -> Result<SealedRecordKey, StoreError> {
+    Ok(SealedRecordKey {
+        t_us: row.time("t")?,
+        event_id: row.text("event_id")?,
+        key: row.text("key_id")?,
+    })
+}
+
 /// A sealed record: its time (samples) or event id (events, crash records), and the key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRecordKey {
@@ -551,22 +562,8 @@ macro_rules! backend_seals {
                 from: i64,
                 to: i64,
             ) -> Result<Vec<SealedRecordKey>, StoreError> {
-                use $crate::server::store::decode::StoredRow as _;
-                let rows = sqlx::query(class.sql())
-                    .bind(vehicle)
-                    .bind(($time)(from))
-                    .bind(($time)(to))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(SealedRecordKey {
-                            t_us: r.time("t")?,
-                            event_id: r.text("event_id")?,
-                            key: r.text("key_id")?,
-                        })
-                    })
-                    .collect()
+                // Each backend reads these its own way (`read_sealed_records`).
+                self.read_sealed_records(vehicle, class, from, to).await
             }
 
             async fn vehicle_keys(

@@ -34,7 +34,21 @@ async fn load_edr(
                 .await?,
         );
     }
-    decode::edr_record(&record, &children[0], &children[1], &children[2])
+    decode::edr_record(
+        &record,
+        children[0]
+            .iter()
+            .map(decode::edr_airbag)
+            .collect::<Result<_, _>>()?,
+        children[1]
+            .iter()
+            .map(decode::edr_pre_crash)
+            .collect::<Result<_, _>>()?,
+        children[2]
+            .iter()
+            .map(decode::edr_delta_v)
+            .collect::<Result<_, _>>()?,
+    )
 }
 
 #[async_trait]

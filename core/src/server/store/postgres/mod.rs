@@ -19,6 +19,7 @@ mod rows;
 mod sample_copy;
 mod samples;
 mod seals;
+mod sessions;
 pub(crate) mod time;
 mod tokens;
 mod vehicles;

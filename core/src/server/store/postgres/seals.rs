@@ -103,3 +103,24 @@ pub(super) async fn put_positions(
     }
     Ok(outcomes)
 }
+
+impl PgStore {
+    /// Which records of a page are sealed.
+    async fn read_sealed_records(
+        &self,
+        vehicle: VehicleId,
+        class: SealedClass,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SealedRecordKey>, StoreError> {
+        let rows = sqlx::query(class.sql())
+            .bind(vehicle)
+            .bind(Ts(from))
+            .bind(Ts(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(crate::server::store::seals::sealed_record_key)
+            .collect()
+    }
+}

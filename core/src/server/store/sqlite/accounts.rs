@@ -1,5 +1,7 @@
 //! SQLite: accounts, passwords, the sign-in throttle and the staff second factor.
 
+use super::bulk::Bind;
+use super::inline::InlineReader;
 use super::SqliteStore;
 use crate::domain::account::Role;
 use crate::server::store::decode::{self, ACCOUNT_COLUMNS};
@@ -8,29 +10,21 @@ use crate::server::store::{AccountId, AccountRecord, AccountStore, AttemptVerdic
 use async_trait::async_trait;
 use sqlx::{SqliteConnection, SqlitePool};
 
-async fn account_where(
-    pool: &SqlitePool,
+/// An account by name or id: every signed-in request asks, so it is read
+/// inline (`inline.rs`).
+fn account_where(
+    inline: &InlineReader,
     key: AccountKey<'_>,
 ) -> Result<Option<AccountRecord>, StoreError> {
-    let row = match key {
-        AccountKey::Name(name) => {
-            sqlx::query(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account = ?"
-            ))
-            .bind(name)
-            .fetch_optional(pool)
-            .await?
-        }
-        AccountKey::Id(id) => {
-            sqlx::query(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"
-            ))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        }
+    let (column, bind) = match key {
+        AccountKey::Name(name) => ("account", Bind::Text(name.to_string())),
+        AccountKey::Id(id) => ("id", Bind::Int(id)),
     };
-    row.as_ref().map(decode::account).transpose()
+    inline.optional(
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?"),
+        &[bind],
+        |row| decode::account(row),
+    )
 }
 
 /// Inserts an account; `None` when the name is taken.
@@ -97,11 +91,11 @@ async fn use_totp_step(
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn account_by_name(&self, account: &str) -> Result<Option<AccountRecord>, StoreError> {
-        account_where(&self.pool, AccountKey::Name(account)).await
+        account_where(&self.inline, AccountKey::Name(account))
     }
 
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRecord>, StoreError> {
-        account_where(&self.pool, AccountKey::Id(id)).await
+        account_where(&self.inline, AccountKey::Id(id))
     }
 
     async fn create_account(

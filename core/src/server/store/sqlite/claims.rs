@@ -1,6 +1,8 @@
 //! SQLite: claim codes and ownership periods.
 
 use super::accounts::insert_account;
+use super::bulk::Bind;
+use super::inline::InlineReader;
 use super::SqliteStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
@@ -10,17 +12,21 @@ use crate::server::store::{
     AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
 };
 use async_trait::async_trait;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 
 /// Ownership periods whose `column` equals `id`, oldest first.
-async fn periods_where(
-    pool: &SqlitePool,
+/// Ownership periods by vehicle or account: the gate asks on every read,
+/// so they are read inline (`inline.rs`).
+fn periods_where(
+    inline: &InlineReader,
     column: &str,
     id: i64,
 ) -> Result<Vec<OwnershipPeriod>, StoreError> {
-    let sql = format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_at");
-    let rows = sqlx::query(&sql).bind(id).fetch_all(pool).await?;
-    rows.iter().map(decode::period).collect()
+    inline.rows(
+        &format!("{PERIOD_SELECT} WHERE {column} = ? ORDER BY p.from_at"),
+        &[Bind::Int(id)],
+        |row| decode::period(row),
+    )
 }
 
 // Writes are serialised by `BEGIN IMMEDIATE`; the unique index on open
@@ -148,14 +154,14 @@ impl ClaimStore for SqliteStore {
         &self,
         account: AccountId,
     ) -> Result<Vec<OwnershipPeriod>, StoreError> {
-        periods_where(&self.pool, "p.account_id", account).await
+        periods_where(&self.inline, "p.account_id", account)
     }
 
     async fn ownership_of_vehicle(
         &self,
         vehicle: VehicleId,
     ) -> Result<Vec<OwnershipPeriod>, StoreError> {
-        periods_where(&self.pool, "p.vehicle_id", vehicle).await
+        periods_where(&self.inline, "p.vehicle_id", vehicle)
     }
 
     async fn create_claim_code(

@@ -1,6 +1,7 @@
 //! SQLite: events and crash (EDR) records.
 
-use super::binds::bind;
+use super::bulk::Bind;
+use super::inline::InlineReader;
 use super::SqliteStore;
 use crate::domain::log_format::{AebState, BeltStatus};
 use crate::domain::records::{EdrRecord, Event};
@@ -12,28 +13,23 @@ use crate::server::store::{
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-async fn load_edr(
-    conn: &mut sqlx::SqliteConnection,
+/// A crash record and its children: five small reads, inline.
+fn load_edr(
+    inline: &InlineReader,
     vehicle: VehicleId,
     event_id: &str,
-) -> Result<EdrRecord, StoreError> {
+) -> Result<Option<EdrRecord>, StoreError> {
     let [record, airbags, pre_crash, delta_v] = decode::edr_reads("?", "?");
-    let record = sqlx::query(&record)
-        .bind(vehicle)
-        .bind(event_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut children = Vec::with_capacity(3);
-    for read in [airbags, pre_crash, delta_v] {
-        children.push(
-            sqlx::query(&read)
-                .bind(vehicle)
-                .bind(event_id)
-                .fetch_all(&mut *conn)
-                .await?,
-        );
-    }
-    decode::edr_record(&record, &children[0], &children[1], &children[2])
+    let binds = [Bind::Int(vehicle), Bind::Text(event_id.to_string())];
+    let mut children = Some((
+        inline.rows(&airbags, &binds, |row| decode::edr_airbag(row))?,
+        inline.rows(&pre_crash, &binds, |row| decode::edr_pre_crash(row))?,
+        inline.rows(&delta_v, &binds, |row| decode::edr_delta_v(row))?,
+    ));
+    inline.optional(&record, &binds, |row| {
+        let (airbags, pre_crash, delta_v) = children.take().unwrap_or_default();
+        decode::edr_record(row, airbags, pre_crash, delta_v)
+    })
 }
 
 #[async_trait]
@@ -56,18 +52,18 @@ impl EventStore for SqliteStore {
         vehicle: VehicleId,
         range: TimeRange,
     ) -> Result<Vec<EdrRecord>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT event_id FROM edr_records WHERE vehicle_id = ? AND t0 >= ? AND t0 < ? ORDER BY t0",
         )
         .bind(vehicle)
         .bind(range.from_us)
         .bind(range.to_us)
-        .fetch_all(&mut *conn)
+        .fetch_all(&self.pool)
         .await?;
         let mut records = Vec::with_capacity(ids.len());
         for id in ids {
-            records.push(load_edr(&mut conn, vehicle, &id).await?);
+            // Deleted meanwhile (retention): skipped, as if read a moment later.
+            records.extend(load_edr(&self.inline, vehicle, &id)?);
         }
         Ok(records)
     }
@@ -82,21 +78,17 @@ impl EventStore for SqliteStore {
         let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
             return Ok(Vec::new());
         };
-        let mut q = QueryBuilder::<Sqlite>::new("");
-        query.push_into(&mut q, bind);
-        let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(decode::event).collect()
+        // A bounded page on an index: inline (`inline.rs`).
+        let (sql, binds) = super::binds::bulk_sql(query);
+        self.inline.rows(&sql, &binds, |row| decode::event(row))
     }
 
     async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND event_id = ?"
-        ))
-        .bind(vehicle)
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(decode::event).transpose()
+        self.inline.optional(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE vehicle_id = ? AND event_id = ?"),
+            &[Bind::Int(vehicle), Bind::Text(event_id.to_string())],
+            |row| decode::event(row),
+        )
     }
 
     async fn edr_record(
@@ -104,17 +96,7 @@ impl EventStore for SqliteStore {
         vehicle: VehicleId,
         event_id: &str,
     ) -> Result<Option<EdrRecord>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let held: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?")
-                .bind(vehicle)
-                .bind(event_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        match held {
-            Some(_) => Ok(Some(load_edr(&mut conn, vehicle, event_id).await?)),
-            None => Ok(None),
-        }
+        load_edr(&self.inline, vehicle, event_id)
     }
 }
 

@@ -8,6 +8,7 @@ mod cases;
 mod claims;
 mod events;
 mod import;
+mod inline;
 mod jobs;
 mod log;
 mod minutes;
@@ -15,6 +16,7 @@ mod operations;
 mod rows;
 mod samples;
 mod seals;
+mod sessions;
 mod tokens;
 mod vehicles;
 
@@ -29,6 +31,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Point lookups and bounded pages, on the caller's thread.
+    inline: std::sync::Arc<inline::InlineReader>,
 }
 
 impl SqliteStore {
@@ -47,10 +51,18 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            // A file on this machine does not go away under an idle
+            // connection: no ping before every query (a round trip to
+            // sqlx's worker thread each).
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let inline = inline::InlineReader::new(options.get_filename())?;
+        Ok(SqliteStore {
+            pool,
+            inline: std::sync::Arc::new(inline),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

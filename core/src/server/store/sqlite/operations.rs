@@ -22,6 +22,7 @@ impl OperationsStore for SqliteStore {
     }
 
     async fn close(&self) {
+        self.inline.close();
         self.pool.close().await;
     }
 }

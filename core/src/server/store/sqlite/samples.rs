@@ -134,6 +134,7 @@ fn raw_expression(channel: ChartChannel) -> String {
 
 async fn chart_rows(
     pool: &SqlitePool,
+    inline: &super::inline::InlineReader,
     vehicle: VehicleId,
     range: TimeRange,
     channels: &[ChartChannel],
@@ -178,6 +179,24 @@ async fn chart_rows(
          ORDER BY 1 LIMIT ?",
         columns.join(", ")
     );
+    if !request.per_minute && range.to_us.saturating_sub(range.from_us) <= INLINE_CHART_SPAN_US {
+        // An event's window or a zoomed chart: a few hundred samples, inline.
+        let binds = [
+            Bind::Int(vehicle),
+            Bind::Int(range.from_us),
+            Bind::Int(range.to_us),
+            Bind::Int(request.limit.into()),
+        ];
+        return inline.rows(&sql, &binds, |r| {
+            Ok(ChartRow {
+                t_us: r.int_at(0).unwrap_or_default(),
+                n: r.int_at(1).unwrap_or_default().max(0) as u64,
+                values: (0..channels.len())
+                    .map(|i| r.real_at(2 + 2 * i).zip(r.real_at(3 + 2 * i)))
+                    .collect(),
+            })
+        });
+    }
     let rows = sqlx::query(&sql)
         .bind(vehicle)
         .bind(range.from_us)
@@ -201,6 +220,10 @@ async fn chart_rows(
         })
         .collect()
 }
+
+/// Charts of at most this span read their samples inline (`inline.rs`);
+/// longer ones stay off the async threads.
+const INLINE_CHART_SPAN_US: i64 = 3_600_000_000;
 
 async fn sample_intervals(
     pool: &SqlitePool,
@@ -232,17 +255,21 @@ impl SampleStore for SqliteStore {
         range: TimeRange,
         limit: u32,
     ) -> Result<Vec<Sample>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {SAMPLE_COLUMNS} FROM samples WHERE vehicle_id = ? AND t >= ? AND t < ? \
              ORDER BY t LIMIT ?"
-        ))
-        .bind(vehicle)
-        .bind(range.from_us)
-        .bind(range.to_us)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sample_from_row).collect()
+        );
+        let binds = [
+            Bind::Int(vehicle),
+            Bind::Int(range.from_us),
+            Bind::Int(range.to_us),
+            Bind::Int(limit.into()),
+        ];
+        // A bounded read on the key (an event's window): inline.
+        self.inline.with_raw(|db| {
+            // SAFETY: the connection is ours alone for this call.
+            unsafe { super::bulk::read_samples(db, &sql, &binds) }
+        })
     }
 
     async fn sample_page(
@@ -264,11 +291,11 @@ impl SampleStore for SqliteStore {
         let sql =
             format!("SELECT {SAMPLE_COLUMNS} FROM samples{conditions} ORDER BY t {order} LIMIT ?");
         binds.push(Bind::Int(page.limit.into()));
-        let mut conn = self.pool.acquire().await?;
-        let mut handle = conn.lock_handle().await?;
-        // SAFETY: the handle is locked for us until `handle` drops.
-        unsafe { super::bulk::read_samples(handle.as_raw_handle(), &sql, &binds) }
-            .map_err(StoreError::Engine)
+        // A bounded page on the key: inline (`inline.rs`).
+        self.inline.with_raw(|db| {
+            // SAFETY: the connection is ours alone for this call.
+            unsafe { super::bulk::read_samples(db, &sql, &binds) }
+        })
     }
 
     async fn sample_count(
@@ -303,7 +330,7 @@ impl SampleStore for SqliteStore {
         channels: &[ChartChannel],
         request: ChartRequest,
     ) -> Result<Vec<ChartRow>, StoreError> {
-        chart_rows(&self.pool, vehicle, range, channels, request).await
+        chart_rows(&self.pool, &self.inline, vehicle, range, channels, request).await
     }
 
     async fn track(

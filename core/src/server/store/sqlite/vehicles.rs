@@ -28,7 +28,12 @@ where
 #[async_trait]
 impl VehicleStore for SqliteStore {
     async fn vehicle(&self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
-        vehicle_by_vin(&self.pool, vin).await
+        // The gate asks on every read: inline.
+        self.inline.optional(
+            &format!("SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?"),
+            &[super::bulk::Bind::Text(vin.as_str().to_string())],
+            |row| decode::vehicle(row),
+        )
     }
 
     async fn vehicles(&self) -> Result<Vec<StoredVehicle>, StoreError> {
