@@ -13,7 +13,8 @@ use crate::server::store::{
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-/// A crash record and its children: five small reads, inline.
+/// A crash record and its children: small reads, inline (the children
+/// only when there is a record).
 fn load_edr(
     inline: &InlineReader,
     vehicle: VehicleId,
@@ -21,6 +22,14 @@ fn load_edr(
 ) -> Result<Option<EdrRecord>, StoreError> {
     let [record, airbags, pre_crash, delta_v] = decode::edr_reads("?", "?");
     let binds = [Bind::Int(vehicle), Bind::Text(event_id.to_string())];
+    let held = inline.optional(
+        "SELECT 1 FROM edr_records WHERE vehicle_id = ? AND event_id = ?",
+        &binds,
+        |_| Ok(()),
+    )?;
+    if held.is_none() {
+        return Ok(None);
+    }
     let mut children = Some((
         inline.rows(&airbags, &binds, |row| decode::edr_airbag(row))?,
         inline.rows(&pre_crash, &binds, |row| decode::edr_pre_crash(row))?,

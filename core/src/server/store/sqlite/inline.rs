@@ -70,17 +70,6 @@ impl InlineReader {
         Ok(self.rows(sql, binds, row)?.into_iter().next())
     }
 
-    /// Runs `read` on a raw connection (for the readers in `bulk.rs`).
-    pub(super) fn with_raw<T>(
-        &self,
-        read: impl FnOnce(std::ptr::NonNull<ffi::sqlite3>) -> Result<T, String>,
-    ) -> Result<T, StoreError> {
-        let conn = self.take()?;
-        let result = read(conn.db);
-        self.give_back(conn);
-        result.map_err(StoreError::Engine)
-    }
-
     /// Closes the idle connections (the store is closing).
     pub(super) fn close(&self) {
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
@@ -308,6 +297,24 @@ impl InlineRow<'_> {
         unsafe {
             (ffi::sqlite3_column_type(self.stmt, i) != ffi::SQLITE_NULL)
                 .then(|| ffi::sqlite3_column_int64(self.stmt, i))
+        }
+    }
+
+    /// Column `i` as text, `None` when NULL.
+    pub(super) fn text_at(&self, i: usize) -> Option<String> {
+        let i = i as c_int;
+        // SAFETY: as in `real_at`; the text is copied out before the next step.
+        unsafe {
+            if ffi::sqlite3_column_type(self.stmt, i) == ffi::SQLITE_NULL {
+                return None;
+            }
+            let text = ffi::sqlite3_column_text(self.stmt, i);
+            let len = ffi::sqlite3_column_bytes(self.stmt, i).max(0) as usize;
+            if text.is_null() {
+                return Some(String::new());
+            }
+            let bytes = std::slice::from_raw_parts(text, len);
+            Some(String::from_utf8_lossy(bytes).into_owned())
         }
     }
 

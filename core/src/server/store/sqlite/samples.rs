@@ -2,6 +2,7 @@
 
 use super::binds::{bind, bulk_sql};
 use super::bulk::Bind;
+use super::inline::InlineRow;
 use super::SqliteStore;
 use crate::domain::chart::ChartChannel;
 use crate::domain::log_format::{AdasState, AebState, Gear, SampleChannels};
@@ -23,6 +24,43 @@ pub(super) const SAMPLE_COLUMNS: &str = "vehicle_id, t, speed_kmh, accel_pedal_p
     belt_driver, lat, lon, heading_deg, extra";
 
 /// Reads a sample from a row selected with `SAMPLE_COLUMNS` (vehicle_id first).
+/// A row of `SAMPLE_COLUMNS` read inline, by position: samples are the hot
+/// path (a page, an event's window), and a name lookup per value shows.
+fn positional_sample(row: &InlineRow<'_>) -> Result<Sample, StoreError> {
+    let real = |i| row.real_at(i);
+    let flag = |i| row.int_at(i).map(|v| v != 0);
+    Ok(Sample {
+        // The key column: NULL would be a damaged file, never the epoch.
+        t_us: row
+            .int_at(1)
+            .ok_or_else(|| StoreError::Corrupt("a stored sample has no time (t is NULL)".into()))?,
+        channels: SampleChannels {
+            speed_kmh: real(2),
+            accel_pedal_pct: real(3),
+            brake_pedal: flag(4),
+            brake_pressure_bar: real(5),
+            steering_angle_deg: real(6),
+            long_accel_mps2: real(7),
+            lat_accel_mps2: real(8),
+            yaw_rate_dps: real(9),
+            gear: parse_wire(row.text_at(10), Gear::parse, "gear")?,
+            abs_active: flag(11),
+            esc_active: flag(12),
+            aeb_state: parse_wire(row.text_at(13), AebState::parse, "aeb_state")?,
+            fcw: flag(14),
+            adas_state: parse_wire(row.text_at(15), AdasState::parse, "adas_state")?,
+            motor_torque_nm: real(16),
+            odometer_km: real(17),
+            soc_pct: real(18),
+            belt_driver: flag(19),
+            lat: real(20),
+            lon: real(21),
+            heading_deg: real(22),
+        },
+        extra: row.text_at(23),
+    })
+}
+
 pub(super) fn sample_from_row(row: &SqliteRow) -> Result<Sample, StoreError> {
     Ok(Sample {
         t_us: row.try_get(1)?,
@@ -266,10 +304,7 @@ impl SampleStore for SqliteStore {
             Bind::Int(limit.into()),
         ];
         // A bounded read on the key (an event's window): inline.
-        self.inline.with_raw(|db| {
-            // SAFETY: the connection is ours alone for this call.
-            unsafe { super::bulk::read_samples(db, &sql, &binds) }
-        })
+        self.inline.rows(&sql, &binds, positional_sample)
     }
 
     async fn sample_page(
@@ -292,10 +327,7 @@ impl SampleStore for SqliteStore {
             format!("SELECT {SAMPLE_COLUMNS} FROM samples{conditions} ORDER BY t {order} LIMIT ?");
         binds.push(Bind::Int(page.limit.into()));
         // A bounded page on the key: inline (`inline.rs`).
-        self.inline.with_raw(|db| {
-            // SAFETY: the connection is ours alone for this call.
-            unsafe { super::bulk::read_samples(db, &sql, &binds) }
-        })
+        self.inline.rows(&sql, &binds, positional_sample)
     }
 
     async fn sample_count(
