@@ -3,6 +3,7 @@
 
 use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
+use super::json::Json;
 use super::principal::{MaybeSignedIn, SignedIn};
 use super::AppState;
 use app::client::ClientAddress;
@@ -10,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::domain::browse::{PageQuery, RouteQuery, ZoneQuery};
 use portal_core::domain::export::ExportQuery;
 use portal_core::server::charts::ChartQuery;

@@ -7,13 +7,14 @@
 //! inflating anything, and at most [`VERIFY_SLOTS`] checks run at once.
 
 use super::error::{error_response, ApiError};
+use super::json::Json;
 use super::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use futures::{Stream, TryStreamExt};
 use portal_core::server::error::ServiceError;
 use portal_core::server::seal::VehicleCa;

@@ -2,11 +2,12 @@
 //! process serves (it touches nothing); `/readyz` says it can do its work
 //! (the database answers and every migration is applied), 503 otherwise.
 
+use super::json::Json;
 use super::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::server::Portal;
 use serde_json::{json, Value};
 

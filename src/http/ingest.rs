@@ -4,13 +4,14 @@
 //! and nothing stored, 413 over the configured size.
 
 use super::error::{error_response, ApiError, ImportFailure};
+use super::json::Json;
 use super::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use futures::{StreamExt, TryStreamExt};
 use portal_core::server::Portal;
 

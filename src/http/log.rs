@@ -5,13 +5,14 @@
 //! their hashes commit to them without saying anything (each holds a nonce).
 
 use super::error::{ApiError, ApiQuery};
+use super::json::Json;
 use super::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::domain::transparency::{CosignatureKept, LogOverview, LogSince};
 use portal_core::server::error::ServiceError;
 use portal_core::server::tlog::{ConsistencyProof, InclusionProof, LeafPage};

@@ -8,6 +8,7 @@ pub mod error;
 mod evidence;
 mod health;
 mod ingest;
+mod json;
 mod log;
 mod principal;
 pub mod security;

@@ -4,13 +4,14 @@
 
 use super::download::Download;
 use super::error::{ApiError, ApiJson, ApiQuery};
+use super::json::Json;
 use super::principal::MaybeSignedIn;
 use super::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use portal_core::domain::staff::{CaseExportRequest, CaseListQuery, LookupQuery, NewCaseRequest};
 use portal_core::server::events::EventQuery;
 use portal_core::server::telemetry::SampleQuery;

@@ -575,6 +575,19 @@ async fn framework_errors_have_the_json_shape_and_personal_replies_are_not_cache
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{path}");
     }
+    // A large reply (a page of samples, beyond the reply buffer's first
+    // size) is whole JSON, labelled as such.
+    let res = owner
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/samples?limit=1000")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    let body = res.bytes().await.unwrap();
+    assert!(body.len() > 16 * 1024, "{} bytes", body.len());
+    let page: Value = serde_json::from_slice(&body).unwrap();
+    assert!(page["items"].as_array().unwrap().len() > 100);
     let res = app.get("/favicon.ico").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()[header::CONTENT_TYPE], "image/x-icon");
