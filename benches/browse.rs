@@ -118,8 +118,10 @@ async fn owner_period(pool: &store::Pool) -> (i64, i64) {
         .await
         .expect("period"),
         store::Pool::Postgres(p) => sqlx::query_as(
-            "SELECT (extract(epoch FROM from_at) * 1000000)::bigint, \
-             coalesce((extract(epoch FROM to_at) * 1000000)::bigint, 9223372036854775807) \
+            "SELECT CASE WHEN isfinite(from_at) \
+             THEN (extract(epoch FROM from_at) * 1000000)::bigint ELSE -9223372036854775808 END, \
+             CASE WHEN to_at IS NOT NULL AND isfinite(to_at) \
+             THEN (extract(epoch FROM to_at) * 1000000)::bigint ELSE 9223372036854775807 END \
              FROM ownership_periods WHERE vehicle_id = 1",
         )
         .fetch_one(p)
@@ -207,6 +209,8 @@ async fn main() {
     let q = |t: i64| {
         if db.is_postgres() && t == i64::MAX {
             "'infinity'".to_string()
+        } else if db.is_postgres() && t == i64::MIN {
+            "'-infinity'".to_string()
         } else if db.is_postgres() {
             format!("'{}'", fmt(t))
         } else {

@@ -140,6 +140,7 @@ impl Connection {
     fn prepared(&mut self, sql: &str) -> Result<&Prepared, StoreError> {
         if !self.statements.contains_key(sql) {
             if self.statements.len() >= KEEP_STATEMENTS {
+                // Finalized as they drop (`Prepared`).
                 self.statements.clear();
             }
             let text = CString::new(sql).map_err(|e| StoreError::Engine(e.to_string()))?;
@@ -243,16 +244,21 @@ impl Drop for Running {
     }
 }
 
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        // SAFETY: prepared on a live connection (statements are dropped
+        // before their connection closes) and finalized once, here.
+        unsafe { ffi::sqlite3_finalize(self.stmt) };
+    }
+}
+
 impl Drop for Connection {
     fn drop(&mut self) {
-        // SAFETY: each statement was prepared on `db` and is finalized once,
-        // then the connection is closed once.
-        unsafe {
-            for prepared in self.statements.values() {
-                ffi::sqlite3_finalize(prepared.stmt);
-            }
-            ffi::sqlite3_close(self.db.as_ptr());
-        }
+        // Every statement first: a connection with one left would not close.
+        self.statements.clear();
+        // SAFETY: the connection is ours and closed once.
+        let rc = unsafe { ffi::sqlite3_close(self.db.as_ptr()) };
+        debug_assert_eq!(rc, ffi::SQLITE_OK, "a statement was left unfinalized");
     }
 }
 
@@ -411,5 +417,48 @@ impl StoredRow for InlineRow<'_> {
 
     fn opt_time(&self, column: &str) -> Result<Option<i64>, StoreError> {
         self.opt_int(column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Statements alive on a connection (SQLite's own list).
+    fn live_statements(conn: &Connection) -> usize {
+        let mut n = 0;
+        let mut stmt = std::ptr::null_mut();
+        loop {
+            // SAFETY: the connection is live; the list is walked, not changed.
+            stmt = unsafe { ffi::sqlite3_next_stmt(conn.db.as_ptr(), stmt) };
+            if stmt.is_null() {
+                return n;
+            }
+            n += 1;
+        }
+    }
+
+    #[tokio::test]
+    async fn more_statements_than_are_kept_still_read_and_every_one_is_finalized() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inline.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let reader = InlineReader::new(&path).unwrap();
+        for n in 0..3 * KEEP_STATEMENTS as i64 {
+            let sql = format!("SELECT x + {n} AS y FROM t WHERE x >= ? ORDER BY x");
+            let rows = reader.rows(&sql, &[Bind::Int(2)], |r| r.int("y")).unwrap();
+            assert_eq!(rows, vec![2 + n, 3 + n]);
+        }
+        let conn = reader.take().unwrap();
+        assert!(conn.statements.len() <= KEEP_STATEMENTS);
+        assert_eq!(live_statements(&conn), conn.statements.len());
+        // Closing asserts (in debug builds) that nothing was left behind.
+        drop(conn);
+        reader.close();
     }
 }
