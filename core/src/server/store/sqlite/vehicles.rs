@@ -9,6 +9,10 @@ use crate::server::store::{
 use async_trait::async_trait;
 use sqlx::Sqlite;
 
+/// One vehicle by VIN, for the import's transaction and the gate alike.
+static BY_VIN: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?"));
+
 pub(super) async fn vehicle_by_vin<'e, E>(
     executor: E,
     vin: &Vin,
@@ -16,12 +20,10 @@ pub(super) async fn vehicle_by_vin<'e, E>(
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    let row = sqlx::query(&format!(
-        "SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?"
-    ))
-    .bind(vin.as_str())
-    .fetch_optional(executor)
-    .await?;
+    let row = sqlx::query(BY_VIN.as_str())
+        .bind(vin.as_str())
+        .fetch_optional(executor)
+        .await?;
     row.as_ref().map(decode::vehicle).transpose()
 }
 
@@ -30,7 +32,7 @@ impl VehicleStore for SqliteStore {
     async fn vehicle(&self, vin: &Vin) -> Result<Option<StoredVehicle>, StoreError> {
         // The gate asks on every read: inline.
         self.inline.optional(
-            &format!("SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE vin = ?"),
+            &BY_VIN,
             &[super::bulk::Bind::Text(vin.as_str().to_string())],
             |row| decode::vehicle(row),
         )
