@@ -68,6 +68,7 @@ async fn main() {
     let who = portal
         .sign_in("month@example.com", PASSWORD, None, "127.0.0.1")
         .await
+        .map(portal_core::server::authz::Principal::Account)
         .expect("sign in");
     let query = ExportQuery {
         format: Some("bundle".into()),

@@ -65,6 +65,7 @@ async fn main() {
             "127.0.0.1",
         )
         .await
+        .map(portal_core::server::authz::Principal::Account)
         .expect("staff sign-in");
     let case = portal
         .open_case(

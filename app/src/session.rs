@@ -3,32 +3,42 @@
 //! (the REST extractors in the binary call `principal`). Services never see
 //! a session: they take a `Principal`, or a `SignedInAs` identity.
 
-use portal_core::server::authz::Principal;
+use portal_core::server::authz::{AccountPrincipal, Principal};
 use portal_core::server::error::ServiceError;
-use portal_core::server::identity::SignedInAs;
+use portal_core::server::identity::{SharedAs, SignedInAs};
 use portal_core::server::Portal;
 use tower_sessions::Session;
 
 const AUTH_KEY: &str = "auth";
+/// A session opened by a grant's link: a recipient, never an account.
+const SHARED_KEY: &str = "shared";
 
 fn session_error(e: tower_sessions::session::Error) -> ServiceError {
     ServiceError::Internal(format!("session store: {e}"))
 }
 
 /// The signed-in principal, or `None`. A session whose identity no longer
-/// holds (past its lifetime, from before a password change) is ended here.
+/// holds (past its lifetime, from before a password change, a grant that
+/// is gone) is ended here.
 pub async fn principal(
     portal: &Portal,
     session: &Session,
 ) -> Result<Option<Principal>, ServiceError> {
-    let Some(identity) = session
+    let who = if let Some(identity) = session
         .get::<SignedInAs>(AUTH_KEY)
         .await
         .map_err(session_error)?
-    else {
+    {
+        portal.principal_of(&identity).await?
+    } else if let Some(shared) = session
+        .get::<SharedAs>(SHARED_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        portal.recipient_of(&shared).await?
+    } else {
         return Ok(None);
     };
-    let who = portal.principal_of(&identity).await?;
     if who.is_none() {
         end(session).await?;
     }
@@ -36,10 +46,31 @@ pub async fn principal(
 }
 
 /// Starts a signed-in session under a fresh id (no session fixation).
-pub async fn start(session: &Session, who: &Principal) -> Result<(), ServiceError> {
+pub async fn start(session: &Session, who: &AccountPrincipal) -> Result<(), ServiceError> {
     session.cycle_id().await.map_err(session_error)?;
     session
+        .remove_value(SHARED_KEY)
+        .await
+        .map_err(session_error)?;
+    session
         .insert(AUTH_KEY, SignedInAs::now(who))
+        .await
+        .map_err(session_error)
+}
+
+/// Opens a recipient's session under a fresh id: the grant's link was
+/// followed. Any account signed in on this browser is signed out first.
+pub async fn start_shared(session: &Session, grant_id: i64) -> Result<(), ServiceError> {
+    session.clear().await;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(
+            SHARED_KEY,
+            SharedAs {
+                grant_id,
+                opened_us: chrono::Utc::now().timestamp_micros(),
+            },
+        )
         .await
         .map_err(session_error)
 }

@@ -5,6 +5,7 @@
 
 use super::error::{error_response, ApiError, ImportFailure};
 use super::json::Json;
+use super::principal::bearer;
 use super::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -24,12 +25,6 @@ pub fn routes() -> Router<AppState> {
 #[error("the body is larger than {limit} bytes")]
 pub struct BodyTooLarge {
     pub limit: u64,
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn unauthenticated() -> Response {

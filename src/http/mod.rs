@@ -13,6 +13,7 @@ mod log;
 mod principal;
 pub mod security;
 pub mod sessions;
+mod sharing;
 mod staff;
 
 use app::{shell, App};
@@ -42,6 +43,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
     };
     let mut app = Router::new()
         .merge(api::routes())
+        .merge(sharing::routes())
         .merge(staff::routes())
         .merge(health::routes())
         .merge(assets::routes())

@@ -229,7 +229,8 @@ async fn authorization_matrix() {
     assert_eq!(list["items"][0]["vin"], VIN_B);
 
     // The gate itself, for a foreign time range of one's own vehicle.
-    let who = portal_core::server::authz::Principal {
+    use portal_core::server::authz::{AccountPrincipal, Principal, Reading};
+    let who = Principal::Account(AccountPrincipal {
         account_id: app
             .store
             .account_by_name("second@example.com")
@@ -241,13 +242,13 @@ async fn authorization_matrix() {
         role: portal_core::domain::account::Role::Owner,
         session_epoch: 0,
         case: None,
-    };
+    });
     let before_sale = portal_core::server::store::TimeRange {
         from_us: 0,
         to_us: sale_us,
     };
     let refused = portal
-        .authorize(Some(&who), VIN_A, before_sale)
+        .authorize(Some(&who), VIN_A, Reading::Telemetry, before_sale)
         .await
         .unwrap_err();
     assert_eq!(refused.status(), 404);

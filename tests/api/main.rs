@@ -19,6 +19,7 @@ mod openapi;
 mod report;
 mod scale;
 mod sealed;
+mod sharing;
 mod staff;
 mod telemetry;
 mod witness;

@@ -58,4 +58,8 @@ pub struct Me {
     /// Whether the account chose to see locations (routes) on its pages.
     #[serde(default)]
     pub show_location: bool,
+    /// A recipient reading under an owner's grant: the grant (then `account`
+    /// is the recipient's name, and there are no vehicles of their own).
+    #[serde(default)]
+    pub shared: Option<super::sharing::GrantSummary>,
 }

@@ -26,17 +26,26 @@ wire_enum!(
         IngestTokenRevoked = "ingest_token_revoked",
         RoleChange = "role_change",
         StaffLookup = "staff_lookup",
+        GrantCreated = "grant_created",
+        GrantRevoked = "grant_revoked",
+        GrantRead = "grant_read",
+        GrantRefused = "grant_refused",
     }
 );
 
 impl AuditAction {
     /// Actions that disclose a vehicle's data, shown to its owner: exports
-    /// (the owner's own, or staff's to a case), staff reads within a case,
-    /// and every download of a case's bundle.
+    /// (the owner's own, a recipient's, or staff's to a case), staff reads
+    /// within a case, every download of a case's bundle, and every grant
+    /// made, ended, read under or refused.
     pub const DISCLOSURES: &'static [AuditAction] = &[
         AuditAction::Export,
         AuditAction::StaffRead,
         AuditAction::CaseDownload,
+        AuditAction::GrantCreated,
+        AuditAction::GrantRevoked,
+        AuditAction::GrantRead,
+        AuditAction::GrantRefused,
     ];
 
     /// Actions a case's timeline shows.

@@ -51,7 +51,8 @@ pub struct Period {
 }
 
 /// One data class: how much, from when to when, how often, how long kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// (All zero for a class a recipient's grant does not cover.)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassSummary {
     pub count: u64,
     /// Of them, records the vehicle itself signed (format 1.1); the rest are unsealed.

@@ -213,12 +213,14 @@ impl Problem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessEntry {
     pub at: super::browse::Instant,
-    /// `you`, or the staff role (`support`, `admin`) of whoever else it was.
+    /// `you`, `recipient` (under one of your grants), or the staff role
+    /// (`support`, `admin`) of whoever else it was.
     pub by: String,
     /// Staff reads and exports: the case and its stated purpose.
     pub case_no: Option<String>,
     pub purpose: Option<String>,
-    /// Staff exports: who received the bundle, and on what legal basis.
+    /// Staff exports: who received the bundle, and on what legal basis;
+    /// grants: the recipient (and `purpose` the grant's).
     pub recipient: Option<String>,
     pub legal_basis: Option<String>,
     pub action: super::audit::AuditAction,
@@ -228,6 +230,16 @@ pub struct AccessEntry {
     pub to: Option<String>,
     pub bundle_id: Option<String>,
     pub manifest_sha256: Option<String>,
+    /// What happened under a grant: the grant, what was read (`telemetry`,
+    /// `events`, `crash`, `route`, `export`, …), and why a request was
+    /// refused (`revoked`, `expired`, `outside_scope`, `outside_window`,
+    /// `other_vehicle`).
+    #[serde(default)]
+    pub grant_id: Option<i64>,
+    #[serde(default)]
+    pub reading: Option<String>,
+    #[serde(default)]
+    pub refused: Option<String>,
 }
 
 pub type AccessPage = super::browse::Page<AccessEntry>;

@@ -8,6 +8,7 @@ pub mod log_format;
 pub mod manifest;
 pub mod records;
 pub mod sealed;
+pub mod sharing;
 pub mod staff;
 pub mod time;
 pub mod transparency;

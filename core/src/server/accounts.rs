@@ -2,7 +2,7 @@
 //! and timing whether or not the account exists), password change, binding
 //! further vehicles, and what an owner sees about themselves.
 
-use super::authz::Principal;
+use super::authz::{AccountPrincipal, Principal};
 use super::claims::hash_claim_code;
 use super::error::ServiceError;
 use super::password;
@@ -11,6 +11,7 @@ use super::throttle::{account_key, address_key};
 use super::Portal;
 use crate::domain::account::{Me, Role, VehicleBinding};
 use crate::domain::audit::AuditAction;
+use crate::domain::export::LocationRedaction;
 use crate::domain::time::format_utc;
 use crate::domain::Vin;
 use crate::server::localtime::format_local;
@@ -168,7 +169,7 @@ impl Portal {
         password: &str,
         totp: Option<&str>,
         client_address: &str,
-    ) -> Result<Principal, ServiceError> {
+    ) -> Result<AccountPrincipal, ServiceError> {
         // Whatever was typed is kept only as a normalised account or a short,
         // bounded stand-in (it reaches the failure table and the audit record).
         let name = normalize_account(account).unwrap_or_else(|_| bounded_stand_in(account));
@@ -201,7 +202,7 @@ impl Portal {
                     serde_json::json!({"address": client_address}),
                 )
                 .await?;
-                Ok(Principal {
+                Ok(AccountPrincipal {
                     account_id: r.id,
                     account: r.account,
                     role: r.role,
@@ -231,6 +232,7 @@ impl Portal {
         current: &str,
         new: &str,
     ) -> Result<i64, ServiceError> {
+        let who = who.account()?;
         let record = self
             .store
             .account_by_id(who.account_id)
@@ -251,7 +253,7 @@ impl Portal {
         let hash = self.passwords.hash(new.to_string()).await?;
         let epoch = self.store.set_password(who.account_id, &hash).await?;
         self.audit(
-            format!("account:{}", who.account_id),
+            who.actor(),
             AuditAction::PasswordChanged,
             None,
             serde_json::json!({}),
@@ -267,6 +269,7 @@ impl Portal {
         vin: &str,
         claim_code: &str,
     ) -> Result<OwnershipPeriod, ServiceError> {
+        let who = who.account()?;
         if who.role != Role::Owner {
             return Err(ServiceError::NotFound);
         }
@@ -278,7 +281,7 @@ impl Portal {
             .await?
             .map_err(claim_refused)?;
         self.audit(
-            format!("account:{}", who.account_id),
+            who.actor(),
             AuditAction::VehicleBound,
             Some(&period.vin),
             serde_json::json!({"from_us": period.from_us}),
@@ -288,12 +291,27 @@ impl Portal {
     }
 
     /// The signed-in account and its vehicles with their ownership periods.
+    /// A recipient appears by the grant's recipient name, with no vehicles
+    /// of their own and the grant they read under (`shared`).
     pub async fn me(&self, who: &Principal) -> Result<Me, ServiceError> {
+        let who = match who {
+            Principal::Account(who) => who,
+            Principal::Recipient(grant) => {
+                return Ok(Me {
+                    account: grant.recipient.clone(),
+                    role: Role::Owner,
+                    vehicles: Vec::new(),
+                    show_location: grant.location != LocationRedaction::None,
+                    shared: Some(super::sharing::grant_summary(grant, super::now_us())),
+                });
+            }
+        };
         Ok(Me {
             account: who.account.clone(),
             role: who.role,
             vehicles: self.bindings(who.account_id).await?,
             show_location: self.store.show_location(who.account_id).await?,
+            shared: None,
         })
     }
 

@@ -3,7 +3,7 @@
 //! and crash event. Drives are found as the drives list finds them, so a day
 //! here and the same day on the drives page agree.
 
-use super::authz::{Access, Principal};
+use super::authz::{Access, Principal, Reading};
 use super::drives::tenth_km;
 use super::error::ServiceError;
 use super::events::event_item;
@@ -14,6 +14,7 @@ use super::store::{
 use super::{now_us, Portal};
 use crate::domain::browse::{Activity, DayActivity, EventItem};
 use crate::domain::log_format::{EventGroup, EventType};
+use crate::domain::sharing::DataClass;
 use chrono::{Duration, NaiveDate};
 
 /// How many days the strip shows.
@@ -30,7 +31,9 @@ impl Portal {
         tz: Option<&str>,
     ) -> Result<Activity, ServiceError> {
         let viewer = viewer_zone(tz)?;
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let access = self
+            .authorize(who, vin, Reading::Telemetry, TimeRange::ALL)
+            .await?;
         let vehicle = access.vehicle.id;
         let timezone = access.vehicle.vehicle.timezone.clone();
         let tz = zone(&timezone);
@@ -84,7 +87,9 @@ impl Portal {
             for range in &recent.ranges {
                 self.drives_in(vehicle, *range, MAX_DRIVES, &mut drives)
                     .await?;
-                events.extend(self.store.events(vehicle, *range).await?);
+                if access.may_read(DataClass::Events) {
+                    events.extend(self.store.events(vehicle, *range).await?);
+                }
             }
         }
         for d in &drives {
@@ -118,13 +123,18 @@ impl Portal {
                 .pop(),
             None => None,
         };
+        let (latest_brake, latest_crash) = match access.may_read(DataClass::Events) {
+            true => (
+                self.newest_event(&access, EventGroup::Brake, viewer.as_deref())
+                    .await?,
+                self.newest_event(&access, EventGroup::Crash, viewer.as_deref())
+                    .await?,
+            ),
+            false => (None, None),
+        };
         Ok(Activity {
-            latest_brake: self
-                .newest_event(&access, EventGroup::Brake, viewer.as_deref())
-                .await?,
-            latest_crash: self
-                .newest_event(&access, EventGroup::Crash, viewer.as_deref())
-                .await?,
+            latest_brake,
+            latest_crash,
             timezone,
             days,
             latest_drive,

@@ -1,19 +1,30 @@
 //! The authorization gate. Every read of vehicle data passes through
-//! `Portal::authorize`: (principal, VIN, requested range) → the permitted
-//! ranges, or not-found. A VIN the caller may not see answers exactly like
-//! one that does not exist.
+//! `Portal::authorize`: (principal, VIN, what is read, requested range) →
+//! the permitted ranges, or not-found. A VIN the caller may not see answers
+//! exactly like one that does not exist.
 
 use super::error::ServiceError;
-use super::store::{AccountId, CaseRecord, StoredVehicle, TimeRange};
-use super::Portal;
+use super::store::{AccountId, CaseRecord, GrantRecord, StoredVehicle, TimeRange};
+use super::{now_us, Portal};
 use crate::domain::account::Role;
 use crate::domain::audit::AuditAction;
+use crate::domain::export::LocationRedaction;
+use crate::domain::sharing::DataClass;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
 
-/// Who is asking (a signed-in account).
+/// Who is asking: a signed-in account, or a third party under an owner's grant.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Principal {
+pub enum Principal {
+    Account(AccountPrincipal),
+    /// The grant as stored when the request came in (revoked or expired
+    /// ones too: the gate refuses them, and records that it did).
+    Recipient(GrantRecord),
+}
+
+/// A signed-in account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountPrincipal {
     pub account_id: AccountId,
     pub account: String,
     pub role: Role,
@@ -23,12 +34,98 @@ pub struct Principal {
     pub case: Option<String>,
 }
 
-impl Principal {
+impl AccountPrincipal {
+    /// How the audit chain names this account.
+    pub fn actor(&self) -> String {
+        format!("account:{}", self.account_id)
+    }
+
     /// The same staff member, reading within `case_no`.
     pub fn in_case(&self, case_no: &str) -> Principal {
-        Principal {
+        Principal::Account(AccountPrincipal {
             case: Some(case_no.to_string()),
             ..self.clone()
+        })
+    }
+}
+
+impl Principal {
+    /// The account behind the request; a recipient may not use what only
+    /// accounts may (403).
+    pub fn account(&self) -> Result<&AccountPrincipal, ServiceError> {
+        match self {
+            Principal::Account(a) => Ok(a),
+            Principal::Recipient(_) => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// How the audit chain names this principal.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Account(a) => a.actor(),
+            Principal::Recipient(g) => format!("grant:{}", g.id),
+        }
+    }
+}
+
+/// The signed-in account, or why not: signed out (401), a recipient (403).
+pub fn signed_in_account(who: Option<&Principal>) -> Result<&AccountPrincipal, ServiceError> {
+    who.ok_or(ServiceError::Unauthenticated)?.account()
+}
+
+/// What a request reads, as the gate weighs it against a grant's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// What is held per class (counts and spans): any grant.
+    Overview,
+    /// Samples, charts, drives and the calendar of recorded days.
+    Telemetry,
+    /// The events list and an event's details.
+    Events,
+    /// A crash record.
+    Crash,
+    /// Where the car went (a route): a grant with a location level.
+    Route,
+    /// An export with this location level: a grant of every class and at
+    /// least that level.
+    Export(LocationRedaction),
+    /// The owner's own access log and grants: never a recipient.
+    OwnerOnly,
+}
+
+impl Reading {
+    fn as_str(self) -> &'static str {
+        match self {
+            Reading::Overview => "overview",
+            Reading::Telemetry => "telemetry",
+            Reading::Events => "events",
+            Reading::Crash => "crash",
+            Reading::Route => "route",
+            Reading::Export(_) => "export",
+            Reading::OwnerOnly => "owner_only",
+        }
+    }
+
+    /// Whether a grant's scope covers this reading.
+    fn within(self, grant: &GrantRecord) -> bool {
+        let has = |c| grant.classes.contains(&c);
+        let level = |l: LocationRedaction| match l {
+            LocationRedaction::None => 0,
+            LocationRedaction::Coarse => 1,
+            LocationRedaction::Full => 2,
+        };
+        match self {
+            Reading::Overview => true,
+            Reading::Telemetry => has(DataClass::Telemetry),
+            Reading::Events => has(DataClass::Events),
+            Reading::Crash => has(DataClass::Crash),
+            Reading::Route => {
+                has(DataClass::Telemetry) && grant.location != LocationRedaction::None
+            }
+            Reading::Export(location) => {
+                DataClass::ALL.iter().all(|c| has(*c)) && level(location) <= level(grant.location)
+            }
+            Reading::OwnerOnly => false,
         }
     }
 }
@@ -39,6 +136,18 @@ pub struct Access {
     pub vehicle: StoredVehicle,
     /// Non-empty, sorted, each within the requested range.
     pub ranges: Vec<TimeRange>,
+    /// The most of a position the caller may see: `full` for accounts,
+    /// the grant's level for a recipient.
+    pub location: LocationRedaction,
+    /// The data classes the caller may read (all of them for accounts).
+    pub classes: Vec<DataClass>,
+}
+
+impl Access {
+    /// Whether the caller may read `class` (parts of a page drop what not).
+    pub fn may_read(&self, class: DataClass) -> bool {
+        self.classes.contains(&class)
+    }
 }
 
 pub(crate) fn intersect(a: TimeRange, b: TimeRange) -> Option<TimeRange> {
@@ -49,18 +158,45 @@ pub(crate) fn intersect(a: TimeRange, b: TimeRange) -> Option<TimeRange> {
     (r.from_us < r.to_us).then_some(r)
 }
 
+/// What `permitted` found: the ranges, and what stands behind them.
+pub(crate) enum Permit {
+    /// An owner's own periods (or nothing).
+    Owner(Vec<TimeRange>),
+    /// Staff within an open case.
+    Case(Vec<TimeRange>, CaseRecord),
+    /// A recipient within a live grant's scope.
+    Grant(Vec<TimeRange>),
+    /// A recipient refused, and why (recorded for the owner).
+    Refused(&'static str),
+    Nothing,
+}
+
+impl Permit {
+    /// The ranges permitted (none for a refusal).
+    pub(crate) fn ranges(self) -> Vec<TimeRange> {
+        match self {
+            Permit::Owner(r) | Permit::Grant(r) | Permit::Case(r, _) => r,
+            Permit::Refused(_) | Permit::Nothing => Vec::new(),
+        }
+    }
+}
+
 impl Portal {
     /// The gate: the ranges of `vin` that `who` may read within `requested`.
     /// Owners read inside their ownership periods; staff only inside an open
-    /// case on this vehicle, within what the case covers, and every such
-    /// read is recorded (the owner sees it on the access page).
+    /// case on this vehicle, within what the case covers; recipients within
+    /// a live grant's scope and window, inside the granting owner's periods.
+    /// Every staff and recipient read (and every refused recipient request)
+    /// is recorded: the owner sees it on the access page.
     pub async fn authorize(
         &self,
         who: Option<&Principal>,
         vin: &str,
+        reading: Reading,
         requested: TimeRange,
     ) -> Result<Access, ServiceError> {
-        self.authorize_in_zone(who, vin, |_| Ok(requested)).await
+        self.authorize_in_zone(who, vin, reading, |_| Ok(requested))
+            .await
     }
 
     /// The gate for a query whose `from`/`to` are RFC 3339 with an offset,
@@ -69,11 +205,14 @@ impl Portal {
         &self,
         who: Option<&Principal>,
         vin: &str,
+        reading: Reading,
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<Access, ServiceError> {
-        self.authorize_in_zone(who, vin, |zone| super::query::range_in_zone(from, to, zone))
-            .await
+        self.authorize_in_zone(who, vin, reading, |zone| {
+            super::query::range_in_zone(from, to, zone)
+        })
+        .await
     }
 
     /// The gate itself. `requested` reads the range in the vehicle's zone,
@@ -83,16 +222,30 @@ impl Portal {
         &self,
         who: Option<&Principal>,
         vin: &str,
+        reading: Reading,
         requested: impl FnOnce(&str) -> Result<TimeRange, ServiceError>,
     ) -> Result<Access, ServiceError> {
         let who = who.ok_or(ServiceError::Unauthenticated)?;
-        let vin = Vin::parse(vin).map_err(|_| ServiceError::NotFound)?;
-        let vehicle = self
-            .store
-            .vehicle(&vin)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let (permitted, case) = self.permitted(who, &vehicle).await?;
+        let vehicle = match Vin::parse(vin) {
+            Ok(vin) => self.store.vehicle(&vin).await?,
+            Err(_) => None,
+        };
+        let Some(vehicle) = vehicle else {
+            self.refuse(who, reading, "other_vehicle").await?;
+            return Err(ServiceError::NotFound);
+        };
+        let permitted = match self.permitted(who, &vehicle, reading).await? {
+            Permit::Refused(why) => {
+                self.refuse(who, reading, why).await?;
+                return Err(ServiceError::NotFound);
+            }
+            permit => permit,
+        };
+        let (permitted, case) = match permitted {
+            Permit::Owner(r) | Permit::Grant(r) => (r, None),
+            Permit::Case(r, case) => (r, Some(case)),
+            Permit::Refused(_) | Permit::Nothing => (Vec::new(), None),
+        };
         if permitted.is_empty() {
             return Err(ServiceError::NotFound);
         }
@@ -102,50 +255,113 @@ impl Portal {
             .filter_map(|r| intersect(r, requested))
             .collect();
         if ranges.is_empty() {
+            self.refuse(who, reading, "outside_window").await?;
             return Err(ServiceError::NotFound);
         }
-        if let Some(case) = case {
+        let details = || {
             use super::cases::bound;
-            let details = serde_json::json!({
+            serde_json::json!({
                 "from": bound(ranges[0].from_us),
                 "to": bound(ranges[ranges.len() - 1].to_us),
-            });
-            self.audit_case(who, &case, AuditAction::StaffRead, details)
-                .await?;
-        }
-        Ok(Access { vehicle, ranges })
+            })
+        };
+        let (location, classes) = match who {
+            Principal::Account(staff) => {
+                if let Some(case) = case {
+                    self.audit_case(staff, &case, AuditAction::StaffRead, details())
+                        .await?;
+                }
+                (LocationRedaction::Full, DataClass::ALL.to_vec())
+            }
+            Principal::Recipient(grant) => {
+                let mut details = details();
+                details["reading"] = reading.as_str().into();
+                self.audit_grant(grant, who.actor(), AuditAction::GrantRead, details)
+                    .await?;
+                (grant.location, grant.classes.clone())
+            }
+        };
+        Ok(Access {
+            vehicle,
+            ranges,
+            location,
+            classes,
+        })
+    }
+
+    /// Records a recipient's refused request against the grant's own
+    /// vehicle (accounts' refusals are plain not-founds, not recorded).
+    async fn refuse(
+        &self,
+        who: &Principal,
+        reading: Reading,
+        why: &'static str,
+    ) -> Result<(), ServiceError> {
+        let Principal::Recipient(grant) = who else {
+            return Ok(());
+        };
+        let details = serde_json::json!({"reading": reading.as_str(), "refused": why});
+        self.audit_grant(grant, who.actor(), AuditAction::GrantRefused, details)
+            .await
     }
 
     /// Everything of `vehicle` that `who` may read (not recorded: callers
-    /// that read data go through `authorize`), and the case it is read in.
+    /// that read data go through `authorize`), and what permits it.
     pub(crate) async fn permitted(
         &self,
         who: &Principal,
         vehicle: &StoredVehicle,
-    ) -> Result<(Vec<TimeRange>, Option<CaseRecord>), ServiceError> {
-        match who.role {
-            Role::Owner => Ok((
+        reading: Reading,
+    ) -> Result<Permit, ServiceError> {
+        let periods_of = |owner: AccountId| async move {
+            Ok::<_, ServiceError>(
                 self.store
                     .ownership_of_vehicle(vehicle.id)
                     .await?
                     .into_iter()
-                    .filter(|p| p.account_id == who.account_id)
-                    .map(|p| p.range())
-                    .collect(),
-                None,
-            )),
+                    .filter(move |p| p.account_id == owner)
+                    .map(|p| p.range()),
+            )
+        };
+        let who = match who {
+            Principal::Recipient(grant) => {
+                let refused = if grant.vehicle_id != vehicle.id {
+                    Some("other_vehicle")
+                } else if grant.revoked_us.is_some() {
+                    Some("revoked")
+                } else if now_us() >= grant.expires_us {
+                    Some("expired")
+                } else if !reading.within(grant) {
+                    Some("outside_scope")
+                } else {
+                    None
+                };
+                if let Some(why) = refused {
+                    return Ok(Permit::Refused(why));
+                }
+                let ranges = periods_of(grant.owner_account_id)
+                    .await?
+                    .filter_map(|p| intersect(p, grant.window))
+                    .collect();
+                return Ok(Permit::Grant(ranges));
+            }
+            Principal::Account(who) => who,
+        };
+        match who.role {
+            _ if reading == Reading::OwnerOnly && who.role != Role::Owner => Ok(Permit::Nothing),
+            Role::Owner => Ok(Permit::Owner(periods_of(who.account_id).await?.collect())),
             Role::Support | Role::Admin => {
                 let Some(case_no) = who.case.as_deref() else {
-                    return Ok((Vec::new(), None));
+                    return Ok(Permit::Nothing);
                 };
                 let case = self.store.case_by_no(case_no).await?;
                 match case {
                     Some(case)
                         if case.vehicle_id == vehicle.id && case.status == CaseStatus::Open =>
                     {
-                        Ok((self.case_coverage(&case).await?, Some(case)))
+                        Ok(Permit::Case(self.case_coverage(&case).await?, case))
                     }
-                    _ => Ok((Vec::new(), None)),
+                    _ => Ok(Permit::Nothing),
                 }
             }
         }
@@ -164,8 +380,8 @@ impl Access {
             return Err(ServiceError::NotFound);
         }
         Ok(Access {
-            vehicle: self.vehicle.clone(),
             ranges,
+            ..self.clone()
         })
     }
 }

@@ -2,7 +2,7 @@
 //! purpose. Opening, notes, status and exports are audited with the case
 //! number; the timeline is read back from the audit chain itself.
 
-use super::authz::Principal;
+use super::authz::{signed_in_account, AccountPrincipal, Principal};
 use super::error::ServiceError;
 use super::export::Export;
 use super::localtime::instant;
@@ -20,7 +20,7 @@ use serde_json::json;
 /// Longest subject, purpose, note, recipient or legal basis.
 const MAX_TEXT: usize = 2_000;
 
-fn required_text(field: &'static str, value: &str) -> Result<String, ServiceError> {
+pub(crate) fn required_text(field: &'static str, value: &str) -> Result<String, ServiceError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(ServiceError::invalid(
@@ -40,8 +40,8 @@ fn required_text(field: &'static str, value: &str) -> Result<String, ServiceErro
 }
 
 /// The staff member asking, or why not: signed out (401), not staff (403).
-pub(crate) fn require_staff(who: Option<&Principal>) -> Result<&Principal, ServiceError> {
-    let who = who.ok_or(ServiceError::Unauthenticated)?;
+pub(crate) fn require_staff(who: Option<&Principal>) -> Result<&AccountPrincipal, ServiceError> {
+    let who = signed_in_account(who)?;
     if who.role.is_staff() {
         Ok(who)
     } else {
@@ -74,7 +74,7 @@ impl Portal {
         &self,
         who: Option<&Principal>,
         case_no: &str,
-    ) -> Result<(Principal, CaseRecord), ServiceError> {
+    ) -> Result<(AccountPrincipal, CaseRecord), ServiceError> {
         let who = require_staff(who)?;
         let case = self
             .store
@@ -174,7 +174,7 @@ impl Portal {
     /// Appends a staff action on a case to the audit chain.
     pub(crate) async fn audit_case(
         &self,
-        who: &Principal,
+        who: &AccountPrincipal,
         case: &CaseRecord,
         action: AuditAction,
         mut details: serde_json::Value,
@@ -185,14 +185,9 @@ impl Portal {
         // Any staff member may work any case (a shared queue); the timeline
         // names who did each thing. Owners are shown the role only.
         details["staff"] = who.account.clone().into();
-        self.audit(
-            format!("account:{}", who.account_id),
-            action,
-            Some(&case.vin),
-            details,
-        )
-        .await
-        .map(drop)
+        self.audit(who.actor(), action, Some(&case.vin), details)
+            .await
+            .map(drop)
     }
 
     /// `GET /api/v1/staff/cases/{case_no}`: the case, its timeline (newest
@@ -337,7 +332,7 @@ impl Portal {
         };
         let mut planned = self.plan_export(Some(&reader), &vin, &query).await?;
         planned.requested_for(json!({
-            "role": reader.role.as_str(),
+            "role": staff.role.as_str(),
             "purpose": case.purpose,
             "case_no": case.case_no,
             "recipient": recipient,
@@ -356,7 +351,7 @@ impl Portal {
                 manifest_sha256: manifest_sha256.clone(),
                 recipient: recipient.clone(),
                 legal_basis: legal_basis.clone(),
-                created_by: reader.account_id,
+                created_by: staff.account_id,
                 created_us: now,
                 bundle: bundle.clone(),
             })

@@ -2,7 +2,7 @@
 //! data (and, with the support console, every staff read), newest first,
 //! within the owner's own periods.
 
-use super::authz::Principal;
+use super::authz::{Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::instant;
 use super::query;
@@ -22,8 +22,10 @@ impl Portal {
     ) -> Result<AccessPage, ServiceError> {
         let limit = query::limit(limit)?;
         let before = query::time_cursor(cursor)?;
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
-        let me = who.map(|w| format!("account:{}", w.account_id));
+        let access = self
+            .authorize(who, vin, Reading::OwnerOnly, TimeRange::ALL)
+            .await?;
+        let me = who.map(Principal::actor);
         let vin = access.vehicle.vehicle.vin.to_string();
         let zone = &access.vehicle.vehicle.timezone;
         let rows = self
@@ -51,6 +53,8 @@ impl Portal {
                     // Staff appear by role and case, never by name.
                     by: if Some(&e.actor) == me.as_ref() {
                         "you".into()
+                    } else if e.actor.starts_with("grant:") {
+                        "recipient".into()
                     } else {
                         text("role").unwrap_or_else(|| "another account".into())
                     },
@@ -65,6 +69,9 @@ impl Portal {
                     to: text("to"),
                     bundle_id: text("bundle_id"),
                     manifest_sha256: text("manifest_sha256"),
+                    grant_id: d["grant_id"].as_i64(),
+                    reading: text("reading"),
+                    refused: text("refused"),
                 })
             })
             .collect();

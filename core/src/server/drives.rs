@@ -2,7 +2,7 @@
 //! `GAP_US`. Found chunk by chunk, so the first page of a long history does
 //! not scan all of it.
 
-use super::authz::Principal;
+use super::authz::{Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
@@ -33,7 +33,13 @@ impl Portal {
         let after = query::time_cursor(q.cursor.as_deref())?;
         let viewer = viewer_zone(q.tz.as_deref())?;
         let access = self
-            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Telemetry,
+                q.from.as_deref(),
+                q.to.as_deref(),
+            )
             .await?;
         let vehicle = access.vehicle.id;
         let mut found: Vec<DriveSummary> = Vec::new();

@@ -11,6 +11,10 @@ pub enum ServiceError {
     /// One reply for an unknown account and a wrong password.
     #[error("the account or the password is wrong")]
     InvalidCredentials,
+    /// A bearer token of no grant (a revoked or expired grant's token is
+    /// refused by the gate instead, as not found).
+    #[error("this token belongs to no grant; ask the vehicle's owner for a new one")]
+    UnknownToken,
     /// Also what a caller gets for anything it may not see.
     #[error("not found")]
     NotFound,
@@ -48,6 +52,7 @@ impl ServiceError {
         match self {
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::InvalidCredentials => "invalid_credentials",
+            ServiceError::UnknownToken => "unknown_token",
             ServiceError::NotFound => "not_found",
             ServiceError::Forbidden => "forbidden",
             ServiceError::Invalid { code, .. } | ServiceError::Conflict { code, .. } => code,
@@ -59,7 +64,9 @@ impl ServiceError {
     /// The HTTP status this error stands for.
     pub fn status(&self) -> u16 {
         match self {
-            ServiceError::Unauthenticated | ServiceError::InvalidCredentials => 401,
+            ServiceError::Unauthenticated
+            | ServiceError::InvalidCredentials
+            | ServiceError::UnknownToken => 401,
             ServiceError::NotFound => 404,
             ServiceError::Forbidden => 403,
             ServiceError::Invalid { .. } => 422,

@@ -1,7 +1,7 @@
 //! Events: the filtered list, and one event with its ±15 s window of samples
 //! and, for a crash, its EDR record weighed against the telemetry.
 
-use super::authz::{Access, Principal};
+use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
@@ -14,9 +14,10 @@ pub use crate::domain::browse::EventQuery;
 use crate::domain::browse::{
     CrashRecord, CrossCheck, Disagreement, EventDetail, EventItem, EventPage, Limitation,
 };
-use crate::domain::chart::ChartChannel;
+use crate::domain::chart::{Chart, ChartChannel};
 use crate::domain::log_format::{EventGroup, EventType, PreCrashSample, Severity};
 use crate::domain::records::{EdrRecord, Event, Sample};
+use crate::domain::sharing::DataClass;
 
 /// The window shown around an event, each side.
 pub const WINDOW_US: i64 = 15_000_000;
@@ -110,7 +111,13 @@ impl Portal {
         let (filter, page) = (q.filter()?, q.page()?);
         let viewer = viewer_zone(q.tz.as_deref())?;
         let access = self
-            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Events,
+                q.from.as_deref(),
+                q.to.as_deref(),
+            )
             .await?;
         let tz = &access.vehicle.vehicle.timezone;
         let rows = self
@@ -149,7 +156,9 @@ impl Portal {
         tz: Option<&str>,
     ) -> Result<EventDetail, ServiceError> {
         let viewer = viewer_zone(tz)?;
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let access = self
+            .authorize(who, vin, Reading::Events, TimeRange::ALL)
+            .await?;
         let event = self
             .store
             .event(access.vehicle.id, event_id)
@@ -170,11 +179,16 @@ impl Portal {
         let all = access;
         let access = all.narrow(window)?;
         let zone = access.vehicle.vehicle.timezone.clone();
-        let samples = self.first_samples(&access, WINDOW_SAMPLE_LIMIT).await?;
-        let chart = self
-            .chart_for(
-                &access,
-                &[
+        // A recipient sees the window's samples only with telemetry in their
+        // grant, and a crash record only with crash records.
+        let telemetry = access.may_read(DataClass::Telemetry);
+        let samples = match telemetry {
+            true => self.first_samples(&access, WINDOW_SAMPLE_LIMIT).await?,
+            false => Vec::new(),
+        };
+        let chart = match telemetry {
+            true => {
+                let channels = [
                     ChartChannel::Speed,
                     ChartChannel::AccelPedal,
                     ChartChannel::BrakePedal,
@@ -182,16 +196,25 @@ impl Portal {
                     ChartChannel::Steering,
                     ChartChannel::Abs,
                     ChartChannel::Aeb,
-                ],
-                Some(event.t_us),
-            )
-            .await?;
+                ];
+                self.chart_for(&access, &channels, Some(event.t_us)).await?
+            }
+            false => Chart {
+                from_us: window.from_us,
+                to_us: window.to_us,
+                bucket_us: 0,
+                samples: 0,
+                series: Vec::new(),
+                marker_us: Some(event.t_us),
+                ticks: Vec::new(),
+            },
+        };
         let edr = match self.store.edr_record(access.vehicle.id, &event.id).await? {
-            Some(record) => Some(
+            Some(record) if access.may_read(DataClass::Crash) => Some(
                 self.crash_record(&all, record, &zone, viewer.as_deref())
                     .await?,
             ),
-            None => None,
+            _ => None,
         };
         let clipped_from = access.ranges[0].from_us;
         let clipped_to = access.ranges[access.ranges.len() - 1].to_us - 1;
@@ -208,7 +231,7 @@ impl Portal {
         let rows = samples;
         let mut samples: Vec<_> = rows
             .iter()
-            .map(|s| sample_item(s, &zone, viewer.as_deref(), None))
+            .map(|s| sample_item(s, &zone, viewer.as_deref(), None, access.location))
             .collect();
         self.mark_sealed_samples(access.vehicle.id, &rows, &mut samples)
             .await?;

@@ -2,7 +2,7 @@
 //! stands for. Services take the identity; the web layer keeps it in the
 //! session (`app::session`), so nothing here knows how it is carried.
 
-use super::authz::Principal;
+use super::authz::{AccountPrincipal, Principal};
 use super::error::ServiceError;
 use super::{now_us, Portal};
 use serde::{Deserialize, Serialize};
@@ -19,9 +19,17 @@ pub struct SignedInAs {
     pub signed_in_us: i64,
 }
 
+/// A browser session opened by a grant's link: the recipient reads under
+/// grant `grant_id`, re-read at every request (a revocation holds at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedAs {
+    pub grant_id: i64,
+    pub opened_us: i64,
+}
+
 impl SignedInAs {
     /// The identity of a principal signing in now.
-    pub fn now(who: &Principal) -> SignedInAs {
+    pub fn now(who: &AccountPrincipal) -> SignedInAs {
         SignedInAs {
             account_id: who.account_id,
             epoch: who.session_epoch,
@@ -45,12 +53,27 @@ impl Portal {
                 a.session_epoch == identity.epoch
                     && age_us < self.session_lifetime.as_micros() as i64
             })
-            .map(|a| Principal {
-                account_id: a.id,
-                account: a.account,
-                role: a.role,
-                session_epoch: a.session_epoch,
-                case: None,
+            .map(|a| {
+                Principal::Account(AccountPrincipal {
+                    account_id: a.id,
+                    account: a.account,
+                    role: a.role,
+                    session_epoch: a.session_epoch,
+                    case: None,
+                })
             }))
+    }
+
+    /// The recipient a shared-link session stands for, or `None` past the
+    /// absolute lifetime or for a grant that is gone. A revoked or expired
+    /// grant still stands for its recipient: the gate refuses it, recorded.
+    pub async fn recipient_of(
+        &self,
+        identity: &SharedAs,
+    ) -> Result<Option<Principal>, ServiceError> {
+        if now_us() - identity.opened_us >= self.session_lifetime.as_micros() as i64 {
+            return Ok(None);
+        }
+        self.recipient_by_id(identity.grant_id).await
     }
 }

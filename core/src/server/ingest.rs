@@ -23,10 +23,12 @@ pub struct IssuedIngestToken {
     pub token: String,
 }
 
-fn new_token() -> String {
+/// A new secret: `prefix` and 256 random bits in hex (ingest and grant
+/// tokens; only `hash_token` of it is stored).
+pub(crate) fn new_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -52,7 +54,7 @@ impl Portal {
     /// Issues a token named `name` (one live token per name).
     pub async fn issue_ingest_token(&self, name: &str) -> Result<IssuedIngestToken, ServiceError> {
         check_name(name)?;
-        let token = new_token();
+        let token = new_token(TOKEN_PREFIX);
         if !self
             .store
             .create_ingest_token(name, &hash_token(&token), now_us())

@@ -2,12 +2,15 @@
 //! pages show it only after their account chose to (`show_location`, off by
 //! default); the route of a range goes through the gate like every read.
 
-use super::authz::Principal;
+use super::authz::{signed_in_account, Principal, Reading};
 use super::error::ServiceError;
+use super::export::redact;
 use super::query;
 use super::store::{TimeRange, TrackPoint};
 use super::Portal;
 use crate::domain::browse::{Route, RouteEvent, RoutePoint, RouteQuery};
+use crate::domain::export::LocationRedaction;
+use crate::domain::sharing::DataClass;
 
 /// At most this many points draw a route (a point per equal span of time).
 pub const ROUTE_POINTS: u32 = 2_000;
@@ -17,10 +20,13 @@ pub const ROUTE_MAX_DAYS: i64 = 31;
 const PLACE_WITHIN_US: i64 = 5 * 60 * 1_000_000;
 
 impl Portal {
-    /// Whether `who` chose to see locations on their pages.
+    /// Whether `who` chose to see locations on their pages (a recipient:
+    /// whether their grant gives any location).
     pub async fn show_location(&self, who: Option<&Principal>) -> Result<bool, ServiceError> {
-        let who = who.ok_or(ServiceError::Unauthenticated)?;
-        Ok(self.store.show_location(who.account_id).await?)
+        match who.ok_or(ServiceError::Unauthenticated)? {
+            Principal::Account(who) => Ok(self.store.show_location(who.account_id).await?),
+            Principal::Recipient(grant) => Ok(grant.location != LocationRedaction::None),
+        }
     }
 
     /// The reader's own choice; it changes nothing anyone else sees.
@@ -29,7 +35,7 @@ impl Portal {
         who: Option<&Principal>,
         show: bool,
     ) -> Result<(), ServiceError> {
-        let who = who.ok_or(ServiceError::Unauthenticated)?;
+        let who = signed_in_account(who)?;
         Ok(self.store.set_show_location(who.account_id, show).await?)
     }
 
@@ -47,7 +53,9 @@ impl Portal {
                 "a route needs both ends of its range (`from` and `to`)".into(),
             ));
         };
-        let access = self.authorize_range(who, vin, Some(from), Some(to)).await?;
+        let access = self
+            .authorize_range(who, vin, Reading::Route, Some(from), Some(to))
+            .await?;
         if !self.show_location(who).await? {
             return Ok(Route::default());
         }
@@ -69,7 +77,14 @@ impl Portal {
             let share =
                 ((range.to_us - range.from_us) / bucket_us).clamp(1, i64::from(ROUTE_POINTS));
             points.extend(self.store.track(vehicle, *range, share as u32).await?);
-            events.extend(self.store.events(vehicle, *range).await?);
+            if access.may_read(DataClass::Events) {
+                events.extend(self.store.events(vehicle, *range).await?);
+            }
+        }
+        // A recipient granted `coarse` sees every point rounded (about 1 km).
+        for p in &mut points {
+            p.lat = redact(access.location, Some(p.lat)).unwrap_or_default();
+            p.lon = redact(access.location, Some(p.lon)).unwrap_or_default();
         }
         let placed = events
             .iter()

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod password;
 pub mod query;
 pub mod seal;
+pub mod sharing;
 pub mod signing;
 pub mod staff;
 pub mod store;

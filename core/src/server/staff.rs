@@ -35,8 +35,10 @@ impl Portal {
     ) -> Result<NewStaff, ServiceError> {
         let actor = match by {
             None => "operator".to_string(),
-            Some(p) if p.role == Role::Admin => format!("account:{}", p.account_id),
-            Some(_) => return Err(ServiceError::Forbidden),
+            Some(p) => match p.account()? {
+                admin if admin.role == Role::Admin => admin.actor(),
+                _ => return Err(ServiceError::Forbidden),
+            },
         };
         let role = Role::parse(role.trim())
             .filter(|r| r.is_staff())

@@ -1,13 +1,15 @@
 //! Telemetry pages for `GET /api/v1/vehicles/{vin}/samples`, through the gate.
 
-use super::authz::Principal;
+use super::authz::{Principal, Reading};
 use super::charts::{time_ticks, ChartQuery, TIME_TICKS};
 use super::error::ServiceError;
+use super::export::redact;
 use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
 use super::query;
 use super::store::{PageRequest, SampleFilter, SealedClass, TimeRange, VehicleId};
 use super::Portal;
 pub use crate::domain::browse::{SamplePage, SampleQuery, TelemetryView};
+use crate::domain::export::LocationRedaction;
 use crate::domain::log_format::{AebState, Gear, CHANNELS};
 use crate::domain::records::Sample;
 use std::collections::HashMap;
@@ -73,11 +75,14 @@ impl SampleQuery {
 
 /// One sample as a reply row: its instant, then the channels (absent ones
 /// absent), only `fields` when given.
+/// One sample as the API shows it, its position as `location` allows (a
+/// recipient's grant may allow none, or only about 1 km).
 pub(crate) fn sample_item(
     s: &Sample,
     timezone: &str,
     viewer_zone: Option<&str>,
     fields: Option<&[String]>,
+    location: LocationRedaction,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut item = serde_json::Map::new();
     let at = instant(s.t_us, timezone, viewer_zone);
@@ -86,7 +91,13 @@ pub(crate) fn sample_item(
     if let Some(v) = at.t_viewer {
         item.insert("t_viewer".into(), v.into());
     }
-    if let Ok(serde_json::Value::Object(channels)) = serde_json::to_value(&s.channels) {
+    let mut channels = s.channels.clone();
+    channels.lat = redact(location, channels.lat);
+    channels.lon = redact(location, channels.lon);
+    if location == LocationRedaction::None {
+        channels.heading_deg = None;
+    }
+    if let Ok(serde_json::Value::Object(channels)) = serde_json::to_value(&channels) {
         for (k, v) in channels {
             if fields.is_none_or(|f| f.contains(&k)) {
                 item.insert(k, v);
@@ -112,7 +123,13 @@ impl Portal {
             viewer_zone,
         } = query.parse()?;
         let access = self
-            .authorize_range(who, vin, query.from.as_deref(), query.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Telemetry,
+                query.from.as_deref(),
+                query.to.as_deref(),
+            )
             .await?;
         let tz = &access.vehicle.vehicle.timezone;
         let rows = self
@@ -124,7 +141,15 @@ impl Portal {
             .flatten();
         let mut items: Vec<_> = rows
             .iter()
-            .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref()))
+            .map(|s| {
+                sample_item(
+                    s,
+                    tz,
+                    viewer_zone.as_deref(),
+                    fields.as_deref(),
+                    access.location,
+                )
+            })
             .collect();
         self.mark_sealed_samples(access.vehicle.id, &rows, &mut items)
             .await?;
@@ -183,7 +208,9 @@ impl Portal {
         vin: &str,
         query: &SampleQuery,
     ) -> Result<TelemetryView, ServiceError> {
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let access = self
+            .authorize(who, vin, Reading::Telemetry, TimeRange::ALL)
+            .await?;
         let zone = access.vehicle.vehicle.timezone.clone();
         let parse = |field: &'static str, value: &Option<String>| {
             value

@@ -1,13 +1,15 @@
 //! Vehicle reads for a principal, all through the gate: the list of the
 //! caller's vehicles and the "what we hold" overview.
 
-use super::authz::Principal;
+use super::authz::{signed_in_account, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::instant;
 use super::store::{ClassHoldings, CoveredCounts, Holdings, TimeRange, VehicleId};
 use super::Portal;
 use crate::domain::account::VehicleBinding;
 use crate::domain::browse::{ClassSummary, Overview, Period, Rate};
+use crate::domain::export::LocationRedaction;
+use crate::domain::sharing::DataClass;
 
 /// How long each data class is kept after it was recorded (configurable;
 /// locked crash records are kept whatever this says: they are under legal hold).
@@ -36,7 +38,7 @@ impl Portal {
         &self,
         who: Option<&Principal>,
     ) -> Result<Vec<VehicleBinding>, ServiceError> {
-        let who = who.ok_or(ServiceError::Unauthenticated)?;
+        let who = signed_in_account(who)?;
         self.bindings(who.account_id).await
     }
 
@@ -46,7 +48,9 @@ impl Portal {
         who: Option<&Principal>,
         vin: &str,
     ) -> Result<Overview, ServiceError> {
-        let access = self.authorize(who, vin, TimeRange::ALL).await?;
+        let access = self
+            .authorize(who, vin, Reading::Overview, TimeRange::ALL)
+            .await?;
         let vehicle = access.vehicle.id;
         let mut total = Holdings::default();
         let mut intervals: Vec<(i64, u64)> = Vec::new();
@@ -91,6 +95,15 @@ impl Portal {
             .filter(|m| within(&m.before) || m.after.as_deref().is_some_and(within))
             .collect();
         let r = &self.retention;
+        // A recipient learns nothing of the classes outside their grant.
+        let shown = |class: DataClass, summary: ClassSummary| {
+            if access.may_read(class) {
+                summary
+            } else {
+                ClassSummary::default()
+            }
+        };
+        let location_shown = access.location != LocationRedaction::None;
         Ok(Overview {
             vin: access.vehicle.vehicle.vin.to_string(),
             model: access.vehicle.vehicle.model.clone(),
@@ -102,27 +115,42 @@ impl Portal {
                     to: (p.to_us != i64::MAX).then(|| instant(p.to_us, &zone, None)),
                 })
                 .collect(),
-            telemetry: class(
-                &total.samples,
-                withheld.samples,
-                r.telemetry_days,
-                total.held_samples,
-                rates.clone(),
+            telemetry: shown(
+                DataClass::Telemetry,
+                class(
+                    &total.samples,
+                    withheld.samples,
+                    r.telemetry_days,
+                    total.held_samples,
+                    rates.clone(),
+                ),
             ),
-            location: class(
-                &total.location,
-                withheld.positions,
-                r.telemetry_days,
-                0,
-                rates,
+            location: match location_shown {
+                true => shown(
+                    DataClass::Telemetry,
+                    class(
+                        &total.location,
+                        withheld.positions,
+                        r.telemetry_days,
+                        0,
+                        rates,
+                    ),
+                ),
+                false => ClassSummary::default(),
+            },
+            events: shown(
+                DataClass::Events,
+                class(&total.events, withheld.events, r.events_days, 0, Vec::new()),
             ),
-            events: class(&total.events, withheld.events, r.events_days, 0, Vec::new()),
-            crash_records: class(
-                &total.edr_records,
-                withheld.edr,
-                r.crash_records_days,
-                total.locked_edr_records,
-                Vec::new(),
+            crash_records: shown(
+                DataClass::Crash,
+                class(
+                    &total.edr_records,
+                    withheld.edr,
+                    r.crash_records_days,
+                    total.locked_edr_records,
+                    Vec::new(),
+                ),
             ),
             timezone: zone,
             missing_batches,

@@ -7,7 +7,7 @@ mod ticks;
 
 pub use ticks::time_ticks;
 
-use super::authz::{Access, Principal};
+use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::query;
 use super::store::{ChartRequest, ChartRow, TimeRange};
@@ -35,7 +35,13 @@ impl Portal {
         )?
         .unwrap_or_else(|| vec![ChartChannel::Speed]);
         let access = self
-            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Telemetry,
+                q.from.as_deref(),
+                q.to.as_deref(),
+            )
             .await?;
         let mut chart = self.chart_for(&access, &channels, None).await?;
         chart.ticks = time_ticks(

@@ -90,7 +90,7 @@ impl Portal {
         };
         let job = NewExportJob {
             id: random_id(),
-            account: who.account_id,
+            account: who.account()?.account_id,
             vin: planned.vin.clone(),
             format: planned.format,
             rows_expected: info.samples * passes,
@@ -131,7 +131,11 @@ impl Portal {
         who: Option<&Principal>,
         id: &str,
     ) -> Result<ExportJobRecord, ServiceError> {
-        let who = who.ok_or(ServiceError::Unauthenticated)?;
+        // Jobs belong to accounts: a recipient has none to see.
+        let who = who
+            .ok_or(ServiceError::Unauthenticated)?
+            .account()
+            .map_err(|_| ServiceError::NotFound)?;
         self.store
             .export_job(id)
             .await?

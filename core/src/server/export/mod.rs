@@ -12,7 +12,7 @@ pub(crate) mod sealed;
 
 pub use csv::neutralise;
 
-use super::authz::{Access, Principal};
+use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::events::EventQuery;
 use super::query;
@@ -169,6 +169,37 @@ pub(crate) fn redact(location: LocationRedaction, v: Option<f64>) -> Option<f64>
     }
 }
 
+/// The location level an export asks for (`none` when not given).
+fn export_location(q: &ExportQuery) -> Result<LocationRedaction, ServiceError> {
+    Ok(query::one(
+        "location",
+        q.location.as_deref(),
+        LocationRedaction::parse,
+        "none, coarse or full",
+    )?
+    .unwrap_or(LocationRedaction::None))
+}
+
+/// Who asked for a bundle or report, as its provenance states it: an
+/// account by role and name, a recipient by name, kind and the grant's purpose.
+fn requested_by(who: Option<&Principal>) -> serde_json::Value {
+    match who {
+        Some(Principal::Recipient(grant)) => serde_json::json!({
+            "role": "recipient",
+            "recipient": grant.recipient,
+            "recipient_kind": grant.kind.as_str(),
+            "grant_id": grant.id,
+            "purpose": grant.purpose,
+        }),
+        Some(Principal::Account(account)) => serde_json::json!({
+            "role": account.role.as_str(),
+            "account": account.account,
+            "purpose": "owner copy",
+        }),
+        None => serde_json::json!({"role": null, "account": null, "purpose": "owner copy"}),
+    }
+}
+
 /// The export's sample filters, as the telemetry browser takes them (the
 /// range is checked by the gate, in the vehicle's zone).
 fn sample_query(q: &ExportQuery) -> SampleQuery {
@@ -194,8 +225,15 @@ impl Portal {
         q: &ExportQuery,
     ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
         let samples = sample_query(q).parse()?;
+        let location = export_location(q)?;
         let access = self
-            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Export(location),
+                q.from.as_deref(),
+                q.to.as_deref(),
+            )
             .await?;
         self.estimate(&access, &samples.filter, samples.fields.as_deref())
             .await
@@ -239,13 +277,7 @@ impl Portal {
                 "format is required: csv, ndjson, bundle or pdf".into(),
             )
         })?;
-        let location = query::one(
-            "location",
-            q.location.as_deref(),
-            LocationRedaction::parse,
-            "none, coarse or full",
-        )?
-        .unwrap_or(LocationRedaction::None);
+        let location = export_location(q)?;
         let samples = sample_query(q).parse()?;
         let events = EventQuery {
             event_type: q.event_type.clone(),
@@ -255,34 +287,40 @@ impl Portal {
         }
         .filter()?;
         let access = self
-            .authorize_range(who, vin, q.from.as_deref(), q.to.as_deref())
+            .authorize_range(
+                who,
+                vin,
+                Reading::Export(location),
+                q.from.as_deref(),
+                q.to.as_deref(),
+            )
             .await?;
         let (first, last) = (
             access.ranges[0].from_us,
             access.ranges[access.ranges.len() - 1].to_us,
         );
         let vin = access.vehicle.vehicle.vin.to_string();
-        let actor = who.map_or_else(
-            || "anonymous".into(),
-            |w| format!("account:{}", w.account_id),
-        );
-        let details = serde_json::json!({
+        let actor = who.map_or_else(|| "anonymous".into(), Principal::actor);
+        let mut details = serde_json::json!({
             "format": format.as_str(),
             "location": location.as_str(),
             "from": (first != i64::MIN).then(|| format_utc(first)),
             "to": (last != i64::MAX).then(|| format_utc(last)),
             "query": q,
         });
+        if let Some(Principal::Recipient(grant)) = who {
+            super::sharing::name_grant(grant, &mut details);
+            details["reading"] = "export".into();
+        }
         // Bundles and reports state who asked and what they were cut from.
         let provenance = if matches!(format, ExportFormat::Bundle | ExportFormat::Pdf) {
             Some(bundle::Provenance {
-                requested_by: serde_json::json!({
-                    "role": who.map(|w| w.role.as_str()),
-                    "account": who.map(|w| w.account.clone()),
-                    "purpose": "owner copy",
-                }),
+                requested_by: requested_by(who),
                 periods: match who {
-                    Some(who) => self.permitted(who, &access.vehicle).await?.0,
+                    Some(who) => self
+                        .permitted(who, &access.vehicle, Reading::Export(location))
+                        .await?
+                        .ranges(),
                     None => Vec::new(),
                 },
                 query: serde_json::to_value(q).unwrap_or_default(),

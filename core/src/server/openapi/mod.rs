@@ -1,12 +1,13 @@
 //! The OpenAPI 3.1 document of `/api/v1` (served at `/api/v1/openapi.json`
 //! and shown to staff at `/staff/api`), written next to the services:
 //! `operations.rs` lists every operation, `params.rs` generates the query
-//! parameters from the query types the handlers read, this file holds the
-//! shared pieces and the schemas. A test checks that every route the
+//! parameters from the query types the handlers read, `sharing.rs` the
+//! grants, this file holds the shared pieces and the schemas. A test checks that every route the
 //! router registers is described here, and nothing else.
 
 mod operations;
 mod params;
+mod sharing;
 
 use crate::domain::staff::OperationLine;
 use operations::operations;
@@ -64,7 +65,7 @@ struct Op {
 
 fn schemas() -> Value {
     let time = json!({"type": "string", "format": "date-time"});
-    json!({
+    let mut schemas = json!({
         "Error": object(&["error"], json!({"error": object(&["code", "message", "details"], json!({
             "code": {"type": "string", "description": "stable snake_case code"},
             "message": {"type": "string"},
@@ -82,7 +83,8 @@ fn schemas() -> Value {
         "Vehicle": object(&["vin"], json!({"vin": {"type": "string"}, "periods": {"type": "array", "items": {"type": "object"}}})),
         "Me": object(&["account", "role", "vehicles"], json!({"account": {"type": "string"},
             "role": {"type": "string", "enum": ["owner", "support", "admin"]},
-            "vehicles": {"type": "array", "items": {"type": "object"}}})),
+            "vehicles": {"type": "array", "items": {"type": "object"}},
+            "shared": {"type": ["object", "null"], "description": "a recipient (grant token or link): the grant they read under"}})),
         "ExportJob": object(&["id"], json!({"id": {"type": "string"}, "vin": {"type": "string"}, "state": {"type": "string"}})),
         "Verification": object(&["valid", "problems"], json!({"valid": {"type": "boolean"},
             "problems": {"type": "array", "items": object(&["code"], json!({"code": {"type": "string"}}))},
@@ -95,12 +97,23 @@ fn schemas() -> Value {
             "conflicts_total": {"type": "integer"}, "conflicts": {"type": "array", "items": {"type": "object"}},
             "missing_batches": {"type": "array", "items": {"type": "object"}, "description": "gaps in the seals of the vehicles this file sealed (format 1.1)"}})),
         "Case": object(&["case_no"], json!({"case_no": {"type": "string"}, "vin": {"type": "string"}, "status": {"type": "string"}})),
-    })
+    });
+    for (name, schema) in sharing::schemas() {
+        schemas[name] = schema;
+    }
+    schemas
+}
+
+/// Every operation: the owner's and staff's, then the grants'.
+fn all_operations() -> Vec<Op> {
+    let mut all = operations();
+    all.extend(sharing::operations());
+    all
 }
 
 fn build() -> Value {
     let mut paths = Map::new();
-    for op in operations() {
+    for op in all_operations() {
         let mut responses = Map::new();
         responses.insert(op.ok.0.to_string(), op.ok.1);
         for status in op.errors {
@@ -141,10 +154,11 @@ fn build() -> Value {
             "schemas": schemas(),
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "id"},
-                "ingestToken": {"type": "http", "scheme": "bearer", "description": "from `portal admin ingest-token NAME`"}
+                "ingestToken": {"type": "http", "scheme": "bearer", "description": "from `portal admin ingest-token NAME`"},
+                "grantToken": {"type": "http", "scheme": "bearer", "description": "a recipient's token (`vdg_…`) from an owner's grant: the owner-data operations within the grant's scope, each read recorded for the owner"}
             }
         },
-        "security": [{"session": []}, {}]
+        "security": [{"session": []}, {"grantToken": []}, {}]
     })
 }
 
@@ -155,7 +169,7 @@ pub fn document() -> &'static Value {
 }
 
 pub fn operation_lines() -> Vec<OperationLine> {
-    operations()
+    all_operations()
         .into_iter()
         .map(|op| OperationLine {
             tag: op.tag.into(),

@@ -65,7 +65,7 @@ pub(super) fn path_and_query<T: DeserializeOwned>(path: Vec<Value>) -> Vec<Value
     params
 }
 
-fn names<E: Copy>(all: &[E], as_str: fn(E) -> &'static str) -> Value {
+pub(super) fn names<E: Copy>(all: &[E], as_str: fn(E) -> &'static str) -> Value {
     all.iter().map(|e| Value::from(as_str(*e))).collect()
 }
 

@@ -440,3 +440,44 @@ pub(crate) fn export_job(row: &impl StoredRow) -> Result<ExportJobRecord, StoreE
         updated_us: row.time("updated_at")?,
     })
 }
+
+pub(crate) const GRANT_SELECT: &str =
+    "SELECT g.id, v.vin, v.timezone, g.vehicle_id, g.owner_account_id, \
+    g.recipient, g.recipient_kind, g.purpose, g.classes, g.location, g.from_at, g.to_at, \
+    g.continuous, g.expires_at, g.created_at, g.revoked_at, g.revoked_reason \
+    FROM grants g JOIN vehicles v ON v.id = g.vehicle_id";
+
+pub(crate) fn grant(row: &impl StoredRow) -> Result<super::GrantRecord, StoreError> {
+    use crate::domain::export::LocationRedaction;
+    use crate::domain::sharing::{DataClass, RecipientKind, RevokedBecause};
+    let classes = row
+        .text("classes")?
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            DataClass::parse(c)
+                .ok_or_else(|| StoreError::Corrupt(format!("classes holds unknown class `{c}`")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(super::GrantRecord {
+        id: row.int("id")?,
+        vin: row.text("vin")?,
+        timezone: row.text("timezone")?,
+        vehicle_id: row.int("vehicle_id")?,
+        owner_account_id: row.int("owner_account_id")?,
+        recipient: row.text("recipient")?,
+        kind: row.wire("recipient_kind", RecipientKind::parse)?,
+        purpose: row.text("purpose")?,
+        classes,
+        location: row.wire("location", LocationRedaction::parse)?,
+        window: super::TimeRange {
+            from_us: row.time("from_at")?,
+            to_us: row.time("to_at")?,
+        },
+        continuous: row.boolean("continuous")?,
+        expires_us: row.time("expires_at")?,
+        created_us: row.time("created_at")?,
+        revoked_us: row.opt_time("revoked_at")?,
+        revoked_because: row.opt_wire("revoked_reason", RevokedBecause::parse)?,
+    })
+}

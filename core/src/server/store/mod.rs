@@ -4,7 +4,7 @@
 //! `Store` is the sum of small traits, one per capability, each declared
 //! with its record types in a file of its own name here: `vehicles`,
 //! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `log`, `cases`,
-//! `tokens`, `jobs`, `operations`, `sessions`. Each backend implements each trait in a
+//! `tokens`, `grants`, `jobs`, `operations`, `sessions`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
 //! file and its two mirrors. Both schemas name every column alike, so SQL
@@ -24,6 +24,7 @@ mod cases;
 pub(crate) mod claims;
 pub(crate) mod decode;
 mod events;
+mod grants;
 mod import;
 mod jobs;
 pub mod log;
@@ -46,6 +47,7 @@ pub use audit::*;
 pub use cases::*;
 pub use claims::*;
 pub use events::*;
+pub use grants::{GrantRecord, GrantStore, NewGrant};
 pub use import::*;
 pub use jobs::*;
 pub use log::{LogStore, NodeId, Sequenced, StoredCheckpoint, StoredCosignature};
@@ -136,6 +138,7 @@ pub trait Store:
     + LogStore
     + CaseStore
     + IngestTokenStore
+    + GrantStore
     + ExportJobStore
     + OperationsStore
     + SessionRecordStore
@@ -155,6 +158,7 @@ impl<T> Store for T where
         + LogStore
         + CaseStore
         + IngestTokenStore
+        + GrantStore
         + ExportJobStore
         + OperationsStore
         + SessionRecordStore

@@ -10,6 +10,7 @@ mod claims;
 mod copy;
 mod copy_out;
 mod events;
+mod grants;
 mod import;
 mod jobs;
 mod log;

@@ -107,6 +107,8 @@ async fn end_open_period(
         .bind(vehicle)
         .execute(&mut *conn)
         .await?;
+    // The vehicle changed hands: every grant its owner made ends with it.
+    super::grants::revoke_all_of(&mut *conn, vehicle, period.account_id, at_us).await?;
     period.to_us = Some(at_us);
     Ok(Some(period))
 }

@@ -7,6 +7,7 @@ mod bulk;
 mod cases;
 mod claims;
 mod events;
+mod grants;
 mod import;
 mod inline;
 mod jobs;

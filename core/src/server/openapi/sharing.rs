@@ -1,0 +1,135 @@
+//! The grant operations: an owner's grants on a vehicle, made and revoked.
+//! (Recipients call the owner-data operations with `grantToken`.)
+
+use super::params::{names, vin};
+use super::*;
+use crate::domain::export::LocationRedaction;
+use crate::domain::sharing::{DataClass, RecipientKind};
+
+/// `NewGrantRequest`, as the API takes it.
+fn new_grant() -> Value {
+    object(
+        &["recipient", "kind", "purpose", "classes", "expires"],
+        json!({
+            "recipient": {"type": "string", "description": "who receives the data, as they will be named to the owner"},
+            "kind": {"type": "string", "enum": names(RecipientKind::ALL, RecipientKind::as_str)},
+            "purpose": {"type": "string", "description": "what the recipient may use the data for; they see it"},
+            "classes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": names(DataClass::ALL, DataClass::as_str)}},
+            "location": {"type": "string", "enum": names(LocationRedaction::ALL, LocationRedaction::as_str), "default": "none",
+                "description": "how much of a position the recipient sees (needs telemetry)"},
+            "from": {"type": "string", "description": "a fixed window's start (RFC 3339 or vehicle-local)"},
+            "to": {"type": "string", "description": "a fixed window's end"},
+            "continuous": {"type": "boolean", "default": false, "description": "everything recorded from now on, instead of from/to"},
+            "expires": {"type": "string", "description": "a date (to its end, vehicle-local), a local time or RFC 3339; at most a year ahead"}
+        }),
+    )
+}
+
+pub(super) fn schemas() -> Vec<(&'static str, Value)> {
+    let grant = object(
+        &[
+            "id",
+            "vin",
+            "recipient",
+            "kind",
+            "purpose",
+            "classes",
+            "location",
+            "continuous",
+            "status",
+        ],
+        json!({
+            "id": {"type": "integer"}, "vin": {"type": "string"},
+            "recipient": {"type": "string"}, "kind": {"type": "string"}, "purpose": {"type": "string"},
+            "classes": {"type": "array", "items": {"type": "string"}},
+            "location": {"type": "string"},
+            "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+            "continuous": {"type": "boolean"},
+            "created": {"type": "object"}, "expires": {"type": "object"},
+            "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            "revoked": {"type": ["object", "null"]},
+            "revoked_because": {"type": ["string", "null"], "enum": ["owner", "transfer", null]}
+        }),
+    );
+    let mut issued = grant.clone();
+    issued["required"]
+        .as_array_mut()
+        .expect("required is a list")
+        .extend([json!("token"), json!("link")]);
+    issued["properties"]["token"] = json!({"type": "string", "description": "the recipient's API token (Authorization: Bearer); shown this once"});
+    issued["properties"]["link"] =
+        json!({"type": "string", "description": "the path the recipient opens in a browser"});
+    vec![
+        ("NewGrant", new_grant()),
+        ("Grant", grant),
+        ("IssuedGrant", issued),
+    ]
+}
+
+pub(super) fn operations() -> Vec<Op> {
+    let op = |method, path, id, summary| Op {
+        method,
+        path,
+        tag: "sharing",
+        id,
+        summary,
+        params: vec![vin()],
+        body: None,
+        ok: (200, json!({"description": "done"})),
+        errors: &[],
+    };
+    vec![
+        Op {
+            ok: (
+                200,
+                json_reply(
+                    "the owner's grants on the vehicle, newest first (never their tokens)",
+                    object(
+                        &["items", "next_cursor"],
+                        json!({
+                        "items": {"type": "array", "items": reference("Grant")},
+                        "next_cursor": {"type": "null"}}),
+                    ),
+                ),
+            ),
+            errors: &[401, 404],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/grants",
+                "grants",
+                "The third parties this vehicle's data is shared with",
+            )
+        },
+        Op {
+            body: Some(json_body(reference("NewGrant"))),
+            ok: (
+                201,
+                json_reply(
+                    "the grant, with its token and link (shown once)",
+                    reference("IssuedGrant"),
+                ),
+            ),
+            errors: &[400, 401, 404, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/vehicles/{vin}/grants",
+                "create_grant",
+                "Share a scope of this vehicle's data with a recipient",
+            )
+        },
+        Op {
+            params: vec![vin(), path_param("id", "grant id")],
+            ok: (
+                204,
+                json!({"description": "revoked: the recipient's next request is refused"}),
+            ),
+            errors: &[401, 404, 409],
+            ..op(
+                "delete",
+                "/api/v1/vehicles/{vin}/grants/{id}",
+                "revoke_grant",
+                "End a grant at once",
+            )
+        },
+    ]
+}
