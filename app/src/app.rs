@@ -14,6 +14,7 @@ use crate::pages::{
     export_job::ExportJobPage,
     home::HomePage,
     not_found::NotFoundPage,
+    sharing::SharingPage,
     sign_in::SignInPage,
     sign_up::SignUpPage,
     staff::StaffPage,
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/export") view=ExportPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/exports/:id") view=ExportJobPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/sharing") view=SharingPage ssr=SsrMode::Async />
                         <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
                         <Route path=path!("/staff/api") view=ApiReferencePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />

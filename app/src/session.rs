@@ -3,6 +3,7 @@
 //! (the REST extractors in the binary call `principal`). Services never see
 //! a session: they take a `Principal`, or a `SignedInAs` identity.
 
+use portal_core::domain::sharing::IssuedGrant;
 use portal_core::server::authz::{AccountPrincipal, Principal};
 use portal_core::server::error::ServiceError;
 use portal_core::server::identity::{SharedAs, SignedInAs};
@@ -71,6 +72,28 @@ pub async fn start_shared(session: &Session, grant_id: i64) -> Result<(), Servic
                 opened_us: chrono::Utc::now().timestamp_micros(),
             },
         )
+        .await
+        .map_err(session_error)
+}
+
+/// Where a new grant's token waits for the page that shows it once.
+const ISSUED_GRANT_KEY: &str = "issued_grant";
+
+/// Keeps a grant just made for the owner's next page (and only that).
+pub async fn keep_issued_grant(
+    session: &Session,
+    issued: &IssuedGrant,
+) -> Result<(), ServiceError> {
+    session
+        .insert(ISSUED_GRANT_KEY, issued)
+        .await
+        .map_err(session_error)
+}
+
+/// The grant kept by `keep_issued_grant`, removed as it is read.
+pub async fn take_issued_grant(session: &Session) -> Result<Option<IssuedGrant>, ServiceError> {
+    session
+        .remove::<IssuedGrant>(ISSUED_GRANT_KEY)
         .await
         .map_err(session_error)
 }

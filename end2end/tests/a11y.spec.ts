@@ -74,6 +74,7 @@ for (const language of LANGUAGES) {
           crash,
           `${vehicle}/export`,
           `${vehicle}/access`,
+          `${vehicle}/sharing`,
           "/verify",
         ]);
       });

@@ -527,3 +527,97 @@ async fn the_link_opens_a_recipients_session_that_ends_with_the_grant() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+/// The sharing page without JavaScript: the form posts, the token is shown
+/// once, a revocation takes effect, errors come back translated.
+#[tokio::test]
+async fn the_sharing_page_works_as_plain_forms() {
+    let (app, owner) = shared_fixture().await;
+    let page = format!("/vehicles/{VIN}/sharing");
+    let html = page_in(&owner, &app, &page, "en").await;
+    assert!(html.contains("data-testid=\"no-grants\""), "{html}");
+    assert!(html.contains("data-testid=\"grant-form\""));
+
+    let post = |endpoint: &'static str, form: Vec<(&'static str, String)>| {
+        let owner = owner.clone();
+        let url = app.url(endpoint);
+        async move {
+            let res = owner
+                .post(url)
+                .header("accept", "text/html")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 302, "{endpoint}");
+            res.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    let form = |expires: String| {
+        vec![
+            ("vin", VIN.to_string()),
+            ("recipient", "Li Na (lawyer)".to_string()),
+            ("kind", "lawyer".to_string()),
+            ("purpose", "the 2021 brake-failure case".to_string()),
+            ("telemetry", "on".to_string()),
+            ("crash", "on".to_string()),
+            ("location", "none".to_string()),
+            ("window", "fixed".to_string()),
+            ("from", "2021-02-21T11:00".to_string()),
+            ("to", "2021-02-21T12:00".to_string()),
+            ("expires", expires),
+        ]
+    };
+    let refused = post("/api/create_grant", form(in_days(400))).await;
+    assert_eq!(refused, format!("{page}?error=expiry_too_far"));
+    let zh = page_in(&owner, &app, &refused, "zh-CN").await;
+    assert!(
+        zh.contains("共享最长一年"),
+        "the error in the reader's language"
+    );
+
+    let made = post("/api/create_grant", form(in_days(7))).await;
+    assert!(made.starts_with(&format!("{page}?issued=")), "{made}");
+    let html = page_in(&owner, &app, &made, "en").await;
+    let token = html
+        .split("data-testid=\"grant-token\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("the token is shown: {html}"))
+        .to_string();
+    assert!(token.starts_with("vdg_"), "{token}");
+    assert!(html.contains(&format!("/shared/{token}")));
+    assert!(html.contains("Li Na (lawyer)") && html.contains("data-status=\"active\""));
+    let again = page_in(&owner, &app, &made, "en").await;
+    assert!(!again.contains(&token), "shown once only");
+
+    // The token reads what the form granted: telemetry and crash records, no events.
+    let (status, o) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            o["telemetry"]["count"].clone(),
+            o["events"]["count"].clone()
+        ),
+        (json!(300), json!(0))
+    );
+
+    let id = made.rsplit('=').next().unwrap().to_string();
+    let revoked = post(
+        "/api/revoke_grant",
+        vec![("vin", VIN.to_string()), ("id", id.clone())],
+    )
+    .await;
+    assert_eq!(revoked, format!("{page}?revoked={id}"));
+    let html = page_in(&owner, &app, &revoked, "zh-CN").await;
+    assert!(html.contains("data-status=\"revoked\"") && html.contains("已撤销"));
+    let (status, _) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
+    assert_eq!(status, 404);
+
+    // The access page names the recipient's reads and the refusal, in both languages.
+    let access = page_in(&owner, &app, &format!("/vehicles/{VIN}/access"), "en").await;
+    assert!(access.contains("Read by a recipient") && access.contains("the grant was revoked"));
+    let access = page_in(&owner, &app, &format!("/vehicles/{VIN}/access"), "zh-CN").await;
+    assert!(access.contains("接收方读取") && access.contains("共享已撤销"));
+}

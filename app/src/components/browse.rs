@@ -29,6 +29,7 @@ pub fn VehicleNav(vin: String) -> impl IntoView {
                 {link(false, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
                 {link(false, format!("/vehicles/{vin}/export"), t!(i18n, nav_export).into_any())}
                 {link(false, format!("/vehicles/{vin}/access"), t!(i18n, nav_access).into_any())}
+                {link(false, format!("/vehicles/{vin}/sharing"), t!(i18n, nav_sharing).into_any())}
             </ul>
         </nav>
     }

@@ -24,6 +24,15 @@ pub fn ErrorMessage(code: String) -> impl IntoView {
         "missing_field" => t!(i18n, error_missing_field).into_any(),
         "not_found" => t!(i18n, error_not_found).into_any(),
         "forbidden" => t!(i18n, error_forbidden).into_any(),
+        "expiry_too_far" => t!(i18n, error_expiry_too_far).into_any(),
+        "expiry_past" => t!(i18n, error_expiry_past).into_any(),
+        "invalid_expiry" => t!(i18n, error_invalid_expiry).into_any(),
+        "location_without_telemetry" => t!(i18n, error_location_without_telemetry).into_any(),
+        "continuous_with_window" => t!(i18n, error_continuous_with_window).into_any(),
+        "grant_ended" => t!(i18n, error_grant_ended).into_any(),
+        "invalid_kind" => t!(i18n, error_invalid_kind).into_any(),
+        "too_long" => t!(i18n, error_too_long).into_any(),
+        "invalid_query" | "invalid_class" => t!(i18n, error_grant_invalid).into_any(),
         _ => t!(i18n, error_generic).into_any(),
     };
     view! { <p class="form-error" role="alert" data-testid="form-error">{text}</p> }

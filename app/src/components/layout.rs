@@ -69,6 +69,19 @@ fn SessionNav() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
+                    // A recipient (a grant's link): their vehicle, no account pages.
+                    Ok(Some(me)) if me.shared.is_some() => {
+                        let vin = me.shared.map(|g| g.vin).unwrap_or_default();
+                        view! {
+                            <div class="session-nav" data-testid="shared-nav">
+                                <A href=format!("/vehicles/{vin}")>{t!(i18n, shared_with_you)}</A>
+                                <form method="post" action=SignOut::url() class="inline-form">
+                                    <button type="submit" data-testid="sign-out">{t!(i18n, sign_out)}</button>
+                                </form>
+                            </div>
+                        }
+                        .into_any()
+                    }
                     Ok(Some(me)) => view! {
                         <div class="session-nav">
                             {me.role.is_staff().then(|| view! { <A href="/staff" attr:data-testid="nav-staff">{t!(i18n, nav_staff)}</A> })}

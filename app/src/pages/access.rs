@@ -58,16 +58,34 @@ pub fn AccessPage() -> impl IntoView {
                                             );
                                             let by = match e.by.as_str() {
                                                 "you" => t!(i18n, by_you).into_any(),
+                                                "recipient" => t!(i18n, by_recipient).into_any(),
                                                 "support" | "admin" => view! { {t!(i18n, by_staff)} " (" {e.by.clone()} ")" }.into_any(),
                                                 _ => t!(i18n, by_other).into_any(),
                                             };
                                             let action = match e.action {
                                                 AuditAction::StaffRead => t!(i18n, action_staff_read).into_any(),
                                                 AuditAction::CaseDownload => t!(i18n, action_case_download).into_any(),
+                                                AuditAction::GrantCreated => t!(i18n, action_grant_created).into_any(),
+                                                AuditAction::GrantRevoked => t!(i18n, action_grant_revoked).into_any(),
+                                                AuditAction::GrantRead => t!(i18n, action_grant_read).into_any(),
+                                                AuditAction::GrantRefused => {
+                                                    let why = match e.refused.as_deref() {
+                                                        Some("revoked") => t!(i18n, refused_revoked).into_any(),
+                                                        Some("expired") => t!(i18n, refused_expired).into_any(),
+                                                        Some("outside_window") => t!(i18n, refused_outside_window).into_any(),
+                                                        Some("other_vehicle") => t!(i18n, refused_other_vehicle).into_any(),
+                                                        _ => t!(i18n, refused_outside_scope).into_any(),
+                                                    };
+                                                    view! { {t!(i18n, action_grant_refused)} " (" {why} ")" }.into_any()
+                                                }
                                                 _ => t!(i18n, nav_export).into_any(),
                                             };
                                             let case = e.case_no.clone().map(|no| format!("{no} · {}", e.purpose.clone().unwrap_or_default()));
-                                            let recipient = e.recipient.clone().map(|r| format!("{r} · {}", e.legal_basis.clone().unwrap_or_default()));
+                                            // A grant's entries name the recipient and its purpose; staff exports the legal basis.
+                                            let recipient = match e.grant_id {
+                                                Some(_) => e.recipient.clone().map(|r| format!("{r} · {}", e.purpose.clone().unwrap_or_default())),
+                                                None => e.recipient.clone().map(|r| format!("{r} · {}", e.legal_basis.clone().unwrap_or_default())),
+                                            };
                                             view! {
                                                 <tr data-action=e.action.as_str()>
                                                     <td>{readable(&e.at.t_local)}</td>

@@ -1,4 +1,5 @@
 use crate::api::auth::get_me;
+use crate::components::browse::readable;
 use crate::components::layout::PageTitle;
 use crate::components::vehicles::VehicleList;
 use crate::i18n::{t, t_string, use_i18n};
@@ -18,6 +19,16 @@ pub fn HomePage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match me.await {
+                        Ok(Some(me)) if me.shared.is_some() => {
+                            let grant = me.shared.unwrap_or_else(|| unreachable!());
+                            view! {
+                                <p class="lead" data-testid="shared-lead">
+                                    {t!(i18n, shared_purpose)} ": " {grant.purpose.clone()} " (" {t!(i18n, shared_until)} " " {readable(&grant.expires.t_local)} ")"
+                                </p>
+                                <p><A href=format!("/vehicles/{}", grant.vin) attr:class="button primary">{t!(i18n, shared_with_you)} " · " {grant.vin.clone()}</A></p>
+                            }
+                            .into_any()
+                        }
                         Ok(Some(me)) => view! {
                             <p class="lead">{t!(i18n, home_signed_in_lead)}</p>
                             <h2>{t!(i18n, your_vehicles)}</h2>

@@ -10,6 +10,7 @@ pub mod export;
 pub mod export_job;
 pub mod home;
 pub mod not_found;
+pub mod sharing;
 pub mod sign_in;
 pub mod sign_up;
 pub mod staff;

@@ -1,0 +1,55 @@
+import { expect, test } from "@playwright/test";
+import { CRASH_VIN, hydrated, signIn } from "./helpers";
+
+/** A date `days` from today, as a date field takes it. */
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+test("sharing: the owner grants an insurer telemetry and events, the insurer opens the link, the owner revokes it", async ({ page, browser, baseURL }) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${CRASH_VIN}/sharing`);
+  await hydrated(page);
+  const form = page.getByTestId("grant-form");
+  await form.getByLabel("Recipient (a name you will recognise)").fill("Pacific Insurance, claims");
+  await form.getByLabel("Who they are").selectOption("insurer");
+  await form.getByLabel("Purpose (the recipient sees it)").fill("claim for the October collision");
+  await form.getByLabel("Crash records (EDR)").setChecked(false);
+  await form.getByLabel("From (vehicle time)").fill("2026-10-01T00:00");
+  await form.getByLabel("To (vehicle time)").fill("2026-10-31T00:00");
+  await form.getByLabel("Access ends on (at most one year from today)").fill(inDays(30));
+  await form.getByTestId("grant-submit").click();
+
+  await expect(page.getByTestId("grant-issued")).toBeVisible();
+  const link = await page.getByTestId("grant-link").getAttribute("href");
+  expect(link).toMatch(/^\/shared\/vdg_[0-9a-f]{64}$/);
+  await expect(page.getByTestId("grants").locator('tr[data-status="active"]')).toContainText("Pacific Insurance, claims");
+
+  // The insurer, in a browser of their own.
+  const context = await browser.newContext({ baseURL });
+  const insurer = await context.newPage();
+  await insurer.goto(link!);
+  await expect(insurer).toHaveURL(new RegExp(`/vehicles/${CRASH_VIN}$`));
+  await expect(insurer.getByTestId("shared-nav")).toBeVisible();
+  await insurer.goto(`/vehicles/${CRASH_VIN}/events`);
+  await expect(insurer.locator('[data-event-type="collision"]').first()).toBeVisible();
+  await insurer.goto(`/vehicles/${CRASH_VIN}/access`);
+  await expect(insurer.getByTestId("access-log")).toHaveCount(0);
+
+  // Every read is on the owner's access page, with the recipient and purpose.
+  await page.goto(`/vehicles/${CRASH_VIN}/access`);
+  const read = page.getByTestId("access-log").locator('tr[data-action="grant_read"]').first();
+  await expect(read).toContainText("Pacific Insurance, claims");
+  await expect(read).toContainText("claim for the October collision");
+  await expect(page.getByTestId("access-log").locator('tr[data-action="grant_refused"]').first()).toContainText("outside the grant's scope");
+
+  // Revoked: the insurer's next page is refused.
+  await page.goto(`/vehicles/${CRASH_VIN}/sharing`);
+  await hydrated(page);
+  await page.getByTestId("revoke-grant").first().click();
+  await expect(page.getByTestId("grant-revoked")).toBeVisible();
+  await expect(page.getByTestId("grants").locator('tr[data-status="revoked"]')).toContainText("Pacific Insurance, claims");
+  const refused = await insurer.request.get(`/api/v1/vehicles/${CRASH_VIN}`);
+  expect(refused.status()).toBe(404);
+  await context.close();
+});
