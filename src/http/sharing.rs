@@ -1,8 +1,9 @@
-//! Sharing over HTTP: an owner's grants (`/api/v1/vehicles/{vin}/grants`)
-//! and the link a recipient opens (`/shared/{token}`). Thin: the services
+//! Sharing over HTTP: an owner's grants (`/api/v1/vehicles/{vin}/grants`),
+//! the link a recipient opens (`/shared/{token}`) and the changes feed
+//! (`…/changes`) for continuous access. Thin: the services
 //! in `portal_core::server::sharing` decide.
 
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiQuery};
 use super::json::Json;
 use super::principal::MaybeSignedIn;
 use super::AppState;
@@ -11,6 +12,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get};
 use axum::Router;
+use portal_core::domain::browse::PageQuery;
 use portal_core::domain::sharing::NewGrantRequest;
 use portal_core::server::authz::Principal;
 use portal_core::server::error::ServiceError;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<AppState> {
             get(grants).post(create_grant),
         )
         .route("/api/v1/vehicles/{vin}/grants/{id}", delete(revoke_grant))
+        .route("/api/v1/vehicles/{vin}/changes", get(changes))
         .route("/shared/{token}", get(open_shared))
 }
 
@@ -59,6 +62,16 @@ async fn revoke_grant(
 ) -> Result<StatusCode, ApiError> {
     portal.revoke_grant(who.as_ref(), &vin, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The changes feed: what was stored since the cursor, in import order.
+async fn changes(
+    State(portal): State<Portal>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path(vin): Path<String>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(portal.changes(who.as_ref(), &vin, &page).await?))
 }
 
 /// The grant's link: opens a recipient's session (under a fresh id, any

@@ -7,6 +7,7 @@ mod serve;
 mod accounts;
 mod activity;
 mod browse;
+mod changes;
 mod evidence;
 mod export;
 mod hardening;

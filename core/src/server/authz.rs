@@ -89,6 +89,8 @@ pub enum Reading {
     /// An export with this location level: a grant of every class and at
     /// least that level.
     Export(LocationRedaction),
+    /// The changes feed: the owner, or a recipient of a continuous grant.
+    Changes,
     /// The owner's own access log and grants: never a recipient.
     OwnerOnly,
 }
@@ -102,6 +104,7 @@ impl Reading {
             Reading::Crash => "crash",
             Reading::Route => "route",
             Reading::Export(_) => "export",
+            Reading::Changes => "changes",
             Reading::OwnerOnly => "owner_only",
         }
     }
@@ -125,6 +128,7 @@ impl Reading {
             Reading::Export(location) => {
                 DataClass::ALL.iter().all(|c| has(*c)) && level(location) <= level(grant.location)
             }
+            Reading::Changes => grant.continuous,
             Reading::OwnerOnly => false,
         }
     }
@@ -348,7 +352,11 @@ impl Portal {
             Principal::Account(who) => who,
         };
         match who.role {
-            _ if reading == Reading::OwnerOnly && who.role != Role::Owner => Ok(Permit::Nothing),
+            _ if matches!(reading, Reading::OwnerOnly | Reading::Changes)
+                && who.role != Role::Owner =>
+            {
+                Ok(Permit::Nothing)
+            }
             Role::Owner => Ok(Permit::Owner(periods_of(who.account_id).await?.collect())),
             Role::Support | Role::Admin => {
                 let Some(case_no) = who.case.as_deref() else {

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod audit;
 pub mod authz;
 pub mod cases;
+pub mod changes;
 pub mod charts;
 pub mod claims;
 pub mod csp;

@@ -1,8 +1,9 @@
 //! The grant operations: an owner's grants on a vehicle, made and revoked.
 //! (Recipients call the owner-data operations with `grantToken`.)
 
-use super::params::{names, vin};
+use super::params::{names, path_and_query, vin};
 use super::*;
+use crate::domain::browse::PageQuery;
 use crate::domain::export::LocationRedaction;
 use crate::domain::sharing::{DataClass, RecipientKind};
 
@@ -79,6 +80,29 @@ pub(super) fn operations() -> Vec<Op> {
         errors: &[],
     };
     vec![
+        Op {
+            params: path_and_query::<PageQuery>(vec![vin()]),
+            ok: (
+                200,
+                json_reply(
+                    "records stored since the cursor, in import order (at least once: keep the last copy per `t` or event id)",
+                    object(&["items", "next_cursor", "more"], json!({
+                        "items": {"type": "array", "items": object(&["kind", "import"], json!({
+                            "kind": {"type": "string", "enum": ["sample", "event", "edr"]},
+                            "import": {"type": "integer", "description": "the import's place in the audit log"}}))},
+                        "next_cursor": {"type": "string", "description": "resume here, now (`more`) or later"},
+                        "more": {"type": "boolean"}})),
+                ),
+            ),
+            errors: &[400, 401, 404],
+            tag: "owner data",
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/changes",
+                "changes",
+                "What was stored since a cursor (continuous access, for the owner and continuous grants)",
+            )
+        },
         Op {
             ok: (
                 200,

@@ -38,6 +38,17 @@ pub trait AuditStore: Send + Sync {
     /// Audit entries with `seq > after`, oldest first.
     async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
+    /// The imports that brought records of a VIN (one entry per file, with
+    /// the span of its records), oldest first, `seq > after`: the changes
+    /// feed reads these in import order. Within one VIN their `seq` order is
+    /// their commit order (imports of one vehicle are serialised).
+    async fn imports_of_vin(
+        &self,
+        vin: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// A VIN's audit entries with one of `actions`, newest first, `seq < before`.
     async fn audit_for_vin(
         &self,

@@ -50,6 +50,24 @@ impl AuditStore for PgStore {
         rows.iter().map(decode::audit_entry).collect()
     }
 
+    async fn imports_of_vin(
+        &self,
+        vin: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE vin = $1 AND seq > $2 AND action = 'import' \
+             ORDER BY seq LIMIT $3"
+        ))
+        .bind(vin)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode::audit_entry).collect()
+    }
+
     async fn audit_for_vin(
         &self,
         vin: &str,

@@ -465,6 +465,15 @@ impl ImportTx for PgImportTx {
     }
 
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        // A file's entry for one VIN takes that VIN's lock until commit, so
+        // two imports' entries for a VIN get their `seq` in commit order:
+        // the changes feed, which reads them by `seq`, never skips one.
+        if let Some(vin) = &entry.vin {
+            sqlx::query("SELECT pg_advisory_xact_lock(2, hashtext($1))")
+                .bind(vin)
+                .execute(&mut **self.conn.tx().await?)
+                .await?;
+        }
         append_audit_on(self.conn.tx().await?, entry).await
     }
 

@@ -48,6 +48,24 @@ impl AuditStore for SqliteStore {
         rows.iter().map(decode::audit_entry).collect()
     }
 
+    async fn imports_of_vin(
+        &self,
+        vin: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE vin = ? AND seq > ? AND action = 'import' \
+             ORDER BY seq LIMIT ?"
+        ))
+        .bind(vin)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode::audit_entry).collect()
+    }
+
     async fn audit_for_vin(
         &self,
         vin: &str,
