@@ -13,6 +13,7 @@ use crate::pages::{
     export::ExportPage,
     export_job::ExportJobPage,
     home::HomePage,
+    live::LivePage,
     not_found::NotFoundPage,
     sharing::SharingPage,
     sign_in::SignInPage,
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/exports/:id") view=ExportJobPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/sharing") view=SharingPage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/live") view=LivePage ssr=SsrMode::Async />
                         <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
                         <Route path=path!("/staff/api") view=ApiReferencePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />

@@ -75,6 +75,7 @@ for (const language of LANGUAGES) {
           `${vehicle}/export`,
           `${vehicle}/access`,
           `${vehicle}/sharing`,
+          `${vehicle}/live`,
           "/verify",
         ]);
       });

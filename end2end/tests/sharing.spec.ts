@@ -1,5 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { CRASH_VIN, hydrated, signIn } from "./helpers";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CRASH_VIN, hydrated, portal, signIn } from "./helpers";
 
 /** A date `days` from today, as a date field takes it. */
 function inDays(days: number): string {
@@ -52,4 +55,15 @@ test("sharing: the owner grants an insurer telemetry and events, the insurer ope
   const refused = await insurer.request.get(`/api/v1/vehicles/${CRASH_VIN}`);
   expect(refused.status()).toBe(404);
   await context.close();
+});
+
+test("live: a sample stored while the page is open appears on it", async ({ page }) => {
+  await signIn(page);
+  await page.goto(`/vehicles/${CRASH_VIN}/live`);
+  await hydrated(page);
+  await expect(page.getByTestId("live-on")).toBeVisible();
+  const file = join(tmpdir(), `live-${Date.now()}.ndjson`);
+  writeFileSync(file, JSON.stringify({ kind: "sample", vin: CRASH_VIN, t: new Date().toISOString(), speed_kmh: 88.5 }) + "\n");
+  portal("import", file);
+  await expect(page.getByTestId("live-arrived")).toContainText("88.5", { timeout: 15_000 });
 });

@@ -9,6 +9,7 @@ mod evidence;
 mod health;
 mod ingest;
 mod json;
+mod live;
 mod log;
 mod principal;
 pub mod security;
@@ -44,6 +45,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
     let mut app = Router::new()
         .merge(api::routes())
         .merge(sharing::routes())
+        .merge(live::routes())
         .merge(staff::routes())
         .merge(health::routes())
         .merge(assets::routes())

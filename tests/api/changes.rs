@@ -217,3 +217,131 @@ async fn recipients_follow_the_feed_only_with_a_continuous_grant_and_its_scope()
         "{readings:?}"
     );
 }
+
+/// Reads server-sent events from `res` until one named `name` arrives:
+/// its data. Fails after a generous bound (the stream polls every 250 ms).
+async fn next_event(res: &mut reqwest::Response, buffer: &mut String, name: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let message: String = buffer.drain(..end + 2).collect();
+            let field = |key: &str| {
+                message
+                    .lines()
+                    .filter_map(|l| l.strip_prefix(key))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            if field("event: ") == name {
+                return field("data: ");
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no `{name}` event");
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(60), res.chunk())
+            .await
+            .expect("the stream stalled")
+            .expect("the stream failed")
+            .expect("the stream ended");
+        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_what_is_stored_and_ends_when_the_grant_does() {
+    let app = TestApp::spawn().await;
+    import_log(&app, file(vec![sample(T0, 10.0)])).await;
+    let owner = new_owner(&app, VIN, None, "o@example.com").await;
+    let expires = (chrono::Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (_, issued) = post_json(
+        &owner,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/grants"),
+        json!({"recipient":"family","kind":"family","purpose":"where is the car",
+            "classes":["telemetry"],"continuous":true,"expires":expires}),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap();
+
+    let url = app.url(&format!("/api/v1/vehicles/{VIN}/live"));
+    let mut mine = owner.get(&url).send().await.unwrap();
+    assert_eq!(mine.status(), 200);
+    assert!(mine.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut theirs = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 200);
+    let (mut mine_buf, mut theirs_buf) = (String::new(), String::new());
+
+    let now = chrono::Utc::now().timestamp_micros();
+    import_log(&app, file(vec![sample(now, 42.0)])).await;
+    for (res, buffer) in [(&mut mine, &mut mine_buf), (&mut theirs, &mut theirs_buf)] {
+        let data = next_event(res, buffer, "changes").await;
+        let items: Vec<Value> = serde_json::from_str(&data).unwrap();
+        assert_eq!(keys(&items), [format!("s {}", t(now))], "only what is new");
+        assert_eq!(items[0]["speed_kmh"], 42.0);
+    }
+
+    // Revoked: the recipient's stream ends at the next batch; the owner's goes on.
+    let res = owner
+        .delete(app.url(&format!("/api/v1/vehicles/{VIN}/grants/{}", issued["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    import_log(&app, file(vec![sample(now + 1_000_000, 43.0)])).await;
+    let end = next_event(&mut theirs, &mut theirs_buf, "end").await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&end).unwrap(),
+        json!([{"kind": "end", "error": "not_found"}])
+    );
+    let data = next_event(&mut mine, &mut mine_buf, "changes").await;
+    let items: Vec<Value> = serde_json::from_str(&data).unwrap();
+    assert_eq!(items[0]["speed_kmh"], 43.0);
+
+    // Nobody else gets a stream.
+    let res = TestApp::new_client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "a revoked grant opens no stream");
+}
+
+#[tokio::test]
+async fn the_live_page_shows_the_newest_samples_without_javascript() {
+    let app = TestApp::spawn().await;
+    import_log(
+        &app,
+        file(vec![sample(T0, 10.0), sample(T0 + 1_000_000, 11.0)]),
+    )
+    .await;
+    let owner = new_owner(&app, VIN, None, "o@example.com").await;
+    // A later file may carry samples alone: the vehicle is known.
+    import_log(
+        &app,
+        ndjson(&[json!({"kind":"sample","vin":VIN,"t":t(T0 + 2_000_000),"speed_kmh":12.5})]),
+    )
+    .await;
+    let html = page_in(&owner, &app, &format!("/vehicles/{VIN}/live"), "en").await;
+    assert!(html.contains("data-testid=\"live-samples\""), "{html}");
+    let newest = html.find("12.5").expect("the newest sample is shown");
+    let older = html
+        .find(">10<")
+        .or_else(|| html.find("10.0"))
+        .expect("older ones too");
+    assert!(newest < older, "newest first");
+    assert!(html.contains("data-testid=\"live-static\"") && html.contains("Reload for newer ones"));
+    let zh = page_in(&owner, &app, &format!("/vehicles/{VIN}/live"), "zh-CN").await;
+    assert!(zh.contains("重新加载以查看更新的数据"));
+}

@@ -3,6 +3,9 @@
 //! `?error=<code>` on failure), so they work before hydration too; a new
 //! grant's token waits in the owner's session until the page shows it once.
 
+// A plain form's fields are the server function's arguments, one each.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 use portal_core::domain::sharing::{GrantSummary, IssuedGrant};
 
@@ -26,7 +29,6 @@ pub async fn take_issued_grant() -> Result<Option<IssuedGrant>, ServerFnError> {
 
 /// The form's fields (each class a checkbox of its own, so no list syntax
 /// is needed in a plain form post).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "create_grant")]
 pub async fn create_grant(
     vin: String,
@@ -88,4 +90,22 @@ pub async fn revoke_grant(vin: String, id: i64) -> Result<(), ServerFnError> {
         Err(e) => super::auth::ssr::back_with_error(&page, &e),
     }
     Ok(())
+}
+
+/// The newest samples the reader may see, newest first: what the live view
+/// shows before (or, without JavaScript, instead of) its stream.
+#[server(endpoint = "live_samples")]
+pub async fn live_samples(
+    vin: String,
+) -> Result<portal_core::domain::browse::SamplePage, ServerFnError> {
+    let (portal, who) = super::browse::reader().await?;
+    let query = portal_core::domain::browse::SampleQuery {
+        order: Some("desc".into()),
+        limit: Some(20),
+        ..Default::default()
+    };
+    portal
+        .samples(who.as_ref(), &vin, &query)
+        .await
+        .map_err(|e| super::auth::ssr::fail(&e))
 }

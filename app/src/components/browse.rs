@@ -27,6 +27,7 @@ pub fn VehicleNav(vin: String) -> impl IntoView {
                 {link(false, format!("/vehicles/{vin}/drives"), t!(i18n, nav_drives).into_any())}
                 {link(false, format!("/vehicles/{vin}/telemetry"), t!(i18n, nav_telemetry).into_any())}
                 {link(false, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
+                {link(false, format!("/vehicles/{vin}/live"), t!(i18n, nav_live).into_any())}
                 {link(false, format!("/vehicles/{vin}/export"), t!(i18n, nav_export).into_any())}
                 {link(false, format!("/vehicles/{vin}/access"), t!(i18n, nav_access).into_any())}
                 {link(false, format!("/vehicles/{vin}/sharing"), t!(i18n, nav_sharing).into_any())}

@@ -9,6 +9,7 @@ pub mod events;
 pub mod export;
 pub mod export_job;
 pub mod home;
+pub mod live;
 pub mod not_found;
 pub mod sharing;
 pub mod sign_in;

@@ -24,6 +24,7 @@ use super::store::{
 };
 use super::telemetry::sample_item;
 use super::Portal;
+use crate::domain::audit::AuditAction;
 use crate::domain::browse::PageQuery;
 use crate::domain::sharing::DataClass;
 use crate::domain::time::parse_rfc3339_micros;
@@ -254,5 +255,37 @@ impl Portal {
                 return Ok(true);
             }
         }
+    }
+}
+
+impl Portal {
+    /// Where a live view starts: after the newest import, so only what is
+    /// stored from now on is sent. Passes the gate as the feed does.
+    pub async fn live_cursor(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+    ) -> Result<(String, String), ServiceError> {
+        let access = self
+            .authorize(who, vin, Reading::Changes, TimeRange::ALL)
+            .await?;
+        let vin = access.vehicle.vehicle.vin.to_string();
+        let newest = self.newest_import(&vin).await?;
+        Ok((vin, Position::Done(newest).cursor()))
+    }
+
+    /// Whether something was stored of `vin` after `cursor` (a live view
+    /// asks this cheaply, and reads the feed through the gate only then).
+    pub async fn stored_after(&self, vin: &str, cursor: &str) -> Result<bool, ServiceError> {
+        let at = Position::parse(Some(cursor))?;
+        Ok(self.newest_import(vin).await? > at.after_seq())
+    }
+
+    async fn newest_import(&self, vin: &str) -> Result<i64, ServiceError> {
+        let newest = self
+            .store
+            .audit_for_vin(vin, &[AuditAction::Import], None, 1)
+            .await?;
+        Ok(newest.first().map_or(0, |e| e.seq))
     }
 }

@@ -106,6 +106,21 @@ pub(super) fn operations() -> Vec<Op> {
         Op {
             ok: (
                 200,
+                json!({"description": "server-sent events from now on: `changes` (data: a JSON array of feed items, as `…/changes` gives them) for each batch stored, `end` (data: `[{\"kind\": \"end\", \"error\": CODE}]`) when the caller may no longer read",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+            ),
+            errors: &[401, 404],
+            tag: "owner data",
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/live",
+                "live",
+                "What is stored from now on, as it arrives (the live view's stream)",
+            )
+        },
+        Op {
+            ok: (
+                200,
                 json_reply(
                     "the owner's grants on the vehicle, newest first (never their tokens)",
                     object(
