@@ -7,6 +7,7 @@ use crate::pages::{
     account::AccountPage,
     api_reference::ApiReferencePage,
     case::{CaseEventPage, CasePage},
+    dictionary::DictionaryPage,
     drives::DrivesPage,
     event::EventPage,
     events::EventsPage,
@@ -109,6 +110,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/vehicles/:vin/access") view=AccessPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/sharing") view=SharingPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/live") view=LivePage ssr=SsrMode::Async />
+                        <Route path=path!("/vehicles/:vin/dictionary") view=DictionaryPage ssr=SsrMode::Async />
                         <Route path=path!("/staff") view=StaffPage ssr=SsrMode::Async />
                         <Route path=path!("/staff/api") view=ApiReferencePage ssr=SsrMode::Async />
                         <Route path=path!("/staff/cases/:case_no") view=CasePage ssr=SsrMode::Async />

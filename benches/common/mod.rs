@@ -223,6 +223,11 @@ pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// `portal` served on a loopback port (plain http): its address.
+pub async fn serve(portal: Portal, pool: &store::Pool) -> std::net::SocketAddr {
+    serve_loopback(portal, pool, false).await.expect("serve")
+}
+
 /// The database a benchmark runs on, and how to reach it from its CLI.
 #[derive(Debug, Clone)]
 pub enum BenchDb {

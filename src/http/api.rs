@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exports/{id}", get(export_job))
         .route("/api/v1/exports/{id}/file", get(export_job_file))
         .route("/api/v1/vehicles/{vin}/access-log", get(access_log))
+        .route("/api/v1/vehicles/{vin}/dictionary", get(dictionary))
         .route("/api/v1/openapi.json", get(openapi))
 }
 
@@ -321,6 +322,14 @@ async fn export_job_file(
     Path(id): Path<String>,
 ) -> Result<Download, ApiError> {
     Ok(Download(portal.export_job_file(who.as_ref(), &id).await?))
+}
+
+async fn dictionary(
+    State(portal): State<Portal>,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path(vin): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(portal.data_dictionary(who.as_ref(), &vin).await?))
 }
 
 async fn access_log(

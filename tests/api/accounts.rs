@@ -228,6 +228,74 @@ async fn authorization_matrix() {
         .unwrap();
     assert_eq!(list["items"][0]["vin"], VIN_B);
 
+    // A grant principal: the first owner (period closed by the sale) shares
+    // a window over all time; the recipient sees exactly the first owner's
+    // 10 samples, and nothing of another vehicle.
+    let expires = (chrono::Utc::now() + chrono::Duration::days(7))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, issued) = post_json(
+        &first,
+        &app,
+        &format!("/api/v1/vehicles/{VIN_A}/grants"),
+        json!({"recipient": "r", "kind": "other", "purpose": "p", "classes": ["telemetry"],
+            "from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "expires": expires}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let recipient = reqwest::Client::builder()
+        .default_headers(
+            [(
+                header::AUTHORIZATION,
+                format!("Bearer {}", issued["token"].as_str().unwrap())
+                    .parse()
+                    .unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(count(&recipient, VIN_A).await, (StatusCode::OK, Some(10)));
+    let (status, _) = count(&recipient, VIN_B).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The second owner's grants never reach the first owner's period.
+    let (status, issued) = post_json(
+        &second,
+        &app,
+        &format!("/api/v1/vehicles/{VIN_A}/grants"),
+        json!({"recipient": "r2", "kind": "other", "purpose": "p", "classes": ["telemetry"],
+            "from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z", "expires": expires}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let theirs = issued["token"].as_str().unwrap().to_string();
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/vehicles/{VIN_A}/samples?limit=1000")))
+        .bearer_auth(&theirs)
+        .send()
+        .await
+        .unwrap();
+    let page: Value = res.json().await.unwrap();
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10, "the second owner's 10 samples only");
+    assert!(items
+        .iter()
+        .all(|s| s["t"].as_str().unwrap() >= "2021-02-21T02:15:50"));
+    // Neither owner's grants are the other's to list or revoke.
+    let (status, list) = get_json(&second, &app, &format!("/api/v1/vehicles/{VIN_A}/grants")).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let res = second
+        .delete(app.url(&format!(
+            "/api/v1/vehicles/{VIN_A}/grants/{}",
+            list["items"][0]["id"].as_i64().unwrap() - 1
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "the first owner's grant");
+
     // The gate itself, for a foreign time range of one's own vehicle.
     use portal_core::server::authz::{AccountPrincipal, Principal, Reading};
     let who = Principal::Account(AccountPrincipal {

@@ -621,3 +621,82 @@ async fn the_sharing_page_works_as_plain_forms() {
     let access = page_in(&owner, &app, &format!("/vehicles/{VIN}/access"), "zh-CN").await;
     assert!(access.contains("接收方读取") && access.contains("共享已撤销"));
 }
+
+#[tokio::test]
+async fn the_data_dictionary_describes_every_channel_the_reader_may_see() {
+    let (app, owner) = shared_fixture().await;
+    let (status, d) = get_json(&owner, &app, &format!("/api/v1/vehicles/{VIN}/dictionary")).await;
+    assert_eq!(status, 200, "{d}");
+    let channels = d["channels"].as_array().unwrap();
+    let names: Vec<&str> = channels
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = portal_core::domain::log_format::CHANNELS
+        .iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, expected, "every channel, in the format's order");
+    let channel = |name: &str| channels.iter().find(|c| c["name"] == name).unwrap().clone();
+    let speed = channel("speed_kmh");
+    assert_eq!(
+        (
+            speed["unit"].clone(),
+            speed["kind"].clone(),
+            speed["min"].clone(),
+            speed["max"].clone()
+        ),
+        (json!("km/h"), json!("number"), json!(0.0), json!(300.0))
+    );
+    assert_eq!(speed["rates"][0]["hz"], 1.0, "{speed}");
+    assert_eq!(speed["class"], "telemetry");
+    assert_eq!(speed["sealed_share"], 0.0);
+    assert!(
+        speed["label"]["zh"].as_str().unwrap().contains("车速"),
+        "{speed}"
+    );
+    assert_eq!(channel("gear")["values"], json!(["P", "R", "N", "D"]));
+    assert_eq!(
+        channel("odometer_km")["max"],
+        Value::Null,
+        "unbounded above"
+    );
+    assert_eq!(channel("lat")["class"], "location");
+
+    // A recipient's dictionary: only what the grant covers.
+    let mut body = insurer_grant();
+    body["location"] = json!("none");
+    let (_, issued) = grant(&app, &owner, body).await;
+    let (status, theirs) = as_recipient(
+        &app,
+        issued["token"].as_str().unwrap(),
+        &format!("/api/v1/vehicles/{VIN}/dictionary"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let theirs: Vec<&str> = theirs["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        theirs.contains(&"speed_kmh")
+            && !theirs.contains(&"lat")
+            && !theirs.contains(&"heading_deg")
+    );
+
+    // The page in both languages, linked from the export page.
+    let page = page_in(
+        &owner,
+        &app,
+        &format!("/vehicles/{VIN}/dictionary"),
+        "zh-CN",
+    )
+    .await;
+    assert!(page.contains("数据字典") && page.contains("data-channel=\"speed_kmh\""));
+    let page = page_in(&owner, &app, &format!("/vehicles/{VIN}/dictionary"), "en").await;
+    assert!(page.contains("Data dictionary") && page.contains("Valid range"));
+    let export = page_in(&owner, &app, &format!("/vehicles/{VIN}/export"), "en").await;
+    assert!(export.contains(&format!("href=\"/vehicles/{VIN}/dictionary\"")));
+}

@@ -124,3 +124,14 @@ pub async fn export_job(
     let (portal, who) = reader().await?;
     portal.export_job(who.as_ref(), &id).await.map_err(fail)
 }
+
+#[server(endpoint = "vehicle_dictionary")]
+pub async fn vehicle_dictionary(
+    vin: String,
+) -> Result<portal_core::domain::dictionary::DataDictionary, ServerFnError> {
+    let (portal, who) = reader().await?;
+    portal
+        .data_dictionary(who.as_ref(), &vin)
+        .await
+        .map_err(fail)
+}

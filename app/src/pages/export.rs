@@ -83,6 +83,7 @@ pub fn ExportPage() -> impl IntoView {
         <section class="export">
             <h1>{t!(i18n, export_title)}</h1>
             <p class="muted">{t!(i18n, export_lead)}</p>
+            <p><A href=format!("/vehicles/{}/dictionary", vin.get_untracked()) attr:data-testid="dictionary-link">{t!(i18n, dictionary_link)}</A></p>
             <form method="get" action=action class="card form-wide" data-testid="export-form">
                 <fieldset>
                     <legend>{t!(i18n, export_format)}</legend>

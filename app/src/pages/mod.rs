@@ -3,6 +3,7 @@ pub mod access;
 pub mod account;
 pub mod api_reference;
 pub mod case;
+pub mod dictionary;
 pub mod drives;
 pub mod event;
 pub mod events;

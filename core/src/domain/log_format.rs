@@ -107,6 +107,19 @@ impl EventGroup {
 /// Every sample channel in the spec's order, with its unit and its words.
 pub use super::vocabulary::CHANNELS;
 
+/// The valid range of each bounded sample channel (the format's channel
+/// table), in the order the importer checks them; others are unbounded.
+pub const CHANNEL_RANGES: [(&str, f64, f64); 8] = [
+    ("speed_kmh", 0.0, 300.0),
+    ("accel_pedal_pct", 0.0, 100.0),
+    ("brake_pressure_bar", 0.0, 250.0),
+    ("soc_pct", 0.0, 100.0),
+    ("odometer_km", 0.0, f64::MAX),
+    ("lat", -90.0, 90.0),
+    ("lon", -180.0, 180.0),
+    ("heading_deg", 0.0, 360.0),
+];
+
 /// `{"kind":"vehicle", ...}`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@ pub mod account;
 pub mod audit;
 pub mod browse;
 pub mod chart;
+pub mod dictionary;
 pub mod export;
 pub mod log_format;
 pub mod manifest;

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod claims;
 pub mod csp;
 pub mod demo;
+pub mod dictionary;
 pub mod disclosures;
 pub mod drives;
 pub mod error;

@@ -3,6 +3,7 @@
 
 use crate::domain::log_format::{
     EdrLine, EventLine, PreCrashSample, RecordKind, SampleChannels, SampleLine, VehicleLine,
+    CHANNEL_RANGES,
 };
 use crate::domain::records::{EdrRecord, Event, Position, Sample, Vehicle};
 use crate::domain::sealed::{PositionLine, SealLine, VehicleKey};
@@ -322,17 +323,18 @@ fn check_range(
 /// Range checks from the spec's channel table. Field names are built only
 /// for an error: this runs for every sample.
 fn check_channels(line: u64, prefix: &str, c: &SampleChannels, errors: &mut Vec<LineError>) {
-    let ranges: [(&str, Option<f64>, f64, f64); 8] = [
-        ("speed_kmh", c.speed_kmh, 0.0, 300.0),
-        ("accel_pedal_pct", c.accel_pedal_pct, 0.0, 100.0),
-        ("brake_pressure_bar", c.brake_pressure_bar, 0.0, 250.0),
-        ("soc_pct", c.soc_pct, 0.0, 100.0),
-        ("odometer_km", c.odometer_km, 0.0, f64::MAX),
-        ("lat", c.lat, -90.0, 90.0),
-        ("lon", c.lon, -180.0, 180.0),
-        ("heading_deg", c.heading_deg, 0.0, 360.0),
+    // In `CHANNEL_RANGES`' order.
+    let values = [
+        c.speed_kmh,
+        c.accel_pedal_pct,
+        c.brake_pressure_bar,
+        c.soc_pct,
+        c.odometer_km,
+        c.lat,
+        c.lon,
+        c.heading_deg,
     ];
-    for (name, value, lo, hi) in ranges {
+    for ((name, lo, hi), value) in CHANNEL_RANGES.into_iter().zip(values) {
         check_range(line, || format!("{prefix}{name}"), value, lo, hi, errors);
     }
 }

@@ -333,6 +333,33 @@ pub(super) fn operations() -> Vec<Op> {
             )
         },
         Op {
+            params: vec![vin()],
+            ok: (
+                200,
+                json_reply(
+                    "every channel the reader may see: names, units, kinds, valid ranges, class, source, sampling rates seen, share signed by the car",
+                    object(&["vin", "timezone", "channels"], json!({
+                        "vin": {"type": "string"}, "timezone": {"type": "string"},
+                        "channels": {"type": "array", "items": object(&["name", "label", "unit", "kind", "class"], json!({
+                            "name": {"type": "string"}, "label": {"type": "object"}, "about": {"type": "object"},
+                            "unit": {"type": "string"}, "kind": {"type": "string", "enum": ["number", "boolean", "code"]},
+                            "values": {"type": "array", "items": {"type": "string"}},
+                            "min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]},
+                            "class": {"type": "string", "enum": ["telemetry", "location"]},
+                            "source": {"type": "string"}, "rates": {"type": "array", "items": {"type": "object"}},
+                            "sealed_share": {"type": "number"}}))}})),
+                ),
+            ),
+            errors: &[401, 404],
+            ..op(
+                "get",
+                "/api/v1/vehicles/{vin}/dictionary",
+                "owner data",
+                "data_dictionary",
+                "What each channel of this vehicle's data is (both languages)",
+            )
+        },
+        Op {
             params: path_and_query::<PageQuery>(vec![vin()]),
             ok: (
                 200,
