@@ -76,6 +76,7 @@ for (const language of LANGUAGES) {
           `${vehicle}/access`,
           `${vehicle}/sharing`,
           `${vehicle}/live`,
+          `${vehicle}/dictionary`,
           "/verify",
         ]);
       });
