@@ -137,9 +137,7 @@ async fn recipients_follow_the_feed_only_with_a_continuous_grant_and_its_scope()
     let app = TestApp::spawn().await;
     import_log(&app, file(vec![sample(T0, 10.0)])).await;
     let owner = new_owner(&app, VIN, None, "o@example.com").await;
-    let expires = (chrono::Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
+    let expires = date_in_days(30);
     let grant = |body: Value| {
         let owner = owner.clone();
         let app = &app;
@@ -158,22 +156,10 @@ async fn recipients_follow_the_feed_only_with_a_continuous_grant_and_its_scope()
         "classes":["events"],"continuous":true,"expires":expires}),
     )
     .await;
-    let feed = |token: String| {
-        let url = app.url(&format!("/api/v1/vehicles/{VIN}/changes"));
-        async move {
-            let res = reqwest::Client::new()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
-    let (status, _) = feed(fixed.clone()).await;
+    let path = format!("/api/v1/vehicles/{VIN}/changes");
+    let (status, _) = get_json_as_recipient(&app, &fixed, &path).await;
     assert_eq!(status, 404, "a fixed window is no continuous access");
-    let (status, page) = feed(continuous.clone()).await;
+    let (status, page) = get_json_as_recipient(&app, &continuous, &path).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"], json!([]), "nothing recorded since the grant");
 
@@ -187,7 +173,7 @@ async fn recipients_follow_the_feed_only_with_a_continuous_grant_and_its_scope()
         ]),
     )
     .await;
-    let (status, page) = feed(continuous.clone()).await;
+    let (status, page) = get_json_as_recipient(&app, &continuous, &path).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(keys(page["items"].as_array().unwrap()), ["e late-brake"]);
 
@@ -251,9 +237,7 @@ async fn the_live_stream_sends_what_is_stored_and_ends_when_the_grant_does() {
     let app = TestApp::spawn().await;
     import_log(&app, file(vec![sample(T0, 10.0)])).await;
     let owner = new_owner(&app, VIN, None, "o@example.com").await;
-    let expires = (chrono::Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
+    let expires = date_in_days(30);
     let (_, issued) = post_json(
         &owner,
         &app,

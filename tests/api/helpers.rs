@@ -370,3 +370,27 @@ pub async fn get_json(
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// GETs `path` as a grant's recipient (the token alone, no cookies): the
+/// status and the JSON body (`null` if none).
+pub async fn get_json_as_recipient(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The date `days` from today, as a form's date field sends it.
+pub fn date_in_days(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}

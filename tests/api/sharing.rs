@@ -34,27 +34,8 @@ async fn shared_fixture() -> (TestApp, reqwest::Client) {
     (app, owner)
 }
 
-/// A date `days` from today, as a form's date field sends it.
-fn in_days(days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(days))
-        .format("%Y-%m-%d")
-        .to_string()
-}
-
 async fn grant(app: &TestApp, owner: &reqwest::Client, body: Value) -> (u16, Value) {
     post_json(owner, app, &format!("/api/v1/vehicles/{VIN}/grants"), body).await
-}
-
-/// A client that calls with the grant's token only (no cookies).
-async fn as_recipient(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 /// The owner's access log, newest first.
@@ -73,7 +54,7 @@ fn insurer_grant() -> Value {
         "location": "coarse",
         "from": t(DRIVE2_US),
         "to": t(DRIVE3_US + 3_600_000_000),
-        "expires": in_days(30),
+        "expires": date_in_days(30),
     })
 }
 
@@ -90,7 +71,7 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
     let grant_id = issued["id"].as_i64().unwrap();
 
     // The overview counts only the window (drives 2 and 3) and the classes granted.
-    let (status, o) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
+    let (status, o) = get_json_as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
     assert_eq!(status, 200, "{o}");
     assert_eq!(o["telemetry"]["count"], 300 + 60, "{o}");
     assert_eq!(o["events"]["count"], 2, "FCW and collision: {o}");
@@ -99,7 +80,7 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
     assert_eq!(o["periods"][0]["from"]["t"], t(DRIVE2_US));
 
     // Samples: positions rounded to about 1 km (`coarse`), nothing outside the window.
-    let (status, page) = as_recipient(
+    let (status, page) = get_json_as_recipient(
         &app,
         &token,
         &format!(
@@ -111,7 +92,7 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"][0]["lat"], 31.23);
     assert_eq!(page["items"][0]["lon"], 121.48);
-    let (_, first) = as_recipient(
+    let (_, first) = get_json_as_recipient(
         &app,
         &token,
         &format!("/api/v1/vehicles/{VIN}/samples?limit=1"),
@@ -124,7 +105,8 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
     );
 
     // Events of the window; the collision without its crash record; drive 1's brake event not at all.
-    let (_, events) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}/events")).await;
+    let (_, events) =
+        get_json_as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}/events")).await;
     let ids: Vec<&str> = events["items"]
         .as_array()
         .unwrap()
@@ -132,7 +114,7 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
         .map(|e| e["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["ev-fcw", "ev-crash"]);
-    let (status, crash) = as_recipient(
+    let (status, crash) = get_json_as_recipient(
         &app,
         &token,
         &format!("/api/v1/vehicles/{VIN}/events/ev-crash"),
@@ -148,7 +130,7 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
         !crash["samples"].as_array().unwrap().is_empty(),
         "telemetry granted"
     );
-    let (status, _) = as_recipient(
+    let (status, _) = get_json_as_recipient(
         &app,
         &token,
         &format!("/api/v1/vehicles/{VIN}/events/ev-brake"),
@@ -165,12 +147,12 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
         format!("/api/v1/vehicles/{OTHER_VIN}"),
         format!("/api/v1/vehicles/{OTHER_VIN}/samples"),
     ] {
-        let (status, body) = as_recipient(&app, &token, &path).await;
+        let (status, body) = get_json_as_recipient(&app, &token, &path).await;
         assert_eq!(status, 404, "{path}: {body}");
     }
-    let (status, _) = as_recipient(&app, &token, "/api/v1/vehicles").await;
+    let (status, _) = get_json_as_recipient(&app, &token, "/api/v1/vehicles").await;
     assert_eq!(status, 403, "a recipient has no vehicles of their own");
-    let (status, me) = as_recipient(&app, &token, "/api/v1/me").await;
+    let (status, me) = get_json_as_recipient(&app, &token, "/api/v1/me").await;
     assert_eq!(status, 200);
     assert_eq!(me["account"], "Ping An Insurance, claims desk");
     assert_eq!(me["shared"]["vin"], VIN);
@@ -271,14 +253,14 @@ async fn a_grant_of_everything_exports_and_the_export_is_on_the_owners_page() {
         "no location granted: {header:?}"
     );
     // More location than granted is outside the scope.
-    let (status, _) = as_recipient(
+    let (status, _) = get_json_as_recipient(
         &app,
         token,
         &format!("/api/v1/vehicles/{VIN}/export?format=csv&location=coarse"),
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = as_recipient(
+    let (status, _) = get_json_as_recipient(
         &app,
         token,
         &format!(
@@ -289,7 +271,7 @@ async fn a_grant_of_everything_exports_and_the_export_is_on_the_owners_page() {
     )
     .await;
     assert_eq!(status, 404, "no route without a location");
-    let (_, crash) = as_recipient(
+    let (_, crash) = get_json_as_recipient(
         &app,
         token,
         &format!("/api/v1/vehicles/{VIN}/events/ev-crash"),
@@ -299,7 +281,7 @@ async fn a_grant_of_everything_exports_and_the_export_is_on_the_owners_page() {
         crash["edr"]["record"]["standard"], "GB 39732-2020",
         "crash records granted"
     );
-    let (_, page) = as_recipient(
+    let (_, page) = get_json_as_recipient(
         &app,
         token,
         &format!(
@@ -328,14 +310,15 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
     let everything = |recipient: &str| {
         json!({"recipient": recipient, "kind": "family", "purpose": "keeping an eye on the car",
             "classes": ["telemetry", "events", "crash"], "location": "full",
-            "continuous": true, "expires": in_days(365)})
+            "continuous": true, "expires": date_in_days(365)})
     };
     let (_, revoked) = grant(&app, &owner, everything("sister")).await;
     let (_, expiring) = grant(&app, &owner, everything("brother")).await;
     let (_, kept) = grant(&app, &owner, everything("mother")).await;
     let overview = format!("/api/v1/vehicles/{VIN}");
     for g in [&revoked, &expiring, &kept] {
-        let (status, o) = as_recipient(&app, g["token"].as_str().unwrap(), &overview).await;
+        let (status, o) =
+            get_json_as_recipient(&app, g["token"].as_str().unwrap(), &overview).await;
         assert_eq!(status, 200, "{o}");
         assert_eq!(o["telemetry"]["count"], 0, "continuous: from now on only");
     }
@@ -350,7 +333,7 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
         ]),
     )
     .await;
-    let (_, page) = as_recipient(
+    let (_, page) = get_json_as_recipient(
         &app,
         kept["token"].as_str().unwrap(),
         &format!("/api/v1/vehicles/{VIN}/samples"),
@@ -363,7 +346,8 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
     let path = format!("/api/v1/vehicles/{VIN}/grants/{}", revoked["id"]);
     let res = owner.delete(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), 204);
-    let (status, _) = as_recipient(&app, revoked["token"].as_str().unwrap(), &overview).await;
+    let (status, _) =
+        get_json_as_recipient(&app, revoked["token"].as_str().unwrap(), &overview).await;
     assert_eq!(status, 404);
     let res = owner.delete(app.url(&path)).send().await.unwrap();
     assert_eq!(res.status(), 409);
@@ -375,7 +359,8 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
         &format!("UPDATE grants SET expires_at = '2000-01-01Z' WHERE id = {id}"),
     )
     .await;
-    let (status, _) = as_recipient(&app, expiring["token"].as_str().unwrap(), &overview).await;
+    let (status, _) =
+        get_json_as_recipient(&app, expiring["token"].as_str().unwrap(), &overview).await;
     assert_eq!(status, 404);
 
     let log = access_log(&app, &owner).await;
@@ -399,7 +384,7 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
         )
         .await
         .unwrap();
-    let (status, _) = as_recipient(&app, kept["token"].as_str().unwrap(), &overview).await;
+    let (status, _) = get_json_as_recipient(&app, kept["token"].as_str().unwrap(), &overview).await;
     assert_eq!(status, 404);
     let (_, list) = get_json(&owner, &app, &format!("/api/v1/vehicles/{VIN}/grants")).await;
     let by_id = |g: &Value| {
@@ -421,7 +406,7 @@ async fn revoked_expired_and_transferred_grants_are_refused_and_recorded() {
 async fn bad_grant_requests_name_the_field_and_create_nothing() {
     let (app, owner) = shared_fixture().await;
     let cases = [
-        ("expires", json!(in_days(400)), "expires"),
+        ("expires", json!(date_in_days(400)), "expires"),
         ("expires", json!("2020-01-01"), "expires"),
         ("expires", json!("next week"), "expires"),
         ("purpose", json!("   "), "purpose"),
@@ -476,7 +461,8 @@ async fn bad_grant_requests_name_the_field_and_create_nothing() {
     assert_eq!(grants, 0);
 
     // A token of no grant is a wrong credential, not a recipient.
-    let (status, reply) = as_recipient(&app, "vdg_0000", &format!("/api/v1/vehicles/{VIN}")).await;
+    let (status, reply) =
+        get_json_as_recipient(&app, "vdg_0000", &format!("/api/v1/vehicles/{VIN}")).await;
     assert_eq!(status, 401);
     assert_eq!(reply["error"]["code"], "unknown_token");
 }
@@ -568,7 +554,7 @@ async fn the_sharing_page_works_as_plain_forms() {
             ("expires", expires),
         ]
     };
-    let refused = post("/api/create_grant", form(in_days(400))).await;
+    let refused = post("/api/create_grant", form(date_in_days(400))).await;
     assert_eq!(refused, format!("{page}?error=expiry_too_far"));
     let zh = page_in(&owner, &app, &refused, "zh-CN").await;
     assert!(
@@ -576,7 +562,7 @@ async fn the_sharing_page_works_as_plain_forms() {
         "the error in the reader's language"
     );
 
-    let made = post("/api/create_grant", form(in_days(7))).await;
+    let made = post("/api/create_grant", form(date_in_days(7))).await;
     assert!(made.starts_with(&format!("{page}?issued=")), "{made}");
     let html = page_in(&owner, &app, &made, "en").await;
     let token = html
@@ -593,7 +579,7 @@ async fn the_sharing_page_works_as_plain_forms() {
     assert!(!again.contains(&token), "shown once only");
 
     // The token reads what the form granted: telemetry and crash records, no events.
-    let (status, o) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
+    let (status, o) = get_json_as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
     assert_eq!(status, 200);
     assert_eq!(
         (
@@ -612,7 +598,7 @@ async fn the_sharing_page_works_as_plain_forms() {
     assert_eq!(revoked, format!("{page}?revoked={id}"));
     let html = page_in(&owner, &app, &revoked, "zh-CN").await;
     assert!(html.contains("data-status=\"revoked\"") && html.contains("已撤销"));
-    let (status, _) = as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
+    let (status, _) = get_json_as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}")).await;
     assert_eq!(status, 404);
 
     // The access page names the recipient's reads and the refusal, in both languages.
@@ -667,7 +653,7 @@ async fn the_data_dictionary_describes_every_channel_the_reader_may_see() {
     let mut body = insurer_grant();
     body["location"] = json!("none");
     let (_, issued) = grant(&app, &owner, body).await;
-    let (status, theirs) = as_recipient(
+    let (status, theirs) = get_json_as_recipient(
         &app,
         issued["token"].as_str().unwrap(),
         &format!("/api/v1/vehicles/{VIN}/dictionary"),

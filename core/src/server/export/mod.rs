@@ -226,16 +226,21 @@ impl Portal {
     ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
         let samples = sample_query(q).parse()?;
         let location = export_location(q)?;
-        let access = self
-            .authorize_range(
-                who,
-                vin,
-                Reading::Export(location),
-                q.from.as_deref(),
-                q.to.as_deref(),
-            )
-            .await?;
+        let access = self.export_access(who, vin, q, location).await?;
         self.estimate(&access, &samples.filter, samples.fields.as_deref())
+            .await
+    }
+
+    /// The gate for an export of `q`'s range with positions at `location`.
+    async fn export_access(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+        q: &ExportQuery,
+        location: LocationRedaction,
+    ) -> Result<Access, ServiceError> {
+        let (from, to) = (q.from.as_deref(), q.to.as_deref());
+        self.authorize_range(who, vin, Reading::Export(location), from, to)
             .await
     }
 
@@ -286,15 +291,7 @@ impl Portal {
             ..EventQuery::default()
         }
         .filter()?;
-        let access = self
-            .authorize_range(
-                who,
-                vin,
-                Reading::Export(location),
-                q.from.as_deref(),
-                q.to.as_deref(),
-            )
-            .await?;
+        let access = self.export_access(who, vin, q, location).await?;
         let (first, last) = (
             access.ranges[0].from_us,
             access.ranges[access.ranges.len() - 1].to_us,
