@@ -34,7 +34,7 @@ test("sharing: the owner grants an insurer telemetry and events, the insurer ope
   await insurer.goto(link!);
   await expect(insurer).toHaveURL(new RegExp(`/vehicles/${CRASH_VIN}$`));
   await expect(insurer.getByTestId("shared-nav")).toBeVisible();
-  await insurer.goto(`/vehicles/${CRASH_VIN}/events`);
+  await insurer.goto(`/vehicles/${CRASH_VIN}/events?group=crash`);
   await expect(insurer.locator('[data-event-type="collision"]').first()).toBeVisible();
   await insurer.goto(`/vehicles/${CRASH_VIN}/access`);
   await expect(insurer.getByTestId("access-log")).toHaveCount(0);
