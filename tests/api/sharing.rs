@@ -589,6 +589,18 @@ async fn the_sharing_page_works_as_plain_forms() {
         (json!(300), json!(0))
     );
 
+    // Drives count no events for a grant without them.
+    let (status, drives) =
+        get_json_as_recipient(&app, &token, &format!("/api/v1/vehicles/{VIN}/drives")).await;
+    assert_eq!(status, 200, "{drives}");
+    let drives = drives["items"].as_array().unwrap();
+    assert!(!drives.is_empty());
+    assert!(
+        drives
+            .iter()
+            .all(|d| d["events"] == 0 && d["crash_events"] == 0),
+        "{drives:?}"
+    );
     let id = made.rsplit('=').next().unwrap().to_string();
     let revoked = post(
         "/api/revoke_grant",

@@ -114,7 +114,7 @@ impl Portal {
         let latest_drive = match drives.last() {
             Some(last) => self
                 .drive_items(
-                    vehicle,
+                    &access,
                     std::slice::from_ref(last),
                     &timezone,
                     viewer.as_deref(),

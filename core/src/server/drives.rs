@@ -2,7 +2,7 @@
 //! `GAP_US`. Found chunk by chunk, so the first page of a long history does
 //! not scan all of it.
 
-use super::authz::{Principal, Reading};
+use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
@@ -10,6 +10,7 @@ use super::store::{DriveSummary, TimeRange, VehicleId};
 use super::Portal;
 pub use crate::domain::browse::DriveQuery;
 use crate::domain::browse::{DriveItem, DrivePage};
+use crate::domain::sharing::DataClass;
 
 /// A distance as the drives list gives it: to 0.1 km.
 pub(crate) fn tenth_km(km: f64) -> f64 {
@@ -64,22 +65,24 @@ impl Portal {
             .flatten();
         let zone = access.vehicle.vehicle.timezone.clone();
         let items = self
-            .drive_items(vehicle, &found, &zone, viewer.as_deref())
+            .drive_items(&access, &found, &zone, viewer.as_deref())
             .await?;
         Ok(DrivePage { items, next_cursor })
     }
 
     /// What a reader sees of each drive: its times, distance, the events
-    /// inside it and how many of its samples a vehicle seal covers.
+    /// inside it (counted only for a reader who may read events) and how
+    /// many of its samples a vehicle seal covers.
     pub(crate) async fn drive_items(
         &self,
-        vehicle: VehicleId,
+        access: &Access,
         found: &[DriveSummary],
         zone: &str,
         viewer: Option<&str>,
     ) -> Result<Vec<DriveItem>, ServiceError> {
+        let vehicle = access.vehicle.id;
         let events = match (found.first(), found.last()) {
-            (Some(a), Some(b)) => {
+            (Some(a), Some(b)) if access.may_read(DataClass::Events) => {
                 self.store
                     .events(
                         vehicle,
