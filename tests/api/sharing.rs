@@ -660,6 +660,10 @@ async fn the_data_dictionary_describes_every_channel_the_reader_may_see() {
         "unbounded above"
     );
     assert_eq!(channel("lat")["class"], "location");
+    assert!(channel("lat")["source"]["zh"]
+        .as_str()
+        .unwrap()
+        .contains("位置记录"));
 
     // A recipient's dictionary: only what the grant covers.
     let mut body = insurer_grant();

@@ -50,12 +50,13 @@ fn DictionaryTable(channels: Vec<ChannelEntry>) -> impl IntoView {
                 <th scope="col">{t!(i18n, dictionary_kind)}</th>
                 <th scope="col">{t!(i18n, dictionary_range)}</th>
                 <th scope="col">{t!(i18n, dictionary_class)}</th>
+                <th scope="col">{t!(i18n, dictionary_source)}</th>
                 <th scope="col">{t!(i18n, dictionary_rates)}</th>
                 <th scope="col">{t!(i18n, dictionary_sealed)}</th>
             </tr></thead>
             <tbody>
                 {channels.into_iter().map(|c| {
-                    let (label, about) = (c.label.clone(), c.about.clone());
+                    let (label, about, source) = (c.label.clone(), c.about.clone(), c.source.clone());
                     let kind = match c.kind.as_str() {
                         "boolean" => t!(i18n, dictionary_boolean).into_any(),
                         "code" => view! { {t!(i18n, dictionary_code)} ": " {c.values.join(", ")} }.into_any(),
@@ -80,6 +81,7 @@ fn DictionaryTable(channels: Vec<ChannelEntry>) -> impl IntoView {
                             <td>{kind}</td>
                             <td class="num">{range}</td>
                             <td>{class}</td>
+                            <td>{move || if zh() { source.zh.clone() } else { source.en.clone() }}</td>
                             <td>{rates}</td>
                             <td class="num">{sealed}</td>
                         </tr>

@@ -20,14 +20,13 @@ const COLUMNS: &[&str] = &[
     "gear",
     "soc_pct",
 ];
-/// Where the stream is: not (yet) connected, live, or ended by the portal
-/// (only the browser's code moves it on).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-enum Stream {
-    Waiting,
-    Live,
-    Ended,
+/// Where the stream is, as the browser's code learns it: `live` once it is
+/// open, `ended` once the portal said this reader may not go on. On the
+/// server (and without JavaScript) both stay false: the plain page.
+#[derive(Clone, Copy)]
+struct Stream {
+    live: RwSignal<bool>,
+    ended: RwSignal<bool>,
 }
 
 #[component]
@@ -36,14 +35,17 @@ pub fn LivePage() -> impl IntoView {
     let vin = use_vin();
     let newest = Resource::new(move || vin.get(), live_samples);
     let arrived = RwSignal::new(Vec::<Value>::new());
-    let stream = RwSignal::new(Stream::Waiting);
+    let stream = Stream {
+        live: RwSignal::new(false),
+        ended: RwSignal::new(false),
+    };
     #[cfg(feature = "hydrate")]
     follow(&vin.get_untracked(), arrived, stream);
     let status = move || {
-        match stream.get() {
-        Stream::Live => view! { <p class="notice" role="status" data-testid="live-on">{t!(i18n, live_connected)}</p> }.into_any(),
-        Stream::Ended => view! { <p class="notice notice-error" role="alert" data-testid="live-ended">{t!(i18n, live_ended)}</p> }.into_any(),
-        Stream::Waiting => view! {
+        match (stream.ended.get(), stream.live.get()) {
+        (false, true) => view! { <p class="notice" role="status" data-testid="live-on">{t!(i18n, live_connected)}</p> }.into_any(),
+        (true, _) => view! { <p class="notice notice-error" role="alert" data-testid="live-ended">{t!(i18n, live_ended)}</p> }.into_any(),
+        (false, false) => view! {
             <p class="muted" data-testid="live-static">
                 {t!(i18n, live_static)} " " <a href=format!("/vehicles/{}/live", vin.get_untracked())>{t!(i18n, live_reload)}</a>
             </p>
@@ -105,7 +107,7 @@ fn LiveTable(arrived: RwSignal<Vec<Value>>, rows: Vec<Value>) -> impl IntoView {
 
 /// Opens the stream and puts each new sample on top (the browser only).
 #[cfg(feature = "hydrate")]
-fn follow(vin: &str, arrived: RwSignal<Vec<Value>>, stream: RwSignal<Stream>) {
+fn follow(vin: &str, arrived: RwSignal<Vec<Value>>, stream: Stream) {
     /// Rows kept on screen.
     const KEEP: usize = 50;
     use codee::string::JsonSerdeCodec;
@@ -121,10 +123,8 @@ fn follow(vin: &str, arrived: RwSignal<Vec<Value>>, stream: RwSignal<Stream>) {
         UseEventSourceOptions::default().named_events(["changes".to_string(), "end".to_string()]),
     );
     Effect::new(move |_| {
-        if ready_state.get() == ConnectionReadyState::Open
-            && stream.get_untracked() != Stream::Ended
-        {
-            stream.set(Stream::Live);
+        if ready_state.get() == ConnectionReadyState::Open {
+            stream.live.set(true);
         }
     });
     Effect::new(move |_| {
@@ -132,7 +132,7 @@ fn follow(vin: &str, arrived: RwSignal<Vec<Value>>, stream: RwSignal<Stream>) {
         if message.event_type == "end" {
             // No reconnecting: the portal said this reader may not go on.
             close();
-            stream.set(Stream::Ended);
+            stream.ended.set(true);
             return;
         }
         arrived.update(|rows| {

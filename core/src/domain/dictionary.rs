@@ -33,7 +33,7 @@ pub struct ChannelEntry {
     /// `telemetry`, or `location` (sensitive personal data).
     pub class: String,
     /// Where its values come from.
-    pub source: String,
+    pub source: Bilingual,
     /// Sampling rates seen of this vehicle's telemetry, most common first.
     pub rates: Vec<Rate>,
     /// Share (0–1) of the records of its class that the vehicle itself
@@ -90,9 +90,16 @@ pub fn describe(term: &Term) -> ChannelEntry {
         max: range.map(|r| r.1).filter(|hi| *hi < f64::MAX),
         class: if location { "location" } else { "telemetry" }.to_string(),
         source: if location {
-            "position records (format 1.1) or sample lines' lat/lon".to_string()
+            Bilingual {
+                en: "the car's position records (format 1.1), or lat/lon of its sample lines"
+                    .into(),
+                zh: "车辆的位置记录（格式 1.1），或采样记录中的经纬度".into(),
+            }
         } else {
-            "sample lines of the vehicle log (interchange format)".to_string()
+            Bilingual {
+                en: "the sample lines of the car's log (interchange format)".into(),
+                zh: "车辆日志（交换格式）中的采样记录".into(),
+            }
         },
         rates: Vec::new(),
         sealed_share: 0.0,

@@ -9,7 +9,7 @@ use super::cases::{bound, required_text};
 use super::error::ServiceError;
 use super::ingest::{hash_token, new_token};
 use super::localtime::{day_start, instant, parse_in_zone, zone};
-use super::store::{GrantRecord, NewGrant, TimeRange};
+use super::store::{AccountId, GrantRecord, NewGrant, StoredVehicle, TimeRange};
 use super::{now_us, query, Portal};
 use crate::domain::audit::AuditAction;
 use crate::domain::export::LocationRedaction;
@@ -65,9 +65,16 @@ fn expiry(value: &str, timezone: &str) -> Option<i64> {
     parse_in_zone(value, timezone)
 }
 
-/// A grant request checked against the vehicle's zone and `now`: the
-/// grant to store (the owner's, the token's hash and the time still to fill).
-fn checked(request: &NewGrantRequest, timezone: &str, now: i64) -> Result<NewGrant, ServiceError> {
+/// A grant request of `owner` on `vehicle`, checked against the vehicle's
+/// zone and `now`: the grant to store, with its token's hash.
+fn checked(
+    request: &NewGrantRequest,
+    vehicle: &StoredVehicle,
+    owner: AccountId,
+    token_sha256: String,
+    now: i64,
+) -> Result<NewGrant, ServiceError> {
+    let timezone = vehicle.vehicle.timezone.as_str();
     let recipient = required_text("recipient", &request.recipient)?;
     let kind = RecipientKind::parse(request.kind.trim()).ok_or_else(|| {
         ServiceError::invalid(
@@ -158,8 +165,8 @@ fn checked(request: &NewGrantRequest, timezone: &str, now: i64) -> Result<NewGra
         ));
     }
     Ok(NewGrant {
-        vehicle_id: 0,
-        owner_account_id: 0,
+        vehicle_id: vehicle.id,
+        owner_account_id: owner,
         recipient,
         kind,
         purpose,
@@ -168,7 +175,7 @@ fn checked(request: &NewGrantRequest, timezone: &str, now: i64) -> Result<NewGra
         window,
         continuous: request.continuous,
         expires_us,
-        token_sha256: String::new(),
+        token_sha256,
         created_us: now,
     })
 }
@@ -216,18 +223,16 @@ impl Portal {
             .authorize(who, vin, Reading::OwnerOnly, TimeRange::ALL)
             .await?;
         let owner = signed_in_account(who)?;
-        let zone = access.vehicle.vehicle.timezone.clone();
         let now = now_us();
         let token = new_token(GRANT_TOKEN_PREFIX);
-        let grant = self
-            .store
-            .create_grant(&NewGrant {
-                vehicle_id: access.vehicle.id,
-                owner_account_id: owner.account_id,
-                token_sha256: hash_token(&token),
-                ..checked(request, &zone, now)?
-            })
-            .await?;
+        let new = checked(
+            request,
+            &access.vehicle,
+            owner.account_id,
+            hash_token(&token),
+            now,
+        )?;
+        let grant = self.store.create_grant(&new).await?;
         let summary = grant_summary(&grant, now);
         let details = serde_json::json!({
             "classes": grant.classes,

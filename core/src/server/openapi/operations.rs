@@ -346,7 +346,7 @@ pub(super) fn operations() -> Vec<Op> {
                             "values": {"type": "array", "items": {"type": "string"}},
                             "min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]},
                             "class": {"type": "string", "enum": ["telemetry", "location"]},
-                            "source": {"type": "string"}, "rates": {"type": "array", "items": {"type": "object"}},
+                            "source": {"type": "object", "description": "en and zh"}, "rates": {"type": "array", "items": {"type": "object"}},
                             "sealed_share": {"type": "number"}}))}})),
                 ),
             ),
