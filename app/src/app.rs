@@ -16,6 +16,7 @@ use crate::pages::{
     home::HomePage,
     live::LivePage,
     not_found::NotFoundPage,
+    privacy::PrivacyZonesPage,
     sharing::SharingPage,
     sign_in::SignInPage,
     sign_up::SignUpPage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/privacy-zones") view=PrivacyZonesPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin") view=VehiclePage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/drives") view=DrivesPage ssr=SsrMode::Async />
                         <Route path=path!("/vehicles/:vin/telemetry") view=TelemetryPage ssr=SsrMode::Async />

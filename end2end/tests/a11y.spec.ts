@@ -65,6 +65,7 @@ for (const language of LANGUAGES) {
         await checkPages(page, [
           "/",
           "/account",
+          "/account/privacy-zones",
           vehicle,
           `${vehicle}/drives`,
           `${vehicle}/telemetry`,

@@ -67,3 +67,27 @@ test("live: a sample stored while the page is open appears on it", async ({ page
   portal("import", file);
   await expect(page.getByTestId("live-arrived")).toContainText("88.5", { timeout: 15_000 });
 });
+
+test("privacy zones: the owner adds a zone from the account page, a radius under 200 m is refused, and removes it", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/account");
+  await page.getByTestId("privacy-zones-link").click();
+  await expect(page).toHaveURL(/\/account\/privacy-zones$/);
+  await hydrated(page);
+  const form = page.getByTestId("zone-form");
+  // Far from every demo drive: the other tests' data stays as it is.
+  await form.getByLabel("Name (only you see it)").fill("Cabin");
+  await form.getByLabel("Latitude of the centre").fill("-45.0312");
+  await form.getByLabel("Longitude of the centre").fill("168.6626");
+  await form.getByLabel("Radius in metres (at least 200)").fill("150");
+  await form.getByTestId("zone-submit").click();
+  await expect(page.getByTestId("form-error")).toContainText("at least 200 m");
+  await form.getByLabel("Radius in metres (at least 200)").fill("400");
+  await form.getByTestId("zone-submit").click();
+  await expect(page.getByTestId("zone-added")).toBeVisible();
+  const row = page.getByTestId("zones").locator("tr", { hasText: "Cabin" });
+  await expect(row).toContainText("-45.03120, 168.66260");
+  await row.getByTestId("remove-zone").click();
+  await expect(page.getByTestId("zone-removed")).toBeVisible();
+  await expect(page.getByTestId("zones").locator("tr", { hasText: "Cabin" })).toHaveCount(0);
+});

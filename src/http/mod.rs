@@ -12,6 +12,7 @@ mod json;
 mod live;
 mod log;
 mod principal;
+mod privacy;
 pub mod security;
 pub mod sessions;
 mod sharing;
@@ -45,6 +46,7 @@ pub fn router(state: AppState, sessions: Sessions, secure: bool) -> Router {
     let mut app = Router::new()
         .merge(api::routes())
         .merge(sharing::routes())
+        .merge(privacy::routes())
         .merge(live::routes())
         .merge(staff::routes())
         .merge(health::routes())

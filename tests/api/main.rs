@@ -17,6 +17,7 @@ mod location;
 mod log;
 mod log_evidence;
 mod openapi;
+mod privacy;
 mod report;
 mod scale;
 mod sealed;

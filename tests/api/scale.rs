@@ -148,6 +148,25 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
         .await
         .unwrap()
         .token;
+    // The owner's privacy zone and grant move too.
+    let (status, _) = post_json(
+        &owner,
+        &old,
+        "/api/v1/me/privacy-zones",
+        json!({"name": "Home", "lat": 31.23, "lon": 121.47, "radius_m": 300}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, issued) = post_json(
+        &owner,
+        &old,
+        &format!("/api/v1/vehicles/{VIN}/grants"),
+        json!({"recipient": "Insurer", "kind": "insurer", "purpose": "claim",
+            "classes": ["telemetry"], "continuous": true, "expires": date_in_days(30)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let grant_token = issued["token"].as_str().unwrap().to_string();
     let views = owner_views(&old, &owner).await;
     old.portal.sequence_log().await.unwrap();
     let chain = verify_log(&*old.store, None, None).await.unwrap();
@@ -208,6 +227,21 @@ async fn migrate_store_moves_a_sqlite_deployment_to_postgres_losing_nothing() {
     let owner2 = TestApp::new_client();
     sign_in(&new, &owner2, "o@example.com", PASSWORD).await;
     assert_eq!(owner_views(&new, &owner2).await, views);
+    let (_, zones) = get_json(&owner2, &new, "/api/v1/me/privacy-zones").await;
+    assert_eq!(zones["items"][0]["name"], "Home", "{zones}");
+    let (status, _) =
+        get_json_as_recipient(&new, &grant_token, &format!("/api/v1/vehicles/{VIN}")).await;
+    assert_eq!(status, 200, "the grant's token still reads");
+    // New rows continue the moved ids.
+    let (status, zone) = post_json(
+        &owner2,
+        &new,
+        "/api/v1/me/privacy-zones",
+        json!({"name": "Work", "lat": 31.3, "lon": 121.5, "radius_m": 300}),
+    )
+    .await;
+    assert_eq!(status, 201, "{zone}");
+    assert!(zone["id"].as_i64() > zones["items"][0]["id"].as_i64());
     // Staff sign in (the next TOTP step: the last one used moved too) and
     // fetch the very bundle exported before the move.
     let staff2 = TestApp::new_client();

@@ -318,6 +318,104 @@ async fn an_ownership_boundary_inside_a_seal_never_reveals_the_other_owners_line
     assert!(page.contains("在您的时段之外"), "{page}");
 }
 
+#[tokio::test]
+async fn a_privacy_zone_withholds_the_positions_inside_it_and_the_bundle_still_verifies() {
+    use portal_core::domain::privacy::distance_m;
+    let (app, owner, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    // A zone around the first position the car recorded (where it is parked).
+    let (_, page) = get_json(
+        &owner,
+        &app,
+        &format!("/api/v1/vehicles/{vin}/samples?limit=1000"),
+    )
+    .await;
+    let first = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["lat"].is_number())
+        .expect("a located sample")
+        .clone();
+    let home = (
+        first["lat"].as_f64().unwrap(),
+        first["lon"].as_f64().unwrap(),
+    );
+    let (status, _) = post_json(
+        &owner,
+        &app,
+        "/api/v1/me/privacy-zones",
+        serde_json::json!({"name": "Home", "lat": home.0, "lon": home.1, "radius_m": 1000}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let inside = |v: &Value| match (v["lat"].as_f64(), v["lon"].as_f64()) {
+        (Some(lat), Some(lon)) => distance_m(home.0, home.1, lat, lon) <= 1000.0,
+        _ => false,
+    };
+
+    // A recipient granted everything at `full`: the position lines inside
+    // the zone are withheld (as leaf hashes), the rest revealed and verified.
+    let (status, issued) = post_json(
+        &owner,
+        &app,
+        &format!("/api/v1/vehicles/{vin}/grants"),
+        serde_json::json!({"recipient": "Court expert", "kind": "other", "purpose": "the brake dispute",
+            "classes": ["telemetry", "events", "crash"], "location": "full",
+            "from": "2000-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z", "expires": date_in_days(3)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let res = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{vin}/export?format=bundle&location=full"
+        )))
+        .bearer_auth(issued["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let zip = res.bytes().await.unwrap().to_vec();
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let sealed = v.sealed.unwrap();
+    let positions = rows(&app, "positions").await;
+    assert!(
+        sealed.withheld > 0 && sealed.withheld < positions,
+        "{} of {positions} withheld",
+        sealed.withheld
+    );
+    let files = members(&zip);
+    let manifest: Value = serde_json::from_slice(member(&files, "manifest.json")).unwrap();
+    assert_eq!(manifest["privacy_zones_applied"], true);
+    let sealed_text = String::from_utf8(member(&files, "sealed.ndjson").to_vec()).unwrap();
+    let mut revealed_positions = 0;
+    for line in sealed_text.lines().skip(1) {
+        let value: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            !inside(&value),
+            "a position inside the zone is revealed: {line}"
+        );
+        revealed_positions += usize::from(value["kind"] == "position");
+    }
+    assert!(revealed_positions > 0);
+    assert_eq!(revealed_positions as u64 + sealed.withheld, positions);
+    let data = String::from_utf8(member(&files, "data.ndjson").to_vec()).unwrap();
+    for line in data.lines() {
+        let value: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            !inside(&value),
+            "data.ndjson places a sample inside the zone: {line}"
+        );
+    }
+
+    // The owner's own export at `full` keeps every position.
+    let zip = bundle(&app, &owner, &vin, "&location=full").await;
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    assert_eq!(v.sealed.unwrap().withheld, 0);
+}
+
 /// A page as a zh-CN reader gets it.
 async fn zh_page(c: &reqwest::Client, app: &TestApp, path: &str) -> String {
     let res = c

@@ -3,6 +3,7 @@ pub mod auth;
 pub mod browse;
 pub mod locale;
 pub mod log;
+pub mod privacy;
 pub mod sharing;
 pub mod staff;
 

@@ -32,6 +32,10 @@ pub fn ErrorMessage(code: String) -> impl IntoView {
         "grant_ended" => t!(i18n, error_grant_ended).into_any(),
         "invalid_kind" => t!(i18n, error_invalid_kind).into_any(),
         "too_long" => t!(i18n, error_too_long).into_any(),
+        "zone_too_small" => t!(i18n, error_zone_too_small).into_any(),
+        "zone_too_large" => t!(i18n, error_zone_too_large).into_any(),
+        "invalid_coordinate" => t!(i18n, error_invalid_coordinate).into_any(),
+        "too_many_zones" => t!(i18n, error_too_many_zones).into_any(),
         "invalid_query" | "invalid_class" => t!(i18n, error_grant_invalid).into_any(),
         _ => t!(i18n, error_generic).into_any(),
     };

@@ -6,6 +6,7 @@ use crate::i18n::{t, t_string, use_i18n};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_query_map};
+use portal_core::domain::account::Role;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -61,6 +62,13 @@ pub fn AccountPage() -> impl IntoView {
                                 </label>
                                 <button type="submit">{t!(i18n, save)}</button>
                             </ActionForm>
+                            {(me.role == Role::Owner).then(|| view! {
+                                <div class="card">
+                                    <h2>{t!(i18n, privacy_title)}</h2>
+                                    <p class="muted">{t!(i18n, privacy_account_lead)}</p>
+                                    <p><A href="/account/privacy-zones" attr:data-testid="privacy-zones-link">{t!(i18n, privacy_manage)}</A></p>
+                                </div>
+                            })}
                         </section>
                     }
                     .into_any(),

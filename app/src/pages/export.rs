@@ -97,6 +97,7 @@ pub fn ExportPage() -> impl IntoView {
                     {radio("location", "none", true, t!(i18n, location_none).into_any())}
                     {radio("location", "coarse", false, t!(i18n, location_coarse).into_any())}
                     {radio("location", "full", false, t!(i18n, location_full).into_any())}
+                    <p class="muted">{t!(i18n, export_zones_note)}</p>
                 </fieldset>
                 <div class="filters">
                     <label class="field"><span>{t!(i18n, range_from)}</span>

@@ -12,6 +12,7 @@ pub mod export_job;
 pub mod home;
 pub mod live;
 pub mod not_found;
+pub mod privacy;
 pub mod sharing;
 pub mod sign_in;
 pub mod sign_up;

@@ -9,6 +9,7 @@ use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use portal_core::domain::export::LocationRedaction;
 use portal_core::domain::sharing::{
@@ -89,6 +90,10 @@ pub fn SharingPage() -> impl IntoView {
                 })}
             </Suspense>
             <h2>{t!(i18n, sharing_new)}</h2>
+            <p class="muted">
+                {t!(i18n, sharing_zones_note)} " "
+                <A href="/account/privacy-zones">{t!(i18n, privacy_manage)}</A>
+            </p>
             <NewGrantForm vin=vin.get_untracked() create />
         </section>
     }

@@ -36,6 +36,10 @@ pub struct Manifest {
     pub gaps: Vec<ManifestGap>,
     pub location_redaction: LocationRedaction,
     pub location_redaction_note: String,
+    /// The owners' privacy zones hid the positions inside them (where the
+    /// zones are is not said). Absent in bundles made before zones existed.
+    #[serde(default)]
+    pub privacy_zones_applied: bool,
     /// What the vehicle itself signed of the exported records (format 1.1):
     /// absent when no seal covers any of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ pub mod dictionary;
 pub mod export;
 pub mod log_format;
 pub mod manifest;
+pub mod privacy;
 pub mod records;
 pub mod sealed;
 pub mod sharing;

@@ -4,11 +4,13 @@
 //! exactly like one that does not exist.
 
 use super::error::ServiceError;
+use super::privacy::PositionView;
 use super::store::{AccountId, CaseRecord, GrantRecord, StoredVehicle, TimeRange};
 use super::{now_us, Portal};
 use crate::domain::account::Role;
 use crate::domain::audit::AuditAction;
 use crate::domain::export::LocationRedaction;
+use crate::domain::privacy::PrivacyZone;
 use crate::domain::sharing::DataClass;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
@@ -145,12 +147,36 @@ pub struct Access {
     pub location: LocationRedaction,
     /// The data classes the caller may read (all of them for accounts).
     pub classes: Vec<DataClass>,
+    /// The privacy zones of every owner whose periods `ranges` reach into.
+    pub zones: Vec<PrivacyZone>,
+    /// The caller reads as the owner of every range (their own data).
+    pub own: bool,
 }
 
 impl Access {
     /// Whether the caller may read `class` (parts of a page drop what not).
     pub fn may_read(&self, class: DataClass) -> bool {
         self.classes.contains(&class)
+    }
+
+    /// Positions as pages, feeds and the live view show them: the zones
+    /// hide what is inside them from everyone, the owner included.
+    pub fn positions(&self) -> PositionView {
+        PositionView {
+            level: self.location,
+            zones: self.zones.clone(),
+        }
+    }
+
+    /// Positions as an export at `level` holds them: the zones apply unless
+    /// the owner asks for `full` in their own export.
+    pub fn exported_positions(&self, level: LocationRedaction) -> PositionView {
+        let zones = if self.own && level == LocationRedaction::Full {
+            Vec::new()
+        } else {
+            self.zones.clone()
+        };
+        PositionView { level, zones }
     }
 }
 
@@ -245,6 +271,7 @@ impl Portal {
             }
             permit => permit,
         };
+        let own = matches!(permitted, Permit::Owner(_));
         let (permitted, case) = match permitted {
             Permit::Owner(r) | Permit::Grant(r) => (r, None),
             Permit::Case(r, case) => (r, Some(case)),
@@ -285,12 +312,34 @@ impl Portal {
                 (grant.location, grant.classes.clone())
             }
         };
+        let zones = self.zones_over(&vehicle, &ranges).await?;
         Ok(Access {
             vehicle,
             ranges,
             location,
             classes,
+            zones,
+            own,
         })
+    }
+
+    /// The privacy zones of the owners of the periods `ranges` reach into.
+    async fn zones_over(
+        &self,
+        vehicle: &StoredVehicle,
+        ranges: &[TimeRange],
+    ) -> Result<Vec<PrivacyZone>, ServiceError> {
+        let mut owners: Vec<AccountId> = self
+            .store
+            .ownership_of_vehicle(vehicle.id)
+            .await?
+            .into_iter()
+            .filter(|p| ranges.iter().any(|r| intersect(p.range(), *r).is_some()))
+            .map(|p| p.account_id)
+            .collect();
+        owners.sort_unstable();
+        owners.dedup();
+        Ok(self.store.zones_of(&owners).await?)
     }
 
     /// Records a recipient's refused request against the grant's own

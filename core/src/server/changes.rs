@@ -194,8 +194,9 @@ impl Portal {
                     .store
                     .sample_page(vehicle, ranges, &SampleFilter::default(), page)
                     .await?;
+                let positions = access.positions();
                 for s in &rows {
-                    let mut item = sample_item(s, zone, None, None, access.location);
+                    let mut item = sample_item(s, zone, None, None, &positions);
                     item.insert("kind".into(), "sample".into());
                     item.insert("import".into(), seq.into());
                     items.push(Value::Object(item));

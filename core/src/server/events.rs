@@ -229,9 +229,10 @@ impl Portal {
             .await?
             .remove(&event.id);
         let rows = samples;
+        let positions = access.positions();
         let mut samples: Vec<_> = rows
             .iter()
-            .map(|s| sample_item(s, &zone, viewer.as_deref(), None, access.location))
+            .map(|s| sample_item(s, &zone, viewer.as_deref(), None, &positions))
             .collect();
         self.mark_sealed_samples(access.vehicle.id, &rows, &mut samples)
             .await?;

@@ -4,7 +4,6 @@
 
 use super::authz::{signed_in_account, Principal, Reading};
 use super::error::ServiceError;
-use super::export::redact;
 use super::query;
 use super::store::{TimeRange, TrackPoint};
 use super::Portal;
@@ -81,11 +80,16 @@ impl Portal {
                 events.extend(self.store.events(vehicle, *range).await?);
             }
         }
-        // A recipient granted `coarse` sees every point rounded (about 1 km).
-        for p in &mut points {
-            p.lat = redact(access.location, Some(p.lat)).unwrap_or_default();
-            p.lon = redact(access.location, Some(p.lon)).unwrap_or_default();
-        }
+        // Nobody sees a point inside a privacy zone; a recipient granted
+        // `coarse` sees every other point rounded (about 1 km).
+        let positions = access.positions();
+        let points: Vec<TrackPoint> = points
+            .into_iter()
+            .filter_map(|p| match positions.show(Some(p.lat), Some(p.lon)) {
+                (Some(lat), Some(lon)) => Some(TrackPoint { lat, lon, ..p }),
+                _ => None,
+            })
+            .collect();
         let placed = events
             .iter()
             .filter(|e| e.event_type.is_brake() || e.event_type.is_crash())

@@ -23,6 +23,7 @@ pub mod localtime;
 pub mod location;
 pub mod openapi;
 pub mod password;
+pub mod privacy;
 pub mod query;
 pub mod seal;
 pub mod sharing;

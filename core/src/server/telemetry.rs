@@ -3,8 +3,8 @@
 use super::authz::{Principal, Reading};
 use super::charts::{time_ticks, ChartQuery, TIME_TICKS};
 use super::error::ServiceError;
-use super::export::redact;
 use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
+use super::privacy::PositionView;
 use super::query;
 use super::store::{PageRequest, SampleFilter, SealedClass, TimeRange, VehicleId};
 use super::Portal;
@@ -75,14 +75,15 @@ impl SampleQuery {
 
 /// One sample as a reply row: its instant, then the channels (absent ones
 /// absent), only `fields` when given.
-/// One sample as the API shows it, its position as `location` allows (a
-/// recipient's grant may allow none, or only about 1 km).
+/// One sample as the API shows it, its position as `positions` allows (a
+/// recipient's grant may allow none, or only about 1 km; nobody sees one
+/// inside a privacy zone).
 pub(crate) fn sample_item(
     s: &Sample,
     timezone: &str,
     viewer_zone: Option<&str>,
     fields: Option<&[String]>,
-    location: LocationRedaction,
+    positions: &PositionView,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut item = serde_json::Map::new();
     let at = instant(s.t_us, timezone, viewer_zone);
@@ -92,9 +93,8 @@ pub(crate) fn sample_item(
         item.insert("t_viewer".into(), v.into());
     }
     let mut channels = s.channels.clone();
-    channels.lat = redact(location, channels.lat);
-    channels.lon = redact(location, channels.lon);
-    if location == LocationRedaction::None {
+    (channels.lat, channels.lon) = positions.show(channels.lat, channels.lon);
+    if positions.level == LocationRedaction::None {
         channels.heading_deg = None;
     }
     if let Ok(serde_json::Value::Object(channels)) = serde_json::to_value(&channels) {
@@ -139,17 +139,10 @@ impl Portal {
         let next_cursor = (rows.len() == page.limit as usize)
             .then(|| rows.last().map(|s| s.t_us.to_string()))
             .flatten();
+        let positions = access.positions();
         let mut items: Vec<_> = rows
             .iter()
-            .map(|s| {
-                sample_item(
-                    s,
-                    tz,
-                    viewer_zone.as_deref(),
-                    fields.as_deref(),
-                    access.location,
-                )
-            })
+            .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref(), &positions))
             .collect();
         self.mark_sealed_samples(access.vehicle.id, &rows, &mut items)
             .await?;

@@ -244,8 +244,9 @@ pub(crate) async fn build(
                 seconds: (b - a) / 1_000_000,
             })
             .collect(),
-        location_redaction: plan.location,
-        location_redaction_note: match plan.location {
+        location_redaction: plan.positions.level,
+        privacy_zones_applied: plan.positions.zones_applied(),
+        location_redaction_note: match plan.positions.level {
             LocationRedaction::None => "no coordinates",
             LocationRedaction::Coarse => "coordinates rounded to 0.01° (about 1 km)",
             LocationRedaction::Full => "coordinates as recorded",

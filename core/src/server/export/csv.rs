@@ -2,11 +2,12 @@
 //! its offset) and UTC, RFC 4180 quoting by the `csv` crate, and text cells
 //! that a spreadsheet would run as a formula neutralised.
 
-use super::{for_each_sample, redact, Plan, Sink};
+use super::{for_each_sample, Plan, Sink};
 use crate::domain::export::LocationRedaction;
 use crate::domain::log_format::{SampleChannels, CHANNELS};
 use crate::server::error::ServiceError;
 use crate::server::localtime::{zone, TimeWriter};
+use crate::server::privacy::PositionView;
 use crate::server::store::Store;
 use std::borrow::Cow;
 use std::io::Write;
@@ -60,7 +61,7 @@ impl Write for Shared {
 }
 
 /// Writes one channel's cell of a sample into a cleared buffer.
-type CellWriter = fn(&mut String, &SampleChannels, LocationRedaction);
+type CellWriter = fn(&mut String, &SampleChannels, &PositionView);
 
 fn number(out: &mut String, v: Option<f64>) {
     if let Some(v) = v {
@@ -99,8 +100,8 @@ fn cell_writer(name: &str) -> CellWriter {
         "odometer_km" => |o, c, _| number(o, c.odometer_km),
         "soc_pct" => |o, c, _| number(o, c.soc_pct),
         "belt_driver" => |o, c, _| flag(o, c.belt_driver),
-        "lat" => |o, c, location| number(o, redact(location, c.lat)),
-        "lon" => |o, c, location| number(o, redact(location, c.lon)),
+        "lat" => |o, c, positions| number(o, positions.show(c.lat, c.lon).0),
+        "lon" => |o, c, positions| number(o, positions.show(c.lat, c.lon).1),
         "heading_deg" => |o, c, _| number(o, c.heading_deg),
         _ => |_, _, _| {},
     }
@@ -118,7 +119,7 @@ pub(crate) fn columns(plan: &Plan) -> Vec<(&'static str, &'static str)> {
                 .is_none_or(|f| f.iter().any(|x| x == name))
         })
         .filter(|(name, _)| {
-            plan.location != LocationRedaction::None || !LOCATION_CLASS.contains(name)
+            plan.positions.level != LocationRedaction::None || !LOCATION_CLASS.contains(name)
         })
         .collect()
 }
@@ -176,7 +177,7 @@ pub(super) async fn write(
         for (i, write) in writers.iter().enumerate() {
             let cell = &mut row[i + 2];
             cell.clear();
-            write(cell, &s.channels, plan.location);
+            write(cell, &s.channels, &plan.positions);
             seen[i] |= !cell.is_empty();
         }
         csv.write_record(&row).map_err(failed)?;

@@ -15,6 +15,7 @@ pub use csv::neutralise;
 use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::events::EventQuery;
+use super::privacy::PositionView;
 use super::query;
 use super::store::{SampleFilter, Store};
 use super::telemetry::SampleQuery;
@@ -69,7 +70,8 @@ pub(crate) struct Plan {
     pub filter: SampleFilter,
     pub fields: Option<Vec<String>>,
     pub events: super::store::EventFilter,
-    pub location: LocationRedaction,
+    /// The export's location level, and the privacy zones in force.
+    pub positions: PositionView,
 }
 
 /// Where an export's bytes go: to the client as they come, or into a file
@@ -332,11 +334,11 @@ impl Portal {
             details,
             provenance,
             plan: Plan {
-                access,
                 filter: samples.filter,
                 fields: samples.fields,
                 events,
-                location,
+                positions: access.exported_positions(location),
+                access,
             },
         })
     }

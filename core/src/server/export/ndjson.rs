@@ -2,7 +2,7 @@
 //! crash records within the export. Importing it into an empty portal gives
 //! the same data back; unknown fields kept at import (`extra`) go back out.
 
-use super::{for_each_sample, redact, Plan, Sink};
+use super::{for_each_sample, Plan, Sink};
 use crate::domain::log_format::{EdrLine, EventLine, VehicleLine};
 use crate::server::error::ServiceError;
 use crate::server::localtime::format_local_rfc3339;
@@ -67,8 +67,7 @@ pub(super) async fn write(
         line.insert("vin".into(), vin.clone().into());
         line.insert("t".into(), format_local_rfc3339(s.t_us, &zone).into());
         let mut channels = s.channels.clone();
-        channels.lat = redact(plan.location, channels.lat);
-        channels.lon = redact(plan.location, channels.lon);
+        (channels.lat, channels.lon) = plan.positions.show(channels.lat, channels.lon);
         for (k, value) in object(&channels)? {
             if columns.iter().any(|(name, _)| *name == k) {
                 line.insert(k, value);

@@ -11,6 +11,7 @@ use crate::domain::export::LocationRedaction;
 use crate::domain::sealed::{MissingBatch, SealedEvidence};
 use crate::domain::time::parse_rfc3339_micros;
 use crate::server::error::ServiceError;
+use crate::server::privacy::PositionView;
 use crate::server::seal::leaf_hash;
 use crate::server::store::{Store, StoredSeal, TimeRange};
 use std::collections::BTreeSet;
@@ -28,15 +29,16 @@ struct CoveredProbe {
     kind: String,
     t: Option<String>,
     t0: Option<String>,
-    lat: Option<serde::de::IgnoredAny>,
-    lon: Option<serde::de::IgnoredAny>,
+    lat: Option<f64>,
+    lon: Option<f64>,
 }
 
 /// Whether a covered line is handed over as signed: its time is inside the
 /// export (the request within the reader's periods), and it reveals no
-/// coordinates unless the export's location is `full`.
+/// coordinates unless the export's location is `full` and they lie outside
+/// every privacy zone in force.
 /// Returns (revealed, a record of `data.ndjson`: not a position).
-fn revealed(line: &str, ranges: &[TimeRange], location: LocationRedaction) -> (bool, bool) {
+fn revealed(line: &str, ranges: &[TimeRange], positions: &PositionView) -> (bool, bool) {
     let Ok(probe) = serde_json::from_str::<CoveredProbe>(line) else {
         return (false, false);
     };
@@ -49,11 +51,16 @@ fn revealed(line: &str, ranges: &[TimeRange], location: LocationRedaction) -> (b
         return (false, record);
     };
     let inside = ranges.iter().any(|r| r.from_us <= t && t < r.to_us);
-    let locates = !record || probe.lat.is_some() || probe.lon.is_some();
-    (
-        inside && (location == LocationRedaction::Full || !locates),
-        record,
-    )
+    let shown = match (probe.lat, probe.lon) {
+        (None, None) => record,
+        (Some(lat), Some(lon)) => {
+            positions.level == LocationRedaction::Full && !positions.hides(lat, lon)
+        }
+        // Half a position cannot be placed against a zone: revealed only
+        // at `full` with no zone in force.
+        _ => positions.level == LocationRedaction::Full && positions.zones.is_empty(),
+    };
+    (inside && shown, record)
 }
 
 /// What `write` found, besides the manifest's account of it.
@@ -182,7 +189,7 @@ fn write_seal(
     let mut written = 1;
     // Split on `\n` only: a line is kept exactly, a `\r` in it included.
     for covered_line in covered.split_terminator('\n') {
-        let (reveal, record) = revealed(covered_line, &plan.access.ranges, plan.location);
+        let (reveal, record) = revealed(covered_line, &plan.access.ranges, &plan.positions);
         if reveal {
             push(sink.buffer(), covered_line);
             evidence.revealed += 1;

@@ -1,11 +1,35 @@
-//! The grant operations: an owner's grants on a vehicle, made and revoked.
-//! (Recipients call the owner-data operations with `grantToken`.)
+//! The sharing operations: an owner's grants on a vehicle, made and
+//! revoked (recipients call the owner-data operations with `grantToken`),
+//! and the privacy zones that hide positions from every reader.
 
 use super::params::{names, path_and_query, vin};
 use super::*;
 use crate::domain::browse::PageQuery;
 use crate::domain::export::LocationRedaction;
+use crate::domain::privacy::{MAX_ZONE_RADIUS_M, MIN_ZONE_RADIUS_M};
 use crate::domain::sharing::{DataClass, RecipientKind};
+
+/// `NewZoneRequest` and `PrivacyZone`, as the API takes and gives them.
+fn zones() -> [(&'static str, Value); 2] {
+    let fields = json!({
+        "name": {"type": "string", "description": "the owner's name for the place (only they see it)"},
+        "lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "the centre, decimal degrees (WGS 84)"},
+        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+        "radius_m": {"type": "number", "minimum": MIN_ZONE_RADIUS_M, "maximum": MAX_ZONE_RADIUS_M, "description": "metres"}
+    });
+    let mut zone = fields.clone();
+    zone["id"] = json!({"type": "integer"});
+    [
+        (
+            "NewPrivacyZone",
+            object(&["name", "lat", "lon", "radius_m"], fields),
+        ),
+        (
+            "PrivacyZone",
+            object(&["id", "name", "lat", "lon", "radius_m"], zone),
+        ),
+    ]
+}
 
 /// `NewGrantRequest`, as the API takes it.
 fn new_grant() -> Value {
@@ -60,11 +84,13 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     issued["properties"]["token"] = json!({"type": "string", "description": "the recipient's API token (Authorization: Bearer); shown this once"});
     issued["properties"]["link"] =
         json!({"type": "string", "description": "the path the recipient opens in a browser"});
-    vec![
+    let mut all = vec![
         ("NewGrant", new_grant()),
         ("Grant", grant),
         ("IssuedGrant", issued),
-    ]
+    ];
+    all.extend(zones());
+    all
 }
 
 pub(super) fn operations() -> Vec<Op> {
@@ -168,6 +194,60 @@ pub(super) fn operations() -> Vec<Op> {
                 "/api/v1/vehicles/{vin}/grants/{id}",
                 "revoke_grant",
                 "End a grant at once",
+            )
+        },
+        Op {
+            params: Vec::new(),
+            tag: "privacy",
+            ok: (
+                200,
+                json_reply(
+                    "the owner's privacy zones, oldest first",
+                    object(
+                        &["items", "next_cursor"],
+                        json!({
+                        "items": {"type": "array", "items": reference("PrivacyZone")},
+                        "next_cursor": {"type": "null"}}),
+                    ),
+                ),
+            ),
+            errors: &[401, 403],
+            ..op(
+                "get",
+                "/api/v1/me/privacy-zones",
+                "privacy_zones",
+                "The places where this owner's positions are hidden",
+            )
+        },
+        Op {
+            params: Vec::new(),
+            tag: "privacy",
+            body: Some(json_body(reference("NewPrivacyZone"))),
+            ok: (
+                201,
+                json_reply(
+                    "the zone: from the next request on, no page, export (but the owner's own at `full`) or grant shows a position inside it",
+                    reference("PrivacyZone"),
+                ),
+            ),
+            errors: &[400, 401, 403, 409, 415, 422],
+            ..op(
+                "post",
+                "/api/v1/me/privacy-zones",
+                "add_privacy_zone",
+                "Hide positions within a radius (at least 200 m) of a place",
+            )
+        },
+        Op {
+            params: vec![path_param("id", "zone id")],
+            tag: "privacy",
+            ok: (204, json!({"description": "removed"})),
+            errors: &[401, 403, 404],
+            ..op(
+                "delete",
+                "/api/v1/me/privacy-zones/{id}",
+                "remove_privacy_zone",
+                "Remove a privacy zone",
             )
         },
     ]

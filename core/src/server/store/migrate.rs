@@ -39,6 +39,8 @@ pub const TABLES: &[&str] = &[
     "cases",
     "case_exports",
     "ingest_tokens",
+    "grants",
+    "privacy_zones",
 ];
 
 /// Tables whose `id` the target generates: its sequence continues after them.
@@ -50,6 +52,8 @@ const IDENTITY_TABLES: &[&str] = &[
     "claim_codes",
     "cases",
     "ingest_tokens",
+    "grants",
+    "privacy_zones",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

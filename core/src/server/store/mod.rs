@@ -41,6 +41,7 @@ pub(crate) mod sql;
 mod sqlite;
 mod tokens;
 mod vehicles;
+mod zones;
 
 pub use accounts::*;
 pub use audit::*;
@@ -62,6 +63,7 @@ pub use sessions::SessionRecordStore;
 pub use sqlite::SqliteStore;
 pub use tokens::*;
 pub use vehicles::*;
+pub use zones::{NewZone, ZoneStore};
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -139,6 +141,7 @@ pub trait Store:
     + CaseStore
     + IngestTokenStore
     + GrantStore
+    + ZoneStore
     + ExportJobStore
     + OperationsStore
     + SessionRecordStore
@@ -159,6 +162,7 @@ impl<T> Store for T where
         + CaseStore
         + IngestTokenStore
         + GrantStore
+        + ZoneStore
         + ExportJobStore
         + OperationsStore
         + SessionRecordStore

@@ -256,7 +256,7 @@ pub(crate) async fn write(
                 channel_list(&facts.absent)
             },
         ),
-        (both!(export_location), location_both(plan.location)),
+        (both!(export_location), location_both(plan.positions.level)),
         (
             both!(report_gaps),
             format!("{} (> {} s)", facts.gaps.len(), GAP_US / 1_000_000),

@@ -24,6 +24,7 @@ mod sessions;
 pub(crate) mod time;
 mod tokens;
 mod vehicles;
+mod zones;
 
 use crate::server::store::StoreError;
 pub use copy::{CopyWriter, Field};

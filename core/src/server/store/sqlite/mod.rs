@@ -20,6 +20,7 @@ mod seals;
 mod sessions;
 mod tokens;
 mod vehicles;
+mod zones;
 
 use crate::server::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
