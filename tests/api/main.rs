@@ -10,6 +10,7 @@ mod browse;
 mod changes;
 mod evidence;
 mod export;
+mod formats;
 mod hardening;
 mod http;
 mod ingest;

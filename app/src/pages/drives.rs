@@ -1,15 +1,18 @@
 //! Drives: start and end in vehicle time, duration, distance, top speed,
-//! events; each opens the telemetry browser on its range.
+//! events; each opens the telemetry browser on its range, and downloads as
+//! a GPX track.
 
 use crate::api::browse::vehicle_drives;
 use crate::components::browse::{shown, BrowseError, VehicleNav};
 use crate::components::layout::PageTitle;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::pages::sharing::LocationLabel;
 use crate::pages::vehicle::use_vin;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use portal_core::domain::browse::DriveQuery;
+use portal_core::domain::export::LocationRedaction;
 use portal_core::domain::time::format_utc;
 
 #[component]
@@ -55,14 +58,12 @@ pub fn DrivesPage() -> impl IntoView {
                                         <th scope="col">{t!(i18n, col_max_speed)}</th>
                                         <th scope="col">{t!(i18n, col_events)}</th>
                                         <th scope="col">{t!(i18n, col_sealed)}</th>
+                                        <th scope="col">{t!(i18n, col_track)}</th>
                                     </tr></thead>
                                     <tbody>
                                         {page.items.into_iter().map(|d| {
-                                            let href = format!(
-                                                "/vehicles/{vin}/telemetry?from={}&to={}",
-                                                format_utc(d.start.t_us),
-                                                format_utc(d.end.t_us + 1)
-                                            );
+                                            let (from, to) = (format_utc(d.start.t_us), format_utc(d.end.t_us + 1));
+                                            let href = format!("/vehicles/{vin}/telemetry?from={from}&to={to}");
                                             let start = shown(&d.start, tz.as_deref());
                                             let end = shown(&d.end, tz.as_deref());
                                             let duration = format!("{}:{:02}:{:02}", d.duration_s / 3600, d.duration_s / 60 % 60, d.duration_s % 60);
@@ -81,6 +82,7 @@ pub fn DrivesPage() -> impl IntoView {
                                                     <td class="num" data-testid="drive-sealed">
                                                         {format!("{:.0} %", d.sealed_samples as f64 * 100.0 / d.samples.max(1) as f64)}
                                                     </td>
+                                                    <td><GpxForm vin=vin.clone() from to /></td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -97,5 +99,25 @@ pub fn DrivesPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// A drive's GPX track: a plain GET of the export, at the location level
+/// the reader picks (a track needs positions: coarse or full).
+#[component]
+fn GpxForm(vin: String, from: String, to: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form method="get" action=format!("/api/v1/vehicles/{vin}/export") class="inline-form" data-testid="gpx-form">
+            <input type="hidden" name="format" value="gpx" />
+            <input type="hidden" name="from" value=from />
+            <input type="hidden" name="to" value=to />
+            <select name="location" aria-label=move || t_string!(i18n, export_location)>
+                <option value="coarse"><LocationLabel location=LocationRedaction::Coarse /></option>
+                <option value="full"><LocationLabel location=LocationRedaction::Full /></option>
+            </select>
+            " "
+            <button type="submit" class="secondary">{t!(i18n, gpx_download)}</button>
+        </form>
     }
 }

@@ -91,6 +91,9 @@ pub enum Reading {
     /// An export with this location level: a grant of every class and at
     /// least that level.
     Export(LocationRedaction),
+    /// An export of samples only (CSV, GPX) with this location level: a
+    /// grant of telemetry and at least that level.
+    SamplesExport(LocationRedaction),
     /// The changes feed: the owner, or a recipient of a continuous grant.
     Changes,
     /// The owner's own access log and grants: never a recipient.
@@ -105,7 +108,7 @@ impl Reading {
             Reading::Events => "events",
             Reading::Crash => "crash",
             Reading::Route => "route",
-            Reading::Export(_) => "export",
+            Reading::Export(_) | Reading::SamplesExport(_) => "export",
             Reading::Changes => "changes",
             Reading::OwnerOnly => "owner_only",
         }
@@ -129,6 +132,9 @@ impl Reading {
             }
             Reading::Export(location) => {
                 DataClass::ALL.iter().all(|c| has(*c)) && level(location) <= level(grant.location)
+            }
+            Reading::SamplesExport(location) => {
+                has(DataClass::Telemetry) && level(location) <= level(grant.location)
             }
             Reading::Changes => grant.continuous,
             Reading::OwnerOnly => false,

@@ -5,6 +5,7 @@
 
 pub mod bundle;
 mod csv;
+mod gpx;
 pub mod jobs;
 mod ndjson;
 pub mod report;
@@ -228,22 +229,23 @@ impl Portal {
     ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
         let samples = sample_query(q).parse()?;
         let location = export_location(q)?;
-        let access = self.export_access(who, vin, q, location).await?;
+        let access = self
+            .export_access(who, vin, q, Reading::SamplesExport(location))
+            .await?;
         self.estimate(&access, &samples.filter, samples.fields.as_deref())
             .await
     }
 
-    /// The gate for an export of `q`'s range with positions at `location`.
+    /// The gate for an export of `q`'s range, as `reading` weighs it.
     async fn export_access(
         &self,
         who: Option<&Principal>,
         vin: &str,
         q: &ExportQuery,
-        location: LocationRedaction,
+        reading: Reading,
     ) -> Result<Access, ServiceError> {
         let (from, to) = (q.from.as_deref(), q.to.as_deref());
-        self.authorize_range(who, vin, Reading::Export(location), from, to)
-            .await
+        self.authorize_range(who, vin, reading, from, to).await
     }
 
     /// Samples within what the gate let through, and about how many CSV bytes.
@@ -285,6 +287,20 @@ impl Portal {
             )
         })?;
         let location = export_location(q)?;
+        if format == ExportFormat::Gpx && location == LocationRedaction::None {
+            return Err(ServiceError::invalid(
+                "gpx_without_location",
+                "location",
+                "a GPX track is made of positions: choose location coarse or full",
+            ));
+        }
+        // Files of samples only need telemetry; the others carry every class.
+        let reading = match format {
+            ExportFormat::Csv | ExportFormat::Gpx => Reading::SamplesExport(location),
+            ExportFormat::Ndjson | ExportFormat::Bundle | ExportFormat::Pdf => {
+                Reading::Export(location)
+            }
+        };
         let samples = sample_query(q).parse()?;
         let events = EventQuery {
             event_type: q.event_type.clone(),
@@ -293,7 +309,7 @@ impl Portal {
             ..EventQuery::default()
         }
         .filter()?;
-        let access = self.export_access(who, vin, q, location).await?;
+        let access = self.export_access(who, vin, q, reading).await?;
         let (first, last) = (
             access.ranges[0].from_us,
             access.ranges[access.ranges.len() - 1].to_us,
@@ -317,7 +333,7 @@ impl Portal {
                 requested_by: requested_by(who),
                 periods: match who {
                     Some(who) => self
-                        .permitted(who, &access.vehicle, Reading::Export(location))
+                        .permitted(who, &access.vehicle, reading)
                         .await?
                         .ranges(),
                     None => Vec::new(),
@@ -531,6 +547,7 @@ fn naming(format: ExportFormat, vin: &str, bundle_id: Option<&str>) -> (&'static
     match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", format!("{vin}.csv")),
         ExportFormat::Ndjson => ("application/x-ndjson", format!("{vin}.ndjson")),
+        ExportFormat::Gpx => ("application/gpx+xml", format!("{vin}.gpx")),
         ExportFormat::Bundle => (
             "application/zip",
             format!("{vin}-{}.zip", bundle_id.unwrap_or("bundle")),
@@ -562,6 +579,7 @@ async fn write_stream(
     match format {
         ExportFormat::Csv => csv::write(store, plan, sink).await.map(drop),
         ExportFormat::Ndjson => ndjson::write(store, plan, sink).await.map(drop),
+        ExportFormat::Gpx => gpx::write(store, plan, sink).await.map(drop),
         ExportFormat::Bundle | ExportFormat::Pdf => Err(ServiceError::Internal(format!(
             "{} is built as a file, not streamed",
             format.as_str()

@@ -1,0 +1,275 @@
+//! Analyst formats: GPX tracks per drive, read back by an independent
+//! reader (Python's standard XML parser) and compared with the CSV.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const VIN: &str = "LRW3E7EK9NC000017";
+/// 2021-02-21T10:00:00+08:00.
+const START_US: i64 = 1_613_872_800_000_000;
+/// The second drive starts an hour later.
+const SECOND_US: i64 = START_US + 3_600_000_000;
+
+fn t(us: i64) -> String {
+    portal_core::domain::time::format_utc(us)
+}
+
+/// Two drives: ten minutes north-east from People's Square at 1 Hz (the
+/// first 5 s without a position), then two minutes an hour later.
+fn log() -> String {
+    let mut lines = vec![json!({"kind":"vehicle","vin":VIN,"timezone":"Asia/Shanghai"})];
+    for i in 0..600i64 {
+        let mut s =
+            json!({"kind":"sample","vin":VIN,"t":t(START_US + i * 1_000_000),"speed_kmh":40.0});
+        if i >= 5 {
+            s["lat"] = json!(31.2300 + i as f64 * 0.0001);
+            s["lon"] = json!(121.4700 + i as f64 * 0.0001);
+        }
+        lines.push(s);
+    }
+    for i in 0..120i64 {
+        lines.push(
+            json!({"kind":"sample","vin":VIN,"t":t(SECOND_US + i * 1_000_000),
+            "speed_kmh":20.0,"lat":31.3000,"lon":121.5000 - i as f64 * 0.0001}),
+        );
+    }
+    ndjson(&lines)
+}
+
+async fn download(c: &reqwest::Client, app: &TestApp, query: &str) -> (u16, String, String) {
+    let res = c
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, content_type, res.text().await.unwrap())
+}
+
+/// The GPX as Python's `xml.etree` reads it: per track its name and
+/// segments, each a list of [lat, lon, time].
+fn read_gpx(gpx: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("track.gpx");
+    std::fs::write(&path, gpx).unwrap();
+    let script = r#"
+import json, sys, xml.etree.ElementTree as ET
+ns = {"g": "http://www.topografix.com/GPX/1/1"}
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "{http://www.topografix.com/GPX/1/1}gpx", root.tag
+assert root.get("version") == "1.1"
+tracks = []
+for trk in root.findall("g:trk", ns):
+    tracks.append({
+        "name": trk.findtext("g:name", namespaces=ns),
+        "segments": [[[float(p.get("lat")), float(p.get("lon")), p.findtext("g:time", namespaces=ns)]
+                      for p in seg.findall("g:trkpt", ns)] for seg in trk.findall("g:trkseg", ns)],
+    })
+print(json.dumps({"tracks": tracks, "desc": root.findtext("g:metadata/g:desc", namespaces=ns)}))
+"#;
+    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the GPX does not parse: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The CSV's (t_utc, lat, lon) of every row with a position.
+fn csv_positions(csv: &str) -> Vec<(String, f64, f64)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name || h.starts_with(&format!("{name} (")))
+            .unwrap()
+    };
+    let (tu, lat, lon) = (at("t_utc"), at("lat"), at("lon"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| !c[lat].is_empty())
+        .map(|c| {
+            (
+                c[tu].to_string(),
+                c[lat].parse().unwrap(),
+                c[lon].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn points(gpx: &Value) -> Vec<(String, f64, f64)> {
+    gpx["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["segments"].as_array().unwrap().clone())
+        .flat_map(|s| s.as_array().unwrap().clone())
+        .map(|p| {
+            (
+                p[2].as_str().unwrap().to_string(),
+                p[0].as_f64().unwrap(),
+                p[1].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_gpx_export_holds_a_track_per_drive_with_every_position_of_the_csv() {
+    let app = TestApp::spawn().await;
+    import_log(&app, log()).await;
+    let owner = new_owner(&app, VIN, None, "gpx@example.com").await;
+
+    let (status, content_type, gpx) = download(&owner, &app, "format=gpx&location=full").await;
+    assert_eq!(status, 200, "{gpx}");
+    assert_eq!(content_type, "application/gpx+xml");
+    let read = read_gpx(&gpx);
+    let tracks = read["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 2, "one track per drive: {read}");
+    assert!(
+        tracks[0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("2021-02-21T10:00:05+08:00"),
+        "{read}"
+    );
+    assert_eq!(tracks[0]["segments"][0].as_array().unwrap().len(), 595);
+    assert_eq!(tracks[1]["segments"][0].as_array().unwrap().len(), 120);
+    let (_, _, csv) = download(&owner, &app, "format=csv&location=full").await;
+    assert_eq!(
+        points(&read),
+        csv_positions(&csv),
+        "every value as in the CSV"
+    );
+
+    // Coarse: the CSV's rounding; a privacy zone splits the track around it.
+    let (status, _) = post_json(
+        &owner,
+        &app,
+        "/api/v1/me/privacy-zones",
+        json!({"name": "Office", "lat": 31.2450, "lon": 121.4850, "radius_m": 300}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, gpx) = download(&owner, &app, "format=gpx&location=coarse").await;
+    assert_eq!(status, 200);
+    let read = read_gpx(&gpx);
+    assert!(read["desc"]
+        .as_str()
+        .unwrap()
+        .contains("privacy zones applied"));
+    let first = read["tracks"][0]["segments"].as_array().unwrap();
+    assert_eq!(first.len(), 2, "the track resumes after the zone: {read}");
+    let (_, _, csv) = download(&owner, &app, "format=csv&location=coarse").await;
+    assert_eq!(points(&read), csv_positions(&csv));
+    assert!(points(&read)
+        .iter()
+        .all(|(_, lat, _)| (lat * 100.0).fract().abs() < 1e-6
+            || (lat * 100.0).fract().abs() > 1.0 - 1e-6));
+
+    // A track without positions is not a track.
+    let (status, _, body) = download(&owner, &app, "format=gpx").await;
+    assert_eq!(status, 422, "{body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["code"], "gpx_without_location");
+    assert_eq!(error["error"]["details"][0]["field"], "location");
+    // One drive's range gives that drive's track only.
+    let (_, _, gpx) = download(
+        &owner,
+        &app,
+        &format!(
+            "format=gpx&location=full&from={}&to={}",
+            t(SECOND_US),
+            t(SECOND_US + 120_000_000)
+        ),
+    )
+    .await;
+    assert_eq!(read_gpx(&gpx)["tracks"].as_array().unwrap().len(), 1);
+    // The drives page offers it per drive, as a plain form.
+    let page = page_in(&owner, &app, &format!("/vehicles/{VIN}/drives"), "zh-CN").await;
+    assert_eq!(
+        page.matches("data-testid=\"gpx-form\"").count(),
+        2,
+        "{page}"
+    );
+    assert!(page.contains("value=\"gpx\""));
+}
+
+#[tokio::test]
+async fn a_recipient_of_telemetry_alone_exports_samples_and_tracks_but_nothing_else() {
+    let app = TestApp::spawn().await;
+    import_log(&app, log()).await;
+    let owner = new_owner(&app, VIN, None, "gpx@example.com").await;
+    let (status, issued) = post_json(
+        &owner,
+        &app,
+        &format!("/api/v1/vehicles/{VIN}/grants"),
+        json!({"recipient": "Cycling club", "kind": "other", "purpose": "route planning",
+            "classes": ["telemetry"], "location": "coarse",
+            "from": t(START_US), "to": t(SECOND_US + 3_600_000_000), "expires": date_in_days(3)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["token"].as_str().unwrap();
+    let as_recipient = |query: &'static str| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?{query}")))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = as_recipient("format=gpx&location=coarse").await;
+    assert_eq!(res.status(), 200);
+    let read = read_gpx(&res.text().await.unwrap());
+    assert_eq!(read["tracks"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        as_recipient("format=csv&location=coarse").await.status(),
+        200
+    );
+    // More than the grant's location level, or classes it does not hold: refused.
+    assert_eq!(as_recipient("format=gpx&location=full").await.status(), 404);
+    assert_eq!(
+        as_recipient("format=ndjson&location=none").await.status(),
+        404
+    );
+    assert_eq!(
+        as_recipient("format=bundle&location=none").await.status(),
+        404
+    );
+    // The owner sees each export and each refusal.
+    let (_, log) = get_json(&owner, &app, &format!("/api/v1/vehicles/{VIN}/access-log")).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "grant_refused").count(),
+        3,
+        "{log}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "export").count(),
+        2,
+        "{log}"
+    );
+}
