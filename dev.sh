@@ -45,15 +45,21 @@ install_packages() {
   fi
 }
 
-# The independent bundle verifier (verifier/vdp_verify.py) needs `cryptography`;
-# the tests run it with this interpreter (VDP_PYTHON).
+# The independent bundle verifier (verifier/vdp_verify.py) needs `cryptography`,
+# the Parquet tests read exports back with `pyarrow`; the tests run both with
+# this interpreter (VDP_PYTHON).
 CRYPTOGRAPHY_VERSION=48.0.0
+PYARROW_VERSION=26.0.1
 VERIFIER_VENV=target/vdp-verifier-venv
 install_verifier_python() {
   if ! "$VERIFIER_VENV/bin/python" -c "import cryptography" 2>/dev/null; then
     say "installing cryptography $CRYPTOGRAPHY_VERSION (PyPI) for the independent verifier into $VERIFIER_VENV"
     python3 -m venv "$VERIFIER_VENV"
     "$VERIFIER_VENV/bin/pip" install --quiet "cryptography==$CRYPTOGRAPHY_VERSION"
+  fi
+  if ! "$VERIFIER_VENV/bin/python" -c "import pyarrow" 2>/dev/null; then
+    say "installing pyarrow $PYARROW_VERSION (PyPI), the independent Parquet reader, into $VERIFIER_VENV"
+    "$VERIFIER_VENV/bin/pip" install --quiet "pyarrow==$PYARROW_VERSION"
   fi
 }
 

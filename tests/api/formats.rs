@@ -273,3 +273,141 @@ async fn a_recipient_of_telemetry_alone_exports_samples_and_tracks_but_nothing_e
         "{log}"
     );
 }
+
+/// 140,000 samples at 10 Hz (more than two row groups) with numbers,
+/// flags, codes and gaps in every kind of channel.
+fn big_log() -> String {
+    let mut text = format!(
+        "{}\n",
+        json!({"kind":"vehicle","vin":VIN,"timezone":"Asia/Shanghai"})
+    );
+    for i in 0..140_000i64 {
+        let gear = ["P", "R", "N", "D"][(i % 4) as usize];
+        let mut s = json!({"kind":"sample","vin":VIN,"t":t(START_US + i * 100_000),
+            "speed_kmh": (i % 1300) as f64 / 10.0, "brake_pedal": i % 7 == 0,
+            "gear": gear, "lat": 31.2 + i as f64 * 1e-6, "lon": 121.4});
+        if i % 5 == 0 {
+            s["brake_pressure_bar"] = json!(i as f64 / 1000.0);
+            s["aeb_state"] = json!("standby");
+        }
+        text.push_str(&s.to_string());
+        text.push('\n');
+    }
+    text
+}
+
+/// What pyarrow (an independent reader) finds in the Parquet file, checked
+/// value by value against the CSV of the same export.
+fn pyarrow_against_csv(parquet: &[u8], csv: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let (pq, cs) = (dir.path().join("x.parquet"), dir.path().join("x.csv"));
+    std::fs::write(&pq, parquet).unwrap();
+    std::fs::write(&cs, csv).unwrap();
+    let script = r#"
+import csv, datetime, json, sys
+import pyarrow.parquet as pq
+f = pq.ParquetFile(sys.argv[1])
+table = f.read()
+meta = {k.decode(): v.decode() for k, v in (f.schema_arrow.metadata or {}).items()}
+cols = {name: table.column(name).to_pylist() for name in table.column_names}
+types = {field.name: str(field.type) for field in table.schema}
+mismatches = []
+with open(sys.argv[2], newline="") as fh:
+    rows = list(csv.reader(fh))
+header = [h.split(" (")[0] for h in rows[0]]
+for i, row in enumerate(rows[1:]):
+    for name, cell in zip(header, row):
+        if name == "t_local":
+            continue
+        if name == "t_utc":
+            want = datetime.datetime.fromisoformat(cell.replace("Z", "+00:00"))
+            got = cols["t"][i]
+        else:
+            got = cols[name][i]
+            if cell == "":
+                want = None
+            elif types[name] == "double":
+                want = float(cell)
+            elif types[name] == "bool":
+                want = cell == "true"
+            else:
+                want = cell
+        if got != want and len(mismatches) < 5:
+            mismatches.append([i, name, str(got), str(want)])
+print(json.dumps({"rows": table.num_rows, "csv_rows": len(rows) - 1, "row_groups": f.num_row_groups,
+                  "max_group_rows": max((f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)), default=0),
+                  "types": types, "metadata": meta, "mismatches": mismatches}))
+"#;
+    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(&pq)
+        .arg(&cs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyarrow could not read it (./dev.sh test installs pyarrow into {python}'s venv): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_parquet_export_has_a_typed_column_per_channel_and_every_value_of_the_csv() {
+    let app = TestApp::spawn().await;
+    import_log(&app, big_log()).await;
+    let owner = new_owner(&app, VIN, None, "parquet@example.com").await;
+    let get = |query: &'static str| {
+        let (owner, app) = (&owner, &app);
+        async move {
+            let res = owner
+                .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?{query}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{query}");
+            let kind = res.headers()["content-type"].to_str().unwrap().to_string();
+            (kind, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (kind, parquet) = get("format=parquet&location=full").await;
+    assert_eq!(kind, "application/vnd.apache.parquet");
+    assert_eq!(&parquet[..4], b"PAR1");
+    let (_, csv) = get("format=csv&location=full").await;
+    let read = pyarrow_against_csv(&parquet, &String::from_utf8(csv).unwrap());
+    assert_eq!(read["mismatches"], json!([]), "{read}");
+    assert_eq!(
+        (read["rows"].as_u64(), read["csv_rows"].as_u64()),
+        (Some(140_000), Some(140_000))
+    );
+    assert_eq!(
+        read["row_groups"], 3,
+        "row groups of a bounded size: {read}"
+    );
+    assert_eq!(read["max_group_rows"], 65_536);
+    let types = &read["types"];
+    assert_eq!(types["t"], "timestamp[us, tz=UTC]", "{types}");
+    assert_eq!(types["speed_kmh"], "double");
+    assert_eq!(types["brake_pedal"], "bool");
+    assert_eq!(types["gear"], "string");
+    let meta = &read["metadata"];
+    assert_eq!(meta["vehicle_timezone"], "Asia/Shanghai", "{meta}");
+    assert_eq!(meta["vin"], VIN);
+    assert_eq!(meta["location_redaction"], "full");
+    let units: Value = serde_json::from_str(meta["units"].as_str().unwrap()).unwrap();
+    assert_eq!(units["speed_kmh"], "km/h");
+
+    // Chosen fields only, no position columns at location `none`.
+    let (_, parquet) = get("format=parquet&fields=speed_kmh,gear,lat&from=2021-02-21T02:00:00Z&to=2021-02-21T02:01:00Z").await;
+    let (_, csv) = get(
+        "format=csv&fields=speed_kmh,gear,lat&from=2021-02-21T02:00:00Z&to=2021-02-21T02:01:00Z",
+    )
+    .await;
+    let read = pyarrow_against_csv(&parquet, &String::from_utf8(csv).unwrap());
+    assert_eq!(read["mismatches"], json!([]), "{read}");
+    assert_eq!(read["rows"], 600);
+    let names: Vec<&String> = read["types"].as_object().unwrap().keys().collect();
+    assert_eq!(names.len(), 3, "t, speed_kmh, gear: {names:?}");
+}

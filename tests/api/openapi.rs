@@ -130,7 +130,7 @@ async fn the_export_parameters_say_what_the_server_takes() {
     assert_eq!(res.status(), 422);
     // Every documented format is served, and nothing else is.
     let formats = format["schema"]["enum"].as_array().unwrap().clone();
-    assert_eq!(formats.len(), 5, "{formats:?}");
+    assert_eq!(formats.len(), 6, "{formats:?}");
     for value in formats
         .iter()
         .map(|v| v.as_str().unwrap())

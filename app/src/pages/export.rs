@@ -91,6 +91,7 @@ pub fn ExportPage() -> impl IntoView {
                     {radio("format", "ndjson", false, t!(i18n, format_ndjson).into_any())}
                     {radio("format", "bundle", false, t!(i18n, format_bundle).into_any())}
                     {radio("format", "pdf", false, t!(i18n, format_pdf).into_any())}
+                    {radio("format", "parquet", false, t!(i18n, format_parquet).into_any())}
                     {radio("format", "gpx", false, t!(i18n, format_gpx).into_any())}
                 </fieldset>
                 <fieldset>

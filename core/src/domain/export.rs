@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 wire_enum!(
     /// What an export is written as.
-    ExportFormat { Csv = "csv", Ndjson = "ndjson", Bundle = "bundle", Pdf = "pdf", Gpx = "gpx" }
+    ExportFormat { Csv = "csv", Ndjson = "ndjson", Bundle = "bundle", Pdf = "pdf", Gpx = "gpx", Parquet = "parquet" }
 );
 
 wire_enum!(

@@ -2,16 +2,15 @@
 //! its offset) and UTC, RFC 4180 quoting by the `csv` crate, and text cells
 //! that a spreadsheet would run as a formula neutralised.
 
+use super::channels::{reader, ChannelReader, ChannelValue, Shared};
 use super::{for_each_sample, Plan, Sink};
 use crate::domain::export::LocationRedaction;
-use crate::domain::log_format::{SampleChannels, CHANNELS};
+use crate::domain::log_format::CHANNELS;
 use crate::server::error::ServiceError;
 use crate::server::localtime::{zone, TimeWriter};
-use crate::server::privacy::PositionView;
 use crate::server::store::Store;
 use std::borrow::Cow;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The interchange format's location class: all of it is left out with
 /// location `none`; `coarse` rounds the coordinates (and keeps the heading,
@@ -29,40 +28,6 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Where the CSV writer puts its bytes until they are moved to the sink
-/// (the writer owns its output; this lets the rows be taken out as they come).
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Shared {
-    fn len(&self) -> usize {
-        self.0.lock().map_or(0, |b| b.len())
-    }
-
-    fn drain_into(&self, out: &mut Vec<u8>) {
-        if let Ok(mut bytes) = self.0.lock() {
-            out.append(&mut bytes);
-        }
-    }
-}
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("CSV buffer poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes one channel's cell of a sample into a cleared buffer.
-type CellWriter = fn(&mut String, &SampleChannels, &PositionView);
-
 fn number(out: &mut String, v: Option<f64>) {
     if let Some(v) = v {
         out.push_str(ryu::Buffer::new().format(v));
@@ -79,31 +44,12 @@ fn text(out: &mut String, v: Option<&str>) {
     out.push_str(&neutralise(v.unwrap_or_default()));
 }
 
-/// The writer of a channel's cells, chosen once per column (not per cell).
-fn cell_writer(name: &str) -> CellWriter {
-    match name {
-        "speed_kmh" => |o, c, _| number(o, c.speed_kmh),
-        "accel_pedal_pct" => |o, c, _| number(o, c.accel_pedal_pct),
-        "brake_pedal" => |o, c, _| flag(o, c.brake_pedal),
-        "brake_pressure_bar" => |o, c, _| number(o, c.brake_pressure_bar),
-        "steering_angle_deg" => |o, c, _| number(o, c.steering_angle_deg),
-        "long_accel_mps2" => |o, c, _| number(o, c.long_accel_mps2),
-        "lat_accel_mps2" => |o, c, _| number(o, c.lat_accel_mps2),
-        "yaw_rate_dps" => |o, c, _| number(o, c.yaw_rate_dps),
-        "gear" => |o, c, _| text(o, c.gear.map(|g| g.as_str())),
-        "abs_active" => |o, c, _| flag(o, c.abs_active),
-        "esc_active" => |o, c, _| flag(o, c.esc_active),
-        "aeb_state" => |o, c, _| text(o, c.aeb_state.map(|s| s.as_str())),
-        "fcw" => |o, c, _| flag(o, c.fcw),
-        "adas_state" => |o, c, _| text(o, c.adas_state.map(|s| s.as_str())),
-        "motor_torque_nm" => |o, c, _| number(o, c.motor_torque_nm),
-        "odometer_km" => |o, c, _| number(o, c.odometer_km),
-        "soc_pct" => |o, c, _| number(o, c.soc_pct),
-        "belt_driver" => |o, c, _| flag(o, c.belt_driver),
-        "lat" => |o, c, positions| number(o, positions.show(c.lat, c.lon).0),
-        "lon" => |o, c, positions| number(o, positions.show(c.lat, c.lon).1),
-        "heading_deg" => |o, c, _| number(o, c.heading_deg),
-        _ => |_, _, _| {},
+/// Writes one channel's value as a cell into a cleared buffer.
+fn cell(out: &mut String, value: ChannelValue) {
+    match value {
+        ChannelValue::Number(v) => number(out, v),
+        ChannelValue::Flag(v) => flag(out, v),
+        ChannelValue::Code(v) => text(out, v),
     }
 }
 
@@ -164,7 +110,7 @@ pub(super) async fn write(
     let mut gaps = Vec::new();
     let mut previous: Option<i64> = None;
     let mut times = TimeWriter::new(zone(&zone_name));
-    let writers: Vec<CellWriter> = columns.iter().map(|(name, _)| cell_writer(name)).collect();
+    let readers: Vec<ChannelReader> = columns.iter().map(|(name, _)| reader(name)).collect();
     let rows = for_each_sample(&store, plan, sink, |s, out| {
         if let Some(p) = previous.filter(|p| s.t_us - p > super::GAP_US) {
             gaps.push((p, s.t_us));
@@ -174,11 +120,11 @@ pub(super) async fn write(
         times.write_local(&mut row[0], s.t_us);
         row[1].clear();
         TimeWriter::write_utc(&mut row[1], s.t_us);
-        for (i, write) in writers.iter().enumerate() {
-            let cell = &mut row[i + 2];
-            cell.clear();
-            write(cell, &s.channels, &plan.positions);
-            seen[i] |= !cell.is_empty();
+        for (i, read) in readers.iter().enumerate() {
+            let out = &mut row[i + 2];
+            out.clear();
+            cell(out, read(&s.channels, &plan.positions));
+            seen[i] |= !out.is_empty();
         }
         csv.write_record(&row).map_err(failed)?;
         // Hand the bytes on a chunk at a time, not row by row.

@@ -86,7 +86,10 @@ impl Portal {
         // A bundle writes the samples twice: as CSV and as NDJSON.
         let passes = match planned.format {
             ExportFormat::Bundle | ExportFormat::Pdf => 2,
-            ExportFormat::Csv | ExportFormat::Ndjson | ExportFormat::Gpx => 1,
+            ExportFormat::Csv
+            | ExportFormat::Ndjson
+            | ExportFormat::Gpx
+            | ExportFormat::Parquet => 1,
         };
         let job = NewExportJob {
             id: random_id(),

@@ -4,10 +4,12 @@
 //! audit chain) as a disclosure before its first byte leaves.
 
 pub mod bundle;
+mod channels;
 mod csv;
 mod gpx;
 pub mod jobs;
 mod ndjson;
+mod parquet;
 pub mod report;
 pub(crate) mod sealed;
 
@@ -296,7 +298,9 @@ impl Portal {
         }
         // Files of samples only need telemetry; the others carry every class.
         let reading = match format {
-            ExportFormat::Csv | ExportFormat::Gpx => Reading::SamplesExport(location),
+            ExportFormat::Csv | ExportFormat::Gpx | ExportFormat::Parquet => {
+                Reading::SamplesExport(location)
+            }
             ExportFormat::Ndjson | ExportFormat::Bundle | ExportFormat::Pdf => {
                 Reading::Export(location)
             }
@@ -548,6 +552,7 @@ fn naming(format: ExportFormat, vin: &str, bundle_id: Option<&str>) -> (&'static
         ExportFormat::Csv => ("text/csv; charset=utf-8", format!("{vin}.csv")),
         ExportFormat::Ndjson => ("application/x-ndjson", format!("{vin}.ndjson")),
         ExportFormat::Gpx => ("application/gpx+xml", format!("{vin}.gpx")),
+        ExportFormat::Parquet => ("application/vnd.apache.parquet", format!("{vin}.parquet")),
         ExportFormat::Bundle => (
             "application/zip",
             format!("{vin}-{}.zip", bundle_id.unwrap_or("bundle")),
@@ -580,6 +585,7 @@ async fn write_stream(
         ExportFormat::Csv => csv::write(store, plan, sink).await.map(drop),
         ExportFormat::Ndjson => ndjson::write(store, plan, sink).await.map(drop),
         ExportFormat::Gpx => gpx::write(store, plan, sink).await.map(drop),
+        ExportFormat::Parquet => parquet::write(store, plan, sink).await.map(drop),
         ExportFormat::Bundle | ExportFormat::Pdf => Err(ServiceError::Internal(format!(
             "{} is built as a file, not streamed",
             format.as_str()
