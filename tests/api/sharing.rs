@@ -496,6 +496,23 @@ async fn the_link_opens_a_recipients_session_that_ends_with_the_grant() {
         page.contains(VIN),
         "the overview page renders for the recipient"
     );
+    // Without links to the owner's own pages, and no account page.
+    assert!(
+        !page.contains(&format!("/vehicles/{VIN}/access\"")),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("/vehicles/{VIN}/sharing\"")));
+    assert!(page.contains(&format!("/vehicles/{VIN}/telemetry\"")));
+    let account = page_in(&browser, &app, "/account", "en").await;
+    assert!(
+        !account.contains("claim_code") && !account.contains("location-form"),
+        "{account}"
+    );
+    let mine = page_in(&owner, &app, &format!("/vehicles/{VIN}"), "en").await;
+    assert!(
+        mine.contains(&format!("/vehicles/{VIN}/sharing\"")),
+        "the owner's nav has them"
+    );
 
     let res = owner
         .delete(app.url(&format!("/api/v1/vehicles/{VIN}/grants/{}", issued["id"])))

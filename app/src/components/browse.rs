@@ -1,6 +1,7 @@
 //! Pieces shared by the vehicle views: the view tabs, time display in the
 //! chosen zone, channel names, and errors from the browse server functions.
 
+use super::layout::CurrentReader;
 use crate::i18n::{t, t_string, use_i18n, Locale};
 use portal_core::domain::browse::Instant;
 use portal_core::domain::chart::ChartChannel;
@@ -29,8 +30,22 @@ pub fn VehicleNav(vin: String) -> impl IntoView {
                 {link(false, format!("/vehicles/{vin}/events"), t!(i18n, nav_events).into_any())}
                 {link(false, format!("/vehicles/{vin}/live"), t!(i18n, nav_live).into_any())}
                 {link(false, format!("/vehicles/{vin}/export"), t!(i18n, nav_export).into_any())}
-                {link(false, format!("/vehicles/{vin}/access"), t!(i18n, nav_access).into_any())}
-                {link(false, format!("/vehicles/{vin}/sharing"), t!(i18n, nav_sharing).into_any())}
+                // The owner's own pages: a recipient has neither.
+                <Transition fallback=|| ()>
+                    {move || {
+                        let vin = vin.clone();
+                        Suspend::new(async move {
+                            let recipient = match use_context::<CurrentReader>() {
+                                Some(reader) => reader.is_recipient().await,
+                                None => false,
+                            };
+                            (!recipient).then(|| view! {
+                                {link(false, format!("/vehicles/{vin}/access"), t!(i18n, nav_access).into_any())}
+                                {link(false, format!("/vehicles/{vin}/sharing"), t!(i18n, nav_sharing).into_any())}
+                            })
+                        })
+                    }}
+                </Transition>
             </ul>
         </nav>
     }

@@ -7,10 +7,28 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
+use portal_core::domain::account::Me;
+
+/// Who is reading, refreshed on every navigation: one request shared by
+/// the session links and the vehicle navigation.
+#[derive(Clone, Copy)]
+pub struct CurrentReader(pub Resource<Result<Option<Me>, ServerFnError>>);
+
+impl CurrentReader {
+    /// Whether the reader came through a grant's link (no account pages).
+    pub async fn is_recipient(self) -> bool {
+        matches!(self.0.await, Ok(Some(me)) if me.shared.is_some())
+    }
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let i18n = use_i18n();
+    let location = use_location();
+    provide_context(CurrentReader(Resource::new(
+        move || (location.pathname.get(), location.search.get()),
+        |_| get_me(),
+    )));
     // Effects run only in the browser: the marker tells tests (and CSS) that
     // the page is interactive.
     let hydrated = RwSignal::new(false);
@@ -60,11 +78,7 @@ fn ErrorNotice() -> impl IntoView {
 #[component]
 fn SessionNav() -> impl IntoView {
     let i18n = use_i18n();
-    let location = use_location();
-    let me = Resource::new(
-        move || (location.pathname.get(), location.search.get()),
-        |_| get_me(),
-    );
+    let me = expect_context::<CurrentReader>().0;
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

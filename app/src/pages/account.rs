@@ -26,6 +26,13 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match me.await {
+                    // A recipient (a grant's link) has no account to manage.
+                    Ok(Some(me)) if me.shared.is_some() => view! {
+                        <section class="notice" role="alert" data-testid="browse-error">
+                            <p>{t!(i18n, error_forbidden)}</p>
+                        </section>
+                    }
+                    .into_any(),
                     Ok(Some(me)) => view! {
                         <section class="account">
                             <h1>{t!(i18n, account_title)}</h1>
