@@ -11,8 +11,9 @@
 //! follows `GET …/changes` from the start with `limit=1000` to its end, and
 //! downloads `GET …/export?format=csv` of the same samples, BENCH_ROUNDS (3)
 //! times each, alternately (records per second and their ratio); then opens
-//! `GET …/live` and, BENCH_LIVE (50) times, imports a one-sample file and
-//! times until its `changes` message arrives (median and p99).
+//! `GET …/live` and, BENCH_LIVE (50) times, imports a one-sample file (in
+//! this process, as the server's own ingest does) and times until its
+//! `changes` message arrives (median and p99).
 
 mod common;
 

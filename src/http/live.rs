@@ -1,9 +1,12 @@
 //! The live view's stream (`GET /api/v1/vehicles/{vin}/live`, server-sent
 //! events): what is stored of a vehicle from now on, within about a second.
-//! Each poll asks only whether something new was stored; then the caller is
-//! named again (a revoked grant or a signed-out session ends the stream)
-//! and the changes feed is read through the gate, so every batch sent is a
-//! recorded read like any other.
+//! A stream wakes when this process commits an import, or at its poll for
+//! imports committed elsewhere (another server, the CLI), and asks only
+//! whether something new was stored of its vehicle; then the caller is named
+//! again and the changes feed is read through the gate, so every batch sent
+//! is a recorded read like any other. While nothing arrives, the caller is
+//! checked every few polls (unrecorded): a revoked grant or a signed-out
+//! session ends the stream.
 
 use super::error::ApiError;
 use super::principal::bearer;
@@ -23,8 +26,10 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tower_sessions::Session;
 
-/// How often a stream asks whether something new was stored.
-const POLL: Duration = Duration::from_millis(250);
+/// How often a stream asks whether something was stored by another process.
+const POLL: Duration = Duration::from_millis(750);
+/// Every this many quiet polls, whether the caller may still follow.
+const RECHECK_POLLS: u32 = 4;
 /// The most records one message carries (the rest follow at once).
 const BATCH: u32 = 1000;
 
@@ -60,15 +65,38 @@ struct Live {
     caller: Caller,
     vin: String,
     cursor: String,
+    stored: tokio::sync::watch::Receiver<u64>,
+    quiet_polls: u32,
 }
 
 impl Live {
+    /// Whether the caller, named again, may still follow the vehicle.
+    async fn may_follow(&self) -> bool {
+        let Ok(who) = self.caller.principal(&self.portal).await else {
+            return true; // a passing store error is not a revocation
+        };
+        self.portal
+            .may_follow(who.as_ref(), &self.vin)
+            .await
+            .unwrap_or(true)
+    }
+
     /// The next message: a batch of records (`changes`), or `end` when
     /// the caller may no longer read (then the stream closes).
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Option<Live>)> {
         loop {
-            tokio::time::sleep(POLL).await;
+            let polled = tokio::select! {
+                _ = self.stored.changed() => false,
+                _ = tokio::time::sleep(POLL) => true,
+            };
             match self.portal.stored_after(&self.vin, &self.cursor).await {
+                Ok(false) if polled => {
+                    self.quiet_polls += 1;
+                    if self.quiet_polls % RECHECK_POLLS == 0 && !self.may_follow().await {
+                        return Some((Ok(end("not_found")), None));
+                    }
+                    continue;
+                }
                 Ok(false) => continue,
                 Ok(true) => {}
                 Err(e) => return Some((Ok(end(e.code())), None)),
@@ -115,12 +143,16 @@ async fn live(
         ),
         caller => caller.principal(&portal).await?,
     };
+    // Subscribed before the cursor is read: no import falls between them.
+    let stored = portal_core::server::changes::stored_signal();
     let (vin, cursor) = portal.live_cursor(who.as_ref(), &vin).await?;
     let first = Live {
         portal,
         caller,
         vin,
         cursor,
+        stored,
+        quiet_polls: 0,
     };
     let stream = futures::stream::unfold(Some(first), |live| async move { live?.next().await });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -70,12 +70,13 @@ async fn a_bundle_states_what_it_holds_and_verifies_offline_with_the_public_key(
             "samples.csv",
             "data.ndjson",
             "report.pdf",
+            "dictionary.json",
             "manifest.json",
             "manifest.sig",
             "log-proof.json"
         ]
     );
-    let manifest: Value = serde_json::from_slice(&files[3].1).unwrap();
+    let manifest: Value = serde_json::from_slice(&files[4].1).unwrap();
     assert_eq!(manifest["vin"], VIN);
     assert_eq!(manifest["files"][0]["rows"], 930);
     assert_eq!(manifest["files"][1]["rows"], 1 + 930 + 3 + 1);

@@ -411,3 +411,61 @@ async fn a_parquet_export_has_a_typed_column_per_channel_and_every_value_of_the_
     let names: Vec<&String> = read["types"].as_object().unwrap().keys().collect();
     assert_eq!(names.len(), 3, "t, speed_kmh, gear: {names:?}");
 }
+
+#[tokio::test]
+async fn a_bundle_carries_the_dictionary_of_its_channels_and_still_verifies() {
+    let app = TestApp::spawn().await;
+    import_log(&app, log()).await;
+    let owner = new_owner(&app, VIN, None, "dictionary@example.com").await;
+    let res = owner
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{VIN}/export?format=bundle&fields=speed_kmh,lat,lon&location=coarse"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let zip = res.bytes().await.unwrap().to_vec();
+    let key = signing_key(&app).await;
+    let (v, theirs) = crate::log_evidence::both_verify(&zip, &key, &[]);
+    assert!(v.valid, "{:?} / {theirs}", v.problems);
+    let files = crate::evidence::members(&zip);
+    let find = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+    };
+    let manifest: Value = serde_json::from_slice(&find("manifest.json").unwrap()).unwrap();
+    assert!(
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "dictionary.json"),
+        "listed, so the signature covers it: {manifest}"
+    );
+    let dictionary: Value =
+        serde_json::from_slice(&find("dictionary.json").expect("dictionary.json")).unwrap();
+    let names: Vec<&str> = dictionary["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["speed_kmh", "lat", "lon"],
+        "the exported channels only"
+    );
+    // The same descriptions as the dictionary the API gives.
+    let (_, api) = get_json(&owner, &app, &format!("/api/v1/vehicles/{VIN}/dictionary")).await;
+    let speed = api["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "speed_kmh")
+        .unwrap();
+    assert_eq!(&dictionary["channels"][0], speed);
+    assert_eq!(dictionary["channels"][0]["label"]["zh"], "车速");
+}

@@ -28,7 +28,11 @@ fn witness_option() -> String {
 
 /// Our verifier with `witnesses`, and the independent one with the same:
 /// they must agree on validity.
-fn both_verify(zip: &[u8], key: &str, witnesses: &[WitnessKey]) -> (Verification, Value) {
+pub(crate) fn both_verify(
+    zip: &[u8],
+    key: &str,
+    witnesses: &[WitnessKey],
+) -> (Verification, Value) {
     let public = PublicKey::parse(key).unwrap();
     let trust = Trust {
         log: LogTrust {

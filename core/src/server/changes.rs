@@ -108,6 +108,22 @@ fn span_of(entry: &AuditEntry) -> Option<TimeRange> {
     })
 }
 
+/// Rings after every import this process commits, so live streams wake at
+/// once; imports committed by another process (another server, the CLI)
+/// are found by the streams' own polls.
+static STORED: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// Tells the live streams of this process that an import was committed.
+pub fn announce_stored() {
+    STORED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Changes after every import this process commits.
+pub fn stored_signal() -> tokio::sync::watch::Receiver<u64> {
+    STORED.subscribe()
+}
+
 impl Portal {
     /// `GET /api/v1/vehicles/{vin}/changes?cursor=&limit=`: for the owner,
     /// and for recipients of a continuous grant (within its scope).
@@ -273,6 +289,28 @@ impl Portal {
         let vin = access.vehicle.vehicle.vin.to_string();
         let newest = self.newest_import(&vin).await?;
         Ok((vin, Position::Done(newest).cursor()))
+    }
+
+    /// Whether `who` may still follow `vin` (not recorded: a live view asks
+    /// this while nothing new arrives, so a revoked grant's or a signed-out
+    /// session's stream ends without waiting for data).
+    pub async fn may_follow(
+        &self,
+        who: Option<&Principal>,
+        vin: &str,
+    ) -> Result<bool, ServiceError> {
+        let Some(who) = who else {
+            return Ok(false);
+        };
+        let vehicle = match crate::domain::Vin::parse(vin) {
+            Ok(vin) => self.store.vehicle(&vin).await?,
+            Err(_) => None,
+        };
+        let Some(vehicle) = vehicle else {
+            return Ok(false);
+        };
+        let permit = self.permitted(who, &vehicle, Reading::Changes).await?;
+        Ok(!permit.ranges().is_empty())
     }
 
     /// Whether something was stored of `vin` after `cursor` (a live view

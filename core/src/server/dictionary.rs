@@ -1,14 +1,17 @@
 //! The data dictionary of a vehicle: every channel the reader may see,
 //! described in both languages, with the sampling rates seen and the share
-//! the car itself signed (read through the gate, as the overview).
+//! the car itself signed (read through the gate, as the overview). Bundles
+//! carry it too, for the channels they export.
 
-use super::authz::Principal;
+use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
+use super::store::{ClassHoldings, TimeRange};
 use super::Portal;
-use crate::domain::browse::ClassSummary;
 use crate::domain::dictionary::{channels, DataDictionary};
+use crate::domain::export::LocationRedaction;
+use crate::domain::sharing::DataClass;
 
-fn sealed_share(class: &ClassSummary) -> f64 {
+fn sealed_share(class: &ClassHoldings) -> f64 {
     match class.count {
         0 => 0.0,
         n => class.sealed as f64 / n as f64,
@@ -24,36 +27,42 @@ impl Portal {
         who: Option<&Principal>,
         vin: &str,
     ) -> Result<DataDictionary, ServiceError> {
-        // The overview is what the reader may see of each class (nothing of
-        // a class outside a grant), through the gate.
-        let overview = self.overview(who, vin).await?;
-        let (telemetry, location) = match who {
-            Some(Principal::Recipient(grant)) => (
-                grant
-                    .classes
-                    .contains(&crate::domain::sharing::DataClass::Telemetry),
-                grant.location != crate::domain::export::LocationRedaction::None,
-            ),
-            _ => (true, true),
-        };
+        let access = self
+            .authorize(who, vin, Reading::Overview, TimeRange::ALL)
+            .await?;
+        self.dictionary_of(&access, None).await
+    }
+
+    /// The dictionary of what `access` may read (not recorded: the caller
+    /// passed the gate); only the channels named in `only`, when given.
+    pub(crate) async fn dictionary_of(
+        &self,
+        access: &Access,
+        only: Option<&[&str]>,
+    ) -> Result<DataDictionary, ServiceError> {
+        let telemetry = access.may_read(DataClass::Telemetry);
+        let location = telemetry && access.location != LocationRedaction::None;
+        let (held, rates) = self.held(access).await?;
         let channels = channels()
             .filter(|c| match c.class.as_str() {
                 "location" => location,
                 _ => telemetry,
             })
+            .filter(|c| only.is_none_or(|names| names.contains(&c.name.as_str())))
             .map(|mut c| {
                 let class = match c.class.as_str() {
-                    "location" => &overview.location,
-                    _ => &overview.telemetry,
+                    "location" => &held.location,
+                    _ => &held.samples,
                 };
-                c.rates = class.rates.clone();
+                c.rates = rates.clone();
                 c.sealed_share = sealed_share(class);
                 c
             })
             .collect();
+        let vehicle = &access.vehicle.vehicle;
         Ok(DataDictionary {
-            vin: overview.vin,
-            timezone: overview.timezone,
+            vin: vehicle.vin.to_string(),
+            timezone: vehicle.timezone.clone(),
             channels,
         })
     }

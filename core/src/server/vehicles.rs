@@ -1,7 +1,7 @@
 //! Vehicle reads for a principal, all through the gate: the list of the
 //! caller's vehicles and the "what we hold" overview.
 
-use super::authz::{signed_in_account, Principal, Reading};
+use super::authz::{signed_in_account, Access, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::instant;
 use super::store::{ClassHoldings, CoveredCounts, Holdings, TimeRange, VehicleId};
@@ -52,21 +52,7 @@ impl Portal {
             .authorize(who, vin, Reading::Overview, TimeRange::ALL)
             .await?;
         let vehicle = access.vehicle.id;
-        let mut total = Holdings::default();
-        let mut intervals: Vec<(i64, u64)> = Vec::new();
-        for range in &access.ranges {
-            total.add(&self.store.holdings(vehicle, *range).await?);
-            for (d, n) in self
-                .store
-                .sample_intervals(vehicle, *range, RATE_SAMPLE)
-                .await?
-            {
-                match intervals.iter_mut().find(|(e, _)| *e == d) {
-                    Some(e) => e.1 += n,
-                    None => intervals.push((d, n)),
-                }
-            }
-        }
+        let (total, rates) = self.held(&access).await?;
         let withheld = self.withheld(vehicle, &access.ranges, &total).await?;
         let zone = access.vehicle.vehicle.timezone.clone();
         let class =
@@ -82,7 +68,6 @@ impl Portal {
                     held,
                 }
             };
-        let rates = sampling_rates(&intervals);
         let within = |t: &str| {
             crate::domain::time::parse_rfc3339_micros(t)
                 .is_ok_and(|t| access.ranges.iter().any(|r| r.from_us <= t && t < r.to_us))
@@ -159,6 +144,31 @@ impl Portal {
 }
 
 impl Portal {
+    /// What is held within `access` per class, and the sampling rates seen
+    /// (not recorded: the caller passed the gate).
+    pub(crate) async fn held(
+        &self,
+        access: &Access,
+    ) -> Result<(Holdings, Vec<Rate>), ServiceError> {
+        let vehicle = access.vehicle.id;
+        let mut total = Holdings::default();
+        let mut intervals: Vec<(i64, u64)> = Vec::new();
+        for range in &access.ranges {
+            total.add(&self.store.holdings(vehicle, *range).await?);
+            for (d, n) in self
+                .store
+                .sample_intervals(vehicle, *range, RATE_SAMPLE)
+                .await?
+            {
+                match intervals.iter_mut().find(|(e, _)| *e == d) {
+                    Some(e) => e.1 += n,
+                    None => intervals.push((d, n)),
+                }
+            }
+        }
+        Ok((total, sampling_rates(&intervals)))
+    }
+
     /// Per class, the lines sealed together with the reader's records that
     /// fall outside the reader's periods: what the seals reaching into the
     /// periods cover, less what of it lies inside them. A seal reaching into

@@ -23,6 +23,8 @@ pub const DATA_FILE: &str = "data.ndjson";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "manifest.sig";
 pub const REPORT_FILE: &str = "report.pdf";
+/// What each exported channel is (the data dictionary of those channels).
+pub const DICTIONARY_FILE: &str = "dictionary.json";
 /// The bundle's place in the transparency log (not in the manifest).
 pub const LOG_PROOF_FILE: &str = "log-proof.json";
 pub use super::sealed::SEALED_FILE;
@@ -39,6 +41,8 @@ pub(crate) struct Provenance {
     pub requested_by: serde_json::Value,
     pub periods: Vec<TimeRange>,
     pub query: serde_json::Value,
+    /// The dictionary of the exported channels (bundles carry it).
+    pub dictionary: Option<crate::domain::dictionary::DataDictionary>,
 }
 
 /// A bundle whose signed part is written, and its manifest's SHA-256; the
@@ -197,6 +201,11 @@ pub(crate) async fn build(
     let report_sha = hex::encode(Sha256::digest(&pdf));
     let report_file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
     std::fs::write(report_file.path(), &pdf).map_err(io("writing the report"))?;
+    let dictionary = serde_json::to_vec_pretty(&provenance.dictionary)
+        .map_err(|e| ServiceError::Internal(format!("writing the dictionary: {e}")))?;
+    let dictionary_sha = hex::encode(Sha256::digest(&dictionary));
+    let dictionary_file = tempfile::NamedTempFile::new().map_err(io("creating the dictionary"))?;
+    std::fs::write(dictionary_file.path(), &dictionary).map_err(io("writing the dictionary"))?;
     let vehicle = &plan.access.vehicle.vehicle;
     let file = |name: &str, sha256: &str, size: u64, rows: Option<u64>| ManifestFile {
         name: name.into(),
@@ -218,6 +227,12 @@ pub(crate) async fn build(
             file(SAMPLES_FILE, &samples_sha, samples_size, Some(stats.rows)),
             file(DATA_FILE, &data_sha, data_size, Some(lines)),
             file(REPORT_FILE, &report_sha, pdf.len() as u64, None),
+            file(
+                DICTIONARY_FILE,
+                &dictionary_sha,
+                dictionary.len() as u64,
+                None,
+            ),
         ]
         .into_iter()
         .chain(
@@ -271,6 +286,7 @@ pub(crate) async fn build(
         (SAMPLES_FILE, &samples_file),
         (DATA_FILE, &data_file),
         (REPORT_FILE, &report_file),
+        (DICTIONARY_FILE, &dictionary_file),
     ];
     let sealed_member = sealed.is_some().then_some((SEALED_FILE, &sealed_file));
     for (name, temp) in members.into_iter().chain(sealed_member) {

@@ -343,6 +343,7 @@ impl Portal {
                     None => Vec::new(),
                 },
                 query: serde_json::to_value(q).unwrap_or_default(),
+                dictionary: None,
             })
         } else {
             None
@@ -379,7 +380,13 @@ impl Portal {
             provenance,
             plan,
         } = planned;
-        if let Some(provenance) = provenance {
+        if let Some(mut provenance) = provenance {
+            if format == ExportFormat::Bundle {
+                let exported: Vec<&str> =
+                    csv::columns(&plan).iter().map(|(name, _)| *name).collect();
+                provenance.dictionary =
+                    Some(self.dictionary_of(&plan.access, Some(&exported)).await?);
+            }
             let signer = self
                 .signer
                 .clone()

@@ -824,6 +824,7 @@ impl<'o> Writer<'o> {
             self.tx.append_audit(&entry).await?;
         }
         self.tx.commit().await?;
+        crate::server::changes::announce_stored();
         Ok(self.summary)
     }
 }
