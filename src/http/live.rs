@@ -92,7 +92,7 @@ impl Live {
             match self.portal.stored_after(&self.vin, &self.cursor).await {
                 Ok(false) if polled => {
                     self.quiet_polls += 1;
-                    if self.quiet_polls % RECHECK_POLLS == 0 && !self.may_follow().await {
+                    if self.quiet_polls.is_multiple_of(RECHECK_POLLS) && !self.may_follow().await {
                         return Some((Ok(end("not_found")), None));
                     }
                     continue;
