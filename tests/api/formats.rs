@@ -15,7 +15,8 @@ fn t(us: i64) -> String {
 }
 
 /// Two drives: ten minutes north-east from People's Square at 1 Hz (the
-/// first 5 s without a position), then two minutes an hour later.
+/// first 5 s without a position, a hard brake at 300 s), then two minutes
+/// an hour later.
 fn log() -> String {
     let mut lines = vec![json!({"kind":"vehicle","vin":VIN,"timezone":"Asia/Shanghai"})];
     for i in 0..600i64 {
@@ -33,6 +34,10 @@ fn log() -> String {
             "speed_kmh":20.0,"lat":31.3000,"lon":121.5000 - i as f64 * 0.0001}),
         );
     }
+    lines.push(
+        json!({"kind":"event","vin":VIN,"id":"brake-1","t":t(START_US + 300_000_000),
+        "type":"hard_brake","severity":"warning"}),
+    );
     ndjson(&lines)
 }
 
@@ -210,7 +215,7 @@ async fn a_gpx_export_holds_a_track_per_drive_with_every_position_of_the_csv() {
 }
 
 #[tokio::test]
-async fn a_recipient_of_telemetry_alone_exports_samples_and_tracks_but_nothing_else() {
+async fn a_recipient_of_telemetry_alone_exports_its_samples_in_every_format_and_nothing_more() {
     let app = TestApp::spawn().await;
     import_log(&app, log()).await;
     let owner = new_owner(&app, VIN, None, "gpx@example.com").await;
@@ -244,14 +249,32 @@ async fn a_recipient_of_telemetry_alone_exports_samples_and_tracks_but_nothing_e
         as_recipient("format=csv&location=coarse").await.status(),
         200
     );
-    // More than the grant's location level, or classes it does not hold: refused.
+    // NDJSON and bundles hold the grant's classes only: here no event.
+    let res = as_recipient("format=ndjson&location=none").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("\"kind\":\"sample\""));
+    assert!(!text.contains("\"kind\":\"event\""), "no event is granted");
+    let (_, _, mine) = download(&owner, &app, "format=ndjson").await;
+    assert!(
+        mine.contains("\"kind\":\"event\""),
+        "the owner's has the brake"
+    );
+    let res = as_recipient("format=bundle&location=coarse").await;
+    assert_eq!(res.status(), 200);
+    let zip = res.bytes().await.unwrap().to_vec();
+    let key = signing_key(&app).await;
+    let (v, _) = crate::log_evidence::both_verify(&zip, &key, &[]);
+    assert!(v.valid, "{:?}", v.problems);
+    let files = crate::evidence::members(&zip);
+    let manifest: Value =
+        serde_json::from_slice(&files.iter().find(|(n, _)| n == "manifest.json").unwrap().1)
+            .unwrap();
+    assert_eq!(manifest["data_classes"], json!(["telemetry"]));
+    // More than the grant's location level: refused.
     assert_eq!(as_recipient("format=gpx&location=full").await.status(), 404);
     assert_eq!(
-        as_recipient("format=ndjson&location=none").await.status(),
-        404
-    );
-    assert_eq!(
-        as_recipient("format=bundle&location=none").await.status(),
+        as_recipient("format=ndjson&location=full").await.status(),
         404
     );
     // The owner sees each export and each refusal.
@@ -260,16 +283,17 @@ async fn a_recipient_of_telemetry_alone_exports_samples_and_tracks_but_nothing_e
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| e["by"] == "recipient")
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(
         actions.iter().filter(|a| **a == "grant_refused").count(),
-        3,
+        2,
         "{log}"
     );
     assert_eq!(
         actions.iter().filter(|a| **a == "export").count(),
-        2,
+        4,
         "{log}"
     );
 }

@@ -416,6 +416,55 @@ async fn a_privacy_zone_withholds_the_positions_inside_it_and_the_bundle_still_v
     assert_eq!(v.sealed.unwrap().withheld, 0);
 }
 
+#[tokio::test]
+async fn a_grant_without_telemetry_gets_a_bundle_of_its_classes_that_still_verifies() {
+    let (app, owner, vin) = sealed_fixture(None).await;
+    let key = signing_key(&app).await;
+    let (status, issued) = post_json(
+        &owner,
+        &app,
+        &format!("/api/v1/vehicles/{vin}/grants"),
+        serde_json::json!({"recipient": "Assessor", "kind": "insurer", "purpose": "events only",
+            "classes": ["events", "crash"],
+            "from": "2000-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z", "expires": date_in_days(3)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/vehicles/{vin}/export?format=bundle")))
+        .bearer_auth(issued["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let zip = res.bytes().await.unwrap().to_vec();
+    let v = both_verify(&zip, &key);
+    assert!(v.valid, "{:?}", v.problems);
+    let sealed = v.sealed.unwrap();
+    assert!(
+        sealed.withheld >= rows(&app, "samples").await,
+        "every sample line is withheld: {sealed:?}"
+    );
+    let files = members(&zip);
+    let manifest: Value = serde_json::from_slice(member(&files, "manifest.json")).unwrap();
+    assert_eq!(
+        manifest["data_classes"],
+        serde_json::json!(["events", "crash"])
+    );
+    let sealed_text = String::from_utf8(member(&files, "sealed.ndjson").to_vec()).unwrap();
+    let data = String::from_utf8(member(&files, "data.ndjson").to_vec()).unwrap();
+    for text in [&sealed_text, &data] {
+        for kind in ["sample", "position"] {
+            assert!(
+                !text.contains(&format!("\"kind\":\"{kind}\"")),
+                "a {kind} line"
+            );
+        }
+    }
+    let csv = String::from_utf8(member(&files, "samples.csv").to_vec()).unwrap();
+    assert_eq!(csv.lines().count(), 1, "the header only");
+}
+
 /// A page as a zh-CN reader gets it.
 async fn zh_page(c: &reqwest::Client, app: &TestApp, path: &str) -> String {
     let res = c

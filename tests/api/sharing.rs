@@ -138,12 +138,12 @@ async fn a_recipient_reads_only_what_the_grant_covers_and_the_owner_sees_every_r
     .await;
     assert_eq!(status, 404);
 
-    // Outside the scope: the owner's own pages, exports of every class
-    // (not all granted), another vehicle, an account's own lists.
+    // Outside the scope: the owner's own pages, exports with more of a
+    // position than granted, another vehicle, an account's own lists.
     for path in [
         format!("/api/v1/vehicles/{VIN}/access-log"),
         format!("/api/v1/vehicles/{VIN}/grants"),
-        format!("/api/v1/vehicles/{VIN}/export?format=ndjson"),
+        format!("/api/v1/vehicles/{VIN}/export?format=ndjson&location=full"),
         format!("/api/v1/vehicles/{OTHER_VIN}"),
         format!("/api/v1/vehicles/{OTHER_VIN}/samples"),
     ] {

@@ -40,6 +40,10 @@ pub struct Manifest {
     /// zones are is not said). Absent in bundles made before zones existed.
     #[serde(default)]
     pub privacy_zones_applied: bool,
+    /// The data classes the bundle holds (a grant's recipient: those of the
+    /// grant). Absent in bundles made before grants existed.
+    #[serde(default)]
+    pub data_classes: Vec<super::sharing::DataClass>,
     /// What the vehicle itself signed of the exported records (format 1.1):
     /// absent when no seal covers any of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -261,6 +261,7 @@ pub(crate) async fn build(
             .collect(),
         location_redaction: plan.positions.level,
         privacy_zones_applied: plan.positions.zones_applied(),
+        data_classes: plan.access.classes.clone(),
         location_redaction_note: match plan.positions.level {
             LocationRedaction::None => "no coordinates",
             LocationRedaction::Coarse => "coordinates rounded to 0.01° (about 1 km)",

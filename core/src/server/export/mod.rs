@@ -25,6 +25,7 @@ use super::telemetry::SampleQuery;
 use super::Portal;
 use crate::domain::audit::AuditAction;
 use crate::domain::export::{ExportFormat, ExportQuery, LocationRedaction};
+use crate::domain::sharing::DataClass;
 use crate::domain::time::format_utc;
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -658,6 +659,10 @@ pub(crate) async fn for_each_sample<F>(
 where
     F: FnMut(&crate::domain::records::Sample, &mut Vec<u8>) -> Result<(), ServiceError>,
 {
+    // A grant without telemetry exports no sample.
+    if !plan.access.may_read(DataClass::Telemetry) {
+        return Ok(0);
+    }
     // The next page is read while this one is formatted and sent: the
     // database (a PostgreSQL backend, or SQLite on another worker) and the
     // formatting run side by side.

@@ -4,6 +4,7 @@
 
 use super::{for_each_sample, Plan, Sink};
 use crate::domain::log_format::{EdrLine, EventLine, VehicleLine};
+use crate::domain::sharing::DataClass;
 use crate::server::error::ServiceError;
 use crate::server::localtime::format_local_rfc3339;
 use crate::server::store::{EventPageRequest, Store};
@@ -85,7 +86,9 @@ pub(super) async fn write(
         limit: 1000,
     };
     let mut crash_events = Vec::new();
-    loop {
+    // A grant without events exports none (a grant of crash records alone
+    // exports each crash record of the range, below).
+    while plan.access.may_read(DataClass::Events) {
         let events = store
             .event_page(vehicle_id, &plan.access.ranges, &plan.events, &page)
             .await?;
@@ -115,6 +118,15 @@ pub(super) async fn write(
                 page.after = Some((last.t_us, last.id.clone()))
             }
             _ => break,
+        }
+    }
+    if !plan.access.may_read(DataClass::Crash) {
+        crash_events.clear();
+    } else if !plan.access.may_read(DataClass::Events) {
+        for range in &plan.access.ranges {
+            for r in store.edr_records(vehicle_id, *range).await? {
+                crash_events.push(r.event_id);
+            }
         }
     }
     for id in crash_events {

@@ -9,11 +9,13 @@
 use super::{Plan, Sink};
 use crate::domain::export::LocationRedaction;
 use crate::domain::sealed::{MissingBatch, SealedEvidence};
+use crate::domain::sharing::DataClass;
 use crate::domain::time::parse_rfc3339_micros;
+use crate::server::authz::Access;
 use crate::server::error::ServiceError;
 use crate::server::privacy::PositionView;
 use crate::server::seal::leaf_hash;
-use crate::server::store::{Store, StoredSeal, TimeRange};
+use crate::server::store::{Store, StoredSeal};
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -33,16 +35,25 @@ struct CoveredProbe {
     lon: Option<f64>,
 }
 
-/// Whether a covered line is handed over as signed: its time is inside the
-/// export (the request within the reader's periods), and it reveals no
-/// coordinates unless the export's location is `full` and they lie outside
-/// every privacy zone in force.
+/// Whether a covered line is handed over as signed: its class is one the
+/// reader may read, its time is inside the export (the request within the
+/// reader's periods), and it reveals no coordinates unless the export's
+/// location is `full` and they lie outside every privacy zone in force.
 /// Returns (revealed, a record of `data.ndjson`: not a position).
-fn revealed(line: &str, ranges: &[TimeRange], positions: &PositionView) -> (bool, bool) {
+fn revealed(line: &str, access: &Access, positions: &PositionView) -> (bool, bool) {
     let Ok(probe) = serde_json::from_str::<CoveredProbe>(line) else {
         return (false, false);
     };
     let record = probe.kind != "position";
+    let class = match probe.kind.as_str() {
+        "event" => DataClass::Events,
+        "edr" => DataClass::Crash,
+        _ => DataClass::Telemetry,
+    };
+    if !access.may_read(class) {
+        return (false, record);
+    }
+    let ranges = &access.ranges;
     let Some(t) = probe
         .t
         .or(probe.t0)
@@ -189,7 +200,7 @@ fn write_seal(
     let mut written = 1;
     // Split on `\n` only: a line is kept exactly, a `\r` in it included.
     for covered_line in covered.split_terminator('\n') {
-        let (reveal, record) = revealed(covered_line, &plan.access.ranges, &plan.positions);
+        let (reveal, record) = revealed(covered_line, &plan.access, &plan.positions);
         if reveal {
             push(sink.buffer(), covered_line);
             evidence.revealed += 1;

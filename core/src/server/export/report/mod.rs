@@ -14,6 +14,7 @@ use crate::domain::browse::Limitation;
 use crate::domain::export::LocationRedaction;
 use crate::domain::log_format::{AebState, EventType};
 use crate::domain::records::{EdrRecord, Event, Sample};
+use crate::domain::sharing::DataClass;
 use crate::domain::vocabulary;
 use crate::server::error::ServiceError;
 use crate::server::localtime::format_local_rfc3339;
@@ -61,6 +62,9 @@ fn is_brake(t: EventType) -> bool {
 /// The plan's events in time order (at most `MAX_EVENT_ROWS + 1`).
 async fn events(store: &Arc<dyn Store>, plan: &Plan) -> Result<Vec<Event>, ServiceError> {
     let mut out: Vec<Event> = Vec::new();
+    if !plan.access.may_read(DataClass::Events) {
+        return Ok(out);
+    }
     let mut after = None;
     loop {
         let page = store
@@ -91,6 +95,9 @@ async fn window(
     t_us: i64,
 ) -> Result<Vec<Sample>, ServiceError> {
     let mut out = Vec::new();
+    if !plan.access.may_read(DataClass::Telemetry) {
+        return Ok(out);
+    }
     let around = TimeRange {
         from_us: t_us - WINDOW_US,
         to_us: t_us + WINDOW_US + 1,
@@ -147,7 +154,9 @@ pub(crate) async fn write(
     let events = events(store, plan).await?;
     let mut crashes: Vec<EdrRecord> = Vec::new();
     for r in &plan.access.ranges {
-        crashes.extend(store.edr_records(plan.access.vehicle.id, *r).await?);
+        if plan.access.may_read(DataClass::Crash) {
+            crashes.extend(store.edr_records(plan.access.vehicle.id, *r).await?);
+        }
     }
     let mut l = Layout::new(font);
 
