@@ -318,6 +318,37 @@ async fn an_ownership_boundary_inside_a_seal_never_reveals_the_other_owners_line
     assert!(page.contains("在您的时段之外"), "{page}");
 }
 
+/// A bundle exported by the recipient of a grant of `classes` at `location`
+/// over the whole history (the grant made by `owner` just before).
+async fn recipient_bundle(
+    app: &TestApp,
+    owner: &reqwest::Client,
+    vin: &str,
+    classes: &[&str],
+    location: &str,
+) -> Vec<u8> {
+    let (status, issued) = post_json(
+        owner,
+        app,
+        &format!("/api/v1/vehicles/{vin}/grants"),
+        serde_json::json!({"recipient": "Court expert", "kind": "other", "purpose": "the brake dispute",
+            "classes": classes, "location": location,
+            "from": "2000-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z", "expires": date_in_days(3)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let res = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{vin}/export?format=bundle&location={location}"
+        )))
+        .bearer_auth(issued["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.bytes().await.unwrap().to_vec()
+}
+
 #[tokio::test]
 async fn a_privacy_zone_withholds_the_positions_inside_it_and_the_bundle_still_verifies() {
     use portal_core::domain::privacy::distance_m;
@@ -356,26 +387,14 @@ async fn a_privacy_zone_withholds_the_positions_inside_it_and_the_bundle_still_v
 
     // A recipient granted everything at `full`: the position lines inside
     // the zone are withheld (as leaf hashes), the rest revealed and verified.
-    let (status, issued) = post_json(
-        &owner,
+    let zip = recipient_bundle(
         &app,
-        &format!("/api/v1/vehicles/{vin}/grants"),
-        serde_json::json!({"recipient": "Court expert", "kind": "other", "purpose": "the brake dispute",
-            "classes": ["telemetry", "events", "crash"], "location": "full",
-            "from": "2000-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z", "expires": date_in_days(3)}),
+        &owner,
+        &vin,
+        &["telemetry", "events", "crash"],
+        "full",
     )
     .await;
-    assert_eq!(status, 201, "{issued}");
-    let res = reqwest::Client::new()
-        .get(app.url(&format!(
-            "/api/v1/vehicles/{vin}/export?format=bundle&location=full"
-        )))
-        .bearer_auth(issued["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let zip = res.bytes().await.unwrap().to_vec();
     let v = both_verify(&zip, &key);
     assert!(v.valid, "{:?}", v.problems);
     let sealed = v.sealed.unwrap();
@@ -420,24 +439,7 @@ async fn a_privacy_zone_withholds_the_positions_inside_it_and_the_bundle_still_v
 async fn a_grant_without_telemetry_gets_a_bundle_of_its_classes_that_still_verifies() {
     let (app, owner, vin) = sealed_fixture(None).await;
     let key = signing_key(&app).await;
-    let (status, issued) = post_json(
-        &owner,
-        &app,
-        &format!("/api/v1/vehicles/{vin}/grants"),
-        serde_json::json!({"recipient": "Assessor", "kind": "insurer", "purpose": "events only",
-            "classes": ["events", "crash"],
-            "from": "2000-01-01T00:00:00Z", "to": "2099-01-01T00:00:00Z", "expires": date_in_days(3)}),
-    )
-    .await;
-    assert_eq!(status, 201, "{issued}");
-    let res = reqwest::Client::new()
-        .get(app.url(&format!("/api/v1/vehicles/{vin}/export?format=bundle")))
-        .bearer_auth(issued["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let zip = res.bytes().await.unwrap().to_vec();
+    let zip = recipient_bundle(&app, &owner, &vin, &["events", "crash"], "none").await;
     let v = both_verify(&zip, &key);
     assert!(v.valid, "{:?}", v.problems);
     let sealed = v.sealed.unwrap();

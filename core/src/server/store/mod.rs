@@ -41,7 +41,7 @@ pub(crate) mod sql;
 mod sqlite;
 mod tokens;
 mod vehicles;
-mod zones;
+pub(crate) mod zones;
 
 pub use accounts::*;
 pub use audit::*;

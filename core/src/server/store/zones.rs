@@ -15,6 +15,19 @@ pub struct NewZone {
     pub created_us: i64,
 }
 
+/// A zone as both backends read it: id, name, lat, lon, radius_m.
+pub(crate) type ZoneRow = (i64, String, f64, f64, f64);
+
+pub(crate) fn zone((id, name, lat, lon, radius_m): ZoneRow) -> PrivacyZone {
+    PrivacyZone {
+        id,
+        name,
+        lat,
+        lon,
+        radius_m,
+    }
+}
+
 /// Privacy zones: kept per account, read by the gate for every reader of
 /// the account's periods.
 #[async_trait]

@@ -2,20 +2,9 @@
 
 use super::SqliteStore;
 use crate::domain::privacy::PrivacyZone;
+use crate::server::store::zones::{zone, ZoneRow};
 use crate::server::store::{AccountId, NewZone, StoreError, ZoneStore};
 use async_trait::async_trait;
-
-type ZoneRow = (i64, String, f64, f64, f64);
-
-fn zone((id, name, lat, lon, radius_m): ZoneRow) -> PrivacyZone {
-    PrivacyZone {
-        id,
-        name,
-        lat,
-        lon,
-        radius_m,
-    }
-}
 
 #[async_trait]
 impl ZoneStore for SqliteStore {
@@ -37,13 +26,7 @@ impl ZoneStore for SqliteStore {
         .bind(max as i64)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(id.map(|id| PrivacyZone {
-            id,
-            name: z.name.clone(),
-            lat: z.lat,
-            lon: z.lon,
-            radius_m: z.radius_m,
-        }))
+        Ok(id.map(|id| zone((id, z.name.clone(), z.lat, z.lon, z.radius_m))))
     }
 
     async fn zones_of(&self, accounts: &[AccountId]) -> Result<Vec<PrivacyZone>, StoreError> {
