@@ -493,3 +493,74 @@ async fn a_bundle_carries_the_dictionary_of_its_channels_and_still_verifies() {
     assert_eq!(&dictionary["channels"][0], speed);
     assert_eq!(dictionary["channels"][0]["label"]["zh"], "车速");
 }
+
+#[tokio::test]
+async fn a_bundle_holds_parquet_and_gpx_on_request_and_still_verifies() {
+    let app = TestApp::spawn().await;
+    import_log(&app, log()).await;
+    let owner = new_owner(&app, VIN, None, "include@example.com").await;
+    let res = owner
+        .get(app.url(&format!(
+            "/api/v1/vehicles/{VIN}/export?format=bundle&location=coarse&include=parquet,gpx"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let zip = res.bytes().await.unwrap().to_vec();
+    let key = signing_key(&app).await;
+    let (v, theirs) = crate::log_evidence::both_verify(&zip, &key, &[]);
+    assert!(v.valid, "{:?} / {theirs}", v.problems);
+    let files = crate::evidence::members(&zip);
+    let find = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("{name} in the bundle"))
+    };
+    let manifest: Value = serde_json::from_slice(&find("manifest.json")).unwrap();
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&"samples.parquet") && listed.contains(&"tracks.gpx"),
+        "{listed:?}"
+    );
+    let csv = String::from_utf8(find("samples.csv")).unwrap();
+    let read = pyarrow_against_csv(&find("samples.parquet"), &csv);
+    assert_eq!(read["mismatches"], json!([]), "{read}");
+    assert_eq!(read["rows"], 720);
+    let gpx = read_gpx(&String::from_utf8(find("tracks.gpx")).unwrap());
+    assert_eq!(
+        points(&gpx),
+        csv_positions(&csv),
+        "the bundle's tracks are its CSV's positions"
+    );
+
+    // Further files belong to bundles; a track needs positions; nothing else is a file.
+    for (query, code, field) in [
+        (
+            "format=csv&include=parquet",
+            "include_needs_bundle",
+            "include",
+        ),
+        (
+            "format=bundle&include=gpx",
+            "gpx_without_location",
+            "location",
+        ),
+        ("format=bundle&include=xlsx", "invalid_query", "include"),
+    ] {
+        let (status, _, body) = download(&owner, &app, query).await;
+        assert!((400..500).contains(&status), "{query}: {status} {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], code, "{query}: {body}");
+        assert_eq!(
+            error["error"]["details"][0]["field"], field,
+            "{query}: {body}"
+        );
+    }
+}

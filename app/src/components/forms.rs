@@ -37,6 +37,7 @@ pub fn ErrorMessage(code: String) -> impl IntoView {
         "invalid_coordinate" => t!(i18n, error_invalid_coordinate).into_any(),
         "too_many_zones" => t!(i18n, error_too_many_zones).into_any(),
         "gpx_without_location" => t!(i18n, error_gpx_without_location).into_any(),
+        "include_needs_bundle" => t!(i18n, error_include_needs_bundle).into_any(),
         "invalid_query" | "invalid_class" => t!(i18n, error_grant_invalid).into_any(),
         _ => t!(i18n, error_generic).into_any(),
     };

@@ -93,6 +93,14 @@ pub fn ExportPage() -> impl IntoView {
                     {radio("format", "pdf", false, t!(i18n, format_pdf).into_any())}
                     {radio("format", "parquet", false, t!(i18n, format_parquet).into_any())}
                     {radio("format", "gpx", false, t!(i18n, format_gpx).into_any())}
+                    <label class="field"><span>{t!(i18n, export_include)}</span>
+                        <select name="include">
+                            <option value="">{t!(i18n, include_nothing)}</option>
+                            <option value="parquet">{t!(i18n, include_parquet)}</option>
+                            <option value="gpx">{t!(i18n, include_gpx)}</option>
+                            <option value="parquet,gpx">{t!(i18n, include_both)}</option>
+                        </select>
+                    </label>
                 </fieldset>
                 <fieldset>
                     <legend>{t!(i18n, export_location)}</legend>

@@ -35,6 +35,9 @@ pub struct ExportQuery {
     pub event_type: Option<String>,
     pub group: Option<String>,
     pub severity: Option<String>,
+    /// Bundles only: more files of the same samples, a comma list of
+    /// `parquet` and `gpx`.
+    pub include: Option<String>,
 }
 
 /// What checking a bundle found (`POST /api/v1/verify`, `portal verify`).

@@ -3,7 +3,8 @@
 //! Ed25519 signature over the manifest's bytes. Built in temporary files
 //! (bounded memory), then sent.
 
-use super::{csv, file_sink, ndjson, Plan, Progress};
+use super::{csv, file_sink, gpx, ndjson, parquet, Plan, Progress};
+use crate::domain::export::ExportFormat;
 use crate::domain::export::LocationRedaction;
 use crate::domain::manifest::{
     LogProof, Manifest, ManifestFile, ManifestGap, ManifestRange, ReportNote, SignatureNote,
@@ -25,6 +26,9 @@ pub const SIGNATURE_FILE: &str = "manifest.sig";
 pub const REPORT_FILE: &str = "report.pdf";
 /// What each exported channel is (the data dictionary of those channels).
 pub const DICTIONARY_FILE: &str = "dictionary.json";
+/// Asked for with `include`: the samples as Parquet, the tracks as GPX.
+pub const PARQUET_FILE: &str = "samples.parquet";
+pub const GPX_FILE: &str = "tracks.gpx";
 /// The bundle's place in the transparency log (not in the manifest).
 pub const LOG_PROOF_FILE: &str = "log-proof.json";
 pub use super::sealed::SEALED_FILE;
@@ -174,9 +178,26 @@ pub(crate) async fn build(
     let (mut sink, data_file) = file_sink(progress.clone())?;
     let lines = ndjson::write(store.clone(), plan, &mut sink).await?;
     let (data_sha, data_size) = sink.finish().await?;
-    let (mut sink, sealed_file) = file_sink(progress)?;
+    let (mut sink, sealed_file) = file_sink(progress.clone())?;
     let sealed = super::sealed::write(&store, plan, &mut sink).await?;
     let (sealed_sha, sealed_size) = sink.finish().await?;
+    // Further files asked for: (name, temp file, SHA-256, size, rows).
+    let mut included = Vec::new();
+    for format in &plan.include {
+        let (mut sink, temp) = file_sink(progress.clone())?;
+        let (name, rows) = match format {
+            ExportFormat::Parquet => (
+                PARQUET_FILE,
+                parquet::write(store.clone(), plan, &mut sink).await?.rows,
+            ),
+            _ => (
+                GPX_FILE,
+                gpx::write(store.clone(), plan, &mut sink).await?.points,
+            ),
+        };
+        let (sha, size) = sink.finish().await?;
+        included.push((name, temp, sha, size, rows));
+    }
 
     let id = new_id();
     let generated_us = chrono::Utc::now().timestamp_micros();
@@ -240,6 +261,11 @@ pub(crate) async fn build(
                 .as_ref()
                 .map(|s| file(SEALED_FILE, &sealed_sha, sealed_size, Some(s.lines))),
         )
+        .chain(
+            included
+                .iter()
+                .map(|(name, _, sha, size, rows)| file(name, sha, *size, Some(*rows))),
+        )
         .collect(),
         vehicle_seals: sealed.as_ref().map(|s| s.evidence.clone()),
         report: ReportNote {
@@ -290,7 +316,8 @@ pub(crate) async fn build(
         (DICTIONARY_FILE, &dictionary_file),
     ];
     let sealed_member = sealed.is_some().then_some((SEALED_FILE, &sealed_file));
-    for (name, temp) in members.into_iter().chain(sealed_member) {
+    let further = included.iter().map(|(name, temp, ..)| (*name, temp));
+    for (name, temp) in members.into_iter().chain(sealed_member).chain(further) {
         zip.start_file(name, options).map_err(zipped)?;
         let mut file = temp.reopen().map_err(io("reading a bundle file"))?;
         file.rewind().map_err(io("reading a bundle file"))?;

@@ -48,7 +48,7 @@ fn close(out: &mut Vec<u8>, open: &mut Open, to: Open) {
     }
 }
 
-pub(super) async fn write(
+pub(crate) async fn write(
     store: Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,

@@ -85,7 +85,8 @@ impl Portal {
             .await?;
         // A bundle writes the samples twice: as CSV and as NDJSON.
         let passes = match planned.format {
-            ExportFormat::Bundle | ExportFormat::Pdf => 2,
+            ExportFormat::Bundle => 2 + p.include.len() as u64,
+            ExportFormat::Pdf => 2,
             ExportFormat::Csv
             | ExportFormat::Ndjson
             | ExportFormat::Gpx

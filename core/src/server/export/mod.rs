@@ -6,10 +6,10 @@
 pub mod bundle;
 mod channels;
 mod csv;
-mod gpx;
+pub(crate) mod gpx;
 pub mod jobs;
 mod ndjson;
-mod parquet;
+pub(crate) mod parquet;
 pub mod report;
 pub(crate) mod sealed;
 
@@ -76,6 +76,8 @@ pub(crate) struct Plan {
     pub events: super::store::EventFilter,
     /// The export's location level, and the privacy zones in force.
     pub positions: PositionView,
+    /// A bundle's further files of the same samples (Parquet, GPX).
+    pub include: Vec<ExportFormat>,
 }
 
 /// Where an export's bytes go: to the client as they come, or into a file
@@ -173,6 +175,30 @@ pub(crate) fn redact(location: LocationRedaction, v: Option<f64>) -> Option<f64>
         LocationRedaction::Coarse => v.map(|v| (v * 100.0).round() / 100.0),
         LocationRedaction::Full => v,
     }
+}
+
+/// The further files a bundle is asked to hold (`include`): only bundles
+/// take them.
+fn included(q: &ExportQuery, format: ExportFormat) -> Result<Vec<ExportFormat>, ServiceError> {
+    let include = query::list(
+        "include",
+        q.include.as_deref(),
+        |v| match v {
+            "parquet" => Some(ExportFormat::Parquet),
+            "gpx" => Some(ExportFormat::Gpx),
+            _ => None,
+        },
+        "parquet or gpx",
+    )?
+    .unwrap_or_default();
+    if !include.is_empty() && format != ExportFormat::Bundle {
+        return Err(ServiceError::invalid(
+            "include_needs_bundle",
+            "include",
+            "only a bundle holds further files: use format=bundle",
+        ));
+    }
+    Ok(include)
 }
 
 /// The location level an export asks for (`none` when not given).
@@ -290,7 +316,9 @@ impl Portal {
             )
         })?;
         let location = export_location(q)?;
-        if format == ExportFormat::Gpx && location == LocationRedaction::None {
+        let include = included(q, format)?;
+        let gpx = format == ExportFormat::Gpx || include.contains(&ExportFormat::Gpx);
+        if gpx && location == LocationRedaction::None {
             return Err(ServiceError::invalid(
                 "gpx_without_location",
                 "location",
@@ -360,6 +388,7 @@ impl Portal {
                 fields: samples.fields,
                 events,
                 positions: access.exported_positions(location),
+                include,
                 access,
             },
         })

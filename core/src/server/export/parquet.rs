@@ -146,7 +146,7 @@ fn write_group(
     writer.flush().map_err(failed)
 }
 
-pub(super) async fn write(
+pub(crate) async fn write(
     store: Arc<dyn Store>,
     plan: &Plan,
     sink: &mut Sink,

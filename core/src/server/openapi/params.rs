@@ -98,6 +98,11 @@ fn query_param(name: &str) -> Value {
             json!({"type": "string", "enum": names(Gear::ALL, Gear::as_str)}),
             "gear",
         ),
+        "include" => optional(
+            name,
+            text(),
+            "bundles only: also the samples as `parquet`, the tracks as `gpx` (a comma list; each a file of the signed manifest)",
+        ),
         "fields" => optional(
             name,
             text(),
