@@ -260,8 +260,11 @@ async fn export(
     MaybeSignedIn(who): MaybeSignedIn,
     Path(vin): Path<String>,
     ApiQuery(query): ApiQuery<ExportQuery>,
-) -> Result<Download, ApiError> {
-    Ok(Download(portal.export(who.as_ref(), &vin, &query).await?))
+) -> Result<impl IntoResponse, ApiError> {
+    let export = portal.export(who.as_ref(), &vin, &query).await?;
+    // What each column or field is: the data dictionary (RFC 8288 link).
+    let dictionary = format!("</api/v1/vehicles/{vin}/dictionary>; rel=\"describedby\"");
+    Ok(([(axum::http::header::LINK, dictionary)], Download(export)))
 }
 
 /// Starts a background export. A browser form (urlencoded) is sent on to

@@ -396,6 +396,16 @@ async fn a_parquet_export_has_a_typed_column_per_channel_and_every_value_of_the_
             (kind, res.bytes().await.unwrap().to_vec())
         }
     };
+    let res = owner
+        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?format=parquet")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["link"],
+        format!("</api/v1/vehicles/{VIN}/dictionary>; rel=\"describedby\""),
+        "every export links its data dictionary"
+    );
     let (kind, parquet) = get("format=parquet&location=full").await;
     assert_eq!(kind, "application/vnd.apache.parquet");
     assert_eq!(&parquet[..4], b"PAR1");

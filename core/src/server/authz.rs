@@ -91,7 +91,7 @@ pub enum Reading {
     /// An export of every class the reader may read (NDJSON, bundles,
     /// reports) with this location level: a grant of at least that level.
     Export(LocationRedaction),
-    /// An export of samples only (CSV, GPX) with this location level: a
+    /// An export of samples only (CSV, Parquet, GPX) with this location level: a
     /// grant of telemetry and at least that level.
     SamplesExport(LocationRedaction),
     /// The changes feed: the owner, or a recipient of a continuous grant.
