@@ -114,6 +114,17 @@ impl Reading {
         }
     }
 
+    /// Whether what is read may hold positions (the privacy zones matter).
+    fn shows_positions(self) -> bool {
+        match self {
+            Reading::Telemetry | Reading::Events | Reading::Route | Reading::Changes => true,
+            Reading::Export(level) | Reading::SamplesExport(level) => {
+                level != LocationRedaction::None
+            }
+            Reading::Overview | Reading::Crash | Reading::OwnerOnly => false,
+        }
+    }
+
     /// Whether a grant's scope covers this reading.
     fn within(self, grant: &GrantRecord) -> bool {
         let has = |c| grant.classes.contains(&c);
@@ -316,7 +327,10 @@ impl Portal {
                 (grant.location, grant.classes.clone())
             }
         };
-        let zones = self.zones_over(&vehicle, &ranges).await?;
+        let zones = match reading.shows_positions() && location != LocationRedaction::None {
+            true => self.zones_over(&vehicle, &ranges).await?,
+            false => Vec::new(),
+        };
         Ok(Access {
             vehicle,
             ranges,
