@@ -5,7 +5,8 @@ use crate::browse::{fixture, VIN};
 use crate::helpers::*;
 use serde_json::Value;
 
-async fn export(
+/// An export as `c` gets it: status, content type and body.
+pub(crate) async fn export(
     c: &reqwest::Client,
     app: &TestApp,
     vin: &str,

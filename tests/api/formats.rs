@@ -42,26 +42,34 @@ fn log() -> String {
 }
 
 async fn download(c: &reqwest::Client, app: &TestApp, query: &str) -> (u16, String, String) {
-    let res = c
-        .get(app.url(&format!("/api/v1/vehicles/{VIN}/export?{query}")))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, content_type, res.text().await.unwrap())
+    crate::export::export(c, app, VIN, query).await
+}
+
+/// Runs `script` with the project's Python (VDP_PYTHON) over `files`,
+/// written to a temp dir as named: the JSON it prints. `what` says what
+/// failed when it does not run.
+fn python_reads(script: &str, files: &[(&str, &[u8])], what: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut cmd = std::process::Command::new(&python);
+    cmd.arg("-c").arg(script);
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        cmd.arg(path);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} ({python}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The GPX as Python's `xml.etree` reads it: per track its name and
 /// segments, each a list of [lat, lon, time].
 fn read_gpx(gpx: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("track.gpx");
-    std::fs::write(&path, gpx).unwrap();
     let script = r#"
 import json, sys, xml.etree.ElementTree as ET
 ns = {"g": "http://www.topografix.com/GPX/1/1"}
@@ -77,19 +85,11 @@ for trk in root.findall("g:trk", ns):
     })
 print(json.dumps({"tracks": tracks, "desc": root.findtext("g:metadata/g:desc", namespaces=ns)}))
 "#;
-    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = std::process::Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the GPX does not parse: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    python_reads(
+        script,
+        &[("track.gpx", gpx.as_bytes())],
+        "the GPX does not parse",
+    )
 }
 
 /// The CSV's (t_utc, lat, lon) of every row with a position.
@@ -323,10 +323,6 @@ fn big_log() -> String {
 /// What pyarrow (an independent reader) finds in the Parquet file, checked
 /// value by value against the CSV of the same export.
 fn pyarrow_against_csv(parquet: &[u8], csv: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let (pq, cs) = (dir.path().join("x.parquet"), dir.path().join("x.csv"));
-    std::fs::write(&pq, parquet).unwrap();
-    std::fs::write(&cs, csv).unwrap();
     let script = r#"
 import csv, datetime, json, sys
 import pyarrow.parquet as pq
@@ -362,20 +358,11 @@ print(json.dumps({"rows": table.num_rows, "csv_rows": len(rows) - 1, "row_groups
                   "max_group_rows": max((f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)), default=0),
                   "types": types, "metadata": meta, "mismatches": mismatches}))
 "#;
-    let python = std::env::var("VDP_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = std::process::Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(&pq)
-        .arg(&cs)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pyarrow could not read it (./dev.sh test installs pyarrow into {python}'s venv): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    python_reads(
+        script,
+        &[("x.parquet", parquet), ("x.csv", csv.as_bytes())],
+        "pyarrow could not read it (./dev.sh test installs pyarrow into the verifier venv)",
+    )
 }
 
 #[tokio::test]

@@ -328,7 +328,7 @@ impl Portal {
             }
         };
         let zones = match reading.shows_positions() && location != LocationRedaction::None {
-            true => self.zones_over(&vehicle, &ranges).await?,
+            true => self.zones_over(who, own, &vehicle, &ranges).await?,
             false => Vec::new(),
         };
         Ok(Access {
@@ -341,12 +341,24 @@ impl Portal {
         })
     }
 
-    /// The privacy zones of the owners of the periods `ranges` reach into.
+    /// The privacy zones of the owners of the periods `ranges` reach into:
+    /// an owner's and a recipient's ranges lie in one owner's periods
+    /// (known without a query); a case's may span several owners.
     async fn zones_over(
         &self,
+        who: &Principal,
+        own: bool,
         vehicle: &StoredVehicle,
         ranges: &[TimeRange],
     ) -> Result<Vec<PrivacyZone>, ServiceError> {
+        let single = match who {
+            Principal::Recipient(grant) => Some(grant.owner_account_id),
+            Principal::Account(account) if own => Some(account.account_id),
+            Principal::Account(_) => None,
+        };
+        if let Some(owner) = single {
+            return Ok(self.store.zones_of(&[owner]).await?);
+        }
         let mut owners: Vec<AccountId> = self
             .store
             .ownership_of_vehicle(vehicle.id)

@@ -61,19 +61,22 @@ pub(crate) async fn write(
         "<gpx version=\"1.1\" creator=\"Vehicle data portal\" \
          xmlns=\"http://www.topografix.com/GPX/1/1\">\n",
     );
+    let zones = plan.positions.zones_applied();
     let _ = writeln!(
         head,
         "<metadata><name>{}</name><desc>{}</desc><time>{}</time></metadata>",
         escape(&vin),
+        // Shown by GPS apps: in both languages, as every word a user reads.
         escape(&format!(
-            "Positions: {}{}. Times in UTC; the vehicle's zone is {}.",
-            plan.positions.level.as_str(),
-            if plan.positions.zones_applied() {
-                "; privacy zones applied"
+            "位置：{level}{zh_zones}。时间为 UTC；车辆时区为 {zone}。 / \
+             Positions: {level}{en_zones}. Times in UTC; the vehicle's zone is {zone}.",
+            level = plan.positions.level.as_str(),
+            zh_zones = if zones {
+                "；已应用隐私区域"
             } else {
                 ""
             },
-            zone
+            en_zones = if zones { "; privacy zones applied" } else { "" },
         )),
         format_utc(super::super::now_us()),
     );
