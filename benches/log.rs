@@ -100,7 +100,7 @@ async fn main() {
     while portal.store.log_pending().await.expect("pending") > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    sequencer.abort();
+    sequencer.stop().await;
     let checkpoint = portal
         .sequence_log()
         .await

@@ -32,7 +32,7 @@ pub struct TestApp {
     /// Shared with any other server started on the same database.
     db: Arc<ScratchDatabase>,
     /// The background sequencer, stopped before a test rewrites the log.
-    sequencer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    sequencer: std::sync::Mutex<Option<portal_core::server::tlog::Sequencer>>,
 }
 
 /// Far beyond any request of the suite (the slowest, whole-history exports
@@ -131,8 +131,7 @@ impl TestApp {
     pub async fn rewrite_log_tables(&self, sqlite: &str, postgres: &str) {
         let running = self.sequencer.lock().unwrap().take();
         if let Some(sequencer) = running {
-            sequencer.abort();
-            let _ = sequencer.await;
+            sequencer.stop().await;
         }
         self.sql(sqlite, postgres).await;
     }

@@ -319,18 +319,39 @@ impl Portal {
     }
 }
 
-/// Sequences the log every `every` while the runtime runs: entries get their
-/// leaves within about that long, and a checkpoint is signed whenever the
-/// tree grew. A failure is logged and tried again at the next tick.
-pub fn spawn_sequencer(portal: Portal, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// A running sequencer (see [`spawn_sequencer`]).
+pub struct Sequencer {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sequencer {
+    /// Ends it between two rounds, never inside one: a round cut short
+    /// could leave its write transaction open on a pooled connection.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Sequences the log every `every` while the runtime runs (dropping the
+/// returned handle does not stop it): entries get their leaves within about
+/// that long, and a checkpoint is signed whenever the tree grew. A failure
+/// is logged and tried again at the next tick.
+pub fn spawn_sequencer(portal: Portal, every: std::time::Duration) -> Sequencer {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            if *stopped.borrow() {
+                break;
+            }
             if let Err(e) = portal.sequence_log().await {
                 tracing::warn!("sequencing the transparency log: {e}");
             }
         }
-    })
+    });
+    Sequencer { stop, task }
 }
