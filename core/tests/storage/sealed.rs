@@ -10,7 +10,6 @@ use portal_core::server::import::{ImportError, ImportOptions, ImportSummary, Lin
 use portal_core::server::seal::car::{certify, nonce, CarSealer};
 use portal_core::server::seal::{TrustAnchors, VehicleCa};
 use portal_core::server::store::Pool;
-use std::io::Read as _;
 use std::sync::Arc;
 
 const CA_ID: &str = "test-ca";
@@ -132,11 +131,7 @@ async fn covered_text(pool: &Pool, seq: i64) -> String {
         Pool::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await,
     }
     .expect("covered lines");
-    let mut text = String::new();
-    flate2::read::DeflateDecoder::new(bytes.as_slice())
-        .read_to_string(&mut text)
-        .expect("deflate");
-    text
+    portal_core::server::seal::kept::read_kept(&bytes).expect("kept lines")
 }
 
 /// Two sealed batches: samples, positions, an event and its crash record.
@@ -350,6 +345,12 @@ async fn every_bad_seal_or_key_rejects_the_file_and_names_the_line() {
     assert_ne!(altered[9], good.lines[9]);
     let e = assert_rejected(&t, &lines(&altered), 15, "root").await;
     assert!(e.reason.contains("changed"), "{e:?}");
+    // The root is named before the times, whichever thread checks it: with
+    // both wrong the times are found first, and the root still named.
+    let mut both = resigned(&|s| s.first_t = at(4));
+    both[9] = both[9].replace("121.4703", "121.4704");
+    let e = assert_rejected(&t, &lines(&both), 15, "root").await;
+    assert!(e.reason.contains("lines 9–14"), "{e:?}");
 
     // A seal with nothing to cover: a second seal right after the first.
     let mut empty = good.lines[..8].to_vec();
@@ -406,6 +407,14 @@ async fn every_bad_seal_or_key_rejects_the_file_and_names_the_line() {
         let e = assert_rejected(&t, &log.text(), 1, "keys[0].cert").await;
         assert!(!e.reason.is_empty());
     }
+
+    // Seals held already are checked as the file is read: the same file with
+    // a covered line altered is refused as before, its seals being held.
+    import_with(&*t.store, &lines(&good.lines), &options())
+        .await
+        .expect("the good file");
+    let e = assert_rejected(&t, &lines(&altered), 15, "root").await;
+    assert!(e.reason.contains("changed"), "{e:?}");
 }
 
 async fn assert_rejected_any_field(t: &TestStore, text: &str, line: u64) -> LineError {

@@ -17,7 +17,6 @@ use crate::server::privacy::PositionView;
 use crate::server::seal::leaf_hash;
 use crate::server::store::{Store, StoredSeal};
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::sync::Arc;
 
 pub const SEALED_FILE: &str = "sealed.ndjson";
@@ -193,9 +192,7 @@ fn write_seal(
     let text = serde_json::to_string(&line)
         .map_err(|e| ServiceError::Internal(format!("writing a seal: {e}")))?;
     push(sink.buffer(), &text);
-    let mut covered = String::new();
-    flate2::read::DeflateDecoder::new(seal.covered.as_slice())
-        .read_to_string(&mut covered)
+    let covered = crate::server::seal::kept::read_kept(&seal.covered)
         .map_err(internal("reading a seal's covered lines"))?;
     let mut written = 1;
     // Split on `\n` only: a line is kept exactly, a `\r` in it included.

@@ -21,9 +21,9 @@ use crate::server::store::{
     ImportTx, MissingBatch, NewAuditEntry, SealId, SealRuns, SealedRecord, Store, StoreError,
     VehicleId, WriteOutcome,
 };
+use foldhash::{HashMap, HashMapExt as _};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

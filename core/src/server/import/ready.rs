@@ -10,17 +10,19 @@
 //! (a sample held already, a conflicting position, unsealed lines) is left to
 //! `locate_samples` at the end of the file, as unsealed positions are.
 
+use super::sealing::{root_mismatch, root_of};
 use super::{Kind, Record, Writer, SAMPLE_FLUSH};
 use crate::domain::records::{Position, Sample};
 use crate::domain::sealed::SealLine;
+use crate::server::seal::kept::KeptWriter;
 use crate::server::seal::lines::{check_signature, FieldError};
+use crate::server::seal::Hash;
 use crate::server::store::{
     CoveredCounts, NewSeal, SealId, SealRuns, StoreError, VehicleId, WriteOutcome,
 };
 use ed25519_dalek::VerifyingKey;
-use flate2::write::DeflateEncoder;
-use std::collections::{HashMap, VecDeque};
-use std::io::Write as _;
+use foldhash::{HashMap, HashMapExt as _};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
@@ -42,6 +44,15 @@ pub(super) struct FinishJob {
     pub key: VerifyingKey,
     /// The covered lines, each followed by `\n`.
     pub text: Vec<u8>,
+    pub root: CoveredRoot,
+}
+
+/// The root a seal states, and the leaf hashes of the lines it covers.
+pub(super) struct CoveredRoot {
+    pub expected: Hash,
+    pub leaves: Vec<Hash>,
+    /// Which lines they are, for the message.
+    pub span: String,
 }
 
 /// Seals sent to another thread together: fewer hand-overs.
@@ -51,18 +62,26 @@ const FINISH_GROUP: usize = 8;
 type Finished = Result<Vec<u8>, FieldError>;
 
 impl FinishJob {
-    /// Checks the signature and compresses the lines with `z`, one encoder
-    /// per group (fewer allocations than one per seal).
-    fn run(self, z: &mut DeflateEncoder<Vec<u8>>) -> Finished {
+    /// Checks the signature and compresses the lines with `kept`, one
+    /// compressor per group (fewer allocations than one per seal).
+    fn run(self, kept: &mut KeptWriter) -> Finished {
         check_signature(&self.seal, &self.key)?;
-        z.write_all(&self.text)
-            .and_then(|()| z.reset(Vec::new()))
+        let CoveredRoot {
+            expected,
+            leaves,
+            span,
+        } = self.root;
+        if root_of(&leaves) != Some(expected) {
+            let reason = root_mismatch(leaves.len() as u64, &span);
+            return Err(("root".to_string(), reason));
+        }
+        kept.compress(&self.text)
             .map_err(|e| ("covered".to_string(), format!("compressing the lines: {e}")))
     }
 
     fn run_group(jobs: Vec<FinishJob>) -> Vec<Finished> {
-        let mut z = DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        jobs.into_iter().map(|job| job.run(&mut z)).collect()
+        let mut kept = KeptWriter::default();
+        jobs.into_iter().map(|job| job.run(&mut kept)).collect()
     }
 }
 
@@ -174,6 +193,27 @@ struct Rows {
     others: Vec<(u64, usize, Record, Option<SealId>)>,
 }
 
+impl Rows {
+    /// Rows sized for the batches' records: each record is moved once.
+    fn with_room_for(batches: &[ReadyBatch]) -> Self {
+        let (mut samples, mut positions) = (0, 0);
+        for (_, record) in batches.iter().flat_map(|b| &b.records) {
+            match record {
+                Record::Sample(_) => samples += 1,
+                Record::Position(_) => positions += 1,
+                Record::Event(_) | Record::Edr(_) => {}
+            }
+        }
+        Self {
+            samples: Vec::with_capacity(samples),
+            sample_lines: Vec::with_capacity(samples),
+            positions: Vec::with_capacity(positions),
+            position_lines: Vec::with_capacity(positions),
+            ..Self::default()
+        }
+    }
+}
+
 impl Writer<'_> {
     /// Queues a batch. Once the queue holds enough records, writes the
     /// start of it whose seals are checked, so the writer seldom waits for
@@ -265,7 +305,7 @@ impl Writer<'_> {
         }
         .into_iter();
         drop(new);
-        let mut rows = Rows::default();
+        let mut rows = Rows::with_room_for(&batches);
         let mut vehicles = Vec::with_capacity(batches.len());
         for (b, batch) in batches.into_iter().enumerate() {
             let seal = match batch.seal {

@@ -1,23 +1,28 @@
 //! Sealed logs (format 1.1) at import. A vehicle's covered lines are held
-//! as they stream past (their exact text, their records and the running
-//! Merkle tree) until the vehicle's next seal; the seal is checked against
-//! them and the car's certified key, and only then are the records written,
+//! as they stream past (their exact text, their records and their leaf
+//! hashes) until the vehicle's next seal; the seal is checked against them
+//! and the car's certified key, and only then are the records written,
 //! linked to it. Lines no seal follows are written unsealed at the end.
+//!
+//! The checks that cost most (the signature and the Merkle root) are left
+//! to other threads when everything else about a new seal passed; when
+//! something else fails they are made here first, so the failure named is
+//! always the same whichever thread finds it.
 //!
 //! Memory: one open batch per sealing vehicle, at most [`MAX_SEAL_LINES`]
 //! lines and [`MAX_SEAL_BYTES`] bytes; past that the batch is written
 //! unsealed, and a seal that would cover it is refused.
 
-use super::ready::{BatchSeal, CheckedSeal, FinishJob, ReadyBatch};
+use super::ready::{BatchSeal, CheckedSeal, CoveredRoot, FinishJob, ReadyBatch};
 use super::{Kind, LineError, RawText, Record, VinMissingBatch, Writer};
 use crate::domain::sealed::{SealLine, VehicleKey};
 use crate::server::seal::lines::{
     certified_key, check_seal_fields, check_signature, payload_digest,
 };
-use crate::server::seal::TreeBuilder;
+use crate::server::seal::{Hash, TreeBuilder};
 use crate::server::store::{CoveredCounts, HeldSeal, StoreError, VehicleId, WriteOutcome};
 use ed25519_dalek::VerifyingKey;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// The most lines one seal may cover (a car seals every minute or so:
@@ -29,7 +34,9 @@ pub const MAX_SEAL_BYTES: usize = 64 << 20;
 /// One vehicle's covered lines since its last seal in this file.
 #[derive(Default)]
 pub(super) struct OpenBatch {
-    tree: TreeBuilder,
+    lines: u64,
+    /// The lines' leaf hashes, in order (none once spilled).
+    leaves: Vec<Hash>,
     /// The lines' exact text, each followed by `\n`.
     text: Vec<u8>,
     /// Where the last line starts in `text`.
@@ -45,18 +52,40 @@ pub(super) struct OpenBatch {
 }
 
 impl OpenBatch {
+    /// An empty batch for the vehicle's next lines, with room for as many
+    /// as this one held (a car seals batches of much the same size): the
+    /// lines are not copied again as the batch grows.
+    fn next(&self) -> Self {
+        Self {
+            leaves: Vec::with_capacity(self.leaves.len()),
+            text: Vec::with_capacity(self.text.len()),
+            records: Vec::with_capacity(self.records.len()),
+            ..Self::default()
+        }
+    }
+
     fn lines(&self) -> u64 {
-        self.tree.len()
+        self.lines
+    }
+
+    /// The lines' tree hash (RFC 9162), what the seal's `root` must be.
+    fn root(&self) -> Option<Hash> {
+        root_of(&self.leaves)
+    }
+
+    /// Which lines the batch holds, for messages.
+    fn span(&self) -> String {
+        format!("lines {}–{}", self.first_line, self.last_line)
     }
 
     fn push(&mut self, line: u64, raw: &RawText<'_>, record: Record) {
-        if self.tree.is_empty() {
+        if self.lines == 0 {
             self.first_line = line;
             self.t_min = i64::MAX;
             self.t_max = i64::MIN;
         }
+        self.lines += 1;
         self.last_line = line;
-        self.tree.push(raw.leaf);
         let t = record.t_us();
         self.t_min = self.t_min.min(t);
         self.t_max = self.t_max.max(t);
@@ -67,6 +96,7 @@ impl OpenBatch {
             Record::Edr(_) => self.counts.edr += 1,
         }
         if !self.spilled {
+            self.leaves.push(raw.leaf);
             self.last_start = self.text.len();
             self.text.extend_from_slice(raw.text.as_bytes());
             self.text.push(b'\n');
@@ -91,6 +121,21 @@ impl OpenBatch {
             written_time(&self.text[self.last_start..last_end]),
         )
     }
+}
+
+/// The tree hash of leaves; `None` for none.
+pub(super) fn root_of(leaves: &[Hash]) -> Option<Hash> {
+    let mut tree = TreeBuilder::new();
+    leaves.iter().for_each(|leaf| tree.push(*leaf));
+    tree.root()
+}
+
+/// The message of a seal whose root does not match its covered lines.
+pub(super) fn root_mismatch(lines: u64, span: &str) -> String {
+    format!(
+        "does not match the {lines} covered lines ({span}): a line was changed, \
+         added or removed after the car sealed them"
+    )
 }
 
 /// A covered line's time field exactly as written (it parsed, so it has one).
@@ -155,6 +200,10 @@ impl Writer<'_> {
         vin: &Arc<str>,
         vehicle: VehicleId,
     ) -> Result<bool, StoreError> {
+        // Asked for every line: one lookup once the keys are loaded.
+        if let Some(keys) = self.sealing.keys.get(vin) {
+            return Ok(!keys.is_empty());
+        }
         Ok(!self.known_keys(vin, vehicle).await?.is_empty())
     }
 
@@ -243,6 +292,7 @@ impl Writer<'_> {
         // Too long to hold: written unsealed now; a seal over it is refused.
         batch.spilled = true;
         batch.text = Vec::new();
+        batch.leaves = Vec::new();
         let records = std::mem::take(&mut batch.records);
         self.queue_batch(ReadyBatch {
             vin,
@@ -261,12 +311,18 @@ impl Writer<'_> {
         vin: Arc<str>,
         seal: SealLine,
     ) -> Result<(), StoreError> {
-        let mut batch = self.sealing.open.remove(&vin).unwrap_or_default();
+        let mut batch = match self.sealing.open.get_mut(&vin) {
+            Some(open) => {
+                let next = open.next();
+                std::mem::replace(open, next)
+            }
+            None => OpenBatch::default(),
+        };
         let Some(vehicle) = self.resolve(line, &vin).await? else {
             return Ok(());
         };
-        let key = match self.check_seal(line, &vin, vehicle, &seal, &batch).await? {
-            Ok(key) => key,
+        let (key, root) = match self.check_seal(line, &vin, vehicle, &seal, &batch).await? {
+            Ok(checked) => checked,
             Err(e) => {
                 self.error(e);
                 return Ok(());
@@ -283,6 +339,11 @@ impl Writer<'_> {
             // Nothing to queue, or a held seal to compare with: checked here.
             if let Err((field, reason)) = check_signature(&seal, &key) {
                 self.error(line_error(line, &field, reason));
+                return Ok(());
+            }
+            if batch.root() != Some(root) {
+                let reason = root_mismatch(batch.lines(), &batch.span());
+                self.error(line_error(line, "root", reason));
                 return Ok(());
             }
         }
@@ -325,6 +386,11 @@ impl Writer<'_> {
                     seal: seal.clone(),
                     key,
                     text: std::mem::take(&mut batch.text),
+                    root: CoveredRoot {
+                        expected: root,
+                        leaves: std::mem::take(&mut batch.leaves),
+                        span: batch.span(),
+                    },
                 });
                 BatchSeal::New(Box::new(CheckedSeal {
                     at: line,
@@ -357,9 +423,10 @@ impl Writer<'_> {
         self.tx.held_seal(vehicle, vin, key, seq).await
     }
 
-    /// Everything a seal must satisfy, the first failure named; its key.
-    /// The signature is checked here only when something else fails (its
-    /// failure is named first); otherwise when the seal is written.
+    /// Everything a seal must satisfy, the first failure named; its key and
+    /// the root it states. The signature and the root are checked here only
+    /// when something else fails (their failures are named first, in that
+    /// order); otherwise by the caller or the seal's [`FinishJob`].
     async fn check_seal(
         &mut self,
         line: u64,
@@ -367,7 +434,7 @@ impl Writer<'_> {
         vehicle: VehicleId,
         seal: &SealLine,
         batch: &OpenBatch,
-    ) -> Result<Result<VerifyingKey, LineError>, StoreError> {
+    ) -> Result<Result<(VerifyingKey, Hash), LineError>, StoreError> {
         let Some(key) = self.known_keys(vin, vehicle).await?.get(&seal.key).copied() else {
             return rejected(
                 line,
@@ -390,19 +457,23 @@ impl Writer<'_> {
             Ok(root) => root,
             Err((field, reason)) => return rejected(line, &field, reason),
         };
-        match self
-            .check_covered(line, vin, vehicle, seal, batch, root)
-            .await?
-        {
-            Ok(()) => Ok(Ok(key)),
-            Err(e) => match check_signature(seal, &key) {
-                Err((field, reason)) => rejected(line, &field, reason),
-                Ok(()) => Ok(Err(e)),
-            },
+        match self.check_covered(line, vin, vehicle, seal, batch).await? {
+            Ok(()) => Ok(Ok((key, root))),
+            Err(e) => {
+                if let Err((field, reason)) = check_signature(seal, &key) {
+                    return rejected(line, &field, reason);
+                }
+                let counted = e.field.as_deref() == Some("count");
+                if !counted && batch.root() != Some(root) {
+                    return rejected(line, "root", root_mismatch(batch.lines(), &batch.span()));
+                }
+                Ok(Err(e))
+            }
         }
     }
 
-    /// A seal against the lines it covers and the seals before and after it.
+    /// A seal against the lines it covers (all but their root) and the
+    /// seals before and after it.
     async fn check_covered(
         &mut self,
         line: u64,
@@ -410,7 +481,6 @@ impl Writer<'_> {
         vehicle: VehicleId,
         seal: &SealLine,
         batch: &OpenBatch,
-        root: crate::server::seal::Hash,
     ) -> Result<Result<(), LineError>, StoreError> {
         let lines = batch.lines();
         if lines == 0 {
@@ -423,7 +493,7 @@ impl Writer<'_> {
                 ),
             );
         }
-        let span = format!("lines {}–{}", batch.first_line, batch.last_line);
+        let span = batch.span();
         if batch.spilled {
             return rejected(
                 line,
@@ -443,16 +513,6 @@ impl Writer<'_> {
                     "says {} but {lines} lines of {vin} ({span}) stand between this seal and the \
                      previous one",
                     seal.count
-                ),
-            );
-        }
-        if batch.tree.root() != Some(root) {
-            return rejected(
-                line,
-                "root",
-                format!(
-                    "does not match the {lines} covered lines ({span}): a line was changed, \
-                     added or removed after the car sealed them"
                 ),
             );
         }

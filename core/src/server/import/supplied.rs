@@ -7,7 +7,7 @@
 use crate::domain::audit::AuditAction;
 use crate::domain::time::format_utc;
 use crate::server::store::{NewAuditEntry, VehicleId};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy)]

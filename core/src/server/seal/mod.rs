@@ -5,6 +5,7 @@
 //! - `payload`: the exact bytes a vehicle CA and a vehicle key sign;
 //! - `anchors`: the vehicle CAs this portal trusts (`--vehicle-ca`);
 //! - `lines`: the checks of one key, position or seal line;
+//! - `kept`: how a seal's covered lines are stored (deflate);
 //! - `car`: the car's side (certify a key, seal batches), for the demo and tests.
 //!
 //! Everything here is documented for independent verifiers in
@@ -12,6 +13,7 @@
 
 pub mod anchors;
 pub mod car;
+pub mod kept;
 pub mod lines;
 pub mod merkle;
 pub mod payload;
