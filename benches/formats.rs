@@ -13,26 +13,7 @@
 
 mod common;
 
-use common::{env_or, fixture, reset_peak_rss, status_kib};
-use futures::StreamExt;
-use std::time::Instant;
-
-/// One whole download: (seconds, bytes, peak RSS growth in MiB).
-async fn download(client: &reqwest::Client, url: &str) -> (f64, u64, f64) {
-    reset_peak_rss();
-    let before = status_kib("VmRSS:");
-    let started = Instant::now();
-    let res = client.get(url).send().await.expect("export");
-    assert_eq!(res.status(), 200, "{url}");
-    let mut bytes = 0u64;
-    let mut body = res.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        bytes += chunk.expect("chunk").len() as u64;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    let growth = status_kib("VmHWM:").saturating_sub(before) as f64 / 1024.0;
-    (secs, bytes, growth)
-}
+use common::{download, env_or, fixture};
 
 #[tokio::main]
 async fn main() {
@@ -49,8 +30,8 @@ async fn main() {
     println!("| round | CSV | Parquet | Parquet / CSV rows/s | Parquet / CSV bytes |");
     println!("|---|---|---|---|---|");
     for round in 1..=rounds {
-        let (csv_s, csv_b, csv_m) = download(&f.client, &url("csv")).await;
-        let (pq_s, pq_b, pq_m) = download(&f.client, &url("parquet")).await;
+        let (csv_s, csv_b, csv_m) = download(&f.client, &url("csv"), None).await;
+        let (pq_s, pq_b, pq_m) = download(&f.client, &url("parquet"), None).await;
         println!(
             "| {round} | {:.0} rows/s, {:.1} MiB, +{csv_m:.1} MiB RSS | {:.0} rows/s, {:.1} MiB, +{pq_m:.1} MiB RSS | {:.2} | {:.3} |",
             rows / csv_s,

@@ -3,6 +3,9 @@
 //!     cargo bench --features ssr --bench import            # ~1.03 M samples
 //!     BENCH_DAYS=90 cargo bench --features ssr --bench import   # ~3 M samples
 //!     BENCH_SEALED=1 cargo bench --features ssr --bench import  # the same fleet, sealed (format 1.1)
+//!     BENCH_SEALED=both BENCH_ROUNDS=5 cargo bench --features ssr --bench import
+//!         # both files, imported alternately into fresh SQLite files: the
+//!         # sealed import's throughput against the unsealed one's, per round
 //!
 //! Generates a demo file (8 vehicles × BENCH_DAYS days), then imports it into
 //! a fresh SQLite file (or, with BENCH_BACKEND=postgres, a fresh PostgreSQL
@@ -14,31 +17,31 @@
 mod common;
 
 use common::{env_or, reset_peak_rss, status_kib};
-use portal_core::server::demo::{generate, DemoConfig};
+use portal_core::server::demo::{generate, DemoConfig, DemoCounts};
 use portal_core::server::import::{import_file, ImportOptions};
 use portal_core::server::store::Store;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
-#[tokio::main]
-async fn main() {
-    let vehicles = env_or("BENCH_VEHICLES", 8) as u32;
-    let days = env_or("BENCH_DAYS", 31) as u32;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("bench.ndjson");
-
-    // Sealed: the demo fleet's own logs (format 1.1: keys, positions at 1 Hz,
-    // a seal a minute), checked against the demo CA at import.
-    let sealed = env_or("BENCH_SEALED", 0) == 1;
-    let started = Instant::now();
+/// The demo fleet's file, sealed or not, and what it holds.
+fn demo_file(path: &Path, sealed: bool) -> (DemoConfig, DemoCounts) {
     let config = DemoConfig {
-        vehicles,
-        days,
+        vehicles: env_or("BENCH_VEHICLES", 8) as u32,
+        days: env_or("BENCH_DAYS", 31) as u32,
         seed: 7,
         sealed,
         ..DemoConfig::default()
     };
-    let options = ImportOptions {
+    let mut out = BufWriter::new(std::fs::File::create(path).expect("create"));
+    let counts = generate(&config, &mut out).expect("generate");
+    out.flush().expect("flush");
+    (config, counts)
+}
+
+/// Import options trusting the demo CA (as `serve --demo-if-empty` does).
+fn demo_options(config: &DemoConfig) -> ImportOptions {
+    ImportOptions {
         vehicle_cas: std::sync::Arc::new(
             portal_core::server::seal::TrustAnchors::from_list(
                 "demo",
@@ -47,11 +50,74 @@ async fn main() {
             .expect("the demo CA"),
         ),
         ..ImportOptions::default()
-    };
-    let mut out = BufWriter::new(std::fs::File::create(&file).expect("create"));
-    let counts = generate(&config, &mut out).expect("generate");
-    out.flush().expect("flush");
-    drop(out);
+    }
+}
+
+/// Imports `file` into a fresh SQLite file in `dir`: samples/s and peak RSS (MiB).
+async fn import_fresh(dir: &Path, file: &Path, options: &ImportOptions) -> (f64, f64) {
+    let db = dir.join("round.db");
+    let url = format!("sqlite://{}", db.display());
+    let (store, _) = portal_core::server::store::open(&url).await.expect("store");
+    reset_peak_rss();
+    let started = Instant::now();
+    let summary = import_file(&*store, file, options, None)
+        .await
+        .expect("import");
+    let rate = summary.inserted.samples as f64 / started.elapsed().as_secs_f64();
+    let peak = status_kib("VmHWM:") as f64 / 1024.0;
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    (rate, peak)
+}
+
+/// `BENCH_SEALED=both`: the same fleet unsealed and sealed, imported in
+/// turn `BENCH_ROUNDS` times (each into a fresh file), so both meet the
+/// same machine; the ratio per round and its median.
+async fn sealed_against_unsealed(dir: &Path) {
+    let plain = dir.join("unsealed.ndjson");
+    let sealed = dir.join("sealed.ndjson");
+    let (config, counts) = demo_file(&plain, false);
+    demo_file(&sealed, true);
+    let options = demo_options(&config);
+    println!(
+        "{} samples per file; rounds alternate unsealed, sealed (SQLite, fresh file each)",
+        counts.samples
+    );
+    let mut ratios = Vec::new();
+    for round in 1..=env_or("BENCH_ROUNDS", 5) {
+        let (u, u_peak) = import_fresh(dir, &plain, &options).await;
+        let (s, s_peak) = import_fresh(dir, &sealed, &options).await;
+        ratios.push(s / u);
+        println!(
+            "round {round}: unsealed {u:.0} samples/s (peak RSS {u_peak:.1} MiB), sealed {s:.0} samples/s (peak RSS {s_peak:.1} MiB), sealed/unsealed {:.3}",
+            s / u
+        );
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "sealed/unsealed: median {:.3}, lowest {:.3}, highest {:.3}",
+        ratios[ratios.len() / 2],
+        ratios[0],
+        ratios[ratios.len() - 1]
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if std::env::var("BENCH_SEALED").as_deref() == Ok("both") {
+        return sealed_against_unsealed(dir.path()).await;
+    }
+    let file = dir.path().join("bench.ndjson");
+
+    // Sealed: the demo fleet's own logs (format 1.1: keys, positions at 1 Hz,
+    // a seal a minute), checked against the demo CA at import.
+    let sealed = env_or("BENCH_SEALED", 0) == 1;
+    let started = Instant::now();
+    let (config, counts) = demo_file(&file, sealed);
+    let options = demo_options(&config);
     let size = std::fs::metadata(&file).expect("metadata").len();
     println!(
         "generated {} samples, {} events, {} crash records, {} positions, {} seals ({:.0} MiB) in {:.1} s",

@@ -449,3 +449,36 @@ pub async fn fill_audit_log(pool: &store::Pool, n: u64) {
     }
     .expect("entries");
 }
+
+/// Downloads `url` whole (into `file` when given): seconds, bytes, and the
+/// growth of peak RSS in MiB (VmHWM reset first; server and client are this
+/// process).
+pub async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    file: Option<&std::path::Path>,
+) -> (f64, u64, f64) {
+    use futures::StreamExt as _;
+    use std::io::Write as _;
+    reset_peak_rss();
+    let before = status_kib("VmRSS:");
+    let started = Instant::now();
+    let res = client.get(url).send().await.expect("export");
+    assert_eq!(res.status(), 200, "{url}");
+    let mut out = file.map(|p| std::io::BufWriter::new(std::fs::File::create(p).expect("file")));
+    let mut bytes = 0u64;
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.expect("chunk");
+        bytes += chunk.len() as u64;
+        if let Some(out) = &mut out {
+            out.write_all(&chunk).expect("write");
+        }
+    }
+    if let Some(mut out) = out {
+        out.flush().expect("flush");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let growth = status_kib("VmHWM:").saturating_sub(before) as f64 / 1024.0;
+    (secs, bytes, growth)
+}
