@@ -10,7 +10,7 @@ use krilla::geom::{PathBuilder, Point};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::Document;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::MetadataProvider;
@@ -418,6 +418,12 @@ impl<'f> Layout<'f> {
     /// Renders every page with `footer(page, pages)` at its foot.
     pub fn finish(self, footer: impl Fn(usize, usize) -> String) -> Result<Vec<u8>, ServiceError> {
         let mut document = Document::new();
+        // Parsed once for the whole report: krilla's `draw_text` parses the
+        // face again for every string, and a CJK face's layout tables made
+        // that most of a report's time.
+        let face = rustybuzz::Face::from_slice(&self.font.data, self.font.index)
+            .ok_or_else(|| ServiceError::Internal("the report font cannot be shaped".into()))?;
+        let units_per_em = face.units_per_em() as f32;
         let total = self.pages.len();
         let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
             .ok_or_else(|| ServiceError::Internal("page size".into()))?;
@@ -443,13 +449,13 @@ impl<'f> Layout<'f> {
                     } => {
                         surface.set_stroke(None);
                         surface.set_fill(Some(fill(*color)));
-                        surface.draw_text(
+                        surface.draw_glyphs(
                             Point::from_xy(*x, *y),
+                            &shape(&face, units_per_em, text),
                             self.font.font.clone(),
-                            *size,
                             text,
+                            *size,
                             false,
-                            TextDirection::Auto,
                         );
                     }
                     Op::Line {
@@ -484,6 +490,43 @@ impl<'f> Layout<'f> {
             .finish()
             .map_err(|e| ServiceError::Internal(format!("writing the report PDF: {e:?}")))
     }
+}
+
+/// `text` shaped left to right (the report's two languages both run so)
+/// into glyphs whose advances are in ems, each with the bytes of `text` it
+/// stands for (what a reader copying from the PDF gets).
+fn shape(face: &rustybuzz::Face, units_per_em: f32, text: &str) -> Vec<KrillaGlyph> {
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    buffer.set_direction(rustybuzz::Direction::LeftToRight);
+    let shaped = rustybuzz::shape(face, &[], buffer);
+    let infos = shaped.glyph_infos();
+    let em = |v: i32| v as f32 / units_per_em;
+    shaped
+        .glyph_positions()
+        .iter()
+        .zip(infos)
+        .enumerate()
+        .map(|(i, (position, info))| {
+            // A cluster ends where the next glyph's cluster starts.
+            let start = info.cluster as usize;
+            let end = infos[i + 1..]
+                .iter()
+                .map(|next| next.cluster as usize)
+                .find(|&next| next != start)
+                .unwrap_or(text.len());
+            KrillaGlyph::new(
+                GlyphId::new(info.glyph_id),
+                em(position.x_advance),
+                em(position.x_offset),
+                em(position.y_offset),
+                em(position.y_advance),
+                start..end,
+                None,
+            )
+        })
+        .collect()
 }
 
 fn fill(c: Color) -> Fill {
