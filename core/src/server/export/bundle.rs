@@ -1,9 +1,10 @@
 //! Evidence bundles: the CSV and NDJSON files of an export, `manifest.json`
 //! saying what they hold and who asked, and `manifest.sig`, the portal's
 //! Ed25519 signature over the manifest's bytes. Built in temporary files
-//! (bounded memory), then sent.
+//! (bounded memory), the data members deflated while they are written, then
+//! sent.
 
-use super::{csv, file_sink, gpx, ndjson, parquet, Plan, Progress};
+use super::{csv, file_sink, gpx, member_sink, ndjson, parquet, Plan, Progress};
 use crate::domain::export::ExportFormat;
 use crate::domain::export::LocationRedaction;
 use crate::domain::manifest::{
@@ -15,7 +16,7 @@ use crate::server::error::ServiceError;
 use crate::server::signing::Signer;
 use crate::server::store::{Store, TimeRange};
 use sha2::{Digest, Sha256};
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::sync::Arc;
 
 /// The names inside every bundle.
@@ -59,7 +60,7 @@ pub(crate) struct Bundle {
     pub manifest_sha256: String,
 }
 
-fn zip_options() -> zip::write::SimpleFileOptions {
+pub(super) fn zip_options() -> zip::write::SimpleFileOptions {
     zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true)
@@ -172,28 +173,32 @@ pub(crate) async fn build(
         signer,
         font,
     } = sources;
-    let (mut sink, samples_file) = file_sink(progress.clone())?;
-    let stats = csv::write(store.clone(), plan, &mut sink).await?;
-    let (samples_sha, samples_size) = sink.finish().await?;
-    let (mut sink, data_file) = file_sink(progress.clone())?;
-    let lines = ndjson::write(store.clone(), plan, &mut sink).await?;
-    let (data_sha, data_size) = sink.finish().await?;
-    let (mut sink, sealed_file) = file_sink(progress.clone())?;
-    let sealed = super::sealed::write(&store, plan, &mut sink).await?;
-    let (sealed_sha, sealed_size) = sink.finish().await?;
+    // The CSV, the NDJSON and the sealed evidence side by side, each
+    // deflated on its own thread as it is written.
+    let (mut samples_sink, samples_file) = member_sink(SAMPLES_FILE, progress.clone())?;
+    let (mut data_sink, data_file) = member_sink(DATA_FILE, progress.clone())?;
+    let (mut sealed_sink, sealed_file) = member_sink(SEALED_FILE, progress.clone())?;
+    let (stats, lines, sealed) = tokio::try_join!(
+        csv::write(store.clone(), plan, &mut samples_sink),
+        ndjson::write(store.clone(), plan, &mut data_sink),
+        super::sealed::write(&store, plan, &mut sealed_sink),
+    )?;
+    let ((samples_sha, samples_size), (data_sha, data_size), (sealed_sha, sealed_size)) = tokio::try_join!(
+        samples_sink.finish(),
+        data_sink.finish(),
+        sealed_sink.finish()
+    )?;
     // Further files asked for: (name, temp file, SHA-256, size, rows).
     let mut included = Vec::new();
     for format in &plan.include {
-        let (mut sink, temp) = file_sink(progress.clone())?;
-        let (name, rows) = match format {
-            ExportFormat::Parquet => (
-                PARQUET_FILE,
-                parquet::write(store.clone(), plan, &mut sink).await?.rows,
-            ),
-            _ => (
-                GPX_FILE,
-                gpx::write(store.clone(), plan, &mut sink).await?.points,
-            ),
+        let name = match format {
+            ExportFormat::Parquet => PARQUET_FILE,
+            _ => GPX_FILE,
+        };
+        let (mut sink, temp) = member_sink(name, progress.clone())?;
+        let rows = match format {
+            ExportFormat::Parquet => parquet::write(store.clone(), plan, &mut sink).await?.rows,
+            _ => gpx::write(store.clone(), plan, &mut sink).await?.points,
         };
         let (sha, size) = sink.finish().await?;
         included.push((name, temp, sha, size, rows));
@@ -220,13 +225,9 @@ pub(crate) async fn build(
     });
     let pdf = super::report::write(&store, plan, &facts, font).await?;
     let report_sha = hex::encode(Sha256::digest(&pdf));
-    let report_file = tempfile::NamedTempFile::new().map_err(io("creating the report"))?;
-    std::fs::write(report_file.path(), &pdf).map_err(io("writing the report"))?;
     let dictionary = serde_json::to_vec_pretty(&provenance.dictionary)
         .map_err(|e| ServiceError::Internal(format!("writing the dictionary: {e}")))?;
     let dictionary_sha = hex::encode(Sha256::digest(&dictionary));
-    let dictionary_file = tempfile::NamedTempFile::new().map_err(io("creating the dictionary"))?;
-    std::fs::write(dictionary_file.path(), &dictionary).map_err(io("writing the dictionary"))?;
     let vehicle = &plan.access.vehicle.vehicle;
     let file = |name: &str, sha256: &str, size: u64, rows: Option<u64>| ManifestFile {
         name: name.into(),
@@ -309,19 +310,24 @@ pub(crate) async fn build(
     let zip_file = tempfile::NamedTempFile::new().map_err(io("creating the bundle"))?;
     let mut zip = zip::ZipWriter::new(zip_file.reopen().map_err(io("opening the bundle"))?);
     let options = zip_options();
-    let members = [
-        (SAMPLES_FILE, &samples_file),
-        (DATA_FILE, &data_file),
-        (REPORT_FILE, &report_file),
-        (DICTIONARY_FILE, &dictionary_file),
-    ];
-    let sealed_member = sealed.is_some().then_some((SEALED_FILE, &sealed_file));
-    let further = included.iter().map(|(name, temp, ..)| (*name, temp));
-    for (name, temp) in members.into_iter().chain(sealed_member).chain(further) {
+    // Members already deflated are copied as they are; the small ones
+    // written now.
+    let merge = |zip: &mut zip::ZipWriter<std::fs::File>, member: &tempfile::NamedTempFile| {
+        let file = member.reopen().map_err(io("reading a bundle file"))?;
+        let archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zipped)?;
+        zip.merge_archive(archive).map_err(zipped)
+    };
+    merge(&mut zip, &samples_file)?;
+    merge(&mut zip, &data_file)?;
+    for (name, bytes) in [(REPORT_FILE, &pdf), (DICTIONARY_FILE, &dictionary)] {
         zip.start_file(name, options).map_err(zipped)?;
-        let mut file = temp.reopen().map_err(io("reading a bundle file"))?;
-        file.rewind().map_err(io("reading a bundle file"))?;
-        std::io::copy(&mut file, &mut zip).map_err(io("zipping"))?;
+        zip.write_all(bytes).map_err(io("zipping"))?;
+    }
+    if sealed.is_some() {
+        merge(&mut zip, &sealed_file)?;
+    }
+    for (_, temp, ..) in &included {
+        merge(&mut zip, temp)?;
     }
     zip.start_file(MANIFEST_FILE, options).map_err(zipped)?;
     zip.write_all(&manifest_bytes).map_err(io("zipping"))?;

@@ -8,6 +8,7 @@ mod channels;
 mod csv;
 pub(crate) mod gpx;
 pub mod jobs;
+mod member;
 mod ndjson;
 pub(crate) mod parquet;
 pub mod report;
@@ -89,6 +90,8 @@ pub(crate) enum Destination {
         hash: sha2::Sha256,
         size: u64,
     },
+    /// A bundle member, deflated as it comes (see [`member`]).
+    Member(member::Deflating),
 }
 
 /// Rows and bytes an export has written so far (read by its progress page).
@@ -146,6 +149,7 @@ impl Sink {
                 file.write_all(&chunk)
                     .map_err(|e| ServiceError::Internal(format!("writing an export file: {e}")))
             }
+            Destination::Member(member) => member.write(chunk).await,
         }
     }
 
@@ -163,6 +167,7 @@ impl Sink {
                     .map_err(|e| ServiceError::Internal(format!("writing an export file: {e}")))?;
                 Ok((hex::encode(hash.finalize()), size))
             }
+            Destination::Member(member) => member.finish().await,
             Destination::Client(_) => Err(ServiceError::Internal("not a file".into())),
         }
     }
@@ -634,18 +639,34 @@ async fn write_stream(
 pub(crate) fn file_sink(
     progress: Option<Arc<Progress>>,
 ) -> Result<(Sink, tempfile::NamedTempFile), ServiceError> {
+    temp_sink(progress, |file| Destination::File {
+        file,
+        hash: <sha2::Sha256 as sha2::Digest>::new(),
+        size: 0,
+    })
+}
+
+/// A sink whose bytes become the bundle member `name`, deflated on the
+/// way into a one-member zip in a new temporary file.
+pub(crate) fn member_sink(
+    name: &'static str,
+    progress: Option<Arc<Progress>>,
+) -> Result<(Sink, tempfile::NamedTempFile), ServiceError> {
+    temp_sink(progress, |file| {
+        Destination::Member(member::Deflating::start(name, file))
+    })
+}
+
+/// A sink into `destination` over a new temporary file (removed when the
+/// returned handle is dropped).
+fn temp_sink(
+    progress: Option<Arc<Progress>>,
+    destination: impl FnOnce(std::fs::File) -> Destination,
+) -> Result<(Sink, tempfile::NamedTempFile), ServiceError> {
     let io = |e: std::io::Error| ServiceError::Internal(format!("creating an export file: {e}"));
     let temp = tempfile::NamedTempFile::new().map_err(io)?;
     let file = temp.reopen().map_err(io)?;
-    let sink = Sink::new(
-        Destination::File {
-            file,
-            hash: <sha2::Sha256 as sha2::Digest>::new(),
-            size: 0,
-        },
-        progress,
-    );
-    Ok((sink, temp))
+    Ok((Sink::new(destination(file), progress), temp))
 }
 
 /// Sends a finished file to the client in chunks.
