@@ -64,10 +64,10 @@ install_verifier_python() {
 }
 
 # What the tests need to run, not to build: Debian's Chromium, the report's
-# font, poppler (the tests read the PDF), the end2end npm packages, and the
-# Python tools. All of it waits on the network, so it runs while cargo builds.
+# font, poppler (the tests read the PDF), unzip (a bundle must open in it),
+# the end2end npm packages, and the Python tools. All of it waits on the network, so it runs while cargo builds.
 install_test_runtime() {
-  install_packages fonts-noto-cjk poppler-utils chromium
+  install_packages fonts-noto-cjk poppler-utils chromium unzip
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     say "installing the end2end npm packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

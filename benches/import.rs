@@ -7,6 +7,10 @@
 //!         # both files, imported alternately into fresh SQLite files: the
 //!         # sealed import's throughput against the unsealed one's, per round
 //!
+//!     BENCH_VEHICLES=20 BENCH_INTERLEAVE=1 cargo bench --features ssr --bench import
+//!         # the vehicles' lines taken in turn, one from each, as a data
+//!         # center sending a fleet at once would (peak memory by fleet size)
+//!
 //! Generates a demo file (8 vehicles × BENCH_DAYS days), then imports it into
 //! a fresh SQLite file (or, with BENCH_BACKEND=postgres, a fresh PostgreSQL
 //! database) exactly as `portal import` does, and reports samples/s
@@ -37,6 +41,53 @@ fn demo_file(path: &Path, sealed: bool) -> (DemoConfig, DemoCounts) {
     let counts = generate(&config, &mut out).expect("generate");
     out.flush().expect("flush");
     (config, counts)
+}
+
+/// Rewrites the demo file (one vehicle after another) with the vehicles'
+/// lines taken in turn, each vehicle's own order kept: split by VIN into a
+/// file per vehicle, then one line from each in turn (streaming: the bench's
+/// own memory stays out of the import's figure).
+fn interleave(path: &Path) {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut parts: Vec<(String, BufWriter<std::fs::File>, std::path::PathBuf)> = Vec::new();
+    let input = std::io::BufReader::new(std::fs::File::open(path).expect("open"));
+    for line in input.lines() {
+        let line = line.expect("line");
+        let vin = serde_json::from_str::<serde_json::Value>(&line).expect("json")["vin"]
+            .as_str()
+            .expect("every demo line names its vehicle")
+            .to_string();
+        let at = match parts.iter().position(|(v, ..)| *v == vin) {
+            Some(at) => at,
+            None => {
+                let part = dir.path().join(format!("{}.ndjson", parts.len()));
+                let out = BufWriter::new(std::fs::File::create(&part).expect("create"));
+                parts.push((vin, out, part));
+                parts.len() - 1
+            }
+        };
+        writeln!(parts[at].1, "{line}").expect("write");
+    }
+    let mut readers: Vec<_> = parts
+        .into_iter()
+        .map(|(_, mut out, part)| {
+            out.flush().expect("flush");
+            drop(out);
+            std::io::BufReader::new(std::fs::File::open(part).expect("open")).lines()
+        })
+        .collect();
+    let mut out = BufWriter::new(std::fs::File::create(path).expect("create"));
+    while !readers.is_empty() {
+        readers.retain_mut(|lines| match lines.next() {
+            Some(line) => {
+                writeln!(out, "{}", line.expect("line")).expect("write");
+                true
+            }
+            None => false,
+        });
+    }
+    out.flush().expect("flush");
 }
 
 /// Import options trusting the demo CA (as `serve --demo-if-empty` does).
@@ -117,6 +168,10 @@ async fn main() {
     let sealed = env_or("BENCH_SEALED", 0) == 1;
     let started = Instant::now();
     let (config, counts) = demo_file(&file, sealed);
+    if env_or("BENCH_INTERLEAVE", 0) == 1 {
+        interleave(&file);
+        println!("the {} vehicles' lines interleaved", config.vehicles);
+    }
     let options = demo_options(&config);
     let size = std::fs::metadata(&file).expect("metadata").len();
     println!(
