@@ -263,6 +263,54 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
     assert_eq!(summaries[1].values[1], Some((0.0, 0.0)));
 }
 
+/// Summaries are rebuilt an hour of data at a time: over a span of days,
+/// with a slice ending inside a run of samples and days without any, every
+/// sample is still summarised once, in its own minute.
+#[tokio::test]
+async fn minute_summaries_of_a_long_span_with_gaps_match_the_samples() {
+    use portal_core::domain::chart::ChartChannel;
+    use portal_core::domain::time::{format_utc, parse_rfc3339_micros};
+    let t = test_store().await;
+    let first = parse_rfc3339_micros("2021-02-21T10:15:20+08:00").unwrap();
+    let day = 86_400;
+    let offsets: Vec<i64> = (0..90)
+        .chain(3_570..3_700)
+        .chain(3 * day..3 * day + 60)
+        .chain(3 * day + 7_150..3 * day + 7_260)
+        .collect();
+    let lines: Vec<String> = std::iter::once(vehicle(VIN, "Asia/Shanghai"))
+        .chain(offsets.iter().map(|s| {
+            format!(
+                r#"{{"kind":"sample","vin":"{VIN}","t":"{}","speed_kmh":{}}}"#,
+                format_utc(first + s * 1_000_000),
+                s % 97
+            )
+        }))
+        .collect();
+    import_text(&*t.store, &lines.join("\n")).await.unwrap();
+    let v = t
+        .store
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let range = TimeRange {
+        from_us: first - 3_600_000_000,
+        to_us: first + 4 * day * 1_000_000,
+    };
+    let origin = first - 20_000_000;
+    let (summaries, samples) =
+        minutes_both_ways(&*t.store, v.id, range, origin, &[ChartChannel::Speed]).await;
+    assert_eq!(summaries, samples);
+    assert_eq!(
+        summaries.iter().map(|r| r.n).sum::<u64>(),
+        offsets.len() as u64
+    );
+    // 10:15 and 10:16; 11:14 to 11:16 (a slice ends at 11:15); three days
+    // on, 10:15 and 10:16, then 12:14 to 12:16.
+    assert_eq!(summaries.len(), 2 + 3 + 2 + 3, "{summaries:?}");
+}
+
 /// Reads see each commit at once, also right after a read that failed on a
 /// damaged row: no read is left holding an old snapshot (on SQLite, where
 /// small reads run on the store's own connections, a checkpoint of the
