@@ -221,6 +221,17 @@ async fn demo_vehicles_live_in_different_zones() {
     assert_eq!(zones.len(), 4);
 }
 
+/// The test vehicle (`VIN`) as stored.
+async fn stored_vehicle(
+    store: &dyn portal_core::server::store::Store,
+) -> portal_core::server::store::StoredVehicle {
+    store
+        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
+        .await
+        .unwrap()
+        .expect("the test vehicle is stored")
+}
+
 #[tokio::test]
 async fn minute_summaries_follow_every_import_and_match_the_samples() {
     use portal_core::domain::chart::ChartChannel;
@@ -235,12 +246,7 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
         .collect();
     import_text(&*t.store, &second.join("\n")).await.unwrap();
 
-    let v = t
-        .store
-        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let v = stored_vehicle(&*t.store).await;
     let minute = 60_000_000;
     let start =
         portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
@@ -288,12 +294,7 @@ async fn minute_summaries_of_a_long_span_with_gaps_match_the_samples() {
         }))
         .collect();
     import_text(&*t.store, &lines.join("\n")).await.unwrap();
-    let v = t
-        .store
-        .vehicle(&portal_core::domain::Vin::parse(VIN).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let v = stored_vehicle(&*t.store).await;
     let range = TimeRange {
         from_us: first - 3_600_000_000,
         to_us: first + 4 * day * 1_000_000,
