@@ -379,6 +379,32 @@ fn serve_refuses_to_start_without_the_report_font_and_names_the_package() {
 }
 
 #[test]
+fn serve_refuses_read_replicas_it_cannot_use_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = ["serve", "--bind", "127.0.0.1:0", "--database-read-url"];
+    let out = portal(
+        dir.path(),
+        &[&replica[..], &["postgres://portal@127.0.0.1:1/portal"]].concat(),
+    );
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--database-read-url needs a PostgreSQL DATABASE_URL"),
+        "{stderr}"
+    );
+    let deployment = Deployment::new();
+    if deployment.db.backend == Backend::Postgres {
+        let out = deployment.portal(&[&replica[..], &["sqlite://replica.db"]].concat());
+        assert!(!out.status.success());
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("a read replica is a PostgreSQL streaming replica"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn ingest_tokens_are_issued_once_listed_without_secrets_and_revoked() {
     let deployment = Deployment::new();
     let out = deployment.portal(&["admin", "ingest-token", "dc-shanghai-1"]);

@@ -8,7 +8,9 @@ use crate::http::{router, shutdown_signal, AppState};
 use anyhow::Context;
 use clap::Args;
 use portal_core::server::demo::DemoConfig;
+use portal_core::server::replicas::{replica_name, ReadReplicas, DEFAULT_MAX_LAG};
 use portal_core::server::signing::Signer;
+use portal_core::server::store::{self, Pool, Store};
 use portal_core::server::vehicles::Retention;
 use portal_core::server::Portal;
 use std::net::SocketAddr;
@@ -48,6 +50,20 @@ pub struct ServeArgs {
     /// uploads larger than this many bytes.
     #[arg(long, env = "PORTAL_VERIFY_MAX_BYTES", default_value_t = portal_core::server::DEFAULT_VERIFY_MAX_BYTES)]
     pub verify_max_bytes: u64,
+    /// A PostgreSQL streaming replica of DATABASE_URL that browsing and
+    /// exports read from; repeat the flag for several (space-separated in
+    /// the environment). Writes, sessions, the authorization decision and
+    /// the audit record stay on DATABASE_URL.
+    #[arg(
+        long = "database-read-url",
+        env = "PORTAL_DATABASE_READ_URL",
+        value_delimiter = ' '
+    )]
+    pub database_read_urls: Vec<String>,
+    /// A read replica further behind the primary than this many seconds is
+    /// skipped until it catches up.
+    #[arg(long, env = "PORTAL_DATABASE_READ_MAX_LAG", default_value_t = DEFAULT_MAX_LAG.as_secs())]
+    pub database_read_max_lag: u64,
 }
 
 impl ServeArgs {
@@ -79,6 +95,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
         );
     }
     let (store, pool) = open_database(global).await?;
+    let replicas = read_replicas(&args, &store, &pool).await?;
     let signer = Signer::load_or_create(&global.data_dir).context("loading the signing key")?;
     println!(
         "Evidence bundles are signed with the key fingerprinted {}",
@@ -126,6 +143,7 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
             vehicle_cas,
             log: Some(log_key),
             witnesses,
+            replicas,
             ..Portal::new(store.clone())
         },
     };
@@ -145,4 +163,33 @@ pub(super) async fn serve(global: &GlobalOptions, args: ServeArgs) -> anyhow::Re
     store.close().await;
     println!("Stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The read replicas `--database-read-url` names, checked once now and then
+/// every second while the server runs.
+async fn read_replicas(
+    args: &ServeArgs,
+    primary: &Arc<dyn Store>,
+    pool: &Pool,
+) -> anyhow::Result<Option<Arc<ReadReplicas>>> {
+    if args.database_read_urls.is_empty() {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        matches!(pool, Pool::Postgres(_)),
+        "--database-read-url needs a PostgreSQL DATABASE_URL: a SQLite store has no replicas"
+    );
+    let mut replicas = Vec::new();
+    for url in &args.database_read_urls {
+        let name = replica_name(url);
+        let replica = store::open_replica(url).with_context(|| format!("read replica {name}"))?;
+        replicas.push((name, replica));
+    }
+    let max_lag = std::time::Duration::from_secs(args.database_read_max_lag);
+    let replicas = Arc::new(ReadReplicas::new(primary.clone(), replicas, max_lag));
+    for (name, standing) in replicas.check().await {
+        println!("Read replica {name}: {standing}");
+    }
+    replicas.spawn_monitor();
+    Ok(Some(replicas))
 }

@@ -42,7 +42,7 @@ pub(crate) fn rezip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     out.finish().unwrap().into_inner()
 }
 
-async fn public_key(app: &TestApp) -> PublicKey {
+pub(crate) async fn public_key(app: &TestApp) -> PublicKey {
     let text = reqwest::get(app.url("/.well-known/portal-signing-key"))
         .await
         .unwrap()

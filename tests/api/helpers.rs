@@ -85,6 +85,15 @@ impl TestApp {
         Self::serve_on(Arc::new(db), Portal::new, false).await
     }
 
+    /// A server on `db`, a database made elsewhere (another PostgreSQL
+    /// server than the run's, say).
+    pub async fn spawn_on_scratch(
+        db: ScratchDatabase,
+        make: impl FnOnce(Arc<dyn Store>) -> Portal,
+    ) -> TestApp {
+        Self::serve_on(Arc::new(db), make, false).await
+    }
+
     async fn serve_on(
         db: Arc<ScratchDatabase>,
         make: impl FnOnce(Arc<dyn Store>) -> Portal,

@@ -19,6 +19,7 @@ mod log;
 mod log_evidence;
 mod openapi;
 mod privacy;
+mod replica;
 mod report;
 mod scale;
 mod sealed;

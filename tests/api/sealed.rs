@@ -703,6 +703,12 @@ async fn every_record_says_whether_the_car_signed_it_and_with_which_key() {
     .await;
     let items = samples["items"].as_array().unwrap();
     assert!(!items.is_empty() && items.iter().all(|s| s.get("sealed_by").is_none()));
+    let (_, events) = get_json(&c, &app, &format!("/api/v1/vehicles/{old}/events")).await;
+    let items = events["items"].as_array().unwrap();
+    assert!(
+        !items.is_empty() && items.iter().all(|e| e.get("sealed_by").is_none()),
+        "{events}"
+    );
     let page = zh_page(&c, &app, &format!("/vehicles/{old}/telemetry")).await;
     assert!(page.contains("未签名") && !page.contains("已签名，密钥"));
 }

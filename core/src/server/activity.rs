@@ -6,11 +6,9 @@
 use super::authz::{Access, Principal, Reading};
 use super::drives::tenth_km;
 use super::error::ServiceError;
-use super::events::event_item;
+use super::events::paged_event_item;
 use super::localtime::{day_start, local_date, viewer_zone, zone};
-use super::store::{
-    EventFilter, EventPageRequest, PageRequest, SampleFilter, SealedClass, TimeRange,
-};
+use super::store::{EventFilter, EventPageRequest, PageRequest, SampleFilter, TimeRange};
 use super::{now_us, Portal};
 use crate::domain::browse::{Activity, DayActivity, EventItem};
 use crate::domain::log_format::{EventGroup, EventType};
@@ -85,10 +83,10 @@ impl Portal {
         let mut events = Vec::new();
         if let Ok(recent) = access.narrow(window) {
             for range in &recent.ranges {
-                self.drives_in(vehicle, *range, MAX_DRIVES, &mut drives)
+                self.drives_in(&access, *range, MAX_DRIVES, &mut drives)
                     .await?;
                 if access.may_read(DataClass::Events) {
-                    events.extend(self.store.events(vehicle, *range).await?);
+                    events.extend(access.store().events(vehicle, *range).await?);
                 }
             }
         }
@@ -144,8 +142,8 @@ impl Portal {
     /// The time of the newest sample or event the reader may see.
     async fn newest_record(&self, access: &Access) -> Result<Option<i64>, ServiceError> {
         let vehicle = access.vehicle.id;
-        let sample = self
-            .store
+        let sample = access
+            .store()
             .sample_page(
                 vehicle,
                 &access.ranges,
@@ -159,8 +157,8 @@ impl Portal {
             .await?
             .first()
             .map(|s| s.t_us);
-        let event = self
-            .store
+        let event = access
+            .store()
             .event_page(
                 vehicle,
                 &access.ranges,
@@ -169,7 +167,7 @@ impl Portal {
             )
             .await?
             .first()
-            .map(|e| e.t_us);
+            .map(|p| p.event.t_us);
         Ok(sample.max(event))
     }
 
@@ -187,19 +185,15 @@ impl Portal {
                 .collect(),
             severity: None,
         };
-        let newest = self
-            .store
+        let newest = access
+            .store()
             .event_page(access.vehicle.id, &access.ranges, &filter, &newest_only())
             .await?;
-        let Some(e) = newest.first() else {
-            return Ok(None);
-        };
-        let mut item = event_item(e, &access.vehicle.vehicle.timezone, viewer);
-        item.sealed_by = self
-            .sealed_keys(access.vehicle.id, SealedClass::Events, e.t_us, e.t_us)
-            .await?
-            .remove(&e.id);
-        Ok(Some(item))
+        let zone = &access.vehicle.vehicle.timezone;
+        Ok(newest
+            .into_iter()
+            .next()
+            .map(|p| paged_event_item(p, zone, viewer)))
     }
 }
 

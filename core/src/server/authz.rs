@@ -5,7 +5,9 @@
 
 use super::error::ServiceError;
 use super::privacy::PositionView;
-use super::store::{AccountId, CaseRecord, GrantRecord, StoredVehicle, TimeRange};
+use super::store::{
+    AccountId, CaseRecord, GrantRecord, OwnershipPeriod, Store, StoredVehicle, TimeRange,
+};
 use super::{now_us, Portal};
 use crate::domain::account::Role;
 use crate::domain::audit::AuditAction;
@@ -14,6 +16,7 @@ use crate::domain::privacy::PrivacyZone;
 use crate::domain::sharing::DataClass;
 use crate::domain::staff::CaseStatus;
 use crate::domain::Vin;
+use std::sync::Arc;
 
 /// Who is asking: a signed-in account, or a third party under an owner's grant.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,9 +169,51 @@ pub struct Access {
     pub zones: Vec<PrivacyZone>,
     /// The caller reads as the owner of every range (their own data).
     pub own: bool,
+    /// Where the vehicle data this access allows is read.
+    pub source: DataSource,
+}
+
+/// The store a request reads vehicle data from: the primary, or a current
+/// read replica (`replicas.rs` says why a replica never shows more than the
+/// gate allows). Everything else a request reads or writes stays on the
+/// primary (`Portal::store`).
+#[derive(Clone)]
+pub struct DataSource {
+    store: Arc<dyn Store>,
+    replica: bool,
+}
+
+impl DataSource {
+    pub fn primary(store: Arc<dyn Store>) -> Self {
+        DataSource {
+            store,
+            replica: false,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+impl std::fmt::Debug for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.replica { "replica" } else { "primary" })
+    }
+}
+
+impl PartialEq for DataSource {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.store), Arc::as_ptr(&other.store))
+    }
 }
 
 impl Access {
+    /// The store to read this access's vehicle data from.
+    pub fn store(&self) -> &dyn Store {
+        &**self.source.store()
+    }
+
     /// Whether the caller may read `class` (parts of a page drop what not).
     pub fn may_read(&self, class: DataClass) -> bool {
         self.classes.contains(&class)
@@ -271,15 +316,15 @@ impl Portal {
         requested: impl FnOnce(&str) -> Result<TimeRange, ServiceError>,
     ) -> Result<Access, ServiceError> {
         let who = who.ok_or(ServiceError::Unauthenticated)?;
-        let vehicle = match Vin::parse(vin) {
-            Ok(vin) => self.store.vehicle(&vin).await?,
+        let found = match Vin::parse(vin) {
+            Ok(vin) => self.store.vehicle_and_ownership(&vin).await?,
             Err(_) => None,
         };
-        let Some(vehicle) = vehicle else {
+        let Some((vehicle, periods)) = found else {
             self.refuse(who, reading, "other_vehicle").await?;
             return Err(ServiceError::NotFound);
         };
-        let permitted = match self.permitted(who, &vehicle, reading).await? {
+        let permitted = match self.permit(who, &vehicle, &periods, reading).await? {
             Permit::Refused(why) => {
                 self.refuse(who, reading, why).await?;
                 return Err(ServiceError::NotFound);
@@ -328,7 +373,7 @@ impl Portal {
             }
         };
         let zones = match reading.shows_positions() && location != LocationRedaction::None {
-            true => self.zones_over(who, own, &vehicle, &ranges).await?,
+            true => self.zones_over(who, own, &periods, &ranges).await?,
             false => Vec::new(),
         };
         Ok(Access {
@@ -338,7 +383,25 @@ impl Portal {
             classes,
             zones,
             own,
+            source: self.data_source(reading),
         })
+    }
+
+    /// Browsing and exports read from a current replica when there is one;
+    /// the continuous-access feed (whose cursor must never skip what the
+    /// primary holds) and owner-only reads stay on the primary.
+    fn data_source(&self, reading: Reading) -> DataSource {
+        let replica = match reading {
+            Reading::Changes | Reading::OwnerOnly => None,
+            _ => self.replicas.as_ref().and_then(|r| r.pick()),
+        };
+        match replica {
+            Some(store) => DataSource {
+                store,
+                replica: true,
+            },
+            None => DataSource::primary(self.store.clone()),
+        }
     }
 
     /// The privacy zones of the owners of the periods `ranges` reach into:
@@ -348,7 +411,7 @@ impl Portal {
         &self,
         who: &Principal,
         own: bool,
-        vehicle: &StoredVehicle,
+        periods: &[OwnershipPeriod],
         ranges: &[TimeRange],
     ) -> Result<Vec<PrivacyZone>, ServiceError> {
         let single = match who {
@@ -359,11 +422,8 @@ impl Portal {
         if let Some(owner) = single {
             return Ok(self.store.zones_of(&[owner]).await?);
         }
-        let mut owners: Vec<AccountId> = self
-            .store
-            .ownership_of_vehicle(vehicle.id)
-            .await?
-            .into_iter()
+        let mut owners: Vec<AccountId> = periods
+            .iter()
             .filter(|p| ranges.iter().any(|r| intersect(p.range(), *r).is_some()))
             .map(|p| p.account_id)
             .collect();
@@ -396,15 +456,23 @@ impl Portal {
         vehicle: &StoredVehicle,
         reading: Reading,
     ) -> Result<Permit, ServiceError> {
-        let periods_of = |owner: AccountId| async move {
-            Ok::<_, ServiceError>(
-                self.store
-                    .ownership_of_vehicle(vehicle.id)
-                    .await?
-                    .into_iter()
-                    .filter(move |p| p.account_id == owner)
-                    .map(|p| p.range()),
-            )
+        let periods = self.store.ownership_of_vehicle(vehicle.id).await?;
+        self.permit(who, vehicle, &periods, reading).await
+    }
+
+    /// What `who` may read of `vehicle`, whose ownership periods are `periods`.
+    async fn permit(
+        &self,
+        who: &Principal,
+        vehicle: &StoredVehicle,
+        periods: &[OwnershipPeriod],
+        reading: Reading,
+    ) -> Result<Permit, ServiceError> {
+        let periods_of = |owner: AccountId| {
+            periods
+                .iter()
+                .filter(move |p| p.account_id == owner)
+                .map(|p| p.range())
         };
         let who = match who {
             Principal::Recipient(grant) => {
@@ -423,7 +491,6 @@ impl Portal {
                     return Ok(Permit::Refused(why));
                 }
                 let ranges = periods_of(grant.owner_account_id)
-                    .await?
                     .filter_map(|p| intersect(p, grant.window))
                     .collect();
                 return Ok(Permit::Grant(ranges));
@@ -436,7 +503,7 @@ impl Portal {
             {
                 Ok(Permit::Nothing)
             }
-            Role::Owner => Ok(Permit::Owner(periods_of(who.account_id).await?.collect())),
+            Role::Owner => Ok(Permit::Owner(periods_of(who.account_id).collect())),
             Role::Support | Role::Admin => {
                 let Some(case_no) = who.case.as_deref() else {
                     return Ok(Permit::Nothing);

@@ -250,7 +250,7 @@ impl Portal {
                 .store
                 .event_page(vehicle, ranges, &EventFilter::default(), &page)
                 .await?;
-            for e in &rows {
+            for e in rows.iter().map(|p| &p.event) {
                 if events {
                     let mut item = serde_json::to_value(event_item(e, zone, None))
                         .map_err(|e| ServiceError::Internal(format!("an event item: {e}")))?;

@@ -6,7 +6,7 @@ use super::authz::{Access, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
-use super::store::{DriveSummary, TimeRange, VehicleId};
+use super::store::{DriveSummary, TimeRange};
 use super::Portal;
 pub use crate::domain::browse::DriveQuery;
 use crate::domain::browse::{DriveItem, DrivePage};
@@ -42,7 +42,6 @@ impl Portal {
                 q.to.as_deref(),
             )
             .await?;
-        let vehicle = access.vehicle.id;
         let mut found: Vec<DriveSummary> = Vec::new();
         for r in &access.ranges {
             let start = r
@@ -55,7 +54,7 @@ impl Portal {
             if start >= r.to_us || found.len() > limit as usize {
                 continue;
             }
-            self.drives_in(vehicle, range, limit as usize + 1, &mut found)
+            self.drives_in(&access, range, limit as usize + 1, &mut found)
                 .await?;
         }
         let more = found.len() > limit as usize;
@@ -83,7 +82,8 @@ impl Portal {
         let vehicle = access.vehicle.id;
         let events = match (found.first(), found.last()) {
             (Some(a), Some(b)) if access.may_read(DataClass::Events) => {
-                self.store
+                access
+                    .store()
                     .events(
                         vehicle,
                         TimeRange {
@@ -97,8 +97,8 @@ impl Portal {
         };
         let mut items = Vec::with_capacity(found.len());
         for d in found {
-            let sealed_samples = self
-                .store
+            let sealed_samples = access
+                .store()
                 .sealed_sample_count(vehicle, d.first_us, d.last_us)
                 .await?;
             let inside: Vec<_> = events
@@ -124,14 +124,15 @@ impl Portal {
     /// Appends the drives starting in `range` until `found` holds `want`.
     pub(crate) async fn drives_in(
         &self,
-        vehicle: VehicleId,
+        access: &Access,
         range: TimeRange,
         want: usize,
         found: &mut Vec<DriveSummary>,
     ) -> Result<(), ServiceError> {
+        let vehicle = access.vehicle.id;
         // Start at the first sample, so chunks follow the data, not the calendar.
-        let Some(first) = self
-            .store
+        let Some(first) = access
+            .store()
             .samples(vehicle, range, 1)
             .await?
             .first()
@@ -144,8 +145,8 @@ impl Portal {
             let to_us = from_us.saturating_add(chunk_us).min(range.to_us);
             // One spare: the chunk's last drive may go on past its end.
             let ask = (want - found.len() + 1) as u32;
-            let mut drives = self
-                .store
+            let mut drives = access
+                .store()
                 .drives(vehicle, TimeRange { from_us, to_us }, GAP_US, ask)
                 .await?;
             let cut_short = to_us < range.to_us && drives.len() < ask as usize;

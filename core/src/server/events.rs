@@ -6,7 +6,7 @@ use super::error::ServiceError;
 use super::localtime::{instant, viewer_zone};
 use super::query;
 use super::store::{
-    EventFilter, EventPageRequest, PageRequest, SampleFilter, SealedClass, TimeRange,
+    EventFilter, EventPageRequest, PageRequest, PagedEvent, SampleFilter, SealedClass, TimeRange,
 };
 use super::telemetry::sample_item;
 use super::Portal;
@@ -27,6 +27,14 @@ pub const CROSS_CHECK_TOLERANCE_KMH: f64 = 3.0;
 const SAME_INSTANT_US: i64 = 50_000;
 /// The most samples one event window returns (±15 s at up to 100 Hz).
 const WINDOW_SAMPLE_LIMIT: u32 = 3_001;
+
+/// An event of a page as a list shows it, with its seal's key.
+pub(crate) fn paged_event_item(p: PagedEvent, timezone: &str, viewer: Option<&str>) -> EventItem {
+    EventItem {
+        sealed_by: p.sealed_by,
+        ..event_item(&p.event, timezone, viewer)
+    }
+}
 
 pub(crate) fn event_item(e: &Event, timezone: &str, viewer: Option<&str>) -> EventItem {
     EventItem {
@@ -120,29 +128,20 @@ impl Portal {
             )
             .await?;
         let tz = &access.vehicle.vehicle.timezone;
-        let rows = self
-            .store
+        let rows = access
+            .store()
             .event_page(access.vehicle.id, &access.ranges, &filter, &page)
             .await?;
         let next_cursor = (rows.len() == page.limit as usize)
-            .then(|| rows.last().map(|e| format!("{}:{}", e.t_us, e.id)))
+            .then(|| {
+                rows.last()
+                    .map(|p| format!("{}:{}", p.event.t_us, p.event.id))
+            })
             .flatten();
-        let mut items: Vec<EventItem> = rows
-            .iter()
-            .map(|e| event_item(e, tz, viewer.as_deref()))
+        let items = rows
+            .into_iter()
+            .map(|p| paged_event_item(p, tz, viewer.as_deref()))
             .collect();
-        let span = (
-            rows.iter().map(|e| e.t_us).min(),
-            rows.iter().map(|e| e.t_us).max(),
-        );
-        if let (Some(from), Some(to)) = span {
-            let sealed = self
-                .sealed_keys(access.vehicle.id, SealedClass::Events, from, to)
-                .await?;
-            for item in &mut items {
-                item.sealed_by = sealed.get(&item.id).cloned();
-            }
-        }
         Ok(EventPage { items, next_cursor })
     }
 
@@ -159,8 +158,8 @@ impl Portal {
         let access = self
             .authorize(who, vin, Reading::Events, TimeRange::ALL)
             .await?;
-        let event = self
-            .store
+        let event = access
+            .store()
             .event(access.vehicle.id, event_id)
             .await?
             .filter(|e| {
@@ -209,7 +208,11 @@ impl Portal {
                 ticks: Vec::new(),
             },
         };
-        let edr = match self.store.edr_record(access.vehicle.id, &event.id).await? {
+        let edr = match access
+            .store()
+            .edr_record(access.vehicle.id, &event.id)
+            .await?
+        {
             Some(record) if access.may_read(DataClass::Crash) => Some(
                 self.crash_record(&all, record, &zone, viewer.as_deref())
                     .await?,
@@ -220,12 +223,7 @@ impl Portal {
         let clipped_to = access.ranges[access.ranges.len() - 1].to_us - 1;
         let mut item = event_item(&event, &zone, viewer.as_deref());
         item.sealed_by = self
-            .sealed_keys(
-                access.vehicle.id,
-                SealedClass::Events,
-                event.t_us,
-                event.t_us,
-            )
+            .sealed_keys(&access, SealedClass::Events, event.t_us, event.t_us)
             .await?
             .remove(&event.id);
         let rows = samples;
@@ -234,7 +232,7 @@ impl Portal {
             .iter()
             .map(|s| sample_item(s, &zone, viewer.as_deref(), None, &positions))
             .collect();
-        self.mark_sealed_samples(access.vehicle.id, &rows, &mut samples)
+        self.mark_sealed_samples(&access, &rows, &mut samples)
             .await?;
         Ok(EventDetail {
             event: item,
@@ -253,8 +251,8 @@ impl Portal {
         access: &Access,
         limit: u32,
     ) -> Result<Vec<Sample>, ServiceError> {
-        Ok(self
-            .store
+        Ok(access
+            .store()
             .sample_page(
                 access.vehicle.id,
                 &access.ranges,
@@ -295,7 +293,7 @@ impl Portal {
         };
         let sealed_by = self
             .sealed_keys(
-                access.vehicle.id,
+                access,
                 SealedClass::CrashRecords,
                 record.t0_us,
                 record.t0_us,

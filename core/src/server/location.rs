@@ -75,9 +75,9 @@ impl Portal {
         for range in &access.ranges {
             let share =
                 ((range.to_us - range.from_us) / bucket_us).clamp(1, i64::from(ROUTE_POINTS));
-            points.extend(self.store.track(vehicle, *range, share as u32).await?);
+            points.extend(access.store().track(vehicle, *range, share as u32).await?);
             if access.may_read(DataClass::Events) {
-                events.extend(self.store.events(vehicle, *range).await?);
+                events.extend(access.store().events(vehicle, *range).await?);
             }
         }
         // Nobody sees a point inside a privacy zone; a recipient granted

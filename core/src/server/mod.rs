@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod password;
 pub mod privacy;
 pub mod query;
+pub mod replicas;
 pub mod seal;
 pub mod sharing;
 pub mod signing;
@@ -84,6 +85,9 @@ pub struct Portal {
     /// The witnesses whose cosignatures the log takes and serves
     /// (`--witness NAME=KEY`).
     pub witnesses: Arc<[tlog::cosign::WitnessKey]>,
+    /// PostgreSQL streaming replicas that browsing and exports read from
+    /// (`--database-read-url`).
+    pub replicas: Option<Arc<replicas::ReadReplicas>>,
 }
 
 /// Now, in µs since the epoch (the store's time unit).
@@ -128,6 +132,7 @@ impl Portal {
             passwords: password::Hasher::default(),
             log: None,
             witnesses: Arc::new([]),
+            replicas: None,
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Telemetry pages for `GET /api/v1/vehicles/{vin}/samples`, through the gate.
 
-use super::authz::{Principal, Reading};
+use super::authz::{Access, Principal, Reading};
 use super::charts::{time_ticks, ChartQuery, TIME_TICKS};
 use super::error::ServiceError;
 use super::localtime::{input_value, instant, parse_in_zone, start_of_local_day, viewer_zone};
 use super::privacy::PositionView;
 use super::query;
-use super::store::{PageRequest, SampleFilter, SealedClass, TimeRange, VehicleId};
+use super::store::{PageRequest, SampleFilter, SealedClass, TimeRange};
 use super::Portal;
 pub use crate::domain::browse::{SamplePage, SampleQuery, TelemetryView};
 use crate::domain::export::LocationRedaction;
@@ -132,8 +132,8 @@ impl Portal {
             )
             .await?;
         let tz = &access.vehicle.vehicle.timezone;
-        let rows = self
-            .store
+        let rows = access
+            .store()
             .sample_page(access.vehicle.id, &access.ranges, &filter, page)
             .await?;
         let next_cursor = (rows.len() == page.limit as usize)
@@ -144,8 +144,7 @@ impl Portal {
             .iter()
             .map(|s| sample_item(s, tz, viewer_zone.as_deref(), fields.as_deref(), &positions))
             .collect();
-        self.mark_sealed_samples(access.vehicle.id, &rows, &mut items)
-            .await?;
+        self.mark_sealed_samples(&access, &rows, &mut items).await?;
         Ok(SamplePage { items, next_cursor })
     }
 
@@ -153,12 +152,15 @@ impl Portal {
     /// crash records) of `class` in `[from, to]`.
     pub(crate) async fn sealed_keys(
         &self,
-        vehicle: VehicleId,
+        access: &Access,
         class: SealedClass,
         from: i64,
         to: i64,
     ) -> Result<HashMap<String, String>, ServiceError> {
-        let sealed = self.store.sealed_records(vehicle, class, from, to).await?;
+        let sealed = access
+            .store()
+            .sealed_records(access.vehicle.id, class, from, to)
+            .await?;
         Ok(sealed.into_iter().map(|r| (r.event_id, r.key)).collect())
     }
 
@@ -166,7 +168,7 @@ impl Portal {
     /// `sample_item` made of each sealed sample of `rows` (in time order).
     pub(crate) async fn mark_sealed_samples(
         &self,
-        vehicle: VehicleId,
+        access: &Access,
         rows: &[Sample],
         items: &mut [serde_json::Map<String, serde_json::Value>],
     ) -> Result<(), ServiceError> {
@@ -174,9 +176,9 @@ impl Portal {
             return Ok(());
         };
         let (from, to) = (first.t_us.min(last.t_us), first.t_us.max(last.t_us));
-        let sealed: HashMap<i64, String> = self
-            .store
-            .sealed_records(vehicle, SealedClass::Samples, from, to)
+        let sealed: HashMap<i64, String> = access
+            .store()
+            .sealed_records(access.vehicle.id, SealedClass::Samples, from, to)
             .await?
             .into_iter()
             .map(|r| (r.t_us, r.key))
@@ -222,8 +224,8 @@ impl Portal {
             (Some(f), None) => (f, f + DAY_US),
             (None, Some(t)) => (t - DAY_US, t),
             (None, None) => {
-                let last = self
-                    .store
+                let last = access
+                    .store()
                     .sample_page(
                         access.vehicle.id,
                         &access.ranges,

@@ -4,7 +4,7 @@
 use super::authz::{signed_in_account, Access, Principal, Reading};
 use super::error::ServiceError;
 use super::localtime::instant;
-use super::store::{ClassHoldings, CoveredCounts, Holdings, TimeRange, VehicleId};
+use super::store::{ClassHoldings, CoveredCounts, Holdings, TimeRange};
 use super::Portal;
 use crate::domain::account::VehicleBinding;
 use crate::domain::browse::{ClassSummary, Overview, Period, Rate};
@@ -53,7 +53,7 @@ impl Portal {
             .await?;
         let vehicle = access.vehicle.id;
         let (total, rates) = self.held(&access).await?;
-        let withheld = self.withheld(vehicle, &access.ranges, &total).await?;
+        let withheld = self.withheld(&access, &total).await?;
         let zone = access.vehicle.vehicle.timezone.clone();
         let class =
             |h: &ClassHoldings, withheld: u64, retention_days: u32, held: u64, rates: Vec<Rate>| {
@@ -72,8 +72,8 @@ impl Portal {
             crate::domain::time::parse_rfc3339_micros(t)
                 .is_ok_and(|t| access.ranges.iter().any(|r| r.from_us <= t && t < r.to_us))
         };
-        let missing_batches = self
-            .store
+        let missing_batches = access
+            .store()
             .missing_batches(vehicle)
             .await?
             .into_iter()
@@ -154,9 +154,9 @@ impl Portal {
         let mut total = Holdings::default();
         let mut intervals: Vec<(i64, u64)> = Vec::new();
         for range in &access.ranges {
-            total.add(&self.store.holdings(vehicle, *range).await?);
-            for (d, n) in self
-                .store
+            total.add(&access.store().holdings(vehicle, *range).await?);
+            for (d, n) in access
+                .store()
                 .sample_intervals(vehicle, *range, RATE_SAMPLE)
                 .await?
             {
@@ -175,21 +175,24 @@ impl Portal {
     /// two periods (it spans the gap between them) is counted once.
     async fn withheld(
         &self,
-        vehicle: VehicleId,
-        ranges: &[TimeRange],
+        access: &Access,
         inside: &Holdings,
     ) -> Result<CoveredCounts, ServiceError> {
+        let (vehicle, ranges) = (access.vehicle.id, &access.ranges);
         let mut covered = CoveredCounts::default();
         let mut positions_inside = 0;
         for range in ranges {
             let (from, to) = (range.from_us, range.to_us);
-            covered = covered.plus(self.store.seal_lines(vehicle, from, to).await?);
-            positions_inside += self.store.sealed_position_count(vehicle, from, to).await?;
+            covered = covered.plus(access.store().seal_lines(vehicle, from, to).await?);
+            positions_inside += access
+                .store()
+                .sealed_position_count(vehicle, from, to)
+                .await?;
         }
         let mut spanning = CoveredCounts::default();
         for pair in ranges.windows(2) {
             let gap = (pair[1].from_us, pair[0].to_us);
-            spanning = spanning.plus(self.store.seal_lines(vehicle, gap.0, gap.1).await?);
+            spanning = spanning.plus(access.store().seal_lines(vehicle, gap.0, gap.1).await?);
         }
         let outside = |covered: u64, spanning: u64, inside: u64| {
             covered.saturating_sub(spanning).saturating_sub(inside)

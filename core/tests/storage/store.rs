@@ -366,7 +366,12 @@ async fn reads_see_each_commit_at_once_even_after_a_read_failed() {
         event(VIN, "ev-2", "abs_activation", "info"),
     ]);
     import_text(&*t.store, &second).await.unwrap();
-    let ids: Vec<String> = events().await.unwrap().into_iter().map(|e| e.id).collect();
+    let ids: Vec<String> = events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.event.id)
+        .collect();
     assert_eq!(ids.len(), 2, "the repaired row and the new one: {ids:?}");
     assert!(t.store.event(id, "ev-2").await.unwrap().is_some());
 

@@ -67,8 +67,8 @@ impl Portal {
             access.ranges[access.ranges.len() - 1].to_us,
         );
         if from_us == i64::MIN || to_us == i64::MAX {
-            let held = self
-                .store
+            let held = access
+                .store()
                 .holdings(vehicle, TimeRange { from_us, to_us })
                 .await?;
             from_us = from_us.max(held.samples.first_us.unwrap_or(0));
@@ -99,7 +99,12 @@ impl Portal {
             };
             let mut rows = Vec::new();
             for r in &clipped {
-                rows.extend(self.store.chart_rows(vehicle, *r, channels, raw).await?);
+                rows.extend(
+                    access
+                        .store()
+                        .chart_rows(vehicle, *r, channels, raw)
+                        .await?,
+                );
                 if rows.len() > whole {
                     break;
                 }
@@ -145,8 +150,8 @@ impl Portal {
                 };
                 for (part, summaries) in [(head, false), (inner, true), (tail, false)] {
                     if part.from_us < part.to_us {
-                        let got = self
-                            .store
+                        let got = access
+                            .store()
                             .chart_rows(vehicle, part, channels, folded(summaries))
                             .await?;
                         rows.extend(got);
@@ -154,7 +159,8 @@ impl Portal {
                 }
             } else {
                 rows.extend(
-                    self.store
+                    access
+                        .store()
                         .chart_rows(vehicle, r, channels, folded(false))
                         .await?,
                 );

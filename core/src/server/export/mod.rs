@@ -289,8 +289,8 @@ impl Portal {
         filter: &SampleFilter,
         fields: Option<&[String]>,
     ) -> Result<crate::domain::export::ExportInfo, ServiceError> {
-        let count = self
-            .store
+        let count = access
+            .store()
             .sample_count(access.vehicle.id, &access.ranges, filter)
             .await?;
         let columns = fields.map_or(21, <[String]>::len) as u64;
@@ -430,7 +430,7 @@ impl Portal {
                 ServiceError::Internal("no report font is loaded (see --report-font)".into())
             })?;
             let sources = bundle::Sources {
-                store: self.store.clone(),
+                store: plan.access.source.store().clone(),
                 signer: &signer,
                 font: &font,
             };
@@ -464,7 +464,7 @@ impl Portal {
         self.audit(actor, AuditAction::Export, Some(&vin), details)
             .await?;
         let (mut sink, file) = file_sink(progress)?;
-        write_stream(format, self.store.clone(), &plan, &mut sink).await?;
+        write_stream(format, plan.access.source.store().clone(), &plan, &mut sink).await?;
         sink.finish().await?;
         Ok(ExportFile::new(format, &vin, None, file))
     }
@@ -493,7 +493,7 @@ impl Portal {
         self.audit(actor, AuditAction::Export, Some(&vin), details)
             .await?;
         let (tx, rx) = mpsc::channel(4);
-        let store = self.store.clone();
+        let store = plan.access.source.store().clone();
         tokio::spawn(async move {
             let mut sink = Sink::new(Destination::Client(tx.clone()), None);
             let written = write_stream(format, store, &plan, &mut sink).await;

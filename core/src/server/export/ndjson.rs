@@ -208,7 +208,7 @@ pub(super) async fn write(
         let events = store
             .event_page(vehicle_id, &plan.access.ranges, &plan.events, &page)
             .await?;
-        for e in &events {
+        for e in events.iter().map(|p| &p.event) {
             let line = EventLine {
                 kind: "event".into(),
                 vin: vin.clone(),
@@ -229,7 +229,7 @@ pub(super) async fn write(
             }
         }
         sink.flush(false).await?;
-        match events.last() {
+        match events.last().map(|p| &p.event) {
             Some(last) if events.len() == page.limit as usize => {
                 page.after = Some((last.t_us, last.id.clone()))
             }

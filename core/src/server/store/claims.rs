@@ -1,6 +1,6 @@
 //! Claim codes and the ownership periods they open.
 
-use super::{AccountId, StoreError, TimeRange, VehicleId};
+use super::{AccountId, StoreError, StoredVehicle, TimeRange, VehicleId};
 use crate::domain::Vin;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -67,6 +67,14 @@ pub trait ClaimStore: Send + Sync {
         &self,
         vehicle: VehicleId,
     ) -> Result<Vec<OwnershipPeriod>, StoreError>;
+
+    /// The vehicle `vin` names and its ownership periods, oldest first:
+    /// what the gate asks on every read, in one question where the
+    /// database is a round trip away.
+    async fn vehicle_and_ownership(
+        &self,
+        vin: &Vin,
+    ) -> Result<Option<(StoredVehicle, Vec<OwnershipPeriod>)>, StoreError>;
 
     async fn create_claim_code(
         &self,

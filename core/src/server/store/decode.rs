@@ -219,6 +219,19 @@ pub(crate) fn vehicle(row: &impl StoredRow) -> Result<StoredVehicle, StoreError>
 pub(crate) const EVENT_COLUMNS: &str = "event_id, t, event_type, severity, trigger_metric, \
     trigger_value, trigger_threshold, note, extra";
 
+/// [`EVENT_COLUMNS`] and the key id of the seal covering the event.
+pub(crate) const PAGED_EVENT_COLUMNS: &str = "event_id, t, event_type, severity, trigger_metric, \
+    trigger_value, trigger_threshold, note, extra, \
+    (SELECT se.key_id FROM seals se WHERE se.vehicle_id = events.vehicle_id \
+     AND se.id = events.seal_id) AS sealed_by";
+
+pub(crate) fn paged_event(row: &impl StoredRow) -> Result<super::PagedEvent, StoreError> {
+    Ok(super::PagedEvent {
+        event: event(row)?,
+        sealed_by: row.opt_text("sealed_by")?,
+    })
+}
+
 pub(crate) fn event(row: &impl StoredRow) -> Result<Event, StoreError> {
     let trigger = match (
         row.opt_text("trigger_metric")?,

@@ -21,6 +21,14 @@ pub struct EventPageRequest {
     pub limit: u32,
 }
 
+/// An event of a page, with the id of the vehicle key whose seal covers
+/// it (read with the page: one question, not two).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PagedEvent {
+    pub event: Event,
+    pub sealed_by: Option<String>,
+}
+
 /// Events and crash (EDR) records.
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -39,7 +47,7 @@ pub trait EventStore: Send + Sync {
         ranges: &[TimeRange],
         filter: &EventFilter,
         page: &EventPageRequest,
-    ) -> Result<Vec<Event>, StoreError>;
+    ) -> Result<Vec<PagedEvent>, StoreError>;
 
     async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError>;
 

@@ -4,7 +4,7 @@
 //! `Store` is the sum of small traits, one per capability, each declared
 //! with its record types in a file of its own name here: `vehicles`,
 //! `samples`, `events`, `import`, `seals`, `accounts`, `claims`, `audit`, `log`, `cases`,
-//! `tokens`, `grants`, `jobs`, `operations`, `sessions`. Each backend implements each trait in a
+//! `tokens`, `grants`, `jobs`, `operations`, `sessions`, `replication`. Each backend implements each trait in a
 //! file of the same name (`sqlite/samples.rs` and `postgres/samples.rs`
 //! both implement `SampleStore`), so a new stored record touches one trait
 //! file and its two mirrors. Both schemas name every column alike, so SQL
@@ -31,6 +31,7 @@ pub mod log;
 pub mod migrate;
 mod operations;
 pub mod postgres;
+mod replication;
 pub(crate) mod rows;
 mod samples;
 #[cfg(feature = "test-support")]
@@ -54,6 +55,7 @@ pub use jobs::*;
 pub use log::{LogStore, NodeId, Sequenced, StoredCheckpoint, StoredCosignature};
 pub use operations::*;
 pub use postgres::PgStore;
+pub use replication::{ReplicationStore, WalPosition};
 pub use samples::*;
 pub use seals::{
     CoveredCounts, HeldSeal, MissingBatch, NewSeal, SealId, SealStore, SealedClass,
@@ -80,6 +82,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported DATABASE_URL `{0}`: expected sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error("a read replica is a PostgreSQL streaming replica: its URL starts with postgres://")]
+    UnsupportedReplicaUrl,
     #[error("database error: {0}")]
     Engine(String),
     #[error("stored data is inconsistent: {0}")]
@@ -108,6 +112,14 @@ pub async fn open(database_url: &str) -> Result<(Arc<dyn Store>, Pool), StoreErr
         Ok((Arc::new(store), pool))
     } else {
         Err(StoreError::UnsupportedUrl(database_url.to_string()))
+    }
+}
+
+/// A PostgreSQL streaming replica of the store, connected on first use.
+pub fn open_replica(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        true => Ok(Arc::new(PgStore::open_replica(url)?)),
+        false => Err(StoreError::UnsupportedReplicaUrl),
     }
 }
 
@@ -145,6 +157,7 @@ pub trait Store:
     + ExportJobStore
     + OperationsStore
     + SessionRecordStore
+    + ReplicationStore
     + 'static
 {
 }
@@ -166,6 +179,7 @@ impl<T> Store for T where
         + ExportJobStore
         + OperationsStore
         + SessionRecordStore
+        + ReplicationStore
         + 'static
 {
 }

@@ -57,36 +57,50 @@ impl ScratchDatabase {
     }
 
     pub async fn create_on(backend: Backend) -> Result<Self, StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| StoreError::Engine(e.to_string()))?;
         match backend {
-            Backend::Sqlite => Ok(ScratchDatabase {
-                url: format!("sqlite://{}", dir.path().join("portal.db").display()),
-                backend,
-                dir,
-                postgres: None,
-            }),
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().map_err(|e| StoreError::Engine(e.to_string()))?;
+                Ok(ScratchDatabase {
+                    url: format!("sqlite://{}", dir.path().join("portal.db").display()),
+                    backend,
+                    dir,
+                    postgres: None,
+                })
+            }
             Backend::Postgres => {
                 let server = postgres_server().ok_or_else(|| {
                     StoreError::Engine("TEST_POSTGRES_URL is not set".to_string())
                 })?;
-                let name = format!(
-                    "portal_test_{}_{:08x}",
-                    std::process::id(),
-                    rand::random::<u32>()
-                );
-                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
-                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .await?;
-                admin.close().await?;
-                Ok(ScratchDatabase {
-                    url: format!("{server}/{name}"),
-                    backend,
-                    dir,
-                    postgres: Some((server, name)),
-                })
+                Self::create_on_server(&server).await
             }
         }
+    }
+
+    /// A new empty database on the PostgreSQL server at `server`
+    /// (`postgres://USER@HOST:PORT`, no database).
+    pub async fn create_on_server(server: &str) -> Result<Self, StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Engine(e.to_string()))?;
+        let name = format!(
+            "portal_test_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        admin.close().await?;
+        Ok(ScratchDatabase {
+            url: format!("{server}/{name}"),
+            backend: Backend::Postgres,
+            dir,
+            postgres: Some((server.to_string(), name)),
+        })
+    }
+
+    /// The database's name on its PostgreSQL server.
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.postgres.as_ref().map(|(_, name)| name.as_str())
     }
 
     /// A directory that lives as long as the database (keys, exports).

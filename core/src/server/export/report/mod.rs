@@ -80,8 +80,8 @@ async fn events(store: &Arc<dyn Store>, plan: &Plan) -> Result<Vec<Event>, Servi
             )
             .await?;
         let full = page.len() == 500;
-        after = page.last().map(|e| (e.t_us, e.id.clone()));
-        out.extend(page);
+        after = page.last().map(|p| (p.event.t_us, p.event.id.clone()));
+        out.extend(page.into_iter().map(|p| p.event));
         if !full || out.len() > MAX_EVENT_ROWS {
             return Ok(out);
         }

@@ -6,12 +6,26 @@ use super::PgStore;
 use crate::domain::account::Role;
 use crate::domain::Vin;
 use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
-use crate::server::store::decode::{self, PERIOD_SELECT};
+use crate::server::store::decode::{self, StoredRow, PERIOD_SELECT, VEHICLE_COLUMNS};
 use crate::server::store::{
-    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
+    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, StoredVehicle, VehicleId,
 };
 use async_trait::async_trait;
 use sqlx::{PgConnection, PgPool, Row};
+
+/// A vehicle's row joined to each of its ownership periods.
+static VEHICLE_AND_OWNERSHIP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let vehicle: Vec<String> = VEHICLE_COLUMNS
+        .split(", ")
+        .map(|c| format!("v.{c}"))
+        .collect();
+    format!(
+        "SELECT {}, p.account_id, p.from_at, p.to_at FROM vehicles v \
+         LEFT JOIN ownership_periods p ON p.vehicle_id = v.id \
+         WHERE v.vin = $1 ORDER BY p.from_at",
+        vehicle.join(", ")
+    )
+});
 
 /// Ownership periods whose `column` (ours, never input) equals `id`, oldest first.
 async fn periods_where(
@@ -162,6 +176,36 @@ impl ClaimStore for PgStore {
         vehicle: VehicleId,
     ) -> Result<Vec<OwnershipPeriod>, StoreError> {
         periods_where(&self.pool, "p.vehicle_id", vehicle).await
+    }
+
+    async fn vehicle_and_ownership(
+        &self,
+        vin: &Vin,
+    ) -> Result<Option<(StoredVehicle, Vec<OwnershipPeriod>)>, StoreError> {
+        // One round trip: the vehicle's row once per period (once, with
+        // no period, for a vehicle nobody has claimed).
+        let rows = sqlx::query(&VEHICLE_AND_OWNERSHIP)
+            .bind(vin.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let vehicle = decode::vehicle(first)?;
+        let mut periods = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(account_id) = row.opt_int("account_id")? else {
+                continue;
+            };
+            periods.push(OwnershipPeriod {
+                vehicle_id: vehicle.id,
+                vin: vehicle.vehicle.vin.to_string(),
+                account_id,
+                from_us: row.time("from_at")?,
+                to_us: row.opt_time("to_at")?,
+            });
+        }
+        Ok(Some((vehicle, periods)))
     }
 
     async fn create_claim_code(

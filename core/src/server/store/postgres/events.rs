@@ -5,10 +5,10 @@ use super::time::Ts;
 use super::PgStore;
 use crate::domain::log_format::{AebState, BeltStatus};
 use crate::domain::records::{EdrRecord, Event};
-use crate::server::store::decode::{self, EVENT_COLUMNS};
+use crate::server::store::decode::{self, EVENT_COLUMNS, PAGED_EVENT_COLUMNS};
 use crate::server::store::sql;
 use crate::server::store::{
-    EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
+    EventFilter, EventPageRequest, EventStore, PagedEvent, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -93,14 +93,15 @@ impl EventStore for PgStore {
         ranges: &[TimeRange],
         filter: &EventFilter,
         page: &EventPageRequest,
-    ) -> Result<Vec<Event>, StoreError> {
-        let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
+    ) -> Result<Vec<PagedEvent>, StoreError> {
+        let Some(query) = sql::event_page(PAGED_EVENT_COLUMNS, vehicle, ranges, filter, page)
+        else {
             return Ok(Vec::new());
         };
         let mut q = QueryBuilder::<Postgres>::new("");
         query.push_into(&mut q, bind);
         let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(decode::event).collect()
+        rows.iter().map(decode::paged_event).collect()
     }
 
     async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {

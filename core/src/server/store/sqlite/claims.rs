@@ -9,7 +9,8 @@ use crate::domain::Vin;
 use crate::server::store::claims::{redeem, ClaimSteps, UnusedClaim};
 use crate::server::store::decode::{self, PERIOD_SELECT};
 use crate::server::store::{
-    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, VehicleId,
+    AccountId, ClaimRefusal, ClaimStore, OwnershipPeriod, StoreError, StoredVehicle, VehicleId,
+    VehicleStore,
 };
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
@@ -164,6 +165,18 @@ impl ClaimStore for SqliteStore {
         vehicle: VehicleId,
     ) -> Result<Vec<OwnershipPeriod>, StoreError> {
         periods_where(&self.inline, "p.vehicle_id", vehicle)
+    }
+
+    async fn vehicle_and_ownership(
+        &self,
+        vin: &Vin,
+    ) -> Result<Option<(StoredVehicle, Vec<OwnershipPeriod>)>, StoreError> {
+        // Two inline reads on the calling thread cost less than one join.
+        let Some(vehicle) = VehicleStore::vehicle(self, vin).await? else {
+            return Ok(None);
+        };
+        let periods = periods_where(&self.inline, "p.vehicle_id", vehicle.id)?;
+        Ok(Some((vehicle, periods)))
     }
 
     async fn create_claim_code(

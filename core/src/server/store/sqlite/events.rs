@@ -5,10 +5,10 @@ use super::inline::InlineReader;
 use super::SqliteStore;
 use crate::domain::log_format::{AebState, BeltStatus};
 use crate::domain::records::{EdrRecord, Event};
-use crate::server::store::decode::{self, EVENT_COLUMNS};
+use crate::server::store::decode::{self, EVENT_COLUMNS, PAGED_EVENT_COLUMNS};
 use crate::server::store::sql;
 use crate::server::store::{
-    EventFilter, EventPageRequest, EventStore, StoreError, TimeRange, VehicleId,
+    EventFilter, EventPageRequest, EventStore, PagedEvent, StoreError, TimeRange, VehicleId,
 };
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -83,13 +83,15 @@ impl EventStore for SqliteStore {
         ranges: &[TimeRange],
         filter: &EventFilter,
         page: &EventPageRequest,
-    ) -> Result<Vec<Event>, StoreError> {
-        let Some(query) = sql::event_page(EVENT_COLUMNS, vehicle, ranges, filter, page) else {
+    ) -> Result<Vec<PagedEvent>, StoreError> {
+        let Some(query) = sql::event_page(PAGED_EVENT_COLUMNS, vehicle, ranges, filter, page)
+        else {
             return Ok(Vec::new());
         };
         // A bounded page on an index: inline (`inline.rs`).
         let (sql, binds) = super::binds::bulk_sql(query);
-        self.inline.rows(&sql, &binds, |row| decode::event(row))
+        self.inline
+            .rows(&sql, &binds, |row| decode::paged_event(row))
     }
 
     async fn event(&self, vehicle: VehicleId, event_id: &str) -> Result<Option<Event>, StoreError> {

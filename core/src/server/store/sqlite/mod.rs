@@ -14,6 +14,7 @@ mod jobs;
 mod log;
 mod minutes;
 mod operations;
+mod replication;
 mod rows;
 mod samples;
 mod seals;
