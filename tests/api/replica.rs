@@ -7,6 +7,7 @@ use crate::browse::{generated_log, VIN};
 use crate::evidence::{bundle, public_key};
 use crate::helpers::*;
 use portal_core::server::replicas::{ReadReplicas, Standing};
+use portal_core::server::signing::PublicKey;
 use portal_core::server::store::scratch::{postgres_server, ScratchDatabase};
 use portal_core::server::store::{self, Store};
 use portal_core::server::verify::verify_bundle;
@@ -213,6 +214,13 @@ impl Drop for Server {
     }
 }
 
+/// The owner exports a bundle of the whole history; it must verify.
+async fn exported_bundle_verifies(c: &reqwest::Client, app: &TestApp, key: &PublicKey) {
+    let zip = bundle(c, app, "").await;
+    let problems = verify_bundle(std::io::Cursor::new(&zip), key).problems;
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
 /// Checks the replicas until `want` (a check each 100 ms, for up to 20 s).
 async fn wait_for(replicas: &ReadReplicas, want: fn(&Standing) -> bool) -> Standing {
     let mut last = None;
@@ -262,10 +270,7 @@ async fn browsing_and_exports_read_from_a_current_replica_and_skip_one_that_lags
     // Current: the samples are read on the replica, none on the primary.
     wait_for(&replicas, |s| *s == Standing::Usable).await;
     let (p0, r0) = (primary.log_text().len(), replica.log_text().len());
-    let zip = bundle(&c, &app, "").await;
-    assert!(verify_bundle(std::io::Cursor::new(&zip), &key)
-        .problems
-        .is_empty());
+    exported_bundle_verifies(&c, &app, &key).await;
     let (on_primary, on_replica) = (
         primary.sample_reads_since(p0),
         replica.sample_reads_since(r0),
@@ -290,10 +295,7 @@ async fn browsing_and_exports_read_from_a_current_replica_and_skip_one_that_lags
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     wait_for(&replicas, |s| *s == Standing::Lagging).await;
     let (p1, r1) = (primary.log_text().len(), replica.log_text().len());
-    let lagging = bundle(&c, &app, "").await;
-    assert!(verify_bundle(std::io::Cursor::new(&lagging), &key)
-        .problems
-        .is_empty());
+    exported_bundle_verifies(&c, &app, &key).await;
     assert!(primary.sample_reads_since(p1) > 0, "the primary served");
     assert_eq!(
         replica.sample_reads_since(r1),
@@ -307,7 +309,7 @@ async fn browsing_and_exports_read_from_a_current_replica_and_skip_one_that_lags
         .await;
     wait_for(&replicas, |s| *s == Standing::Usable).await;
     let (p2, r2) = (primary.log_text().len(), replica.log_text().len());
-    bundle(&c, &app, "").await;
+    exported_bundle_verifies(&c, &app, &key).await;
     assert_eq!(
         primary.sample_reads_since(p2),
         0,
@@ -317,10 +319,7 @@ async fn browsing_and_exports_read_from_a_current_replica_and_skip_one_that_lags
     replica.stop();
     wait_for(&replicas, |s| matches!(s, Standing::Unreachable(_))).await;
     let p3 = primary.log_text().len();
-    let stopped = bundle(&c, &app, "").await;
-    assert!(verify_bundle(std::io::Cursor::new(&stopped), &key)
-        .problems
-        .is_empty());
+    exported_bundle_verifies(&c, &app, &key).await;
     assert!(primary.sample_reads_since(p3) > 0, "the primary served");
     drop(app);
 }
