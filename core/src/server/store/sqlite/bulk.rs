@@ -13,6 +13,21 @@ use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+/// Runs `work`, which holds this thread for a while (a batch stepped on
+/// SQLite's own API, thousands of rows decoded), without holding up the
+/// requests queued on the same runtime worker: on a multi-threaded runtime
+/// they move to another worker meanwhile (`block_in_place`). Elsewhere (a
+/// current-thread runtime, as in most tests) it simply runs.
+pub(super) fn holding_the_thread<T>(work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
 const INSERT_SQL: &CStr = c"INSERT INTO samples (vehicle_id, t, speed_kmh, accel_pedal_pct, brake_pedal, \
     brake_pressure_bar, steering_angle_deg, long_accel_mps2, lat_accel_mps2, yaw_rate_dps, gear, \
     abs_active, esc_active, aeb_state, fcw, adas_state, motor_torque_nm, odometer_km, soc_pct, \

@@ -1,6 +1,7 @@
 //! SQLite: the import transaction.
 
 use super::audit::append_audit_on;
+use super::bulk::holding_the_thread;
 use super::events::insert_edr;
 use super::minutes::refresh_minutes;
 use super::samples::{sample_from_row, SAMPLE_COLUMNS};
@@ -79,11 +80,14 @@ impl SqliteImportTx {
             .bind(hi)
             .fetch_all(&mut *self.tx)
             .await?;
-            for row in &found {
-                held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
-            }
+            holding_the_thread(|| {
+                for row in &found {
+                    held.insert((vehicle, row.try_get(1)?), sample_from_row(row)?);
+                }
+                Ok::<_, StoreError>(())
+            })?;
         }
-        classify_against_held(rows, skipped, &held, seals, outcome)
+        holding_the_thread(|| classify_against_held(rows, skipped, &held, seals, outcome))
     }
 }
 
@@ -133,8 +137,10 @@ impl ImportTx for SqliteImportTx {
             let mut handle = self.tx.lock_handle().await?;
             // SAFETY: the handle is locked for us until `handle` drops, and
             // the transaction opened on it stays open.
-            unsafe { super::bulk::insert_samples(handle.as_raw_handle(), rows, seals) }
-                .map_err(StoreError::Engine)?
+            holding_the_thread(|| unsafe {
+                super::bulk::insert_samples(handle.as_raw_handle(), rows, seals)
+            })
+            .map_err(StoreError::Engine)?
         };
         for (vehicle, sample) in rows {
             let span = self
@@ -253,7 +259,7 @@ impl ImportTx for SqliteImportTx {
     ) -> Result<Vec<SealId>, StoreError> {
         let mut handle = self.tx.lock_handle().await?;
         // SAFETY: as in `put_samples`.
-        unsafe { super::bulk::insert_seals(handle.as_raw_handle(), new) }
+        holding_the_thread(|| unsafe { super::bulk::insert_seals(handle.as_raw_handle(), new) })
             .map_err(StoreError::Engine)
     }
 
@@ -269,8 +275,10 @@ impl ImportTx for SqliteImportTx {
         let skipped = {
             let mut handle = self.tx.lock_handle().await?;
             // SAFETY: as in `put_samples`.
-            unsafe { super::bulk::insert_positions(handle.as_raw_handle(), rows, runs) }
-                .map_err(StoreError::Engine)?
+            holding_the_thread(|| unsafe {
+                super::bulk::insert_positions(handle.as_raw_handle(), rows, runs)
+            })
+            .map_err(StoreError::Engine)?
         };
         let mut outcomes = vec![WriteOutcome::Inserted; rows.len()];
         for i in skipped {
