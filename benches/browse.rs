@@ -20,33 +20,9 @@
 
 mod common;
 
-use common::{env_or, fixture, vin, BenchDb, Fixture, DAY_US, START_US};
+use common::{env_or, fixture, summary, time_get, vin, BenchDb, Fixture, DAY_US, START_US};
 use portal_core::server::store;
 use std::time::{Duration, Instant};
-
-fn summary(label: &str, mut runs: Vec<Duration>) -> f64 {
-    runs.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let median = ms(runs[runs.len() / 2]);
-    let p95 = ms(runs[((runs.len() as f64 * 0.95) as usize).min(runs.len() - 1)]);
-    println!(
-        "{label}: median {median:.2} ms, p95 {p95:.2} ms ({} runs)",
-        runs.len()
-    );
-    median
-}
-
-async fn time_get(client: &reqwest::Client, url: &str, runs: u64) -> Vec<Duration> {
-    let mut out = Vec::new();
-    for _ in 0..runs {
-        let started = Instant::now();
-        let res = client.get(url).send().await.expect("request");
-        assert_eq!(res.status(), 200, "{url}");
-        res.bytes().await.expect("body");
-        out.push(started.elapsed());
-    }
-    out
-}
 
 /// Wall time of one CLI process (`sqlite3` or `psql`) running `sql` `count`
 /// times (rows printed to a pipe, as a user of the CLI would see them).

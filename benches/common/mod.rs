@@ -18,7 +18,7 @@ use portal_core::domain::Vin;
 use portal_core::server::store::{self, Store};
 use portal_core::server::Portal;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub const DAY_US: i64 = 86_400_000_000;
 /// 2026-01-01T00:00:00+08:00.
@@ -319,15 +319,30 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
         assert!(status.success(), "building the store failed");
     }
     if db.is_postgres() {
-        // Fresh statistics, as autovacuum would have gathered by now.
-        let status = db
-            .cli()
-            .arg("-c")
-            .arg("VACUUM ANALYZE")
-            .status()
-            .expect("psql");
-        assert!(status.success());
+        vacuum_analyze(&db);
     }
+    serve_signed_in(db, scratch, dir).await
+}
+
+/// PostgreSQL: fresh statistics, as autovacuum would have gathered by now.
+pub fn vacuum_analyze(db: &BenchDb) {
+    let status = db
+        .cli()
+        .arg("-c")
+        .arg("VACUUM ANALYZE")
+        .status()
+        .expect("psql");
+    assert!(status.success());
+}
+
+/// The portal on `db` (which holds vehicle 0), served on loopback with
+/// vehicle 0's owner signed in; the owner signs up with a claim code the
+/// first time (a reused store already has that account).
+pub async fn serve_signed_in(
+    db: BenchDb,
+    scratch: Option<portal_core::server::store::scratch::ScratchDatabase>,
+    dir: tempfile::TempDir,
+) -> Fixture {
     let (store, pool) = store::open(&db.url()).await.expect("store");
     let mut portal = Portal::new(store.clone());
     // Bundles and reports need the signing key and the report's font.
@@ -481,4 +496,30 @@ pub async fn download(
     let secs = started.elapsed().as_secs_f64();
     let growth = status_kib("VmHWM:").saturating_sub(before) as f64 / 1024.0;
     (secs, bytes, growth)
+}
+
+/// Prints the median and p95 of `runs` under `label`; returns the median (ms).
+pub fn summary(label: &str, mut runs: Vec<Duration>) -> f64 {
+    runs.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = ms(runs[runs.len() / 2]);
+    let p95 = ms(runs[((runs.len() as f64 * 0.95) as usize).min(runs.len() - 1)]);
+    println!(
+        "{label}: median {median:.2} ms, p95 {p95:.2} ms ({} runs)",
+        runs.len()
+    );
+    median
+}
+
+/// `runs` timed GETs of `url` (each must answer 200), body read whole.
+pub async fn time_get(client: &reqwest::Client, url: &str, runs: u64) -> Vec<Duration> {
+    let mut out = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let res = client.get(url).send().await.expect("request");
+        assert_eq!(res.status(), 200, "{url}");
+        res.bytes().await.expect("body");
+        out.push(started.elapsed());
+    }
+    out
 }

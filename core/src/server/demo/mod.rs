@@ -115,8 +115,19 @@ pub fn demo_vin(index: u32) -> Vin {
 
 /// Writes the demo logs as NDJSON to `out`.
 pub fn generate(config: &DemoConfig, out: &mut dyn Write) -> std::io::Result<DemoCounts> {
+    generate_vehicles(config, 0..config.vehicles, out)
+}
+
+/// Writes the logs of the demo vehicles numbered `indices` (each exactly as
+/// [`generate`] writes it in a larger fleet), so a very large fleet can be
+/// written and imported a part at a time.
+pub fn generate_vehicles(
+    config: &DemoConfig,
+    indices: std::ops::Range<u32>,
+    out: &mut dyn Write,
+) -> std::io::Result<DemoCounts> {
     let mut counts = DemoCounts::default();
-    for index in 0..config.vehicles {
+    for index in indices {
         let profile = &PROFILES[index as usize % PROFILES.len()];
         let vin = demo_vin(index);
         let tz: Tz = profile.timezone.parse().expect("demo zones are IANA names");
