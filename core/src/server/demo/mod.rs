@@ -852,3 +852,26 @@ pub fn period(config: &DemoConfig) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = Utc.from_utc_datetime(&config.start.and_hms_opt(0, 0, 0).expect("midnight"));
     (start, start + Duration::days(config.days as i64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_written_in_parts_is_the_fleet_written_at_once() {
+        let config = DemoConfig {
+            vehicles: 4,
+            days: 2,
+            ..DemoConfig::default()
+        };
+        let mut whole = Vec::new();
+        let counts = generate(&config, &mut whole).expect("generate");
+        let mut parts = Vec::new();
+        let first = generate_vehicles(&config, 0..1, &mut parts).expect("first part");
+        let rest = generate_vehicles(&config, 1..4, &mut parts).expect("the rest");
+        assert!(counts.samples > 0 && first.samples > 0 && rest.samples > 0);
+        assert_eq!(counts.samples, first.samples + rest.samples);
+        assert_eq!(counts.seals, first.seals + rest.seals);
+        assert!(whole == parts, "the parts differ from the whole fleet");
+    }
+}
