@@ -23,13 +23,16 @@ use portal_core::server::error::ServiceError;
 use portal_core::server::sharing::GRANT_TOKEN_PREFIX;
 use portal_core::server::Portal;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower_sessions::Session;
 
 /// How often a stream asks whether something was stored by another process.
 const POLL: Duration = Duration::from_millis(750);
-/// Every this many quiet polls, whether the caller may still follow.
-const RECHECK_POLLS: u32 = 4;
+/// How long a stream with nothing new goes before it asks again whether
+/// the caller may still follow. Counted in time, not in quiet polls: every
+/// import this process commits wakes every stream, so on a busy server no
+/// poll would ever be quiet.
+const RECHECK: Duration = Duration::from_secs(3);
 /// The most records one message carries (the rest follow at once).
 const BATCH: u32 = 1000;
 
@@ -66,7 +69,8 @@ struct Live {
     vin: String,
     cursor: String,
     stored: tokio::sync::watch::Receiver<u64>,
-    quiet_polls: u32,
+    /// When the caller was last found allowed to follow.
+    checked: Instant,
 }
 
 impl Live {
@@ -85,19 +89,20 @@ impl Live {
     /// the caller may no longer read (then the stream closes).
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Option<Live>)> {
         loop {
-            let polled = tokio::select! {
-                _ = self.stored.changed() => false,
-                _ = tokio::time::sleep(POLL) => true,
-            };
+            tokio::select! {
+                _ = self.stored.changed() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
             match self.portal.stored_after(&self.vin, &self.cursor).await {
-                Ok(false) if polled => {
-                    self.quiet_polls += 1;
-                    if self.quiet_polls.is_multiple_of(RECHECK_POLLS) && !self.may_follow().await {
-                        return Some((Ok(end("not_found")), None));
+                Ok(false) => {
+                    if self.checked.elapsed() >= RECHECK {
+                        if !self.may_follow().await {
+                            return Some((Ok(end("not_found")), None));
+                        }
+                        self.checked = Instant::now();
                     }
                     continue;
                 }
-                Ok(false) => continue,
                 Ok(true) => {}
                 Err(e) => return Some((Ok(end(e.code())), None)),
             }
@@ -152,7 +157,7 @@ async fn live(
         vin,
         cursor,
         stored,
-        quiet_polls: 0,
+        checked: Instant::now(),
     };
     let stream = futures::stream::unfold(Some(first), |live| async move { live?.next().await });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -232,6 +232,31 @@ async fn next_event(res: &mut reqwest::Response, buffer: &mut String, name: &str
     }
 }
 
+/// Another vehicle's sample imported every 100 ms, until aborted: a busy
+/// server, where every import wakes every live stream.
+async fn other_vehicles_importing(
+    store: std::sync::Arc<dyn portal_core::server::store::Store>,
+    from_us: i64,
+) {
+    let other = portal_core::server::demo::demo_vin(5);
+    for i in 0.. {
+        let lines = [
+            json!({"kind":"vehicle","vin":other.as_str(),"timezone":"Asia/Shanghai"}),
+            json!({"kind":"sample","vin":other.as_str(),"t":t(from_us + i * 1_000_000),"speed_kmh":1.0}),
+        ];
+        portal_core::server::import::import_reader(
+            &*store,
+            "other.ndjson",
+            std::io::Cursor::new(ndjson(&lines).into_bytes()),
+            &Default::default(),
+            None,
+        )
+        .await
+        .expect("import");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_live_stream_sends_what_is_stored_and_ends_when_the_grant_does() {
     let app = TestApp::spawn().await;
@@ -274,7 +299,8 @@ async fn the_live_stream_sends_what_is_stored_and_ends_when_the_grant_does() {
     }
 
     // Revoked: the recipient's stream ends within seconds, with nothing new
-    // stored; the owner's goes on.
+    // stored for this vehicle, even while other vehicles' imports keep
+    // waking every stream of the server; the owner's goes on.
     let res = owner
         .delete(app.url(&format!("/api/v1/vehicles/{VIN}/grants/{}", issued["id"])))
         .send()
@@ -282,7 +308,9 @@ async fn the_live_stream_sends_what_is_stored_and_ends_when_the_grant_does() {
         .unwrap();
     assert_eq!(res.status(), 204);
     let revoked = std::time::Instant::now();
+    let busy = tokio::spawn(other_vehicles_importing(app.store.clone(), now));
     let end = next_event(&mut theirs, &mut theirs_buf, "end").await;
+    busy.abort();
     assert_eq!(
         serde_json::from_str::<Value>(&end).unwrap(),
         json!([{"kind": "end", "error": "not_found"}])
