@@ -4,8 +4,11 @@
 //!     cargo bench --features ssr --bench bundle                         # 1 M samples
 //!     BENCH_ROUNDS=3 cargo bench --features ssr --bench bundle          # alternately, 3 times
 //!
-//! Builds one vehicle with BENCH_SAMPLES samples at 1 Hz (or reuses
-//! BENCH_DB), then, as its signed-in owner over loopback HTTP, downloads
+//!     BENCH_DEMO_DAYS=280 cargo bench --features ssr --bench bundle     # a demo vehicle's 280 days
+//!
+//! Builds one vehicle with BENCH_SAMPLES samples at 1 Hz (or, with
+//! BENCH_DEMO_DAYS, demo vehicle 0's days as the generator writes them,
+//! sealed with BENCH_DEMO_SEALED=1; or reuses BENCH_DB), then, as its signed-in owner over loopback HTTP, downloads
 //! the whole CSV (every channel, location full) and the whole bundle (CSV,
 //! NDJSON, report, manifest), alternately, BENCH_ROUNDS times: seconds,
 //! bytes and the growth of peak RSS (VmHWM reset before each; server and

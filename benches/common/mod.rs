@@ -294,7 +294,13 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     if let Ok(url) = std::env::var("BENCH_BUILD_ONLY") {
         let (store, _) = store::open(&url).await.expect("store");
-        build(&*store, vehicles, per_vehicle).await;
+        match std::env::var("BENCH_DEMO_DAYS")
+            .ok()
+            .and_then(|d| d.parse().ok())
+        {
+            Some(days) => build_demo(&*store, vehicles as u32, days).await,
+            None => build(&*store, vehicles, per_vehicle).await,
+        }
         store.close().await;
         std::process::exit(0);
     }
@@ -324,6 +330,43 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
     serve_signed_in(db, scratch, dir).await
 }
 
+/// `vehicles` demo vehicles' `days` (seed 7, format 1 unless
+/// BENCH_DEMO_SEALED=1), written to a file and imported as `portal import`
+/// does: data as a car sends it, less regular than [`build`]'s.
+pub async fn build_demo(store: &dyn Store, vehicles: u32, days: u32) {
+    use portal_core::server::demo::{demo_ca, generate_vehicles, DemoConfig};
+    use portal_core::server::import::{import_file, ImportOptions};
+    let started = Instant::now();
+    let config = DemoConfig {
+        vehicles,
+        days,
+        seed: 7,
+        sealed: std::env::var("BENCH_DEMO_SEALED").is_ok_and(|v| v == "1"),
+        start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("demo.ndjson");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("demo file"));
+    let counts = generate_vehicles(&config, 0..vehicles, &mut out).expect("generate");
+    std::io::Write::flush(&mut out).expect("flush");
+    drop(out);
+    let options = ImportOptions {
+        vehicle_cas: Arc::new(
+            portal_core::server::seal::TrustAnchors::from_list("demo", vec![demo_ca(config.seed)])
+                .expect("demo CA"),
+        ),
+        ..ImportOptions::default()
+    };
+    let summary = import_file(store, &path, &options, None)
+        .await
+        .expect("import");
+    println!(
+        "built {vehicles} demo vehicle(s) × {days} days: {} samples ({counts:?}) in {:.1} s",
+        summary.inserted.samples,
+        started.elapsed().as_secs_f64()
+    );
+}
+
 /// PostgreSQL: fresh statistics, as autovacuum would have gathered by now.
 pub fn vacuum_analyze(db: &BenchDb) {
     let status = db
@@ -343,6 +386,8 @@ pub async fn serve_signed_in(
     scratch: Option<portal_core::server::store::scratch::ScratchDatabase>,
     dir: tempfile::TempDir,
 ) -> Fixture {
+    // As `portal`'s main does: this process is the server.
+    portal::memory::keep_heap_trimmed();
     let (store, pool) = store::open(&db.url()).await.expect("store");
     let mut portal = Portal::new(store.clone());
     // Bundles and reports need the signing key and the report's font.
