@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod http;
+#[cfg(feature = "ssr")]
+pub mod memory;
 
 /// Browser entry point: attaches the reactive app to the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -4,7 +4,12 @@ use clap::Parser;
 use portal::cli::{run, Cli};
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    run(Cli::parse()).await
+fn main() -> ExitCode {
+    // Before any thread of the runtime allocates.
+    portal::memory::keep_heap_trimmed();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("starting the async runtime")
+        .block_on(run(Cli::parse()))
 }
