@@ -14,7 +14,7 @@
 //! bytes and the growth of peak RSS (VmHWM reset before each; server and
 //! client are this process). The bundle is kept in a file and checked by
 //! `unzip -t`, by Python's `zipfile` (`testzip`, every CRC), and by the
-//! portal's verifier (`verify_bundle`, with the key from
+//! portal's verifier (`verify_bundle_file`, with the key from
 //! `/.well-known/portal-signing-key`), timed BENCH_VERIFY_RUNS times
 //! (default 5; the median is printed with every time).
 
@@ -79,8 +79,12 @@ async fn main() {
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
-        let file = std::io::BufReader::new(std::fs::File::open(&zip).expect("open"));
-        let verification = portal_core::server::verify::verify_bundle(file, &key);
+        let file = std::fs::File::open(&zip).expect("open");
+        let verification = portal_core::server::verify::verify_bundle_file(
+            &file,
+            &key,
+            &portal_core::server::verify::Trust::default(),
+        );
         times.push(started.elapsed().as_secs_f64());
         assert!(verification.valid, "{:?}", verification.problems);
     }

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use portal_core::server::signing::{PublicKey, Signer};
 use portal_core::server::tlog::note::NoteVerifier;
-use portal_core::server::verify::{verify_bundle_with, LogTrust, Trust};
+use portal_core::server::verify::{verify_bundle_file, LogTrust, Trust};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,7 +59,7 @@ pub(super) fn verify(global: &GlobalOptions, args: VerifyArgs) -> anyhow::Result
             witnesses: &witnesses,
         },
     };
-    let v = verify_bundle_with(std::io::BufReader::new(file), &key, &trust);
+    let v = verify_bundle_file(&file, &key, &trust);
     println!("key fingerprint: {}", key.fingerprint);
     if let Some(id) = &v.bundle_id {
         println!("bundle: {id} (VIN {})", v.vin.as_deref().unwrap_or("?"));

@@ -20,7 +20,7 @@ use portal_core::server::error::ServiceError;
 use portal_core::server::seal::VehicleCa;
 use portal_core::server::signing::PublicKey;
 use portal_core::server::tlog::cosign::WitnessKey;
-use portal_core::server::verify::{verify_bundle_with, LogTrust, Trust};
+use portal_core::server::verify::{verify_bundle_file, LogTrust, Trust};
 use portal_core::server::Portal;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -110,7 +110,7 @@ async fn check(
 ) -> Result<portal_core::domain::export::Verification, ApiError> {
     let _slot = verify_slots().acquire().await.map_err(internal)?;
     tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::new(file.reopen()?);
+        let file = file.reopen()?;
         let trust = Trust {
             vehicle_cas: (!vehicle_cas.is_empty()).then_some(&*vehicle_cas),
             log: LogTrust {
@@ -118,7 +118,7 @@ async fn check(
                 witnesses: &witnesses,
             },
         };
-        Ok::<_, std::io::Error>(verify_bundle_with(reader, &key, &trust))
+        Ok::<_, std::io::Error>(verify_bundle_file(&file, &key, &trust))
     })
     .await
     .map_err(internal)?

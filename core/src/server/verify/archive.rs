@@ -487,44 +487,86 @@ impl<R: Read + Seek> StrictZip<R> {
 
     /// Streams a member's inflated bytes into `sink`, never more than its
     /// declared size; fails when its size or CRC-32 differ from the directory.
-    pub fn read_member(&mut self, member: &Member, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
-        self.reader.seek(SeekFrom::Start(member.data_offset))?;
-        let raw = (&mut self.reader).take(member.compressed);
-        let mut inflated: Box<dyn Read + '_> = match member.method {
-            0 => Box::new(raw),
-            _ => Box::new(flate2::read::DeflateDecoder::new(raw)),
-        };
-        let mut crc = crc32fast::Hasher::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut total = 0u64;
-        loop {
-            let want = buf.len().min((member.size + 1 - total) as usize);
-            if want == 0 {
-                break;
-            }
-            let n = inflated.read(&mut buf[..want])?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            if total > member.size {
-                break;
-            }
-            crc.update(&buf[..n]);
-            sink(&buf[..n]);
-        }
-        if total != member.size || crc.finalize() != member.crc32 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{}: its content does not match its size and CRC-32",
-                    member.name
-                ),
-            ));
-        }
-        Ok(())
+    pub fn read_member(&mut self, member: &Member, sink: impl FnMut(&[u8])) -> io::Result<()> {
+        read_member_from(&mut self.reader, member, sink)
     }
 
+    /// [`read_member_buffers`] on this archive's reader.
+    pub fn read_member_buffers(
+        &mut self,
+        member: &Member,
+        pass: impl FnMut(Vec<u8>, usize) -> Vec<u8>,
+    ) -> io::Result<()> {
+        read_member_buffers(&mut self.reader, member, pass)
+    }
+}
+
+/// [`StrictZip::read_member`] through any reader of the same archive (one
+/// of its own, so that members can be read side by side).
+pub fn read_member_from<R: Read + Seek>(
+    reader: &mut R,
+    member: &Member,
+    mut sink: impl FnMut(&[u8]),
+) -> io::Result<()> {
+    read_member_buffers(reader, member, |buffer, filled| {
+        sink(&buffer[..filled]);
+        buffer
+    })
+}
+
+/// How much of a member is inflated at a time.
+const MEMBER_CHUNK: usize = 128 * 1024;
+
+/// As [`read_member_from`], but each buffer is handed over as it is filled
+/// (with how much of it is), and reading goes on in the buffer `pass`
+/// returns (an empty one is sized here): a chunk goes to another thread
+/// without a copy, and buffers come back to be filled again.
+pub fn read_member_buffers<R: Read + Seek>(
+    reader: &mut R,
+    member: &Member,
+    mut pass: impl FnMut(Vec<u8>, usize) -> Vec<u8>,
+) -> io::Result<()> {
+    reader.seek(SeekFrom::Start(member.data_offset))?;
+    let raw = reader.take(member.compressed);
+    let mut inflated: Box<dyn Read + '_> = match member.method {
+        0 => Box::new(raw),
+        _ => Box::new(flate2::read::DeflateDecoder::new(raw)),
+    };
+    let mut crc = crc32fast::Hasher::new();
+    let mut buf = Vec::new();
+    let mut total = 0u64;
+    loop {
+        if buf.len() < MEMBER_CHUNK {
+            buf.resize(MEMBER_CHUNK, 0);
+        }
+        let want = buf.len().min((member.size + 1 - total) as usize);
+        if want == 0 {
+            break;
+        }
+        let n = inflated.read(&mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > member.size {
+            break;
+        }
+        crc.update(&buf[..n]);
+        buf = pass(buf, n);
+    }
+    if total != member.size || crc.finalize() != member.crc32 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{}: its content does not match its size and CRC-32",
+                member.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl<R: Read + Seek> StrictZip<R> {
     /// A small member whole (the manifest and its signature), up to `limit` bytes.
     pub fn read_small(&mut self, member: &Member, limit: u64) -> io::Result<Vec<u8>> {
         if member.size > limit {
@@ -536,5 +578,46 @@ impl<R: Read + Seek> StrictZip<R> {
         let mut out = Vec::with_capacity(member.size as usize);
         self.read_member(member, |chunk| out.extend_from_slice(chunk))?;
         Ok(out)
+    }
+}
+
+/// Reads one open file at a position of its own (`pread`), so several
+/// readers, on several threads, read the same file at once: the same file
+/// the archive's structure was checked in, not whatever its path names now.
+#[cfg(unix)]
+pub struct FileAt<'f> {
+    file: &'f std::fs::File,
+    position: u64,
+}
+
+#[cfg(unix)]
+impl<'f> FileAt<'f> {
+    pub fn new(file: &'f std::fs::File) -> Self {
+        FileAt { file, position: 0 }
+    }
+}
+
+#[cfg(unix)]
+impl Read for FileAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.position)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+impl Seek for FileAt<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let (base, offset) = match to {
+            SeekFrom::Start(n) => (0, n as i128),
+            SeekFrom::Current(d) => (self.position, d as i128),
+            SeekFrom::End(d) => (self.file.metadata()?.len(), d as i128),
+        };
+        let target = base as i128 + offset;
+        self.position = u64::try_from(target).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidInput, "seek before the file's start")
+        })?;
+        Ok(self.position)
     }
 }

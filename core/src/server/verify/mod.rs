@@ -53,21 +53,30 @@ const HASHED_ASIDE_FROM: u64 = 1024 * 1024;
 
 /// Checks every member but the manifest, its signature and the log proof
 /// against the files the manifest lists (size, then SHA-256). A large
-/// member is hashed on a thread of its own while this one inflates it,
-/// checks its CRC-32 and goes on to the next: inflating and hashing take
-/// about as long, so side by side they take about half the time. Problems
-/// come in the archive's order.
+/// member is hashed on a thread of its own while it is inflated and its
+/// CRC-32 checked: by this thread, which then goes on to the next; or, when
+/// the archive is a `file`, by one more thread with a reader of its own, so
+/// that the large members are all checked at once (SHA-256 takes longer
+/// than inflating: one member after the other, the hashing set the pace).
+/// Problems come in the archive's order.
 fn check_members<R: Read + Seek>(
     zip: &mut StrictZip<R>,
     members: &[Member],
     listed: &BTreeMap<&str, &ManifestFile>,
+    file: Option<&std::fs::File>,
 ) -> Vec<Problem> {
     /// A member's check: a problem found, or its SHA-256 (known, or on
-    /// its way) and what the manifest says it is.
+    /// its way) and what the manifest says it is; a member inflated aside
+    /// also says whether its size and CRC-32 held.
     enum Outcome<'s> {
         Found(Problem),
         Hashed(String, String),
         Hashing(String, std::thread::ScopedJoinHandle<'s, String>),
+        Aside(
+            String,
+            std::thread::ScopedJoinHandle<'s, std::io::Result<()>>,
+            std::thread::ScopedJoinHandle<'s, String>,
+        ),
     }
     std::thread::scope(|scope| {
         let mut outcomes = Vec::new();
@@ -90,19 +99,36 @@ fn check_members<R: Read + Seek>(
                 zip.read_member(member, |chunk| hash.update(chunk))
                     .map(|()| Outcome::Hashed(name.clone(), hex::encode(hash.finalize())))
             } else {
-                let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+                // Chunks go to the hashing thread and their buffers come
+                // back to be filled again: a few buffers, no copies.
+                let (chunks, received) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(8);
+                let (spent, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
                 let hashing = scope.spawn(move || {
                     let mut hash = Sha256::new();
-                    for chunk in received {
-                        hash.update(&chunk);
+                    for (chunk, filled) in received {
+                        hash.update(&chunk[..filled]);
+                        // Fails once the member is read: the buffer is dropped.
+                        let _ = spent.send(chunk);
                     }
                     hex::encode(hash.finalize())
                 });
-                zip.read_member(member, |chunk| {
+                let pass_on = move |chunk: Vec<u8>, filled: usize| {
                     // Fails only if the hashing thread is gone (its join says so).
-                    let _ = chunks.send(chunk.to_vec());
-                })
-                .map(|()| Outcome::Hashing(name.clone(), hashing))
+                    let _ = chunks.send((chunk, filled));
+                    recycled.try_recv().unwrap_or_default()
+                };
+                match aside(file) {
+                    Some(mut reader) => {
+                        let member = member.clone();
+                        let inflating = scope.spawn(move || {
+                            archive::read_member_buffers(&mut reader, &member, pass_on)
+                        });
+                        Ok(Outcome::Aside(name.clone(), inflating, hashing))
+                    }
+                    None => zip
+                        .read_member_buffers(member, pass_on)
+                        .map(|()| Outcome::Hashing(name.clone(), hashing)),
+                }
             };
             outcomes.push(
                 read.unwrap_or_else(|_| {
@@ -117,6 +143,11 @@ fn check_members<R: Read + Seek>(
                     Outcome::Found(problem) => return Some(problem),
                     Outcome::Hashed(name, sha256) => (name, Some(sha256)),
                     Outcome::Hashing(name, hashing) => (name, hashing.join().ok()),
+                    Outcome::Aside(name, inflating, hashing) => {
+                        let inflated = matches!(inflating.join(), Ok(Ok(())));
+                        let sha256 = hashing.join().ok();
+                        (name, sha256.filter(|_| inflated))
+                    }
                 };
                 match sha256 {
                     None => Some(Problem::CorruptMember { file: name }),
@@ -128,6 +159,15 @@ fn check_members<R: Read + Seek>(
             })
             .collect()
     })
+}
+
+/// A reader of its own over `file`, where the platform reads a file at
+/// several positions at once.
+fn aside(file: Option<&std::fs::File>) -> Option<impl Read + Seek + Send + '_> {
+    #[cfg(unix)]
+    return file.map(|f| std::io::BufReader::with_capacity(256 * 1024, archive::FileAt::new(f)));
+    #[cfg(not(unix))]
+    return file.and(None::<std::io::Cursor<Vec<u8>>>);
 }
 
 /// What a reader trusts beyond the portal's key.
@@ -148,6 +188,25 @@ pub fn verify_bundle<R: Read + Seek>(reader: R, key: &PublicKey) -> Verification
 /// Checks a bundle with what the reader trusts.
 pub fn verify_bundle_with<R: Read + Seek>(
     reader: R,
+    key: &PublicKey,
+    trust: &Trust,
+) -> Verification {
+    verify(reader, None, key, trust)
+}
+
+/// Checks a bundle file with what the reader trusts; its large members are
+/// read side by side, each through a reader of its own.
+pub fn verify_bundle_file(file: &std::fs::File, key: &PublicKey, trust: &Trust) -> Verification {
+    #[cfg(unix)]
+    let reader = std::io::BufReader::new(archive::FileAt::new(file));
+    #[cfg(not(unix))]
+    let reader = std::io::BufReader::new(file);
+    verify(reader, Some(file), key, trust)
+}
+
+fn verify<R: Read + Seek>(
+    reader: R,
+    file: Option<&std::fs::File>,
     key: &PublicKey,
     trust: &Trust,
 ) -> Verification {
@@ -199,7 +258,7 @@ pub fn verify_bundle_with<R: Read + Seek>(
         }
     }
     let members = zip.members().to_vec();
-    problems.extend(check_members(&mut zip, &members, &listed));
+    problems.extend(check_members(&mut zip, &members, &listed, file));
     for name in listed.keys() {
         if !members.iter().any(|m| m.name == *name) {
             problems.push(Problem::MissingFile {
@@ -257,11 +316,21 @@ mod tests {
         }
     }
 
+    /// What the check finds, the same whether the archive is read from
+    /// memory (one member after the other) or from a file (large members
+    /// side by side, each through a reader of its own).
     fn problems_of(archive: Vec<u8>, files: &[ManifestFile]) -> Vec<Problem> {
+        let listed = files.iter().map(|f| (f.name.as_str(), f)).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&archive).unwrap();
         let mut zip = StrictZip::open(Cursor::new(archive)).unwrap();
         let members = zip.members().to_vec();
-        let listed = files.iter().map(|f| (f.name.as_str(), f)).collect();
-        check_members(&mut zip, &members, &listed)
+        let in_memory = check_members(&mut zip, &members, &listed, None);
+        let mut zip =
+            StrictZip::open(std::io::BufReader::new(archive::FileAt::new(&file))).unwrap();
+        let from_file = check_members(&mut zip, &members, &listed, Some(&file));
+        assert_eq!(in_memory, from_file);
+        in_memory
     }
 
     /// Large members are hashed on threads of their own: what they find
