@@ -157,6 +157,8 @@ async fn sealed_against_unsealed(dir: &Path) {
 
 #[tokio::main]
 async fn main() {
+    // As `portal import`'s main does.
+    portal::memory::keep_heap_trimmed();
     let dir = tempfile::tempdir().expect("temp dir");
     if std::env::var("BENCH_SEALED").as_deref() == Ok("both") {
         return sealed_against_unsealed(dir.path()).await;
