@@ -50,6 +50,11 @@ fn archive_problem(e: ArchiveError) -> Problem {
 
 /// Members smaller than this are hashed where they are inflated.
 const HASHED_ASIDE_FROM: u64 = 1024 * 1024;
+/// Large members inflated on threads of their own, at most: a bundle has
+/// a few (CSV, NDJSON, sealed evidence, Parquet, GPX); an archive made to
+/// hold 64 must not start 128 threads with their buffers. Those past it are
+/// inflated by the calling thread.
+const INFLATED_ASIDE: usize = 4;
 
 /// Checks every member but the manifest, its signature and the log proof
 /// against the files the manifest lists (size, then SHA-256). A large
@@ -80,6 +85,7 @@ fn check_members<R: Read + Seek>(
     }
     std::thread::scope(|scope| {
         let mut outcomes = Vec::new();
+        let mut aside_left = INFLATED_ASIDE;
         for member in members {
             let name = &member.name;
             if name == MANIFEST_FILE || name == SIGNATURE_FILE || name == LOG_PROOF_FILE {
@@ -117,8 +123,9 @@ fn check_members<R: Read + Seek>(
                     let _ = chunks.send((chunk, filled));
                     recycled.try_recv().unwrap_or_default()
                 };
-                match aside(file) {
+                match aside(file).filter(|_| aside_left > 0) {
                     Some(mut reader) => {
+                        aside_left -= 1;
                         let member = member.clone();
                         let inflating = scope.spawn(move || {
                             archive::read_member_buffers(&mut reader, &member, pass_on)
@@ -367,6 +374,43 @@ mod tests {
                     file: "extra.txt".into()
                 },
             ]
+        );
+    }
+
+    /// More large members than are inflated aside: the rest are read by
+    /// the calling thread, and each is still checked.
+    #[test]
+    fn large_members_past_those_read_aside_are_checked_too() {
+        let count = INFLATED_ASIDE + 2;
+        let contents: Vec<Vec<u8>> = (0..count as u32)
+            .map(|m| {
+                (0..1_500_000u32)
+                    .map(|i| ((i * 7 + m) % 251) as u8)
+                    .collect()
+            })
+            .collect();
+        let names: Vec<String> = (0..count).map(|m| format!("part-{m}.csv")).collect();
+        let mut altered = contents[count - 1].clone();
+        altered[1_000_000] ^= 1;
+        let members: Vec<(&str, &[u8], zip::CompressionMethod)> = names
+            .iter()
+            .zip(&contents)
+            .enumerate()
+            .map(|(m, (name, bytes))| {
+                let bytes: &[u8] = if m == count - 1 { &altered } else { bytes };
+                (name.as_str(), bytes, Deflated)
+            })
+            .collect();
+        let files: Vec<ManifestFile> = names
+            .iter()
+            .zip(&contents)
+            .map(|(name, bytes)| listed(name, bytes))
+            .collect();
+        assert_eq!(
+            problems_of(zip_of(&members), &files),
+            [Problem::HashMismatch {
+                file: names[count - 1].clone()
+            }]
         );
     }
 
