@@ -334,7 +334,7 @@ pub async fn fixture(default_vehicles: u64, default_samples: u64) -> Fixture {
 /// BENCH_DEMO_SEALED=1), written to a file and imported as `portal import`
 /// does: data as a car sends it, less regular than [`build`]'s.
 pub async fn build_demo(store: &dyn Store, vehicles: u32, days: u32) {
-    use portal_core::server::demo::{demo_ca, generate_vehicles, DemoConfig};
+    use portal_core::server::demo::{generate_vehicles, DemoConfig};
     use portal_core::server::import::{import_file, ImportOptions};
     let started = Instant::now();
     let config = DemoConfig {
@@ -351,10 +351,7 @@ pub async fn build_demo(store: &dyn Store, vehicles: u32, days: u32) {
     std::io::Write::flush(&mut out).expect("flush");
     drop(out);
     let options = ImportOptions {
-        vehicle_cas: Arc::new(
-            portal_core::server::seal::TrustAnchors::from_list("demo", vec![demo_ca(config.seed)])
-                .expect("demo CA"),
-        ),
+        vehicle_cas: demo_anchors(config.seed),
         ..ImportOptions::default()
     };
     let summary = import_file(store, &path, &options, None)
@@ -365,6 +362,12 @@ pub async fn build_demo(store: &dyn Store, vehicles: u32, days: u32) {
         summary.inserted.samples,
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The demo CA of `seed`, as the one vehicle CA trusted.
+pub fn demo_anchors(seed: u64) -> Arc<portal_core::server::seal::TrustAnchors> {
+    let ca = portal_core::server::demo::demo_ca(seed);
+    Arc::new(portal_core::server::seal::TrustAnchors::from_list("demo", vec![ca]).expect("demo CA"))
 }
 
 /// PostgreSQL: fresh statistics, as autovacuum would have gathered by now.
@@ -450,7 +453,7 @@ pub async fn sealed_demo(
     Arc<portal_core::server::seal::TrustAnchors>,
     portal_core::server::demo::DemoCounts,
 ) {
-    use portal_core::server::demo::{demo_ca, generate, DemoConfig};
+    use portal_core::server::demo::{generate, DemoConfig};
     use portal_core::server::import::{import_reader, ImportOptions};
     let config = DemoConfig {
         vehicles: 1,
@@ -458,10 +461,7 @@ pub async fn sealed_demo(
         seed: 7,
         ..DemoConfig::default()
     };
-    let anchors = Arc::new(
-        portal_core::server::seal::TrustAnchors::from_list("demo", vec![demo_ca(config.seed)])
-            .expect("demo CA"),
-    );
+    let anchors = demo_anchors(config.seed);
     let mut text = Vec::new();
     let counts = generate(&config, &mut text).expect("generate");
     let url = format!("sqlite://{}", dir.join("bench.db").display());

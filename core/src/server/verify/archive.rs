@@ -487,8 +487,11 @@ impl<R: Read + Seek> StrictZip<R> {
 
     /// Streams a member's inflated bytes into `sink`, never more than its
     /// declared size; fails when its size or CRC-32 differ from the directory.
-    pub fn read_member(&mut self, member: &Member, sink: impl FnMut(&[u8])) -> io::Result<()> {
-        read_member_from(&mut self.reader, member, sink)
+    pub fn read_member(&mut self, member: &Member, mut sink: impl FnMut(&[u8])) -> io::Result<()> {
+        read_member_buffers(&mut self.reader, member, |buffer, filled| {
+            sink(&buffer[..filled]);
+            buffer
+        })
     }
 
     /// [`read_member_buffers`] on this archive's reader.
@@ -499,28 +502,29 @@ impl<R: Read + Seek> StrictZip<R> {
     ) -> io::Result<()> {
         read_member_buffers(&mut self.reader, member, pass)
     }
-}
 
-/// [`StrictZip::read_member`] through any reader of the same archive (one
-/// of its own, so that members can be read side by side).
-pub fn read_member_from<R: Read + Seek>(
-    reader: &mut R,
-    member: &Member,
-    mut sink: impl FnMut(&[u8]),
-) -> io::Result<()> {
-    read_member_buffers(reader, member, |buffer, filled| {
-        sink(&buffer[..filled]);
-        buffer
-    })
+    /// A small member whole (the manifest and its signature), up to `limit` bytes.
+    pub fn read_small(&mut self, member: &Member, limit: u64) -> io::Result<Vec<u8>> {
+        if member.size > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is larger than {limit} bytes", member.name),
+            ));
+        }
+        let mut out = Vec::with_capacity(member.size as usize);
+        self.read_member(member, |chunk| out.extend_from_slice(chunk))?;
+        Ok(out)
+    }
 }
 
 /// How much of a member is inflated at a time.
 const MEMBER_CHUNK: usize = 128 * 1024;
 
-/// As [`read_member_from`], but each buffer is handed over as it is filled
-/// (with how much of it is), and reading goes on in the buffer `pass`
-/// returns (an empty one is sized here): a chunk goes to another thread
-/// without a copy, and buffers come back to be filled again.
+/// [`StrictZip::read_member`] through any reader of the same archive (one
+/// of its own, so that members can be read side by side), each buffer
+/// handed over as it is filled (with how much of it is); reading goes on
+/// in the buffer `pass` returns (an empty one is sized here): a chunk goes
+/// to another thread without a copy, and buffers come back to be filled.
 pub fn read_member_buffers<R: Read + Seek>(
     reader: &mut R,
     member: &Member,
@@ -564,21 +568,6 @@ pub fn read_member_buffers<R: Read + Seek>(
         ));
     }
     Ok(())
-}
-
-impl<R: Read + Seek> StrictZip<R> {
-    /// A small member whole (the manifest and its signature), up to `limit` bytes.
-    pub fn read_small(&mut self, member: &Member, limit: u64) -> io::Result<Vec<u8>> {
-        if member.size > limit {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is larger than {limit} bytes", member.name),
-            ));
-        }
-        let mut out = Vec::with_capacity(member.size as usize);
-        self.read_member(member, |chunk| out.extend_from_slice(chunk))?;
-        Ok(out)
-    }
 }
 
 /// Reads one open file at a position of its own (`pread`), so several
