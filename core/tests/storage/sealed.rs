@@ -250,6 +250,12 @@ async fn assert_rejected(t: &TestStore, text: &str, line: u64, field: &str) -> L
         .iter()
         .find(|e| e.line == line && e.field.as_deref() == Some(field))
         .unwrap_or_else(|| panic!("no error on line {line} field {field}: {errors:?}"));
+    // However many threads check a seal, each failure is named once.
+    let named = errors
+        .iter()
+        .filter(|e| e.line == line && e.field.as_deref() == Some(field))
+        .count();
+    assert_eq!(named, 1, "named once: {errors:?}");
     assert_eq!(table_counts(&t.pool).await, before, "nothing changed");
     found.clone()
 }
@@ -415,6 +421,38 @@ async fn every_bad_seal_or_key_rejects_the_file_and_names_the_line() {
         .expect("the good file");
     let e = assert_rejected(&t, &lines(&altered), 15, "root").await;
     assert!(e.reason.contains("changed"), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_bad_signature_found_at_the_end_of_the_file_is_listed_in_line_order() {
+    let t = test_store().await;
+    let mut lines_ = two_batches().lines;
+    // Seal 1 (line 8) signed over something else; its records were written
+    // by the time its signature is checked, at the end of the file.
+    let mut seal: SealLine = serde_json::from_str(&lines_[7]).unwrap();
+    seal.sig = good_sig_of_other();
+    lines_[7] = serde_json::to_string(&seal).unwrap();
+    // Three lines that are not records, after it (lines 16–18).
+    lines_.extend(["not json".to_string(), "{}".into(), "[]".into()]);
+    let before = table_counts(&t.pool).await;
+    let listing_two = ImportOptions {
+        max_listed: 2,
+        ..options()
+    };
+    let err = import_with(&*t.store, &lines(&lines_), &listing_two)
+        .await
+        .expect_err("the file must be rejected");
+    let ImportError::Rejected { errors, total, .. } = err else {
+        panic!("not a rejection: {err}")
+    };
+    assert_eq!(total, 4, "{errors:?}");
+    let listed: Vec<(u64, Option<&str>)> = errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref()))
+        .collect();
+    assert_eq!(listed[0], (8, Some("sig")), "{errors:?}");
+    assert_eq!(listed[1].0, 16, "{errors:?}");
+    assert_eq!(table_counts(&t.pool).await, before, "nothing changed");
 }
 
 async fn assert_rejected_any_field(t: &TestStore, text: &str, line: u64) -> LineError {

@@ -7,6 +7,7 @@ mod fuzz;
 mod parse;
 mod ready;
 mod sealing;
+mod signatures;
 mod supplied;
 
 pub use parse::{LineError, LineParser, Parsed};
@@ -464,6 +465,8 @@ struct Writer<'o> {
     sealing: sealing::Sealing,
     /// Covered lines checked against their seals, waiting to be written.
     ready: ready::Ready,
+    /// New seals' signatures, checked before commit.
+    signatures: signatures::DeferredSignatures,
     /// Per vehicle, the span of the positions written: their samples take
     /// their location before commit.
     located: HashMap<VehicleId, (i64, i64)>,
@@ -487,6 +490,7 @@ impl<'o> Writer<'o> {
             file_events: HashMap::new(),
             sealing: sealing::Sealing::default(),
             ready: ready::Ready::default(),
+            signatures: signatures::DeferredSignatures::default(),
             located: HashMap::new(),
             supplied: supplied::Supplied::default(),
             errors: Vec::new(),
@@ -500,10 +504,16 @@ impl<'o> Writer<'o> {
         self.total_errors == 0
     }
 
+    /// Counts an error; the first `max_listed` by line are listed, whenever
+    /// each was found (some checks end with the file).
     fn error(&mut self, e: LineError) {
         self.total_errors += 1;
         if self.errors.len() < self.options.max_listed {
             self.errors.push(e);
+        } else if let Some(last) = self.errors.iter_mut().max_by_key(|listed| listed.line) {
+            if e.line < last.line {
+                *last = e;
+            }
         }
     }
 
@@ -780,6 +790,18 @@ impl<'o> Writer<'o> {
         self.summary.bytes = stats.bytes;
         self.summary.lines = stats.lines;
         let reject_conflicts = self.options.reject_conflicts && self.summary.conflicts_total > 0;
+        // The new seals' signatures are checked meanwhile, on other threads.
+        self.signatures.check_rest();
+        if self.writing() && !reject_conflicts {
+            self.complete_records().await?;
+        }
+        for (line, (field, reason)) in self.signatures.failures().await? {
+            self.error(LineError {
+                line,
+                field: Some(field),
+                reason,
+            });
+        }
         if !self.writing() || reject_conflicts {
             self.tx.rollback().await?;
             self.errors.sort_by_key(|e| e.line);
@@ -795,10 +817,24 @@ impl<'o> Writer<'o> {
                 conflicts: self.summary.conflicts,
             });
         }
+        self.append_audit().await?;
+        self.tx.commit().await?;
+        crate::server::changes::announce_stored();
+        Ok(self.summary)
+    }
+
+    /// What follows from the records written: the missing batches, the
+    /// samples' locations, the per-minute summaries.
+    async fn complete_records(&mut self) -> Result<(), StoreError> {
         self.summary.missing_batches = self.missing_batches().await?;
         for (vehicle, (from, to)) in std::mem::take(&mut self.located) {
             self.tx.locate_samples(vehicle, from, to).await?;
         }
+        self.tx.summarize().await
+    }
+
+    /// The audit entries of an accepted file.
+    async fn append_audit(&mut self) -> Result<(), StoreError> {
         let file = serde_json::json!({
             "source": self.summary.source,
             "sha256": self.summary.sha256,
@@ -823,9 +859,7 @@ impl<'o> Writer<'o> {
         {
             self.tx.append_audit(&entry).await?;
         }
-        self.tx.commit().await?;
-        crate::server::changes::announce_stored();
-        Ok(self.summary)
+        Ok(())
     }
 }
 

@@ -37,7 +37,8 @@ pub(super) struct CheckedSeal {
     pub counts: CoveredCounts,
 }
 
-/// What is left of a new seal's check, and the compression of its lines:
+/// What is left of a new seal's check but its signature (checked at the
+/// end of the file, see `signatures`), and the compression of its lines:
 /// done on other threads, in groups, while the import goes on reading.
 pub(super) struct FinishJob {
     pub seal: SealLine,
@@ -57,21 +58,28 @@ pub(super) struct CoveredRoot {
 
 /// Seals sent to another thread together: fewer hand-overs.
 const FINISH_GROUP: usize = 8;
+/// Encoders kept for the next groups (about 330 KiB each): as many as
+/// groups usually run at once.
+const KEPT_ENCODERS: usize = 4;
 
-/// A job's result: the covered lines compressed, or the signature's failure.
+/// A job's result: the covered lines compressed, or why the seal fails.
 type Finished = Result<Vec<u8>, FieldError>;
 
+/// A group's results, and the encoder it used (kept for the next group).
+type GroupDone = (Vec<Finished>, KeptWriter);
+
 impl FinishJob {
-    /// Checks the signature and compresses the lines with `kept`, one
+    /// Checks the root and compresses the lines with `kept`, one
     /// compressor per group (fewer allocations than one per seal).
     fn run(self, kept: &mut KeptWriter) -> Finished {
-        check_signature(&self.seal, &self.key)?;
         let CoveredRoot {
             expected,
             leaves,
             span,
         } = self.root;
         if root_of(&leaves) != Some(expected) {
+            // A bad signature is named first, as wherever a seal is checked.
+            check_signature(&self.seal, &self.key)?;
             let reason = root_mismatch(leaves.len() as u64, &span);
             return Err(("root".to_string(), reason));
         }
@@ -79,9 +87,9 @@ impl FinishJob {
             .map_err(|e| ("covered".to_string(), format!("compressing the lines: {e}")))
     }
 
-    fn run_group(jobs: Vec<FinishJob>) -> Vec<Finished> {
-        let mut kept = KeptWriter::default();
-        jobs.into_iter().map(|job| job.run(&mut kept)).collect()
+    fn run_group(jobs: Vec<FinishJob>, mut kept: KeptWriter) -> GroupDone {
+        let results = jobs.into_iter().map(|job| job.run(&mut kept)).collect();
+        (results, kept)
     }
 }
 
@@ -109,8 +117,15 @@ pub(super) struct Ready {
     /// The new seals' jobs, in queue order: those not sent yet, the groups
     /// sent, and the results of the groups done (not written yet).
     waiting: Vec<FinishJob>,
-    sent: VecDeque<JoinHandle<Vec<Finished>>>,
+    sent: VecDeque<JoinHandle<GroupDone>>,
     done: VecDeque<Finished>,
+    /// Encoders the groups done used, for the next groups: a deflate
+    /// encoder's few hundred KiB are allocated (and faulted in) once, not
+    /// once per group.
+    encoders: Vec<KeptWriter>,
+    /// The last write's rows, emptied: each write reuses their room (a
+    /// megabyte or two) instead of allocating it again.
+    rows: Rows,
 }
 
 impl Ready {
@@ -125,8 +140,9 @@ impl Ready {
     fn send_waiting(&mut self) {
         let jobs = std::mem::take(&mut self.waiting);
         if !jobs.is_empty() {
+            let kept = self.encoders.pop().unwrap_or_default();
             self.sent.push_back(tokio::task::spawn_blocking(move || {
-                FinishJob::run_group(jobs)
+                FinishJob::run_group(jobs, kept)
             }));
         }
     }
@@ -137,10 +153,13 @@ impl Ready {
         let Some(group) = self.sent.pop_front() else {
             return Ok(false);
         };
-        let results = group
+        let (results, kept) = group
             .await
             .map_err(|e| StoreError::Engine(format!("checking seals: {e}")))?;
         self.done.extend(results);
+        if self.encoders.len() < KEPT_ENCODERS {
+            self.encoders.push(kept);
+        }
         Ok(true)
     }
 
@@ -194,8 +213,8 @@ struct Rows {
 }
 
 impl Rows {
-    /// Rows sized for the batches' records: each record is moved once.
-    fn with_room_for(batches: &[ReadyBatch]) -> Self {
+    /// Room for the batches' records: each record is moved once.
+    fn make_room_for(&mut self, batches: &[ReadyBatch]) {
         let (mut samples, mut positions) = (0, 0);
         for (_, record) in batches.iter().flat_map(|b| &b.records) {
             match record {
@@ -204,13 +223,21 @@ impl Rows {
                 Record::Event(_) | Record::Edr(_) => {}
             }
         }
-        Self {
-            samples: Vec::with_capacity(samples),
-            sample_lines: Vec::with_capacity(samples),
-            positions: Vec::with_capacity(positions),
-            position_lines: Vec::with_capacity(positions),
-            ..Self::default()
-        }
+        self.samples.reserve(samples);
+        self.sample_lines.reserve(samples);
+        self.positions.reserve(positions);
+        self.position_lines.reserve(positions);
+    }
+
+    /// Empty, keeping the room.
+    fn clear(&mut self) {
+        self.samples.clear();
+        self.sample_lines.clear();
+        self.sample_seals = SealRuns::default();
+        self.positions.clear();
+        self.position_lines.clear();
+        self.position_seals = SealRuns::default();
+        self.others.clear();
     }
 }
 
@@ -268,11 +295,14 @@ impl Writer<'_> {
         for at in new_seals {
             match self.ready.done.pop_front().expect("checked before written") {
                 Ok(bytes) => covered.push(bytes),
-                Err((field, reason)) => self.error(super::LineError {
-                    line: at,
-                    field: Some(field),
-                    reason,
-                }),
+                Err((field, reason)) => {
+                    self.signatures.rejected(at);
+                    self.error(super::LineError {
+                        line: at,
+                        field: Some(field),
+                        reason,
+                    })
+                }
             }
         }
         if !self.writing() {
@@ -305,7 +335,8 @@ impl Writer<'_> {
         }
         .into_iter();
         drop(new);
-        let mut rows = Rows::with_room_for(&batches);
+        let mut rows = std::mem::take(&mut self.ready.rows);
+        rows.make_room_for(&batches);
         let mut vehicles = Vec::with_capacity(batches.len());
         for (b, batch) in batches.into_iter().enumerate() {
             let seal = match batch.seal {
@@ -332,10 +363,12 @@ impl Writer<'_> {
         }
         let locations = self.write_ready_positions(&rows, &vehicles).await?;
         self.write_ready_samples(&mut rows, locations).await?;
-        for (line, b, record, seal) in rows.others {
+        for (line, b, record, seal) in rows.others.drain(..) {
             let (vin, vehicle) = &vehicles[b];
             self.write_record(line, vin, *vehicle, record, seal).await?;
         }
+        rows.clear();
+        self.ready.rows = rows;
         Ok(())
     }
 
@@ -399,13 +432,13 @@ impl Writer<'_> {
         for (vehicle, t) in locations.into_keys() {
             self.locate_later(vehicle, t);
         }
-        let samples = std::mem::take(&mut rows.samples);
-        if samples.is_empty() {
+        if rows.samples.is_empty() {
             return Ok(());
         }
         let before = self.summary.inserted.samples;
+        let samples = std::mem::take(&mut rows.samples);
         let lines = std::mem::take(&mut rows.sample_lines);
-        let (samples, _) = self
+        let (samples, lines) = self
             .write_samples(samples, lines, &rows.sample_seals)
             .await?;
         if self.summary.inserted.samples - before < samples.len() as u64 {
@@ -416,6 +449,7 @@ impl Writer<'_> {
                 }
             }
         }
+        (rows.samples, rows.sample_lines) = (samples, lines);
         Ok(())
     }
 

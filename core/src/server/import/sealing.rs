@@ -4,10 +4,11 @@
 //! and the car's certified key, and only then are the records written,
 //! linked to it. Lines no seal follows are written unsealed at the end.
 //!
-//! The checks that cost most (the signature and the Merkle root) are left
-//! to other threads when everything else about a new seal passed; when
-//! something else fails they are made here first, so the failure named is
-//! always the same whichever thread finds it.
+//! The checks that cost most are left to others when everything else about
+//! a new seal passed: the Merkle root to other threads (`ready`), the
+//! signature to the end of the file (`signatures`). When something else
+//! fails they are made here first, so the failure named is always the same
+//! whichever thread finds it.
 //!
 //! Memory: one open batch per sealing vehicle, at most [`MAX_SEAL_LINES`]
 //! lines and [`MAX_SEAL_BYTES`] bytes; past that the batch is written
@@ -382,6 +383,7 @@ impl Writer<'_> {
                     .or_default();
                 *max = (*max).max(seal.seq);
                 self.count(line, Kind::Seal, identity, &WriteOutcome::Inserted);
+                self.signatures.check_later(line, &seal, key).await?;
                 self.ready.finish_later(FinishJob {
                     seal: seal.clone(),
                     key,

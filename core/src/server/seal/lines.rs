@@ -9,7 +9,7 @@ use super::Hash;
 use crate::domain::sealed::{PositionLine, SealLine, VehicleKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use ed25519_dalek::{Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 /// A problem in one field of a line: (field, reason).
@@ -102,9 +102,29 @@ pub fn check_seal_fields(s: &SealLine) -> Result<Hash, FieldError> {
 
 /// The seal's signature by `key` over its payload.
 pub fn check_signature(s: &SealLine, key: &VerifyingKey) -> Result<(), FieldError> {
-    let sig = signature(&s.sig).map_err(|r| field("sig", r))?;
-    key.verify(seal_payload(s).as_bytes(), &sig)
-        .map_err(|_| field("sig", format!("does not verify with key `{}`", s.key)))
+    SignedPayload::of(s)?.check(&s.key, key)
+}
+
+/// A seal's payload and its signature, all its signature's check needs
+/// but the key: a seal's check can wait holding this much, not the seal.
+pub struct SignedPayload {
+    payload: Box<str>,
+    sig: Signature,
+}
+
+impl SignedPayload {
+    pub fn of(s: &SealLine) -> Result<Self, FieldError> {
+        Ok(Self {
+            payload: seal_payload(s).into_boxed_str(),
+            sig: signature(&s.sig).map_err(|r| field("sig", r))?,
+        })
+    }
+
+    /// The signature's check by the key with id `key_id`.
+    pub fn check(&self, key_id: &str, key: &VerifyingKey) -> Result<(), FieldError> {
+        key.verify(self.payload.as_bytes(), &self.sig)
+            .map_err(|_| field("sig", format!("does not verify with key `{key_id}`")))
+    }
 }
 
 #[cfg(test)]

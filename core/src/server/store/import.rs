@@ -177,6 +177,10 @@ pub trait ImportTx: Send {
         to: i64,
     ) -> Result<(), StoreError>;
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry, StoreError>;
+    /// Brings the per-minute summaries up to date with the samples written
+    /// so far: the longest step before commit, apart so that the import can
+    /// finish its own checks meanwhile. `commit` does it for what is left.
+    async fn summarize(&mut self) -> Result<(), StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
     async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -477,20 +477,21 @@ impl ImportTx for PgImportTx {
         append_audit_on(self.conn.tx().await?, entry).await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let PgImportTx {
-            conn,
-            minutes,
-            recompute,
-            ..
-        } = *self;
-        let mut tx = conn.into_tx().await?;
-        minutes.merge_into(&mut tx).await?;
+    async fn summarize(&mut self) -> Result<(), StoreError> {
+        let minutes = std::mem::take(&mut self.minutes);
+        let recompute = std::mem::take(&mut self.recompute);
+        let tx = self.conn.tx().await?;
+        minutes.merge_into(tx).await?;
         // After the merge: these spans are recomputed whole, from the samples.
-        for (&vehicle, &(lo, hi)) in &recompute {
-            refresh_minutes(&mut tx, vehicle, lo, hi).await?;
+        for (vehicle, (lo, hi)) in recompute {
+            refresh_minutes(tx, vehicle, lo, hi).await?;
         }
-        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.summarize().await?;
+        self.conn.into_tx().await?.commit().await?;
         Ok(())
     }
 

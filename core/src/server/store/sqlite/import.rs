@@ -332,10 +332,15 @@ impl ImportTx for SqliteImportTx {
         append_audit_on(&mut self.tx, entry).await
     }
 
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        for (&vehicle, &(lo, hi)) in &self.touched {
+    async fn summarize(&mut self) -> Result<(), StoreError> {
+        for (vehicle, (lo, hi)) in std::mem::take(&mut self.touched) {
             refresh_minutes(&mut self.tx, vehicle, lo, hi).await?;
         }
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.summarize().await?;
         self.tx.commit().await?;
         Ok(())
     }
