@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::{env_or, reset_peak_rss, status_kib};
+use common::{cpu_seconds, env_or, reset_peak_rss, status_kib};
 use portal_core::server::demo::{generate, DemoConfig, DemoCounts};
 use portal_core::server::import::{import_file, ImportOptions};
 use portal_core::server::store::Store;
@@ -104,23 +104,36 @@ fn demo_options(config: &DemoConfig) -> ImportOptions {
     }
 }
 
-/// Imports `file` into a fresh SQLite file in `dir`: samples/s and peak RSS (MiB).
-async fn import_fresh(dir: &Path, file: &Path, options: &ImportOptions) -> (f64, f64) {
+/// One import into a fresh file: samples/s, peak RSS (MiB) and the CPU
+/// seconds it took on every thread.
+struct Round {
+    rate: f64,
+    peak_mib: f64,
+    cpu: f64,
+}
+
+/// Imports `file` into a fresh SQLite file in `dir`.
+async fn import_fresh(dir: &Path, file: &Path, options: &ImportOptions) -> Round {
     let db = dir.join("round.db");
     let url = format!("sqlite://{}", db.display());
     let (store, _) = portal_core::server::store::open(&url).await.expect("store");
     reset_peak_rss();
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
     let summary = import_file(&*store, file, options, None)
         .await
         .expect("import");
     let rate = summary.inserted.samples as f64 / started.elapsed().as_secs_f64();
-    let peak = status_kib("VmHWM:") as f64 / 1024.0;
+    let cpu = cpu_seconds() - cpu_before;
+    let peak_mib = status_kib("VmHWM:") as f64 / 1024.0;
     store.close().await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    (rate, peak)
+    Round {
+        rate,
+        peak_mib,
+        cpu,
+    }
 }
 
 /// `BENCH_SEALED=both`: the same fleet unsealed and sealed, imported in
@@ -136,23 +149,28 @@ async fn sealed_against_unsealed(dir: &Path) {
         "{} samples per file; rounds alternate unsealed, sealed (SQLite, fresh file each)",
         counts.samples
     );
-    let mut ratios = Vec::new();
+    let (mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
     for round in 1..=env_or("BENCH_ROUNDS", 5) {
-        let (u, u_peak) = import_fresh(dir, &plain, &options).await;
-        let (s, s_peak) = import_fresh(dir, &sealed, &options).await;
-        ratios.push(s / u);
+        let u = import_fresh(dir, &plain, &options).await;
+        let s = import_fresh(dir, &sealed, &options).await;
+        ratios.push(s.rate / u.rate);
+        cpu_ratios.push(s.cpu / u.cpu);
         println!(
-            "round {round}: unsealed {u:.0} samples/s (peak RSS {u_peak:.1} MiB), sealed {s:.0} samples/s (peak RSS {s_peak:.1} MiB), sealed/unsealed {:.3}",
-            s / u
+            "round {round}: unsealed {:.0} samples/s ({:.2} CPU s, peak RSS {:.1} MiB), sealed {:.0} samples/s ({:.2} CPU s, peak RSS {:.1} MiB), sealed/unsealed {:.3}",
+            u.rate, u.cpu, u.peak_mib, s.rate, s.cpu, s.peak_mib, s.rate / u.rate
         );
     }
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "sealed/unsealed: median {:.3}, lowest {:.3}, highest {:.3}",
-        ratios[ratios.len() / 2],
-        ratios[0],
-        ratios[ratios.len() - 1]
-    );
+    let spread = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        format!(
+            "median {:.3}, lowest {:.3}, highest {:.3}",
+            values[values.len() / 2],
+            values[0],
+            values[values.len() - 1]
+        )
+    };
+    println!("sealed/unsealed throughput: {}", spread(ratios));
+    println!("sealed/unsealed CPU time: {}", spread(cpu_ratios));
 }
 
 #[tokio::main]
