@@ -269,6 +269,56 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
     assert_eq!(summaries[1].values[1], Some((0.0, 0.0)));
 }
 
+#[tokio::test]
+async fn summaries_made_before_commit_take_in_the_samples_written_after_them() {
+    use portal_core::domain::chart::ChartChannel;
+    use portal_core::server::import::{LineParser, Parsed};
+    use portal_core::server::store::SealRuns;
+    let t = test_store().await;
+    import_text(&*t.store, &vehicle(VIN, "Asia/Shanghai"))
+        .await
+        .unwrap();
+    let v = stored_vehicle(&*t.store).await;
+    let mut parser = LineParser::new(true);
+    let mut samples = |secs: std::ops::Range<u32>| {
+        secs.map(|s| match parser.parse(1, &sample(VIN, s, s as f64)) {
+            Ok(Parsed::Sample { sample, .. }) => (v.id, sample),
+            _ => panic!("a sample line"),
+        })
+        .collect::<Vec<_>>()
+    };
+    // The import summarizes before it commits; whatever it writes after
+    // that is summarized by the commit, and a second summary merges too.
+    let mut tx = t.store.begin_import().await.unwrap();
+    let unsealed = SealRuns::all(None);
+    tx.put_samples(&samples(0..30), &unsealed).await.unwrap();
+    tx.summarize().await.unwrap();
+    tx.put_samples(&samples(30..90), &unsealed).await.unwrap();
+    tx.summarize().await.unwrap();
+    tx.put_samples(&samples(90..120), &unsealed).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let minute = 60_000_000;
+    let start =
+        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
+    let range = TimeRange {
+        from_us: start,
+        to_us: start + 2 * minute,
+    };
+    let channels = [ChartChannel::Speed];
+    let (summaries, samples) = minutes_both_ways(&*t.store, v.id, range, start, &channels).await;
+    assert_eq!(summaries, samples);
+    assert_eq!(summaries.len(), 2);
+    assert_eq!(
+        (summaries[0].n, summaries[0].values[0]),
+        (60, Some((0.0, 59.0)))
+    );
+    assert_eq!(
+        (summaries[1].n, summaries[1].values[0]),
+        (60, Some((60.0, 119.0)))
+    );
+}
+
 /// Summaries are rebuilt an hour of data at a time: over a span of days,
 /// with a slice ending inside a run of samples and days without any, every
 /// sample is still summarised once, in its own minute.

@@ -126,6 +126,10 @@ impl MinuteSummaries {
         ))
         .execute(&mut *conn)
         .await?;
+        // Merged: a later merge in the same transaction makes its own.
+        sqlx::query("DROP TABLE import_minutes")
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 }
