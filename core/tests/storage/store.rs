@@ -232,6 +232,26 @@ async fn stored_vehicle(
         .expect("the test vehicle is stored")
 }
 
+/// The summaries of the minutes 10:15 and 10:16 (+08:00), which must
+/// match the same rows read from the samples.
+async fn minutes_10_15_and_10_16(
+    t: &TestStore,
+    vehicle: portal_core::server::store::VehicleId,
+    channels: &[portal_core::domain::chart::ChartChannel],
+) -> Vec<portal_core::server::store::ChartRow> {
+    let minute = 60_000_000;
+    let start =
+        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
+    let range = TimeRange {
+        from_us: start,
+        to_us: start + 2 * minute,
+    };
+    let (summaries, samples) = minutes_both_ways(&*t.store, vehicle, range, start, channels).await;
+    assert_eq!(summaries, samples);
+    assert_eq!(summaries.len(), 2);
+    summaries
+}
+
 #[tokio::test]
 async fn minute_summaries_follow_every_import_and_match_the_samples() {
     use portal_core::domain::chart::ChartChannel;
@@ -247,17 +267,8 @@ async fn minute_summaries_follow_every_import_and_match_the_samples() {
     import_text(&*t.store, &second.join("\n")).await.unwrap();
 
     let v = stored_vehicle(&*t.store).await;
-    let minute = 60_000_000;
-    let start =
-        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
-    let range = TimeRange {
-        from_us: start,
-        to_us: start + 2 * minute,
-    };
     let channels = [ChartChannel::Speed, ChartChannel::BrakePedal];
-    let (summaries, samples) = minutes_both_ways(&*t.store, v.id, range, start, &channels).await;
-    assert_eq!(summaries, samples);
-    assert_eq!(summaries.len(), 2);
+    let summaries = minutes_10_15_and_10_16(&t, v.id, &channels).await;
     assert_eq!(
         (summaries[0].n, summaries[0].values[0]),
         (60, Some((0.0, 259.0)))
@@ -298,17 +309,7 @@ async fn summaries_made_before_commit_take_in_the_samples_written_after_them() {
     tx.put_samples(&samples(90..120), &unsealed).await.unwrap();
     tx.commit().await.unwrap();
 
-    let minute = 60_000_000;
-    let start =
-        portal_core::domain::time::parse_rfc3339_micros("2021-02-21T10:15:00+08:00").unwrap();
-    let range = TimeRange {
-        from_us: start,
-        to_us: start + 2 * minute,
-    };
-    let channels = [ChartChannel::Speed];
-    let (summaries, samples) = minutes_both_ways(&*t.store, v.id, range, start, &channels).await;
-    assert_eq!(summaries, samples);
-    assert_eq!(summaries.len(), 2);
+    let summaries = minutes_10_15_and_10_16(&t, v.id, &[ChartChannel::Speed]).await;
     assert_eq!(
         (summaries[0].n, summaries[0].values[0]),
         (60, Some((0.0, 59.0)))
